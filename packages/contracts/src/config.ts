@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Parses environment variables with a zod object schema whose keys are the variable names.
+ * Throws a ConfigError whose message is one line naming each bad variable.
+ */
+export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "?");
+    const value = env[name];
+    return `${name}=${value === undefined ? "(unset)" : JSON.stringify(value)}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+}
+
+/** For a process entry point: parse or print one clear line and exit 1. */
+export function loadEnvOrExit<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  try {
+    return parseEnv(schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Building blocks shared by the apps' env schemas. */
+export const envFields = {
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .optional(),
+  kafkaBrokers: z
+    .string()
+    .regex(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, "must be host:port[,host:port…]")
+    .optional(),
+  port: z.coerce.number().int().min(0).max(65535),
+  dataDir: z.string().min(1).default(".data"),
+  topicPrefix: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, "letters, digits, dot, dash, underscore only")
+    .default("reco"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+};

@@ -1,0 +1,5 @@
+export * from "./events.ts";
+export * from "./topics.ts";
+export * from "./validate.ts";
+export * from "./config.ts";
+export * from "./errors.ts";

@@ -1,0 +1,29 @@
+import type { RecoEvent } from "./events.ts";
+
+/** Topic names; the prefix is configurable so several deployments can share one broker. */
+export function topicNames(prefix = "reco") {
+  return {
+    watch: `${prefix}.events.watch`,
+    rate: `${prefix}.events.rate`,
+    click: `${prefix}.events.click`,
+    requests: `${prefix}.requests`,
+    responses: `${prefix}.responses`,
+    dlq: `${prefix}.dlq`,
+  } as const;
+}
+export type TopicNames = ReturnType<typeof topicNames>;
+
+export function topicForEvent(topics: TopicNames, event: RecoEvent): string {
+  switch (event.type) {
+    case "watch":
+      return topics.watch;
+    case "rate":
+      return topics.rate;
+    case "click":
+      return topics.click;
+    case "reco.request":
+      return topics.requests;
+    case "reco.response":
+      return topics.responses;
+  }
+}
