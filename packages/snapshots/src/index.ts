@@ -1,0 +1,5 @@
+export * from "./layout.ts";
+export * from "./rows.ts";
+export * from "./writer.ts";
+export * from "./reader.ts";
+export { duckConnection, sqlString } from "./duckdb.ts";
