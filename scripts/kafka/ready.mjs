@@ -1,0 +1,36 @@
+// Waits until a Kafka broker answers an admin listTopics().
+// Usage: node ready.mjs <brokers> <timeoutMs>. Exit 0 ready, 1 timed out, 3 kafkajs not installed.
+const [brokers = "127.0.0.1:9092", timeoutArg = "90000"] = process.argv.slice(2);
+const deadline = Date.now() + Number(timeoutArg);
+
+let kafkajs;
+try {
+  kafkajs = await import("kafkajs");
+} catch {
+  process.exit(3);
+}
+const { Kafka, logLevel } = kafkajs;
+const kafka = new Kafka({
+  clientId: "services-ready",
+  brokers: brokers.split(","),
+  logLevel: logLevel.NOTHING,
+  connectionTimeout: 1000,
+  retry: { retries: 0 },
+});
+
+let lastError = "no attempt made";
+while (Date.now() < deadline) {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    await admin.disconnect();
+    process.exit(0);
+  } catch (error) {
+    lastError = error instanceof Error ? error.message : String(error);
+    await admin.disconnect().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+console.error(`Kafka at ${brokers} did not answer listTopics: ${lastError}`);
+process.exit(1);
