@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Cache } from "./port.ts";
+
+export interface CacheContractOptions {
+  /** Builds a fresh, empty cache with `maxValueBytes` = 4096 and no default TTL. */
+  makeCache: () => Promise<Cache>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The one behaviour every cache adapter must show; each adapter's test file runs it. */
+export function runCacheContract(adapterName: string, { makeCache }: CacheContractOptions): void {
+  describe(`cache contract: ${adapterName}`, () => {
+    let cache: Cache;
+    beforeEach(async () => {
+      cache = await makeCache();
+    });
+    afterEach(async () => {
+      await cache.close();
+    });
+
+    it("returns undefined for a key never set", async () => {
+      expect(await cache.get("absent")).toBeUndefined();
+    });
+
+    it("round-trips JSON values of every shape", async () => {
+      const values: unknown[] = [
+        { items: [{ itemId: "1", score: 0.5 }], nested: { a: [1, 2, { b: null }] } },
+        [1, "two", true, null],
+        "plain string with unicode ✓ and \u0000 control",
+        42.125,
+        0,
+        false,
+        null,
+      ];
+      for (const [index, value] of values.entries()) {
+        expect(await cache.set(`v:${index}`, value)).toBe(true);
+        expect(await cache.get(`v:${index}`)).toEqual(value);
+      }
+    });
+
+    it("stores a copy: mutating the original or a read value does not change the stored one", async () => {
+      const value = { list: [1, 2] };
+      await cache.set("copy", value);
+      value.list.push(3);
+      const read = await cache.get<{ list: number[] }>("copy");
+      read!.list.push(4);
+      expect(await cache.get("copy")).toEqual({ list: [1, 2] });
+    });
+
+    it("overwrites an existing key", async () => {
+      await cache.set("k", { n: 1 });
+      await cache.set("k", { n: 2 });
+      expect(await cache.get("k")).toEqual({ n: 2 });
+    });
+
+    it("expires an entry after its TTL and keeps it before", async () => {
+      await cache.set("short", "x", { ttlMs: 150 });
+      await cache.set("long", "y", { ttlMs: 60_000 });
+      expect(await cache.get("short")).toBe("x");
+      await sleep(400);
+      expect(await cache.get("short")).toBeUndefined();
+      expect(await cache.get("long")).toBe("y");
+    });
+
+    it("a new set resets the TTL", async () => {
+      await cache.set("t", 1, { ttlMs: 150 });
+      await cache.set("t", 2, { ttlMs: 60_000 });
+      await sleep(300);
+      expect(await cache.get("t")).toBe(2);
+    });
+
+    it("deletes one key and reports whether it existed", async () => {
+      await cache.set("a", 1);
+      await cache.set("b", 2);
+      expect(await cache.delete("a")).toBe(true);
+      expect(await cache.delete("a")).toBe(false);
+      expect(await cache.get("a")).toBeUndefined();
+      expect(await cache.get("b")).toBe(2);
+    });
+
+    it("deletes by prefix, only keys that start with it, and counts them", async () => {
+      for (let i = 0; i < 25; i += 1) await cache.set(`rec:u1:${i}`, i);
+      await cache.set("rec:u10:0", "other user whose id shares a prefix digit");
+      await cache.set("rec:u2:0", "other user");
+      await cache.set("xrec:u1:0", "prefix only in the middle");
+      expect(await cache.deleteByPrefix("rec:u1:")).toBe(25);
+      expect(await cache.get("rec:u1:0")).toBeUndefined();
+      expect(await cache.get("rec:u1:24")).toBeUndefined();
+      expect(await cache.get("rec:u10:0")).toBe("other user whose id shares a prefix digit");
+      expect(await cache.get("rec:u2:0")).toBe("other user");
+      expect(await cache.get("xrec:u1:0")).toBe("prefix only in the middle");
+      expect(await cache.deleteByPrefix("rec:u1:")).toBe(0);
+    });
+
+    it("treats glob characters in a prefix literally", async () => {
+      await cache.set("g:*:1", "star");
+      await cache.set("g:a:1", "letter");
+      await cache.set("g:[ab]:1", "brackets");
+      expect(await cache.deleteByPrefix("g:*")).toBe(1);
+      expect(await cache.deleteByPrefix("g:[ab]")).toBe(1);
+      expect(await cache.get("g:a:1")).toBe("letter");
+    });
+
+    it("refuses a value over maxValueBytes, and the refused overwrite removes the old value", async () => {
+      await cache.set("big", "small");
+      expect(await cache.set("big", "x".repeat(8192))).toBe(false);
+      expect(await cache.get("big")).toBeUndefined();
+      expect(await cache.set("fits", "x".repeat(1000))).toBe(true);
+    });
+
+    it("rejects bad keys, bad TTLs and non-JSON values with a clear error", async () => {
+      await expect(cache.set("", 1)).rejects.toThrow(/key must be a non-empty string/);
+      await expect(cache.set("k", 1, { ttlMs: 0 })).rejects.toThrow(
+        /ttlMs must be a positive integer/,
+      );
+      await expect(cache.set("k", 1, { ttlMs: 1.5 })).rejects.toThrow(/ttlMs/);
+      await expect(cache.set("k", undefined)).rejects.toThrow(/JSON-serialisable/);
+      await expect(cache.set("k", 10n)).rejects.toThrow();
+      await expect(cache.deleteByPrefix("")).rejects.toThrow(/non-empty/);
+    });
+
+    it("serves many concurrent operations consistently", async () => {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => cache.set(`c:${i}`, { i })));
+      const read = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => cache.get<{ i: number }>(`c:${i}`)),
+      );
+      expect(read.map((value) => value?.i)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    });
+  });
+}

@@ -1,0 +1,6 @@
+export type { Cache, CacheSetOptions } from "./port.ts";
+export { DEFAULT_MAX_VALUE_BYTES } from "./port.ts";
+export { CacheUnavailable } from "./errors.ts";
+export { MemoryCache, type MemoryCacheOptions } from "./lru.ts";
+export { RedisCache, createRedisCache, type RedisCacheOptions } from "./redis.ts";
+export { createCache, type CacheConfig } from "./create.ts";

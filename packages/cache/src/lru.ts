@@ -1,0 +1,84 @@
+import { LRUCache } from "lru-cache";
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  checkKey,
+  checkTtl,
+  encodeValue,
+  type Cache,
+  type CacheSetOptions,
+} from "./port.ts";
+
+export interface MemoryCacheOptions {
+  /** Most entries kept; the least recently used go first. */
+  maxEntries?: number;
+  /** Most bytes kept, counting key and JSON value as UTF-8 (approximate heap use, not exact). */
+  maxBytes?: number;
+  /** Values whose JSON is bigger than this are refused (`set` returns false). */
+  maxValueBytes?: number;
+  defaultTtlMs?: number;
+}
+
+/** In-process LRU cache bounded by entry count AND bytes; holds JSON strings, so values are copied. */
+export class MemoryCache implements Cache {
+  readonly kind = "memory";
+  private readonly lru: LRUCache<string, string>;
+  private readonly maxValueBytes: number;
+  private readonly defaultTtlMs: number | undefined;
+
+  constructor(options: MemoryCacheOptions = {}) {
+    const maxEntries = options.maxEntries ?? 10_000;
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    checkTtl(options.defaultTtlMs);
+    this.defaultTtlMs = options.defaultTtlMs;
+    this.maxValueBytes = Math.min(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES, maxBytes);
+    this.lru = new LRUCache<string, string>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (value, key) => Buffer.byteLength(value) + Buffer.byteLength(key),
+      allowStale: false,
+      updateAgeOnGet: false,
+    });
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    checkKey(key);
+    const json = this.lru.get(key);
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<boolean> {
+    checkKey(key);
+    checkTtl(options.ttlMs);
+    const json = encodeValue(value);
+    if (Buffer.byteLength(json) + Buffer.byteLength(key) > this.maxValueBytes) {
+      this.lru.delete(key); // an older value must not survive a refused overwrite
+      return false;
+    }
+    const ttl = options.ttlMs ?? this.defaultTtlMs;
+    this.lru.set(key, json, ttl === undefined ? {} : { ttl });
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    checkKey(key);
+    return this.lru.delete(key);
+  }
+
+  async deleteByPrefix(prefix: string): Promise<number> {
+    checkKey(prefix);
+    // Collect first: deleting while iterating an LRUCache skips entries.
+    const doomed = [...this.lru.keys()].filter((key) => key.startsWith(prefix));
+    let removed = 0;
+    for (const key of doomed) if (this.lru.delete(key)) removed += 1;
+    return removed;
+  }
+
+  /** Entries and bytes held now (expired entries not yet purged may still count). */
+  get usage(): { entries: number; bytes: number } {
+    return { entries: this.lru.size, bytes: this.lru.calculatedSize };
+  }
+
+  async close(): Promise<void> {
+    this.lru.clear();
+  }
+}

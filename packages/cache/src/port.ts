@@ -1,0 +1,49 @@
+/**
+ * The cache port: a key/value store for JSON values with per-entry TTL.
+ * Values go in and come out as JSON (a value is serialised on `set`, parsed on `get`), so every
+ * adapter has the same semantics: `Date`s come back as strings, `undefined` fields vanish, and
+ * mutating a returned object never changes what is stored.
+ */
+export interface Cache {
+  /** Which adapter this is, for logs and metrics ("memory" | "redis"). */
+  readonly kind: string;
+  /** The stored value, or `undefined` on a miss (absent or expired). */
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /**
+   * Stores `value` under `key`. Returns false when the value was not stored because it is larger
+   * than the adapter's `maxValueBytes` (a cache may refuse; callers treat it as a miss later).
+   */
+  set(key: string, value: unknown, options?: CacheSetOptions): Promise<boolean>;
+  /** Removes one key; true when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** Removes every key that starts with `prefix`; returns how many were removed. */
+  deleteByPrefix(prefix: string): Promise<number>;
+  /** Releases connections; the cache must not be used afterwards. */
+  close(): Promise<void>;
+}
+
+export interface CacheSetOptions {
+  /** Time to live in milliseconds; without it the adapter's default TTL applies (if any). */
+  ttlMs?: number;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+
+/** JSON-encodes a value and measures it, once, for every adapter. */
+export function encodeValue(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined)
+    throw new TypeError("cache values must be JSON-serialisable (got undefined or a function)");
+  return json;
+}
+
+export function checkKey(key: string): void {
+  if (typeof key !== "string" || key.length === 0)
+    throw new TypeError("cache key must be a non-empty string");
+}
+
+export function checkTtl(ttlMs: number | undefined): void {
+  if (ttlMs !== undefined && !(Number.isInteger(ttlMs) && ttlMs > 0)) {
+    throw new RangeError(`cache ttlMs must be a positive integer of milliseconds, got ${ttlMs}`);
+  }
+}

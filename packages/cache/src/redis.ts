@@ -1,0 +1,170 @@
+import { Redis } from "ioredis";
+import { CacheUnavailable } from "./errors.ts";
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  checkKey,
+  checkTtl,
+  encodeValue,
+  type Cache,
+  type CacheSetOptions,
+} from "./port.ts";
+
+export interface RedisCacheOptions {
+  url: string;
+  /** Prepended to every key so several deployments or tests can share one Redis. */
+  namespace?: string;
+  /** A command that has not answered after this long fails with CacheUnavailable. */
+  commandTimeoutMs?: number;
+  /** How long `createRedisCache` waits for the first connection before returning a degraded cache. */
+  connectTimeoutMs?: number;
+  maxValueBytes?: number;
+  defaultTtlMs?: number;
+  /** Connection errors (the client keeps reconnecting in the background). */
+  onError?: (error: Error) => void;
+}
+
+const SCAN_COUNT = 1000;
+
+/** Escapes Redis glob metacharacters so a prefix matches literally in SCAN MATCH. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`);
+}
+
+/**
+ * Redis adapter. Unreachable-Redis policy: FAIL FAST. There is no offline queue and no per-command
+ * retry; while the client is not connected every call rejects at once with CacheUnavailable, and a
+ * command that gets no answer within `commandTimeoutMs` rejects with CacheUnavailable too. The
+ * client reconnects in the background (backoff capped at 1 s), so the cache recovers by itself.
+ * Callers that can live without the cache (the serving path) catch CacheUnavailable as a miss.
+ */
+export class RedisCache implements Cache {
+  readonly kind = "redis";
+  readonly client: Redis;
+  private readonly namespace: string;
+  private readonly maxValueBytes: number;
+  private readonly defaultTtlMs: number | undefined;
+
+  constructor(options: RedisCacheOptions) {
+    checkTtl(options.defaultTtlMs);
+    this.namespace = options.namespace ?? "reco:cache:";
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.defaultTtlMs = options.defaultTtlMs;
+    this.client = new Redis(options.url, {
+      commandTimeout: options.commandTimeoutMs ?? 250,
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    });
+    // Without a listener ioredis prints every reconnect failure as an unhandled error.
+    this.client.on("error", (error: Error) => options.onError?.(error));
+  }
+
+  /** True while connected; calls fail fast with CacheUnavailable otherwise. */
+  get connected(): boolean {
+    return this.client.status === "ready";
+  }
+
+  /** Waits for the connection, at most `timeoutMs`; resolves to whether it is connected. */
+  waitUntilConnected(timeoutMs: number): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off("ready", done);
+        resolve(this.connected);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.client.on("ready", done);
+    });
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    checkKey(key);
+    const json = await this.run("GET", () => this.client.get(this.namespace + key));
+    if (json === null) return undefined;
+    try {
+      return JSON.parse(json) as T;
+    } catch {
+      return undefined; // not written by this adapter: a miss, not a crash
+    }
+  }
+
+  async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<boolean> {
+    checkKey(key);
+    checkTtl(options.ttlMs);
+    const json = encodeValue(value);
+    const fullKey = this.namespace + key;
+    if (Buffer.byteLength(json) + Buffer.byteLength(key) > this.maxValueBytes) {
+      await this.run("DEL", () => this.client.del(fullKey)); // a refused overwrite must not leave the old value
+      return false;
+    }
+    const ttl = options.ttlMs ?? this.defaultTtlMs;
+    await this.run("SET", () =>
+      ttl === undefined
+        ? this.client.set(fullKey, json)
+        : this.client.set(fullKey, json, "PX", ttl),
+    );
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    checkKey(key);
+    return (await this.run("DEL", () => this.client.del(this.namespace + key))) > 0;
+  }
+
+  /**
+   * SCAN with MATCH over the keyspace, UNLINK per page. Costs O(keys in the Redis db / 1000) round
+   * trips, so it suits a cache db of moderate size; it is not atomic with concurrent sets.
+   */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    checkKey(prefix);
+    const pattern = `${escapeGlob(this.namespace + prefix)}*`;
+    let cursor = "0";
+    let removed = 0;
+    do {
+      const [next, keys] = await this.run("SCAN", () =>
+        this.client.scan(cursor, "MATCH", pattern, "COUNT", SCAN_COUNT),
+      );
+      cursor = next;
+      if (keys.length > 0) removed += await this.run("UNLINK", () => this.client.unlink(...keys));
+    } while (cursor !== "0");
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // fall through to a hard disconnect
+      }
+    }
+    this.client.disconnect();
+  }
+
+  private async run<T>(command: string, call: () => Promise<T>): Promise<T> {
+    if (!this.connected) {
+      throw new CacheUnavailable(
+        `redis cache unavailable: not connected (status ${this.client.status}) for ${command}`,
+      );
+    }
+    try {
+      return await call();
+    } catch (error) {
+      throw new CacheUnavailable(
+        `redis cache unavailable: ${command} failed: ${(error as Error).message}`,
+        error,
+      );
+    }
+  }
+}
+
+/** Creates the Redis cache and waits (bounded) for its first connection; a down Redis yields a degraded cache. */
+export async function createRedisCache(options: RedisCacheOptions): Promise<RedisCache> {
+  const cache = new RedisCache(options);
+  await cache.waitUntilConnected(options.connectTimeoutMs ?? 1000);
+  return cache;
+}

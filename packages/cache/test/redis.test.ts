@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCacheContract } from "@reco/cache/contract";
+import { CacheUnavailable, RedisCache, createCache, createRedisCache } from "@reco/cache";
+
+const REDIS_URL = process.env.REDIS_URL;
+if (!REDIS_URL) {
+  throw new Error(
+    "REDIS_URL is not set: this suite runs against a real Redis. Run `bash scripts/services.sh up` and " +
+      '`eval "$(bash scripts/services.sh env)"` first.',
+  );
+}
+const url: string = REDIS_URL;
+
+// Every cache gets its own namespace on the shared Redis, so parallel runs never see each other's keys.
+const namespaces: string[] = [];
+function freshNamespace(): string {
+  const namespace = `test:cache:${randomUUID()}:`;
+  namespaces.push(namespace);
+  return namespace;
+}
+
+afterAll(async () => {
+  const cleaner = await createRedisCache({ url, namespace: "test:cache:" });
+  for (const namespace of namespaces)
+    await cleaner.deleteByPrefix(namespace.slice("test:cache:".length));
+  await cleaner.close();
+});
+
+runCacheContract("redis", {
+  makeCache: () => createRedisCache({ url, namespace: freshNamespace(), maxValueBytes: 4096 }),
+});
+
+describe("RedisCache on a real Redis", () => {
+  it("createCache builds the Redis adapter for kind redis and it is connected", async () => {
+    const cache = await createCache({ kind: "redis", url, namespace: freshNamespace() });
+    expect(cache.kind).toBe("redis");
+    expect(cache).toBeInstanceOf(RedisCache);
+    await cache.set("x", [1]);
+    expect(await cache.get("x")).toEqual([1]);
+    await cache.close();
+  });
+
+  it("keeps namespaces apart: deleteByPrefix in one never touches another", async () => {
+    const a = await createRedisCache({ url, namespace: freshNamespace() });
+    const b = await createRedisCache({ url, namespace: freshNamespace() });
+    await a.set("user:1:x", "a");
+    await b.set("user:1:x", "b");
+    expect(await a.deleteByPrefix("user:1:")).toBe(1);
+    expect(await b.get("user:1:x")).toBe("b");
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("sets the TTL on the Redis key itself (so Redis expires it, not the client)", async () => {
+    const namespace = freshNamespace();
+    const cache = await createRedisCache({ url, namespace });
+    await cache.set("ttl", 1, { ttlMs: 5000 });
+    const pttl = await cache.client.pttl(`${namespace}ttl`);
+    expect(pttl).toBeGreaterThan(3000);
+    expect(pttl).toBeLessThanOrEqual(5000);
+    await cache.close();
+  });
+
+  it("deletes by prefix across many SCAN pages", async () => {
+    const cache = await createRedisCache({ url, namespace: freshNamespace() });
+    const pipeline = cache.client.pipeline();
+    const namespace = namespaces.at(-1)!;
+    for (let i = 0; i < 3000; i += 1) pipeline.set(`${namespace}page:${i}`, "1");
+    await pipeline.exec();
+    expect(await cache.deleteByPrefix("page:")).toBe(3000);
+    expect(await cache.get("page:0")).toBeUndefined();
+    await cache.close();
+  });
+});
+
+/** A port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A server that accepts connections and never answers: a hung Redis host. */
+async function blackHole(): Promise<{ port: number; server: Server; sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as { port: number }).port, server, sockets };
+}
+
+describe("RedisCache when Redis is unreachable (policy: fail fast with CacheUnavailable)", () => {
+  it("connection refused: every call rejects with CacheUnavailable within the command timeout", async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const cache = await createRedisCache({
+      url: `redis://127.0.0.1:${port}`,
+      connectTimeoutMs: 300,
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (const call of [
+      () => cache.get("k"),
+      () => cache.set("k", 1),
+      () => cache.delete("k"),
+      () => cache.deleteByPrefix("k"),
+    ]) {
+      const t0 = Date.now();
+      await expect(call()).rejects.toBeInstanceOf(CacheUnavailable);
+      expect(Date.now() - t0).toBeLessThan(100);
+    }
+    await cache.close();
+  });
+
+  it("a host that accepts but never answers: calls reject with CacheUnavailable, never hang", async () => {
+    const hole = await blackHole();
+    const cache = await createRedisCache({
+      url: `redis://127.0.0.1:${hole.port}`,
+      connectTimeoutMs: 300,
+      commandTimeoutMs: 200,
+    });
+    const t0 = Date.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => cache.get(`k${i}`)),
+    );
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(
+      results.every((r) => r.status === "rejected" && r.reason instanceof CacheUnavailable),
+    ).toBe(true);
+    await cache.close();
+    for (const socket of hole.sockets) socket.destroy();
+    await new Promise<void>((resolve) => hole.server.close(() => resolve()));
+  });
+
+  it("the error is typed for HTTP mapping: code UNAVAILABLE with a retry hint", async () => {
+    const cache = await createRedisCache({
+      url: `redis://127.0.0.1:${await closedPort()}`,
+      connectTimeoutMs: 100,
+    });
+    const error = await cache.get("k").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheUnavailable);
+    expect((error as CacheUnavailable).code).toBe("UNAVAILABLE");
+    expect((error as CacheUnavailable).message).toMatch(/redis cache unavailable: not connected/);
+    await cache.close();
+  });
+});
