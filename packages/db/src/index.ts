@@ -1,0 +1,8 @@
+export { openDatabase, type Database, type DbConfig, type OpenDbOptions } from "./client.ts";
+export {
+  applyMigrations,
+  createMigration,
+  pendingSchemaChange,
+  type MigrateResult,
+} from "./migrations.ts";
+export * from "./generated/prisma/client.ts";
