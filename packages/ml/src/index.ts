@@ -1,0 +1,2 @@
+export type * from "./params.ts";
+export * from "./data/index.ts";
