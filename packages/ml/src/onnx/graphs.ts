@@ -1,0 +1,231 @@
+/**
+ * ONNX graphs for every parameter kind. All share one contract at the end:
+ *   inputs  exclude int64 [batch, n_exclude]  item indices never to return (seen items); rows are
+ *                                             padded with nItems, a sink column that is -inf anyway
+ *           k       int64 [1]                 how many items to return (≤ nItems + 1)
+ *   outputs scores  float [batch, k]          descending; -inf marks "nothing left" (callers drop it)
+ *           items   int64 [batch, k]          item indices (ties broken by lower index, as TopK specifies)
+ *
+ * Exclusion is a ScatterElements of -inf on the few excluded positions, not an additive [batch, nItems]
+ * mask input: the request carries O(|history|) numbers instead of O(nItems), which matters at 100k items.
+ */
+import type { FactorParams, ItemItemParams, ModelParams, PopularityParams } from "../params.ts";
+import {
+  type GraphParts,
+  type TensorSpec,
+  encodeModel,
+  int64s,
+  node,
+  tensor,
+} from "./graph-builder.ts";
+
+const NEG_INF = tensor("neg_inf", [1], new Float32Array([-Infinity]));
+const ZERO = tensor("zero", [1], new Float32Array([0]));
+
+const TAIL_INPUTS: TensorSpec[] = [
+  { name: "exclude", type: "int64", shape: ["batch", "n_exclude"] },
+  { name: "k", type: "int64", shape: [1] },
+];
+const OUTPUTS: TensorSpec[] = [
+  { name: "scores", type: "float", shape: ["batch", "k"] },
+  { name: "items", type: "int64", shape: ["batch", "k"] },
+];
+
+/** scores [batch, nItems] → pad a -inf sink column → -inf at excluded positions → TopK. */
+function excludeAndTopK(scores: string): Pick<GraphParts, "nodes" | "initializers"> {
+  return {
+    initializers: [
+      int64s("sink_pads", [0, 0, 0, 1]),
+      tensor("sink_value", [], new Float32Array([-Infinity])),
+    ],
+    nodes: [
+      node("Pad", [scores, "sink_pads", "sink_value"], ["padded_scores"], { mode: "constant" }),
+      node("Shape", ["exclude"], ["exclude_shape"]),
+      node("ConstantOfShape", ["exclude_shape"], ["exclude_values"], { value: NEG_INF }),
+      node("ScatterElements", ["padded_scores", "exclude", "exclude_values"], ["masked_scores"], {
+        axis: 1,
+      }),
+      node("TopK", ["masked_scores", "k"], ["scores", "items"], { axis: 1, largest: 1, sorted: 1 }),
+    ],
+  };
+}
+
+/**
+ * iALS: rows = [userFactors[user_index]; user_vectors] (either part may have 0 rows), so known users
+ * and fold-in users share one session run; scores = rows · itemFactorsᵀ via Gemm(transB) so the item
+ * factors are stored once, untransposed, and fold-in can read them back.
+ */
+export function factorsGraph(p: FactorParams): GraphParts {
+  const tail = excludeAndTopK("raw_scores");
+  return {
+    name: "reco_factors",
+    inputs: [
+      { name: "user_index", type: "int64", shape: ["n_known"] },
+      { name: "user_vectors", type: "float", shape: ["n_vectors", p.factors] },
+      ...TAIL_INPUTS,
+    ],
+    outputs: OUTPUTS,
+    initializers: [
+      tensor("user_factors", [p.nUsers, p.factors], p.userFactors),
+      tensor("item_factors", [p.nItems, p.factors], p.itemFactors),
+      ...tail.initializers,
+    ],
+    nodes: [
+      node("Gather", ["user_factors", "user_index"], ["known_vectors"], { axis: 0 }),
+      node("Concat", ["known_vectors", "user_vectors"], ["all_vectors"], { axis: 0 }),
+      node("Gemm", ["all_vectors", "item_factors"], ["raw_scores"], { transB: 1 }),
+      ...tail.nodes,
+    ],
+    metadata: {
+      kind: p.kind,
+      nUsers: String(p.nUsers),
+      nItems: String(p.nItems),
+      factors: String(p.factors),
+    },
+  };
+}
+
+/** CSR → ELL: every row padded to the longest neighbour list with (index 0, weight 0), which adds nothing. */
+export function toPaddedNeighbours(p: ItemItemParams): {
+  width: number;
+  items: Int32Array;
+  weights: Float32Array;
+} {
+  let width = 1;
+  for (let i = 0; i < p.nItems; i++) width = Math.max(width, p.indptr[i + 1]! - p.indptr[i]!);
+  const items = new Int32Array(p.nItems * width);
+  const weights = new Float32Array(p.nItems * width);
+  for (let i = 0; i < p.nItems; i++) {
+    const start = p.indptr[i]!;
+    const len = p.indptr[i + 1]! - start;
+    items.set(p.indices.subarray(start, start + len), i * width);
+    weights.set(p.weights.subarray(start, start + len), i * width);
+  }
+  return { width, items, weights };
+}
+
+/**
+ * Item-item (item-kNN, RP3beta): scores = Σ_h w_h · S[h, :], exact. The sparse top-k rows of S are
+ * stored padded to a fixed width (ELL); the graph gathers the neighbour rows of the history items
+ * ([batch, H, width]) and scatter-adds the weighted similarities into a zero [batch, nItems] row.
+ * Work is O(batch · H · width) plus TopK, independent of nItems², where a dense S·MatMul would need
+ * nItems² floats (40 GB at 100k items).
+ */
+export function itemItemGraph(p: ItemItemParams): GraphParts {
+  const ell = toPaddedNeighbours(p);
+  const tail = excludeAndTopK("raw_scores");
+  return {
+    name: "reco_item_item",
+    inputs: [
+      { name: "history_items", type: "int64", shape: ["batch", "n_history"] },
+      { name: "history_weights", type: "float", shape: ["batch", "n_history"] },
+      ...TAIL_INPUTS,
+    ],
+    outputs: OUTPUTS,
+    initializers: [
+      tensor("neighbour_items", [p.nItems, ell.width], ell.items),
+      tensor("neighbour_weights", [p.nItems, ell.width], ell.weights),
+      int64s("flat_shape", [0, -1]),
+      int64s("n_items", [p.nItems]),
+      int64s("weight_axis", [2]),
+      int64s("batch_start", [0]),
+      int64s("batch_end", [1]),
+      ...tail.initializers,
+    ],
+    nodes: [
+      node("Gather", ["neighbour_items", "history_items"], ["gathered_items"], { axis: 0 }),
+      node("Cast", ["gathered_items"], ["gathered_items_64"], { to: 7 /* INT64 */ }),
+      node("Reshape", ["gathered_items_64", "flat_shape"], ["target_items"]),
+      node("Gather", ["neighbour_weights", "history_items"], ["gathered_weights"], { axis: 0 }),
+      node("Unsqueeze", ["history_weights", "weight_axis"], ["history_weights_3d"]),
+      node("Mul", ["gathered_weights", "history_weights_3d"], ["weighted"]),
+      node("Reshape", ["weighted", "flat_shape"], ["contributions"]),
+      node("Shape", ["history_items"], ["history_shape"]),
+      node("Slice", ["history_shape", "batch_start", "batch_end"], ["batch_dim"]),
+      node("Concat", ["batch_dim", "n_items"], ["scores_shape"], { axis: 0 }),
+      node("ConstantOfShape", ["scores_shape"], ["zeros"], { value: ZERO }),
+      node("ScatterElements", ["zeros", "target_items", "contributions"], ["raw_scores"], {
+        axis: 1,
+        reduction: "add",
+      }),
+      ...tail.nodes,
+    ],
+    metadata: { kind: p.kind, nItems: String(p.nItems), neighbourWidth: String(ell.width) },
+  };
+}
+
+/** Popularity: a [contexts, nItems] table; each request picks its context row. */
+export function popularityGraph(p: PopularityParams, contexts: string[]): GraphParts {
+  const table = new Float32Array(contexts.length * p.nItems);
+  contexts.forEach((c, row) => table.set(p.scores[c]!, row * p.nItems));
+  const tail = excludeAndTopK("raw_scores");
+  return {
+    name: "reco_popularity",
+    inputs: [{ name: "context", type: "int64", shape: ["batch"] }, ...TAIL_INPUTS],
+    outputs: OUTPUTS,
+    initializers: [
+      tensor("context_scores", [contexts.length, p.nItems], table),
+      ...tail.initializers,
+    ],
+    nodes: [
+      node("Gather", ["context_scores", "context"], ["raw_scores"], { axis: 0 }),
+      ...tail.nodes,
+    ],
+    metadata: { kind: p.kind, nItems: String(p.nItems), contexts: String(contexts.length) },
+  };
+}
+
+/** Context rows in a stable order, the global context "" first (the fallback for unknown contexts). */
+export function popularityContexts(p: PopularityParams): string[] {
+  const keys = Object.keys(p.scores).sort();
+  if (!keys.includes("")) throw new Error('popularity params need a global "" context');
+  return ["", ...keys.filter((k) => k !== "")];
+}
+
+export interface ExportedGraph {
+  bytes: Uint8Array;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  /** popularity only: context key of each row */
+  contexts?: string[];
+}
+
+export function exportOnnx(params: ModelParams): ExportedGraph {
+  validateParams(params);
+  const contexts = params.kind === "popularity" ? popularityContexts(params) : undefined;
+  const parts =
+    params.kind === "factors"
+      ? factorsGraph(params)
+      : params.kind === "item-item"
+        ? itemItemGraph(params)
+        : popularityGraph(params, contexts!);
+  return { bytes: encodeModel(parts), inputs: parts.inputs, outputs: parts.outputs, contexts };
+}
+
+/** Shapes must agree before export: a wrong length would silently shift every row of a table. */
+export function validateParams(p: ModelParams): void {
+  const fail = (what: string) => {
+    throw new Error(`invalid ${p.kind} params: ${what}`);
+  };
+  if (!(p.nItems > 0)) fail(`nItems must be > 0, got ${p.nItems}`);
+  if (p.kind === "factors") {
+    if (p.userFactors.length !== p.nUsers * p.factors)
+      fail("userFactors length ≠ nUsers × factors");
+    if (p.itemFactors.length !== p.nItems * p.factors)
+      fail("itemFactors length ≠ nItems × factors");
+    if (!p.itemFactors.every(Number.isFinite) || !p.userFactors.every(Number.isFinite))
+      fail("factors contain NaN/∞");
+  } else if (p.kind === "item-item") {
+    if (p.indptr.length !== p.nItems + 1) fail("indptr length ≠ nItems + 1");
+    const nnz = p.indptr[p.nItems]!;
+    if (p.indices.length !== nnz || p.weights.length !== nnz)
+      fail("indices/weights length ≠ indptr[nItems]");
+    if (!p.indices.every((j) => j >= 0 && j < p.nItems)) fail("neighbour index out of range");
+    if (!p.weights.every(Number.isFinite)) fail("weights contain NaN/∞");
+  } else {
+    for (const [ctx, s] of Object.entries(p.scores)) {
+      if (s.length !== p.nItems) fail(`scores[${JSON.stringify(ctx)}] length ≠ nItems`);
+      if (!s.every(Number.isFinite)) fail(`scores[${JSON.stringify(ctx)}] contain NaN/∞`);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { ModelParams } from "../params.ts";
+import { exportOnnx } from "./graphs.ts";
+import {
+  randomFactorParams,
+  randomHistory,
+  randomItemItemParams,
+  randomPopularityParams,
+} from "./random-params.ts";
+import { referenceScores, topK } from "./reference.ts";
+import {
+  type RecommendRequest,
+  type Scorer,
+  type ScorerSource,
+  createOnnxScorer,
+} from "./session.ts";
+import { referenceInput, verifyExport } from "./verify.ts";
+
+const N_USERS = 40;
+const N_ITEMS = 300;
+const history = randomHistory(N_USERS, N_ITEMS, 12);
+const open: Scorer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.release()));
+});
+
+async function scorerFor(params: ModelParams): Promise<{ source: ScorerSource; scorer: Scorer }> {
+  const graph = exportOnnx(params);
+  const source: ScorerSource = {
+    kind: params.kind,
+    modelBytes: graph.bytes,
+    nItems: params.nItems,
+    nUsers: params.kind === "factors" ? params.nUsers : N_USERS,
+    factors: params.kind === "factors" ? params.factors : undefined,
+    contexts: graph.contexts,
+    trainHistory: history,
+  };
+  const scorer = await createOnnxScorer(source);
+  open.push(scorer);
+  return { source, scorer };
+}
+
+/** Every item's score, by asking for all of them with nothing excluded. */
+async function fullScores(scorer: Scorer, req: RecommendRequest): Promise<Float64Array> {
+  const [r] = await scorer.recommend([req], N_ITEMS);
+  const out = new Float64Array(N_ITEMS).fill(NaN);
+  r!.itemIndices.forEach((j, c) => (out[j] = r!.scores[c]!));
+  return out;
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe("ONNX export equals the TypeScript reference", () => {
+  it("factors: known users and explicit vectors in one batch, every score to 1e-5, same top-10", async () => {
+    const params = randomFactorParams(N_USERS, N_ITEMS, 16);
+    const { source, scorer } = await scorerFor(params);
+    const vector = Array.from({ length: 16 }, (_, d) => Math.sin(d));
+    const all = await fullScores(scorer, { userVector: vector });
+    expect(maxDiff(all, referenceScores(params, { kind: "factors", vector }))).toBeLessThan(1e-5);
+
+    const batch: RecommendRequest[] = [
+      { userIndex: 3 },
+      { userVector: vector, exclude: [1, 2, 3] },
+      { userIndex: 17, exclude: [5] },
+      { userVector: params.userFactors.subarray(16 * 5, 16 * 6) },
+    ];
+    const check = await verifyExport(params, source, scorer, batch, 10);
+    expect(check.mismatches).toEqual([]);
+    expect(check.maxAbsDiff).toBeLessThan(1e-5);
+    // known user 5 by index and by vector must agree exactly in ranking
+    const [byIndex, byVector] = await scorer.recommend(
+      [{ userIndex: 5 }, { userVector: params.userFactors.subarray(80, 96) }],
+      10,
+    );
+    const seen = Array.from(history.indices.subarray(history.indptr[5]!, history.indptr[6]!));
+    expect(byIndex!.itemIndices.some((j) => seen.includes(j))).toBe(false);
+    expect(byVector!.itemIndices.filter((j) => !seen.includes(j)).slice(0, 5)).toEqual(
+      byIndex!.itemIndices.slice(0, 5),
+    );
+  });
+
+  it("item-item: sparse neighbour scoring is exact for users and ad-hoc weighted histories", async () => {
+    const params = randomItemItemParams(N_ITEMS, 25);
+    const { source, scorer } = await scorerFor(params);
+    const hist = [4, 9, 150, 299];
+    const weights = [1, 0.5, 2, 1];
+    const all = await fullScores(scorer, {
+      historyIndices: hist,
+      historyWeights: weights,
+      exclude: [],
+    });
+    const ref = referenceScores(params, { kind: "item-item", history: hist, weights });
+    // history items themselves are excluded; compare the rest
+    const mask = (a: ArrayLike<number>) => Array.from(a).map((v, j) => (hist.includes(j) ? 0 : v));
+    expect(maxDiff(mask(all), mask(ref))).toBeLessThan(1e-5);
+    const batch = Array.from({ length: N_USERS }, (_, u): RecommendRequest => ({ userIndex: u }));
+    batch.push({ historyIndices: hist, historyWeights: weights }, { historyIndices: [] });
+    const check = await verifyExport(params, source, scorer, batch, 20);
+    expect(check.mismatches).toEqual([]);
+  });
+
+  it("popularity: context rows, unknown context falls back to global, seen items excluded", async () => {
+    const params = randomPopularityParams(N_ITEMS, ["device=mobile", "country=FR"]);
+    const { source, scorer } = await scorerFor(params);
+    const mobile = await fullScores(scorer, { context: "device=mobile" });
+    expect(maxDiff(mobile, params.scores["device=mobile"]!)).toBe(0);
+    const batch: RecommendRequest[] = [
+      {},
+      { context: "country=FR", userIndex: 7 },
+      { context: "nowhere" },
+      { userIndex: 0 },
+    ];
+    const check = await verifyExport(params, source, scorer, batch, 15);
+    expect(check.mismatches).toEqual([]);
+    const [global, unknown] = await scorer.recommend([{}, { context: "nowhere" }], 15);
+    expect(unknown).toEqual(global);
+  });
+
+  it("returns fewer than k items when exclusions leave fewer, never an excluded one", async () => {
+    const params = randomPopularityParams(N_ITEMS, []);
+    const { scorer } = await scorerFor(params);
+    const exclude = Array.from({ length: N_ITEMS - 3 }, (_, j) => j + 3);
+    const [r] = await scorer.recommend([{ exclude }], 10);
+    expect([...r!.itemIndices].sort()).toEqual([0, 1, 2]);
+    const want = topK(params.scores[""]!, 10, exclude);
+    expect(r!.itemIndices).toEqual(want.itemIndices);
+  });
+
+  it("reference helper maps known users to their factor rows", () => {
+    const params = randomFactorParams(3, 5, 2);
+    const input = referenceInput(params, { kind: "factors", userIndex: 2 });
+    expect(input.kind === "factors" && Array.from(input.vector)).toEqual(
+      Array.from(params.userFactors.subarray(4, 6)),
+    );
+  });
+
+  it("rejects out-of-range indices and a released scorer with clear errors", async () => {
+    const params = randomFactorParams(N_USERS, N_ITEMS, 8);
+    const { scorer } = await scorerFor(params);
+    await expect(scorer.recommend([{ userIndex: N_USERS }], 5)).rejects.toThrow(
+      /userIndex 40 is outside 0..39/,
+    );
+    await expect(scorer.recommend([{ userIndex: 0, exclude: [N_ITEMS] }], 5)).rejects.toThrow(
+      /item index 300/,
+    );
+    await expect(scorer.recommend([{ userVector: [1, 2] }], 5)).rejects.toThrow(
+      /2 values, the model has 8 factors/,
+    );
+    await scorer.release();
+    await expect(scorer.recommend([{ userIndex: 0 }], 5)).rejects.toThrow(/released/);
+  });
+
+  it("refuses params whose shapes disagree before writing any graph", () => {
+    const params = randomFactorParams(4, 6, 3);
+    expect(() => exportOnnx({ ...params, nItems: 7 })).toThrow(/itemFactors length/);
+    const bad = randomFactorParams(4, 6, 3);
+    bad.itemFactors[2] = NaN;
+    expect(() => exportOnnx(bad)).toThrow(/NaN/);
+  });
+});

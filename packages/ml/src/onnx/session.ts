@@ -1,0 +1,238 @@
+/**
+ * Batched inference over an exported graph with onnxruntime-node. Requests name a user (index into
+ * the training data), bring a user vector (fold-in done elsewhere), or bring a history of item
+ * indices; everything a user has seen (their training history, the given history, `exclude`) is
+ * never returned.
+ */
+import { BadInput } from "@reco/contracts";
+import * as ort from "onnxruntime-node";
+import type { Csr } from "../data/csr.ts";
+import type { ModelParams } from "../params.ts";
+import type { Ranked, ScoringInput } from "./reference.ts";
+
+export interface RecommendRequest {
+  /** a user of the training data (dense index) */
+  userIndex?: number;
+  /** factors models: a user vector, e.g. solved by fold-in */
+  userVector?: ArrayLike<number>;
+  /** recent item indices: item-item input, fold-in input for factor models */
+  historyIndices?: number[];
+  /** optional weight per history item (default 1) */
+  historyWeights?: number[];
+  /** popularity models: context key such as "device=mobile"; unknown → global */
+  context?: string;
+  /** further item indices never to return */
+  exclude?: number[];
+}
+
+export type Recommendation = Ranked;
+
+export interface Scorer {
+  readonly kind: ModelParams["kind"];
+  readonly nItems: number;
+  recommend(batch: RecommendRequest[], k: number): Promise<Recommendation[]>;
+  /** frees the native session; the scorer is unusable afterwards */
+  release(): Promise<void>;
+}
+
+export interface ScorerSource {
+  kind: ModelParams["kind"];
+  modelBytes: Uint8Array;
+  nItems: number;
+  /** factors: number of known users and the vector width */
+  nUsers?: number;
+  factors?: number;
+  /** popularity: context key of each row of the table */
+  contexts?: string[];
+  /** users × items training interactions: seen items, and the history of item-item users */
+  trainHistory?: Csr;
+  /** factors: solves a user vector from a history (needed for historyIndices requests) */
+  foldIn?: (items: number[], weights: number[]) => Float32Array;
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+}
+
+/** How one request is fed to the graph (and to the reference scorer in tests). */
+export interface ResolvedRequest {
+  input: ScoringInput | { kind: "factors"; userIndex: number };
+  exclude: number[];
+}
+
+function checkItems(what: string, items: number[], nItems: number): void {
+  for (const j of items) {
+    if (!Number.isInteger(j) || j < 0 || j >= nItems) {
+      throw new BadInput(`${what}: item index ${j} is outside 0..${nItems - 1}`);
+    }
+  }
+}
+
+function historyOf(csr: Csr | undefined, user: number): { items: number[]; weights: number[] } {
+  if (!csr || user >= csr.nRows) return { items: [], weights: [] };
+  const start = csr.indptr[user]!;
+  const end = csr.indptr[user + 1]!;
+  return {
+    items: Array.from(csr.indices.subarray(start, end)),
+    weights: Array.from(csr.values.subarray(start, end)),
+  };
+}
+
+export function resolveRequest(
+  src: ScorerSource,
+  req: RecommendRequest,
+  at: number,
+): ResolvedRequest {
+  const where = `request ${at}`;
+  const exclude = [...(req.exclude ?? [])];
+  let history = { items: req.historyIndices ?? [], weights: req.historyWeights ?? [] };
+  if (req.historyWeights && req.historyWeights.length !== history.items.length) {
+    throw new BadInput(
+      `${where}: historyWeights has ${req.historyWeights.length} entries for ${history.items.length} items`,
+    );
+  }
+  if (!req.historyWeights) history.weights = history.items.map(() => 1);
+  if (req.userIndex !== undefined) {
+    const nUsers = src.trainHistory?.nRows ?? src.nUsers ?? 0;
+    if (!Number.isInteger(req.userIndex) || req.userIndex < 0 || req.userIndex >= nUsers) {
+      throw new BadInput(`${where}: userIndex ${req.userIndex} is outside 0..${nUsers - 1}`);
+    }
+    const seen = historyOf(src.trainHistory, req.userIndex);
+    exclude.push(...seen.items);
+    if (!req.historyIndices) history = seen;
+  }
+  checkItems(`${where} historyIndices`, history.items, src.nItems);
+  checkItems(`${where} exclude`, exclude, src.nItems);
+  exclude.push(...history.items);
+
+  if (src.kind === "factors") {
+    if (req.userVector) {
+      if (req.userVector.length !== src.factors) {
+        throw new BadInput(
+          `${where}: userVector has ${req.userVector.length} values, the model has ${src.factors} factors`,
+        );
+      }
+      return { input: { kind: "factors", vector: req.userVector }, exclude };
+    }
+    if (req.userIndex !== undefined && req.historyIndices === undefined) {
+      return { input: { kind: "factors", userIndex: req.userIndex }, exclude };
+    }
+    if (req.historyIndices) {
+      if (!src.foldIn)
+        throw new BadInput(`${where}: this scorer has no fold-in for history requests`);
+      return {
+        input: { kind: "factors", vector: src.foldIn(history.items, history.weights) },
+        exclude,
+      };
+    }
+    throw new BadInput(`${where}: a factors model needs userIndex, userVector or historyIndices`);
+  }
+  if (src.kind === "item-item") {
+    if (req.userVector)
+      throw new BadInput(`${where}: an item-item model takes a history, not a userVector`);
+    return {
+      input: { kind: "item-item", history: history.items, weights: history.weights },
+      exclude,
+    };
+  }
+  const context =
+    req.context !== undefined && src.contexts?.includes(req.context) ? req.context : "";
+  return { input: { kind: "popularity", context }, exclude };
+}
+
+function int64Matrix(rows: number[][], pad: number): ort.Tensor {
+  const width = Math.max(0, ...rows.map((r) => r.length));
+  const data = new BigInt64Array(rows.length * width).fill(BigInt(pad));
+  rows.forEach((r, i) => r.forEach((v, c) => (data[i * width + c] = BigInt(v))));
+  return new ort.Tensor("int64", data, [rows.length, width]);
+}
+
+function floatMatrix(rows: ArrayLike<number>[], width: number): ort.Tensor {
+  const data = new Float32Array(rows.length * width);
+  rows.forEach((r, i) => data.set(Array.from(r), i * width));
+  return new ort.Tensor("float32", data, [rows.length, width]);
+}
+
+/** Builds the feeds for one batch; returns the row order the graph will produce. */
+function feedsFor(
+  src: ScorerSource,
+  resolved: ResolvedRequest[],
+  k: number,
+): { feeds: Record<string, ort.Tensor>; order: number[] } {
+  const kTensor = new ort.Tensor("int64", BigInt64Array.of(BigInt(k)), [1]);
+  let order = resolved.map((_, i) => i);
+  const feeds: Record<string, ort.Tensor> = { k: kTensor };
+  if (src.kind === "factors") {
+    // The graph stacks gathered known users before explicit vectors.
+    const known = order.filter((i) => "userIndex" in resolved[i]!.input);
+    const vectors = order.filter((i) => !("userIndex" in resolved[i]!.input));
+    order = [...known, ...vectors];
+    const idx = known.map((i) => BigInt((resolved[i]!.input as { userIndex: number }).userIndex));
+    feeds.user_index = new ort.Tensor("int64", BigInt64Array.from(idx), [idx.length]);
+    feeds.user_vectors = floatMatrix(
+      vectors.map((i) => (resolved[i]!.input as { vector: ArrayLike<number> }).vector),
+      src.factors!,
+    );
+  } else if (src.kind === "item-item") {
+    const inputs = resolved.map((r) => r.input as Extract<ScoringInput, { kind: "item-item" }>);
+    feeds.history_items = int64Matrix(
+      inputs.map((x) => Array.from(x.history)),
+      0,
+    );
+    const width = feeds.history_items.dims[1]!;
+    feeds.history_weights = floatMatrix(
+      inputs.map((x) => Array.from(x.weights)),
+      width,
+    );
+  } else {
+    const rows = resolved.map((r) =>
+      src.contexts!.indexOf((r.input as { context: string }).context),
+    );
+    feeds.context = new ort.Tensor(
+      "int64",
+      BigInt64Array.from(rows.map((r) => BigInt(Math.max(r, 0)))),
+      [rows.length],
+    );
+  }
+  feeds.exclude = int64Matrix(
+    order.map((i) => resolved[i]!.exclude),
+    src.nItems,
+  );
+  return { feeds, order };
+}
+
+export async function createOnnxScorer(src: ScorerSource): Promise<Scorer> {
+  const session = await ort.InferenceSession.create(src.modelBytes, src.sessionOptions ?? {});
+  let released = false;
+  return {
+    kind: src.kind,
+    nItems: src.nItems,
+    async recommend(batch, k) {
+      if (released) throw new Error("scorer was released");
+      if (!Number.isInteger(k) || k < 1)
+        throw new BadInput(`k must be a positive integer, got ${k}`);
+      if (batch.length === 0) return [];
+      const resolved = batch.map((req, i) => resolveRequest(src, req, i));
+      const kk = Math.min(k, src.nItems);
+      const { feeds, order } = feedsFor(src, resolved, kk);
+      const out = await session.run(feeds);
+      const scores = out.scores!.data as Float32Array;
+      const items = out.items!.data as BigInt64Array;
+      const width = out.scores!.dims[1]!;
+      const results: Recommendation[] = new Array(batch.length);
+      order.forEach((reqIndex, row) => {
+        const r: Recommendation = { itemIndices: [], scores: [] };
+        for (let c = 0; c < width; c++) {
+          const s = scores[row * width + c]!;
+          if (s === -Infinity) break; // only excluded / sink positions remain
+          r.itemIndices.push(Number(items[row * width + c]!));
+          r.scores.push(s);
+        }
+        results[reqIndex] = r;
+      });
+      return results;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await session.release();
+    },
+  };
+}
