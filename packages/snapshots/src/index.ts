@@ -3,3 +3,4 @@ export * from "./rows.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";
 export { duckConnection, sqlString } from "./duckdb.ts";
+export * from "./compact.ts";
