@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyMigrations, openDatabase, pendingSchemaChange, type Database } from "../src/index.ts";
+
+const baseUrl = process.env.DATABASE_URL;
+if (!baseUrl) {
+  throw new Error(
+    'DATABASE_URL is not set: run through `npm test`, or `eval "$(bash scripts/services.sh env)"` first',
+  );
+}
+
+/**
+ * Tables, columns, types, defaults, nullability, constraints and indexes: enough to call two schemas
+ * equal. PGlite's newer PostgreSQL also lists NOT NULL as constraints (contype 'n'); nullability is
+ * already compared through the columns, so those rows are left out.
+ */
+async function describeSchema(db: Database): Promise<string[]> {
+  const rows = await db.prisma.$queryRawUnsafe<{ line: string }[]>(`
+    SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || udt_name || ' null=' || is_nullable
+           || ' default=' || coalesce(column_default, '') AS line
+      FROM information_schema.columns WHERE table_schema = 'public'
+    UNION ALL
+    SELECT 'constraint ' || conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)
+      FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype <> 'n'
+    UNION ALL
+    SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+    UNION ALL
+    SELECT 'enum ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+      FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`);
+  return rows.map((row) => row.line).sort();
+}
+
+describe("migrations", () => {
+  const databaseName = `reco_migrate_${process.pid}_${Date.now()}`;
+  let admin: pg.Client;
+  let dataDir: string;
+  let postgres: Database;
+  let pglite: Database;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${databaseName}`);
+    const url = new URL(baseUrl);
+    url.pathname = `/${databaseName}`;
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "reco-pglite-"));
+    postgres = await openDatabase({ databaseUrl: url.toString(), migrate: false });
+    pglite = await openDatabase({ dataDir, migrate: false });
+  });
+
+  afterAll(async () => {
+    await postgres?.close();
+    await pglite?.close();
+    await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await admin?.end();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("apply every migration on the first run and nothing on the second, on both databases", async () => {
+    for (const db of [postgres, pglite]) {
+      const first = await applyMigrations(db.adapterFactory);
+      expect(first.applied.length).toBeGreaterThan(0);
+      const second = await applyMigrations(db.adapterFactory);
+      expect(second.applied).toEqual([]);
+      const recorded = await db.prisma.$queryRawUnsafe<{ n: bigint }[]>(
+        "SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL",
+      );
+      expect(Number(recorded[0]!.n)).toBe(first.applied.length);
+    }
+  });
+
+  it("leave PGlite and PostgreSQL with the same schema", async () => {
+    const [onPostgres, onPglite] = [await describeSchema(postgres), await describeSchema(pglite)];
+    expect(onPostgres.length).toBeGreaterThan(50);
+    expect(onPglite).toEqual(onPostgres);
+    expect(onPostgres).toContain("enum ModelStage candidate,canary,stable,retired");
+  });
+
+  it("cover everything schema.prisma declares (no change left without a migration)", async () => {
+    expect(await pendingSchemaChange(pglite.adapterFactory)).toBe("");
+  });
+
+  it("keep stored rows when migrations run again", async () => {
+    await pglite.prisma.item.create({ data: { externalId: "keep-me", title: "Kept" } });
+    await applyMigrations(pglite.adapterFactory);
+    expect(await pglite.prisma.item.count({ where: { externalId: "keep-me" } })).toBe(1);
+  });
+});
