@@ -1,0 +1,237 @@
+"""Reference values for @reco/experiments statistics.
+
+Run:  pip install -r scripts/stats-reference/requirements.txt
+      python3 scripts/stats-reference/generate.py
+Writes packages/experiments/test/fixtures/*.json (committed; the TypeScript tests never need Python).
+
+Each expected value comes from an implementation independent of the TypeScript one where one
+exists: scipy's t-test on the raw per-user arrays, statsmodels' multipletests / NormalIndPower,
+scipy's chisquare, numerical integration for Bayesian risk and the sequential mixture boundary.
+Where no library implements a formula (delta-method uplift, CUPED's pooled theta) the formula is
+evaluated here on the raw arrays with numpy, not on sufficient statistics.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from scipy import integrate, optimize, stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+
+OUT = Path(__file__).resolve().parents[2] / "packages" / "experiments" / "test" / "fixtures"
+rng = np.random.default_rng(20261123)
+
+
+def suff(x):
+    x = np.asarray(x, dtype=float)
+    return {"n": int(x.size), "sum": float(x.sum()), "sumSquares": float((x * x).sum())}
+
+
+def sample(kind, n, param):
+    if kind == "proportion":
+        return (rng.random(n) < param).astype(float)
+    if kind == "lognormal":  # skewed, like watch time
+        return rng.lognormal(mean=param, sigma=1.0, size=n)
+    return rng.normal(loc=param, scale=2.0, size=n)  # e.g. ratings
+
+
+def write(name, cases):
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps({"generator": "scripts/stats-reference/generate.py", "cases": cases}, indent=1) + "\n")
+    print(f"{name}: {len(cases)} cases")
+
+
+# Raw-data scenarios shared by the Welch, uplift and Bayesian fixtures.
+SCENARIOS = [
+    ("proportion small lift", "proportion", (2000, 0.10), (2100, 0.115)),
+    ("proportion no effect", "proportion", (5000, 0.05), (5000, 0.05)),
+    ("proportion negative", "proportion", (800, 0.30), (750, 0.26)),
+    ("proportion tiny samples", "proportion", (40, 0.4), (35, 0.6)),
+    ("normal means", "normal", (300, 3.5), (320, 3.7)),
+    ("normal unequal n", "normal", (1000, 3.5), (90, 3.2)),
+    ("lognormal watch time", "lognormal", (1500, 1.0), (1400, 1.08)),
+    ("lognormal small", "lognormal", (25, 0.5), (30, 0.5)),
+]
+raw = []
+for name, kind, (nc, pc), (nt, pt) in SCENARIOS:
+    raw.append((name, kind, sample(kind, nc, pc), sample(kind, nt, pt)))
+
+
+def welch_cases():
+    cases = []
+    for name, kind, c, t in raw:
+        for alpha in (0.05, 0.01):
+            r = stats.ttest_ind(t, c, equal_var=False)
+            ci = r.confidence_interval(confidence_level=1 - alpha)
+            se = math.sqrt(np.var(c, ddof=1) / c.size + np.var(t, ddof=1) / t.size)
+            cases.append({
+                "name": f"{name} (alpha {alpha})", "kind": kind, "alpha": alpha,
+                "control": suff(c), "treatment": suff(t),
+                "expected": {"difference": float(t.mean() - c.mean()), "standardError": se, "t": float(r.statistic),
+                             "df": float(r.df), "pValue": float(r.pvalue), "ci": [float(ci.low), float(ci.high)]},
+            })
+    return cases
+
+
+def uplift_cases():
+    cases = []
+    for name, kind, c, t in raw:
+        mc, mt = c.mean(), t.mean()
+        vc, vt = np.var(c, ddof=1), np.var(t, ddof=1)
+        var = vt / (t.size * mc**2) + mt**2 * vc / (c.size * mc**4)
+        se = math.sqrt(var)
+        up = mt / mc - 1
+        q = stats.norm.ppf(0.975)
+        cases.append({
+            "name": name, "kind": kind, "alpha": 0.05, "control": suff(c), "treatment": suff(t),
+            "expected": {"uplift": float(up), "standardError": se, "pValue": float(2 * stats.norm.sf(abs(up / se))),
+                         "ci": [float(up - q * se), float(up + q * se)]},
+        })
+    return cases
+
+
+def bayesian_cases():
+    cases = []
+    for i, (name, kind, c, t) in enumerate(raw):
+        higher = i % 3 != 2  # exercise "lower is better" too
+        sign = 1 if higher else -1
+        delta = t.mean() - c.mean()
+        sigma = math.sqrt(np.var(c, ddof=1) / c.size + np.var(t, ddof=1) / t.size)
+        post = stats.norm(loc=delta, scale=sigma)
+        lo, hi = delta - 12 * sigma, delta + 12 * sigma
+        chance = integrate.quad(lambda d: post.pdf(d) * (sign * d > 0), lo, hi, points=[0.0], epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+        risk = integrate.quad(lambda d: max(-sign * d, 0.0) * post.pdf(d), lo, hi, points=[0.0], epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+        risk_c = integrate.quad(lambda d: max(sign * d, 0.0) * post.pdf(d), lo, hi, points=[0.0], epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+        cases.append({
+            "name": name, "kind": kind, "higherIsBetter": higher, "alpha": 0.05, "control": suff(c), "treatment": suff(t),
+            "expected": {"chanceToWin": chance, "risk": risk, "riskOfControl": risk_c,
+                         "credibleInterval": [float(post.ppf(0.025)), float(post.ppf(0.975))]},
+        })
+    return cases
+
+
+def sequential_cases():
+    """Half-width found by solving the normal-mixture martingale = 1/alpha numerically."""
+    cases = []
+    for n, tuning_n, variance, alpha, estimate in [
+        (1000, 5000, 4e-4, 0.05, 0.02), (5000, 5000, 8e-5, 0.05, -0.01), (20000, 5000, 2e-5, 0.05, 0.003),
+        (200, 10000, 0.01, 0.05, 0.1), (10000, 10000, 1e-4, 0.01, 0.05), (3000, 800, 3e-3, 0.1, 0.0),
+    ]:
+        l = -2 * math.log(alpha)
+        rho2 = (l + math.log(l + 1)) / tuning_n
+        s = math.sqrt(variance * n)
+
+        a = n + 1 / rho2  # λS − λ²n/2 − λ²/(2ρ²) peaks at λ* = S/a with value S²/(2a)
+
+        def log_mixture(S):  # ln ∫ exp(λS − λ²n/2) dN(0, ρ²)(λ) for a unit-variance sum S after n observations
+            peak, centre, width = S * S / (2 * a), S / a, 1 / math.sqrt(a)
+            f = lambda lam: math.exp(lam * S - lam * lam * n / 2 - lam * lam / (2 * rho2) - peak)
+            integral = integrate.quad(f, centre - 40 * width, centre + 40 * width, points=[centre], epsabs=0, epsrel=1e-13, limit=500)[0]
+            return peak + math.log(integral) - 0.5 * math.log(2 * math.pi * rho2)
+
+        hi = math.sqrt(2 * a * (math.log(1 / alpha) + math.log(a * rho2) + 50))
+        S = optimize.brentq(lambda S: log_mixture(S) - math.log(1 / alpha), 0.0, hi, xtol=1e-13, rtol=1e-15)
+        half = s * S / n
+        cases.append({"name": f"n={n} tuningN={tuning_n} alpha={alpha}", "input": {"estimate": estimate, "variance": variance, "n": n, "tuningN": tuning_n, "alpha": alpha},
+                      "expected": {"halfWidth": half, "interval": [estimate - half, estimate + half]}})
+    return cases
+
+
+def srm_cases():
+    cases = []
+    for observed, weights in [
+        ([5000, 5000], [50, 50]), ([5200, 4800], [50, 50]), ([5090, 4910], [50, 50]), ([10400, 9600], [50, 50]),
+        ([3300, 3350, 3350], [1, 1, 1]), ([2100, 7900], [20, 80]), ([1000, 1000, 1200], [30, 30, 40]), ([12, 30], [50, 50]),
+    ]:
+        exp = np.array(weights, dtype=float) / sum(weights) * sum(observed)
+        r = stats.chisquare(observed, exp)
+        cases.append({"name": f"{observed} vs {weights}", "observed": observed, "weights": weights,
+                      "expected": {"chiSquare": float(r.statistic), "pValue": float(r.pvalue), "mismatch": bool(r.pvalue < 0.001)}})
+    return cases
+
+
+def multiple_comparison_cases():
+    inputs = [
+        [0.01, 0.04, 0.03, 0.005], [0.2, 0.001, 0.049, 0.6, 0.0201], [0.5], [0.04, 0.04, 0.04],
+        list(rng.uniform(0, 0.1, 10)), [1e-8, 0.9, 0.012, 0.3, 0.05, 0.011],
+    ]
+    cases = []
+    for p in inputs:
+        p = [float(v) for v in p]
+        cases.append({"name": f"{len(p)} p-values", "pValues": p,
+                      "expected": {"holm": [float(v) for v in multipletests(p, method="holm")[1]],
+                                   "benjaminiHochberg": [float(v) for v in multipletests(p, method="fdr_bh")[1]]}})
+    return cases
+
+
+def cuped_cases():
+    cases = []
+    for name, n, rho, lift in [("strong covariate", 3000, 0.7, 0.05), ("weak covariate", 2000, 0.2, 0.1), ("no effect", 4000, 0.5, 0.0), ("three variants", 1500, 0.6, 0.08)]:
+        k = 3 if name == "three variants" else 2
+        xs, ys = [], []
+        for v in range(k):
+            x = rng.normal(10, 3, n + 37 * v)
+            y = 10 + rho * (x - 10) + math.sqrt(1 - rho**2) * rng.normal(0, 3, x.size) + (lift * 10 if v > 0 else 0)
+            xs.append(x); ys.append(y)
+        X, Y = np.concatenate(xs), np.concatenate(ys)
+        theta = float(np.cov(X, Y, ddof=1)[0, 1] / np.var(X, ddof=1))
+        adj = [y - theta * (x - X.mean()) for x, y in zip(xs, ys)]
+        variants = [{**suff(y), "preSum": float(x.sum()), "preSumSquares": float((x * x).sum()), "crossSum": float((x * y).sum())} for x, y in zip(xs, ys)]
+        r = stats.ttest_ind(adj[1], adj[0], equal_var=False)
+        cases.append({"name": name, "variants": variants,
+                      "expected": {"theta": theta, "means": [float(a.mean()) for a in adj], "variances": [float(np.var(a, ddof=1)) for a in adj],
+                                   "unadjustedVariances": [float(np.var(y, ddof=1)) for y in ys], "pValueFirstVsControl": float(r.pvalue)}})
+    return cases
+
+
+def power_cases():
+    cases = []
+    analysis = NormalIndPower()
+    for kind, base, var, mde, alpha, power in [
+        ("proportion", 0.10, None, 0.20, 0.05, 0.8), ("proportion", 0.05, None, 0.10, 0.05, 0.8), ("proportion", 0.30, None, -0.05, 0.05, 0.9),
+        ("mean", 3.5, 1.44, 0.02, 0.05, 0.8), ("mean", 12.0, 90.0, 0.05, 0.01, 0.8), ("proportion", 0.5, None, 0.5, 0.05, 0.8),
+    ]:
+        pc = base
+        if kind == "proportion":
+            pt = base * (1 + mde)
+            vc, vt = pc * (1 - pc), pt * (1 - pt)
+        else:
+            vc = vt = var
+        delta = abs(base * mde)
+        d = delta / math.sqrt((vc + vt) / 2)
+        n = analysis.solve_power(effect_size=d, nobs1=None, alpha=alpha, power=power, ratio=1.0, alternative="two-sided")
+        n_exact = optimize.brentq(lambda m: analysis.power(d, m, alpha, ratio=1.0, alternative="two-sided") - power, 1.0, 1e9, xtol=1e-12, rtol=1e-15)
+        n_check = 1000
+        if kind == "proportion":
+            mde_at = optimize.brentq(lambda m: analysis.power((base * m) / math.sqrt((pc * (1 - pc) + base * (1 + m) * (1 - base * (1 + m))) / 2), n_check, alpha, ratio=1.0) - power, 1e-9, 1 / base - 1 - 1e-9, xtol=1e-15)
+        else:
+            d_at = analysis.solve_power(effect_size=None, nobs1=n_check, alpha=alpha, power=power, ratio=1.0)
+            mde_at = d_at * math.sqrt(var) / base
+        cases.append({"name": f"{kind} base={base} mde={mde} alpha={alpha} power={power}",
+                      "input": {"kind": kind, "baselineMean": base, "baselineVariance": var, "relativeMde": mde, "alpha": alpha, "power": power},
+                      "expected": {"nPerVariantStatsmodels": float(n), "nPerVariantExact": n_exact, "powerAt1000": float(analysis.power(d, 1000, alpha, ratio=1.0)),
+                                   "mdeAt1000": float(mde_at)}})
+    return cases
+
+
+def distribution_cases():
+    return [
+        *({"fn": "normalCdf", "args": [z], "expected": float(stats.norm.cdf(z))} for z in (-9.0, -4.2, -1.96, -0.5, 0.0, 0.7, 2.33, 6.0)),
+        *({"fn": "normalQuantile", "args": [p], "expected": float(stats.norm.ppf(p))} for p in (1e-10, 0.001, 0.025, 0.2, 0.5, 0.9, 0.995, 1 - 1e-9)),
+        *({"fn": "studentTCdf", "args": [t, df], "expected": float(stats.t.cdf(t, df))} for t, df in ((2.1, 3.5), (-1.3, 10), (0.5, 1), (4.0, 1e6), (2.0, 2000.7), (-6.0, 12.25))),
+        *({"fn": "studentTQuantile", "args": [p, df], "expected": float(stats.t.ppf(p, df))} for p, df in ((0.975, 3.5), (0.975, 100.2), (0.995, 7), (0.025, 40), (0.9995, 2.2))),
+        *({"fn": "chiSquareSurvival", "args": [x, k], "expected": float(stats.chi2.sf(x, k))} for x, k in ((3.2, 1), (10.83, 1), (10, 3), (100, 80), (30, 2), (0.01, 5))),
+    ]
+
+
+write("distributions", distribution_cases())
+write("welch", welch_cases())
+write("uplift", uplift_cases())
+write("bayesian", bayesian_cases())
+write("sequential", sequential_cases())
+write("srm", srm_cases())
+write("multiple-comparisons", multiple_comparison_cases())
+write("cuped", cuped_cases())
+write("power", power_cases())
