@@ -1,0 +1,30 @@
+import { envFields, loadEnvOrExit } from "@reco/contracts";
+import { z } from "zod";
+
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean),
+);
+
+/** Every variable the api reads, parsed once here; nothing else touches process.env. */
+export const apiEnvSchema = z.object({
+  PORT: envFields.port.default(4000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATA_DIR: envFields.dataDir,
+  DATABASE_URL: envFields.databaseUrl,
+  REDIS_URL: envFields.redisUrl,
+  KAFKA_BROKERS: envFields.kafkaBrokers,
+  TOPIC_PREFIX: envFields.topicPrefix,
+  LOG_LEVEL: envFields.logLevel,
+  /** Browser origins allowed to call the api (comma-separated); the dashboard's origin. */
+  CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),
+  /** Embedded mode: a dev admin key chosen by the launcher (so web and api share it); else one is generated. */
+  DEV_API_KEY: z.string().optional(),
+});
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+export function loadApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
+  return loadEnvOrExit(apiEnvSchema, env);
+}

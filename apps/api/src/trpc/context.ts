@@ -1,0 +1,29 @@
+import type { Authenticator, CatalogStats, Principal } from "@reco/serving";
+import { apiKeyFromHeaders } from "@reco/serving";
+import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
+
+/** What procedures may use; built once in main.ts and handed to buildServer. */
+export interface TrpcServices {
+  stats: CatalogStats;
+}
+
+export interface TrpcContext {
+  requestId: string;
+  /** null when no key was sent; `invalidKey` tells a bad key apart from none. */
+  principal: Principal | null;
+  invalidKey: boolean;
+  services: TrpcServices;
+}
+
+export function contextFactory(authenticator: Authenticator, services: TrpcServices) {
+  return async ({ req }: CreateFastifyContextOptions): Promise<TrpcContext> => {
+    const key = apiKeyFromHeaders(req.headers);
+    const principal = key === undefined ? null : await authenticator.authenticate(key);
+    return {
+      requestId: String(req.id),
+      principal,
+      invalidKey: key !== undefined && !principal,
+      services,
+    };
+  };
+}

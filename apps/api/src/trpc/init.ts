@@ -1,0 +1,61 @@
+import { AppError, type ErrorCode } from "@reco/contracts";
+import { roleAllows, type Role } from "@reco/serving";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { TrpcContext } from "./context.ts";
+
+const t = initTRPC.context<TrpcContext>().create({
+  errorFormatter({ shape, error }) {
+    // Keep our typed code visible to the client next to tRPC's own.
+    const appCode = error.cause instanceof AppError ? error.cause.code : undefined;
+    return { ...shape, data: { ...shape.data, appCode, stack: undefined } };
+  },
+});
+
+const TRPC_CODE: Record<ErrorCode, TRPCError["code"]> = {
+  BAD_REQUEST: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+};
+
+/** Typed application errors thrown by handlers become the matching tRPC error, in one place. */
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+function requireRole(required: Role) {
+  return t.middleware(({ ctx, next }) => {
+    if (!ctx.principal) {
+      throw new TRPCError({
+        code: "UNAUTHORIZED",
+        message: ctx.invalidKey
+          ? "API key unknown or revoked"
+          : "an API key is required (Authorization: Bearer or X-API-Key)",
+      });
+    }
+    if (!roleAllows(ctx.principal.role, required)) {
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `needs role ${required}, key has ${ctx.principal.role}`,
+      });
+    }
+    return next({ ctx: { ...ctx, principal: ctx.principal } });
+  });
+}
+
+export const createTRPCRouter = t.router;
+export const publicProcedure = t.procedure.use(mapAppErrors);
+export const viewerProcedure = publicProcedure.use(requireRole("viewer"));
+export const pmProcedure = publicProcedure.use(requireRole("pm"));
+export const engineerProcedure = publicProcedure.use(requireRole("engineer"));
+export const adminProcedure = publicProcedure.use(requireRole("admin"));

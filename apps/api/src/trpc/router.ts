@@ -1,0 +1,9 @@
+import { createTRPCRouter } from "./init.ts";
+import { statsRouter } from "./stats/router.ts";
+
+/** One router per domain; the web app imports only `AppRouter`, the type. */
+export const appRouter = createTRPCRouter({
+  stats: statsRouter,
+});
+
+export type AppRouter = typeof appRouter;
