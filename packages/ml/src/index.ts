@@ -1,2 +1,18 @@
 export type * from "./params.ts";
 export * from "./data/index.ts";
+export { exportOnnx, type ExportedGraph } from "./onnx/graphs.ts";
+export { createOnnxScorer, type RecommendRequest, type Recommendation, type Scorer } from "./onnx/session.ts";
+export { createScorer, type ArtifactScorer, type ScorerOptions } from "./onnx/scorer.ts";
+export { ArtifactCorrupt, ModelVersionMissing, VersionExists } from "./registry/errors.ts";
+export type { ArtifactMetadata } from "./registry/metadata.ts";
+export {
+  listVersions,
+  loadArtifact,
+  openVersion,
+  publishVersion,
+  versionDir,
+  type LoadedArtifact,
+  type PublishRequest,
+  type VersionListing,
+} from "./registry/store.ts";
+export { finishTrainingRun, recordModelVersion, startTrainingRun, type RegistryDb } from "./registry/db.ts";

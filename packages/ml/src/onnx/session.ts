@@ -19,8 +19,11 @@ export interface RecommendRequest {
   historyIndices?: number[];
   /** optional weight per history item (default 1) */
   historyWeights?: number[];
-  /** popularity models: context key such as "device=mobile"; unknown → global */
-  context?: string;
+  /**
+   * popularity models: a context key ("device=mobile") or attributes ({device: "mobile"}, first
+   * one with a table wins); unknown → the global row
+   */
+  context?: string | Record<string, string | undefined>;
   /** further item indices never to return */
   exclude?: number[];
 }
@@ -132,9 +135,21 @@ export function resolveRequest(
       exclude,
     };
   }
-  const context =
-    req.context !== undefined && src.contexts?.includes(req.context) ? req.context : "";
-  return { input: { kind: "popularity", context }, exclude };
+  return {
+    input: { kind: "popularity", context: pickContext(req.context, src.contexts ?? []) },
+    exclude,
+  };
+}
+
+function pickContext(context: RecommendRequest["context"], known: string[]): string {
+  if (context === undefined) return "";
+  const keys =
+    typeof context === "string"
+      ? [context]
+      : Object.entries(context).flatMap(([name, value]) =>
+          value === undefined ? [] : [`${name}=${value}`],
+        );
+  return keys.find((key) => known.includes(key)) ?? "";
 }
 
 function int64Matrix(rows: number[][], pad: number): ort.Tensor {
