@@ -1,0 +1,267 @@
+/**
+ * One partition of the file log: an append-only file of records (see record.ts).
+ *
+ * Durability: appends queued while a write is in flight are coalesced (group commit) into ONE
+ * write() followed by ONE fdatasync(); publishers resolve, and consumers see the records, only
+ * after the fsync. So a consumer never processes (and commits past) a record that a crash could
+ * still lose. A failed write is rolled back by truncating to the last durable size.
+ *
+ * Opening scans the whole file: a torn tail (partial last line, or zero-filled blocks) is
+ * truncated and reported via `repairs`; any other damage throws CorruptLog naming the file and
+ * byte position. A read-only handle (another process) never truncates: it just does not see a
+ * tail that is still being written.
+ */
+import { open, stat, type FileHandle } from "node:fs/promises";
+import { CorruptLog } from "../port.ts";
+import {
+  encodeRecord,
+  HEADER_BYTES,
+  isTornTail,
+  parseRecord,
+  type StoredRecord,
+} from "./record.ts";
+
+const INDEX_EVERY = 256;
+const SCAN_CHUNK = 4 * 1024 * 1024;
+
+export interface TailRepair {
+  file: string;
+  position: number;
+  truncatedBytes: number;
+}
+
+export interface PendingRecord {
+  key: string;
+  value: Buffer;
+  timestamp: number;
+}
+
+interface Waiter {
+  records: PendingRecord[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class PartitionLog {
+  /** Byte position of every INDEX_EVERY-th offset, so a read seeks close to its start. */
+  private readonly index: number[] = [];
+  private nextOffset = 0;
+  private size = 0;
+  private queue: Waiter[] = [];
+  private flushing = false;
+  private broken: Error | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(
+    readonly file: string,
+    private readonly reader: FileHandle,
+    private readonly writer: FileHandle | undefined,
+  ) {}
+
+  static async open(file: string, writable: boolean, repairs: TailRepair[]): Promise<PartitionLog> {
+    if (writable) await (await open(file, "a")).close(); // create if missing
+    const reader = await open(file, "r");
+    try {
+      const log = new PartitionLog(file, reader, undefined);
+      const found = await log.scan(writable);
+      if (writable && found.tornAt !== undefined) {
+        const truncatedBytes = found.fileSize - found.tornAt;
+        const fh = await open(file, "r+");
+        try {
+          await fh.truncate(found.tornAt);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+        repairs.push({ file, position: found.tornAt, truncatedBytes });
+      }
+      if (!writable) return log;
+      const writer = await open(file, "a");
+      const writableLog = new PartitionLog(file, reader, writer);
+      writableLog.adopt(log);
+      return writableLog;
+    } catch (error) {
+      await reader.close();
+      throw error;
+    }
+  }
+
+  get endOffset(): number {
+    return this.nextOffset;
+  }
+
+  /** Registers a callback for new durable records; returns the unsubscribe function. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  append(records: PendingRecord[]): Promise<void> {
+    if (!this.writer) return Promise.reject(new Error(`event log ${this.file} is open read-only`));
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /** A read-only handle picks up records another process appended since the last look. */
+  async refresh(): Promise<void> {
+    if (this.writer) return;
+    const { size } = await stat(this.file);
+    if (size > this.size) await this.scan(false);
+  }
+
+  /** Records from `from` on, at most `maxRecords` and about `maxBytes` (always at least one). */
+  async read(from: number, maxRecords: number, maxBytes = 1024 * 1024): Promise<StoredRecord[]> {
+    if (from >= this.nextOffset) return [];
+    const slot = Math.min(Math.floor(from / INDEX_EVERY), this.index.length - 1);
+    let offset = slot * INDEX_EVERY;
+    let position = this.index[slot] ?? 0;
+    const out: StoredRecord[] = [];
+    let want = maxBytes;
+    while (out.length < maxRecords && offset < this.nextOffset) {
+      const length = Math.min(Math.max(want, HEADER_BYTES), this.size - position);
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await this.reader.read(buf, 0, length, position);
+      const chunk = buf.subarray(0, bytesRead);
+      let at = 0;
+      let progressed = false;
+      while (out.length < maxRecords && offset < this.nextOffset) {
+        const step = parseRecord(chunk, at, offset);
+        if (step.kind === "incomplete") break;
+        if (step.kind === "invalid")
+          throw new CorruptLog(
+            this.file,
+            position + at,
+            `${step.reason} (reading offset ${offset})`,
+          );
+        if (offset >= from) out.push(step.record);
+        at += step.length;
+        offset += 1;
+        progressed = true;
+      }
+      position += at;
+      if (out.length > 0 && (out.length >= maxRecords || at >= maxBytes)) break;
+      // A record bigger than the read window: widen it (only until one record fits).
+      if (!progressed) want = Math.max(want * 2, HEADER_BYTES);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.writer?.close();
+    await this.reader.close();
+  }
+
+  private adopt(from: PartitionLog): void {
+    this.index.push(...from.index);
+    this.nextOffset = from.nextOffset;
+    this.size = from.size;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0 && !this.broken) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.writeDurably(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async writeDurably(batch: Waiter[]): Promise<void> {
+    const writer = this.writer!;
+    const lines: Buffer[] = [];
+    const starts: number[] = [];
+    let offset = this.nextOffset;
+    let bytes = 0;
+    for (const waiter of batch) {
+      for (const r of waiter.records) {
+        const line = encodeRecord({ offset, timestamp: r.timestamp, key: r.key, value: r.value });
+        starts.push(this.size + bytes);
+        lines.push(line);
+        bytes += line.length;
+        offset += 1;
+      }
+    }
+    const data = Buffer.concat(lines, bytes);
+    try {
+      let written = 0;
+      while (written < data.length) written += (await writer.write(data, written)).bytesWritten;
+      await writer.datasync();
+    } catch (cause) {
+      const error = new Error(
+        `append to event log ${this.file} failed: ${(cause as Error).message}`,
+        { cause },
+      );
+      try {
+        await writer.truncate(this.size);
+      } catch {
+        // The file may now hold a partial write; reopening truncates it as a torn tail.
+        this.broken = new Error(
+          `event log ${this.file} is unusable after a failed write; reopen it`,
+          { cause },
+        );
+      }
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    starts.forEach((start, i) => {
+      const o = this.nextOffset + i;
+      if (o % INDEX_EVERY === 0) this.index.push(start);
+    });
+    this.nextOffset = offset;
+    this.size += bytes;
+    for (const w of batch) w.resolve();
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Validates records from the last scanned position to the end of the file. */
+  private async scan(writable: boolean): Promise<{ tornAt?: number; fileSize: number }> {
+    const fileSize = (await this.reader.stat()).size;
+    let carry = Buffer.alloc(0);
+    let carryStart = this.size;
+    let position = this.size;
+    while (position < fileSize || carry.length > 0) {
+      const length = Math.min(SCAN_CHUNK, fileSize - position);
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await this.reader.read(buf, 0, length, position);
+      position += bytesRead;
+      const chunk =
+        carry.length > 0
+          ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
+          : buf.subarray(0, bytesRead);
+      const atEnd = position >= fileSize || bytesRead === 0;
+      let at = 0;
+      while (at < chunk.length) {
+        const step = parseRecord(chunk, at, this.nextOffset);
+        if (step.kind === "record") {
+          if (this.nextOffset % INDEX_EVERY === 0) this.index.push(carryStart + at);
+          this.nextOffset += 1;
+          at += step.length;
+          continue;
+        }
+        if (!atEnd && step.kind === "incomplete") break; // the record continues in the next chunk
+        if (atEnd && isTornTail(chunk, at)) {
+          this.size = carryStart + at;
+          return { tornAt: writable ? carryStart + at : undefined, fileSize };
+        }
+        throw new CorruptLog(
+          this.file,
+          carryStart + at,
+          `${step.kind === "invalid" ? step.reason : "truncated record followed by more data"} (offset ${this.nextOffset})`,
+        );
+      }
+      carry = chunk.subarray(at);
+      carryStart += at;
+      this.size = carryStart;
+      if (atEnd) break;
+    }
+    return { fileSize };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * On-disk record format of the file log: one record per line,
+ *   `<payload byte length> <crc32 of payload, 8 hex> <payload JSON>\n`
+ * payload = {"o":offset,"t":timestamp,"k":key,"v":utf8 value} (or "b": base64 when the value is
+ * not valid UTF-8). JSON escapes newlines, so '\n' appears only as the record terminator: a line
+ * without its '\n' is a torn write, anything else that fails to parse is corruption.
+ */
+import { crc32 } from "node:zlib";
+
+export interface StoredRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: Buffer;
+}
+
+/** Largest payload accepted when reading; a length field above it is corruption, not a record. */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const MAX_HEADER = 10 + 1 + 8 + 1;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+
+export function encodeRecord(record: StoredRecord): Buffer {
+  const text = record.value.toString("utf8");
+  const roundTrips =
+    Buffer.byteLength(text, "utf8") === record.value.length &&
+    Buffer.from(text, "utf8").equals(record.value);
+  const body = {
+    o: record.offset,
+    t: record.timestamp,
+    k: record.key,
+    ...(roundTrips ? { v: text } : { b: record.value.toString("base64") }),
+  };
+  const payload = Buffer.from(JSON.stringify(body), "utf8");
+  const header = `${payload.length} ${crc32(payload).toString(16).padStart(8, "0")} `;
+  return Buffer.concat([Buffer.from(header, "latin1"), payload, Buffer.from("\n")]);
+}
+
+export type ParseStep =
+  | { kind: "record"; record: StoredRecord; length: number }
+  /** Not enough bytes for a whole record: a record still being written, or a torn tail. */
+  | { kind: "incomplete" }
+  | { kind: "invalid"; reason: string };
+
+/** Parses the record starting at `start` in `buf`; `expectedOffset` guards against gaps/duplicates. */
+export function parseRecord(buf: Buffer, start: number, expectedOffset: number): ParseStep {
+  const firstSpace = indexWithin(buf, SPACE, start, start + 11);
+  if (firstSpace < 0)
+    return buf.length - start < 11 && isDigits(buf, start, buf.length)
+      ? { kind: "incomplete" }
+      : { kind: "invalid", reason: "bad length field" };
+  if (firstSpace === start || !isDigits(buf, start, firstSpace))
+    return { kind: "invalid", reason: "bad length field" };
+  const length = Number(buf.toString("latin1", start, firstSpace));
+  if (length > MAX_RECORD_BYTES)
+    return { kind: "invalid", reason: `length ${length} exceeds ${MAX_RECORD_BYTES}` };
+  const payloadStart = firstSpace + 1 + 8 + 1;
+  const end = payloadStart + length + 1;
+  if (buf.length < end) return { kind: "incomplete" };
+  if (buf[payloadStart - 1] !== SPACE) return { kind: "invalid", reason: "bad checksum field" };
+  const expectedCrc = buf.toString("latin1", firstSpace + 1, payloadStart - 1);
+  if (!/^[0-9a-f]{8}$/.test(expectedCrc)) return { kind: "invalid", reason: "bad checksum field" };
+  if (buf[end - 1] !== NEWLINE)
+    return { kind: "invalid", reason: "record not terminated by a newline" };
+  const payload = buf.subarray(payloadStart, end - 1);
+  if (crc32(payload) !== parseInt(expectedCrc, 16))
+    return { kind: "invalid", reason: "checksum mismatch" };
+  let body: { o?: unknown; t?: unknown; k?: unknown; v?: unknown; b?: unknown };
+  try {
+    body = JSON.parse(payload.toString("utf8")) as typeof body;
+  } catch {
+    return { kind: "invalid", reason: "payload is not JSON" };
+  }
+  if (body.o !== expectedOffset)
+    return {
+      kind: "invalid",
+      reason: `offset ${String(body.o)} where ${expectedOffset} was expected`,
+    };
+  if (typeof body.t !== "number" || !(typeof body.k === "string" || body.k === null))
+    return { kind: "invalid", reason: "bad record fields" };
+  const value =
+    typeof body.v === "string"
+      ? Buffer.from(body.v, "utf8")
+      : typeof body.b === "string"
+        ? Buffer.from(body.b, "base64")
+        : undefined;
+  if (!value) return { kind: "invalid", reason: "record has no value" };
+  return {
+    kind: "record",
+    record: { offset: expectedOffset, timestamp: body.t, key: body.k, value },
+    length: end - start,
+  };
+}
+
+/** Header bytes a record needs before its payload; used to size reads. */
+export const HEADER_BYTES = MAX_HEADER;
+
+/**
+ * Whether damage found at `start` can be a torn tail: the bytes to the end hold no newline
+ * (a partial last line) or are all zero (blocks allocated but never written before a crash).
+ */
+export function isTornTail(buf: Buffer, start: number): boolean {
+  return buf.indexOf(NEWLINE, start) < 0 || buf.subarray(start).every((b) => b === 0);
+}
+
+function indexWithin(buf: Buffer, byte: number, from: number, to: number): number {
+  const at = buf.indexOf(byte, from);
+  return at >= 0 && at < Math.min(to, buf.length) ? at : -1;
+}
+
+function isDigits(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = buf[i] ?? 0;
+    if (b < 0x30 || b > 0x39) return false;
+  }
+  return true;
+}
