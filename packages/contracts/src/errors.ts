@@ -34,7 +34,10 @@ export class BadInput extends AppError {
 }
 
 export class Unavailable extends AppError {
-  constructor(message: string, readonly retryAfterS = 1) {
+  constructor(
+    message: string,
+    readonly retryAfterS = 1,
+  ) {
     super("UNAVAILABLE", message);
   }
 }
