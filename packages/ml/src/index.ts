@@ -16,3 +16,4 @@ export {
   type VersionListing,
 } from "./registry/store.ts";
 export { finishTrainingRun, recordModelVersion, startTrainingRun, type RegistryDb } from "./registry/db.ts";
+export * from "./models/index.ts";

@@ -1,0 +1,40 @@
+import { UnknownModelKind } from "./errors.ts";
+import { ials } from "./ials/ials.ts";
+import { itemKnn } from "./item-knn.ts";
+import { popularity, trending } from "./popularity.ts";
+import { type FitHooks, type Recommender, resolveParameters } from "./recommender.ts";
+import type { Interactions } from "../data/interactions.ts";
+import { rp3beta } from "./rp3beta.ts";
+
+export * from "./errors.ts";
+export { foldInUser } from "./ials/fold-in.ts";
+export { trainIals } from "./ials/ials.ts";
+export * from "./recommender.ts";
+export * from "./score.ts";
+export * from "./top-k.ts";
+
+/** Every model kind, by name. */
+export const recommenders: Record<string, Recommender> = Object.fromEntries(
+  [popularity, trending, itemKnn, rp3beta, ials].map((recommender) => [
+    recommender.kind,
+    recommender,
+  ]),
+);
+
+export function recommenderFor(kind: string): Recommender {
+  const recommender = recommenders[kind];
+  if (!recommender) throw new UnknownModelKind(kind, Object.keys(recommenders));
+  return recommender;
+}
+
+/** Fits a model kind with defaults filled in and the parameters validated. */
+export async function fitModel(
+  kind: string,
+  train: Interactions,
+  given: Record<string, unknown> = {},
+  hooks?: FitHooks,
+) {
+  const recommender = recommenderFor(kind);
+  const params = resolveParameters(recommender, given);
+  return { params, model: await recommender.fit(train, params, hooks) };
+}
