@@ -7,3 +7,8 @@ export * from "./stats/srm.ts";
 export * from "./stats/multiple-comparisons.ts";
 export * from "./stats/cuped.ts";
 export * from "./stats/power.ts";
+export * from "./metrics.ts";
+export * from "./errors.ts";
+export * from "./definition.ts";
+export * from "./lifecycle.ts";
+export * from "./assignment.ts";

@@ -1,0 +1,26 @@
+import { z } from "zod";
+import type { MetricKind } from "./stats/power.ts";
+
+export interface MetricDefinition {
+  kind: MetricKind;
+  /** false for guardrails such as error rate or latency, where a rise is bad */
+  higherIsBetter: boolean;
+  label: string;
+}
+
+/**
+ * Metrics computable from per-user sufficient statistics (experiment_user_stats). Percentile
+ * latency (p99) is not a per-user mean, so the latency guardrail here is the mean; p99 is gated by
+ * the rollout monitor instead.
+ */
+export const METRICS = {
+  click_through: { kind: "proportion", higherIsBetter: true, label: "click-through rate" },
+  watch_rate: { kind: "proportion", higherIsBetter: true, label: "watch rate" },
+  mean_rating: { kind: "mean", higherIsBetter: true, label: "mean rating" },
+  error_rate: { kind: "proportion", higherIsBetter: false, label: "error rate" },
+  latency_ms: { kind: "mean", higherIsBetter: false, label: "mean latency (ms)" },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricKey = keyof typeof METRICS;
+
+export const metricKeySchema = z.enum(Object.keys(METRICS) as [MetricKey, ...MetricKey[]]);
