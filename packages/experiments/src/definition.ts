@@ -95,15 +95,13 @@ function checkVariants(variants: Variant[], ctx: Ctx): void {
     }
   }
   const controls = variants.flatMap((v, i) => (v.isControl ? [i] : []));
-  controls
-    .slice(1)
-    .forEach((i) =>
-      ctx.addIssue({
-        code: "custom",
-        path: ["variants", i, "isControl"],
-        message: `only one control allowed (variants[${controls[0]}] is already the control)`,
-      }),
-    );
+  controls.slice(1).forEach((i) =>
+    ctx.addIssue({
+      code: "custom",
+      path: ["variants", i, "isControl"],
+      message: `only one control allowed (variants[${controls[0]}] is already the control)`,
+    }),
+  );
 }
 
 /** What every non-draft experiment must have; also the precondition of starting. */
@@ -139,8 +137,9 @@ export const experimentDefinitionSchema = baseSchema
         message: `"${def.primaryMetric}" is already the primary metric`,
       });
     }
-    new Set(def.guardrailMetrics).size !== def.guardrailMetrics.length &&
+    if (new Set(def.guardrailMetrics).size !== def.guardrailMetrics.length) {
       ctx.addIssue({ code: "custom", path: ["guardrailMetrics"], message: "lists a metric twice" });
+    }
     if (def.status !== "draft")
       startIssues(def).forEach((i) =>
         ctx.addIssue({ code: "custom", path: [i.field], message: i.message }),
