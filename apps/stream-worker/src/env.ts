@@ -1,0 +1,35 @@
+import { envFields } from "@reco/contracts";
+import { z } from "zod";
+import { defaultWorkerConfig as d } from "./config.ts";
+
+const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/** The standalone worker's environment; every variable is optional. */
+export const workerEnvSchema = z.object({
+  KAFKA_BROKERS: envFields.kafkaBrokers,
+  REDIS_URL: envFields.redisUrl,
+  DATABASE_URL: envFields.databaseUrl,
+  DATA_DIR: envFields.dataDir,
+  TOPIC_PREFIX: envFields.topicPrefix,
+  LOG_LEVEL: envFields.logLevel,
+  /** /metrics and /healthz; 0 picks a free port. */
+  WORKER_PORT: envFields.port.default(9464),
+  /** Default `<DATA_DIR>/snapshots`. */
+  SNAPSHOT_DIR: z.string().min(1).optional(),
+  WORKER_GROUP_ID: z.string().min(1).default(d.groupId),
+  BATCH_INTERVAL_MS: positive(d.batchIntervalMs),
+  BATCH_MAX_RECORDS: positive(d.batchMaxRecords),
+  FETCH_BATCH_SIZE: positive(d.fetchBatchSize),
+  COMPACTION_INTERVAL_MS: ms(d.compactionIntervalMs),
+  RETENTION_HOURS: z.coerce
+    .number()
+    .min(0)
+    .default(d.retentionMs / 3_600_000),
+  ATTRIBUTION_WINDOW_S: positive(d.attributionWindowMs / 1000),
+  AGGREGATE_INTERVAL_MS: positive(d.aggregateIntervalMs),
+  /** Embedded mode: read the api's event log without taking its writer lock (no dead-letter publishing). */
+  EVENT_LOG_READ_ONLY: z.enum(["true", "false"]).default("false"),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -1,0 +1,90 @@
+import type { Cache } from "@reco/cache";
+import type { SnapshotRow } from "@reco/snapshots";
+
+const INTERACTIONS = new Set(["watch", "rate", "click"]);
+
+export interface RecentItem {
+  itemId: string;
+  type: string;
+  at: string;
+}
+
+export interface TrendingScores {
+  /** When the scores were last decayed to, ms since the epoch. */
+  asOf: number;
+  scores: Record<string, number>;
+}
+
+export interface FeatureOptions {
+  keyPrefix: string;
+  recentItemsPerUser: number;
+  ttlMs: number;
+  trendingHalfLifeMs: number;
+  /** Items kept in the trending table. */
+  trendingSize?: number;
+}
+
+export const recentItemsKey = (prefix: string, userId: string) => `${prefix}:recent:${userId}`;
+export const trendingKey = (prefix: string) => `${prefix}:trending`;
+
+/**
+ * Real-time serving features from freshly written batches: each user's last N interactions
+ * (newest first) and exponentially decayed trending scores per item.
+ * A user's events all live in one partition (key = user id), so only one worker updates a user.
+ * The trending table is shared: two workers updating it at the same instant may lose one update,
+ * which a decaying popularity signal tolerates.
+ */
+export async function updateFeatures(
+  cache: Cache,
+  rows: SnapshotRow[],
+  options: FeatureOptions,
+): Promise<void> {
+  const byUser = new Map<string, RecentItem[]>();
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    if (!INTERACTIONS.has(row.type) || !row.itemId) continue;
+    const list = byUser.get(row.userId) ?? [];
+    list.push({ itemId: row.itemId, type: row.type, at: row.eventTime.toISOString() });
+    byUser.set(row.userId, list);
+    counts.set(row.itemId, (counts.get(row.itemId) ?? 0) + 1);
+  }
+  const users = [...byUser.entries()];
+  for (let i = 0; i < users.length; i += 200) {
+    await Promise.all(
+      users.slice(i, i + 200).map(async ([userId, fresh]) => {
+        const cacheKey = recentItemsKey(options.keyPrefix, userId);
+        const previous = (await cache.get<RecentItem[]>(cacheKey)) ?? [];
+        const merged = [...fresh.reverse(), ...previous].slice(0, options.recentItemsPerUser);
+        await cache.set(cacheKey, merged, { ttlMs: options.ttlMs });
+      }),
+    );
+  }
+  if (counts.size) await updateTrending(cache, counts, options);
+}
+
+async function updateTrending(
+  cache: Cache,
+  counts: Map<string, number>,
+  options: FeatureOptions,
+): Promise<void> {
+  const cacheKey = trendingKey(options.keyPrefix);
+  const now = Date.now();
+  const previous = await cache.get<TrendingScores>(cacheKey);
+  const decay = previous
+    ? Math.pow(0.5, Math.max(0, now - previous.asOf) / options.trendingHalfLifeMs)
+    : 1;
+  const scores = new Map<string, number>();
+  for (const [itemId, score] of Object.entries(previous?.scores ?? {}))
+    scores.set(itemId, score * decay);
+  for (const [itemId, count] of counts) scores.set(itemId, (scores.get(itemId) ?? 0) + count);
+  const top = [...scores.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, options.trendingSize ?? 500);
+  await cache.set(
+    cacheKey,
+    { asOf: now, scores: Object.fromEntries(top) } satisfies TrendingScores,
+    {
+      ttlMs: options.ttlMs,
+    },
+  );
+}

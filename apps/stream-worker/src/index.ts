@@ -1,0 +1,16 @@
+export {
+  createStreamWorker,
+  consumedTopics,
+  type StreamWorker,
+  type StreamWorkerDeps,
+  type WorkerHealth,
+} from "./worker.ts";
+export { defaultWorkerConfig, type WorkerConfig } from "./config.ts";
+export { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } from "./features.ts";
+export {
+  computeMinuteAggregates,
+  upsertMinuteAggregates,
+  type MinuteAggregate,
+} from "./aggregates.ts";
+export type { DeadLetter } from "./dead-letters.ts";
+export { startWorkerHttp } from "./http.ts";

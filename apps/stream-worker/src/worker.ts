@@ -1,0 +1,208 @@
+import { consumerLag, type BusConsumer, type EventBus } from "@reco/bus";
+import type { Cache } from "@reco/cache";
+import type { TopicNames } from "@reco/contracts";
+import type { PrismaClient } from "@reco/db";
+import { compactSnapshots, removeExpiredSnapshots, resolveOverlaps } from "@reco/snapshots";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { AggregateRunner } from "./aggregate-runner.ts";
+import { defaultWorkerConfig, type WorkerConfig } from "./config.ts";
+import { updateFeatures } from "./features.ts";
+import { SnapshotIngest, type FlushedBatch } from "./ingest.ts";
+import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
+
+export interface StreamWorkerDeps {
+  bus: EventBus;
+  topics: TopicNames;
+  logger: Logger;
+  config?: Partial<WorkerConfig>;
+  /** Real-time features go here; without a cache they are not computed. */
+  cache?: Cache;
+  /** Per-minute aggregates go here; without a database they are not computed. */
+  prisma?: PrismaClient;
+  /** The api passes its own registry in embedded mode. */
+  registry?: Registry;
+}
+
+export interface WorkerHealth {
+  status: "ok" | "starting" | "restarting" | "stopped";
+  kind: EventBus["kind"];
+  assignedPartitions: number;
+  lastCommitAt: string | null;
+  consumerRestarts: number;
+}
+
+export interface StreamWorker {
+  readonly config: WorkerConfig;
+  readonly metrics: WorkerMetrics;
+  /** Joins the group; resolves once the first assignment is in. */
+  start(): Promise<void>;
+  /** Writes and commits everything buffered. */
+  flush(): Promise<void>;
+  /** Graceful shutdown: flush, commit, leave the group, last aggregate run. */
+  stop(): Promise<void>;
+  health(): WorkerHealth;
+}
+
+export function consumedTopics(topics: TopicNames): string[] {
+  return [topics.watch, topics.rate, topics.click, topics.requests, topics.responses];
+}
+
+export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
+  const config: WorkerConfig = { ...defaultWorkerConfig, ...deps.config };
+  const { bus, logger, topics } = deps;
+  const metrics = createWorkerMetrics(deps.registry);
+  const subscribed = consumedTopics(topics);
+  const aggregates = deps.prisma
+    ? new AggregateRunner(
+        deps.prisma,
+        config,
+        { responses: topics.responses, interactions: [topics.watch, topics.rate, topics.click] },
+        metrics,
+        logger,
+      )
+    : null;
+  let status: WorkerHealth["status"] = "starting";
+  let lastCommitAt: Date | null = null;
+  let restarts = 0;
+  let consumer: BusConsumer | null = null;
+  const timers: NodeJS.Timeout[] = [];
+
+  const beforeCommit = async (batches: FlushedBatch[]) => {
+    for (const batch of batches) aggregates?.note(batch.topic, batch.rows);
+    if (deps.cache) {
+      try {
+        await updateFeatures(
+          deps.cache,
+          batches.flatMap((batch) => batch.rows),
+          {
+            keyPrefix: config.featureKeyPrefix,
+            recentItemsPerUser: config.recentItemsPerUser,
+            ttlMs: config.featureTtlMs,
+            trendingHalfLifeMs: config.trendingHalfLifeMs,
+          },
+        );
+      } catch (error) {
+        // Features are a serving optimisation: a cache outage must not stall ingestion.
+        logger.warn({ err: error }, "real-time features not updated");
+      }
+    }
+    lastCommitAt = new Date();
+  };
+
+  const ingest = new SnapshotIngest({
+    bus,
+    snapshotRoot: config.snapshotRoot,
+    dlqTopic: topics.dlq,
+    batchIntervalMs: config.batchIntervalMs,
+    batchMaxRecords: config.batchMaxRecords,
+    metrics,
+    logger,
+    beforeCommit,
+  });
+
+  async function join(): Promise<void> {
+    const member = bus.consumer({
+      groupId: config.groupId,
+      topics: subscribed,
+      maxBatchSize: config.fetchBatchSize,
+      onPartitionsAssigned: (partitions) => ingest.assign(partitions),
+      onPartitionsRevoked: (partitions) => ingest.revoke(partitions),
+      onCrash: (error) => {
+        if (status === "stopped" || member !== consumer) return;
+        logger.error({ err: error }, "consumer stopped; rejoining from the committed offsets");
+        status = "restarting";
+        restarts++;
+        ingest.attach(null);
+        consumer = null;
+        setTimeout(() => {
+          if (status === "restarting")
+            join().catch((err) => logger.error({ err }, "rejoin failed"));
+        }, 1_000).unref();
+      },
+    });
+    consumer = member;
+    ingest.attach(member);
+    await member.run((batch) => ingest.handle(batch));
+    if (status !== "stopped") status = "ok";
+  }
+
+  function every(ms: number, task: () => Promise<unknown>, what: string): void {
+    if (ms <= 0) return;
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((error) => logger.error({ err: error }, `${what} failed`))
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  }
+
+  async function sampleLag(): Promise<void> {
+    for (const topic of subscribed) {
+      const [committed, end] = await Promise.all([
+        bus.committedOffsets(config.groupId, topic),
+        bus.endOffsets(topic),
+      ]);
+      for (const { partition, offset } of consumerLag(committed, end)) {
+        metrics.lag.set({ topic, partition: String(partition) }, Number(offset));
+      }
+    }
+  }
+
+  async function maintain(): Promise<void> {
+    const compacted = await compactSnapshots(config.snapshotRoot);
+    metrics.maintenance.inc({ reason: "compacted" }, compacted.removed.length);
+    if (config.retentionMs > 0) {
+      const expired = await removeExpiredSnapshots(config.snapshotRoot, {
+        olderThan: new Date(Date.now() - config.retentionMs),
+      });
+      metrics.maintenance.inc({ reason: "retention" }, expired.length);
+    }
+  }
+
+  return {
+    config,
+    metrics,
+    async start() {
+      const { removed, conflicts } = await resolveOverlaps(config.snapshotRoot);
+      if (removed.length)
+        logger.warn({ removed }, "removed snapshot files left over by an interrupted compaction");
+      if (conflicts.length)
+        logger.error({ conflicts }, "overlapping snapshot files need attention");
+      await aggregates?.recover();
+      await join();
+      status = "ok";
+      every(
+        Math.min(1_000, Math.max(50, config.batchIntervalMs / 4)),
+        () => ingest.flushDue(),
+        "timed flush",
+      );
+      every(config.lagSampleIntervalMs, sampleLag, "lag sampling");
+      every(config.compactionIntervalMs, maintain, "compaction");
+      if (aggregates) every(config.aggregateIntervalMs, () => aggregates.run(), "aggregates");
+    },
+    flush: () => ingest.flushAll(),
+    async stop() {
+      if (status === "stopped") return;
+      for (const timer of timers) clearInterval(timer);
+      const member = consumer;
+      if (member) await ingest.flushAll();
+      status = "stopped";
+      await member?.stop();
+      await aggregates?.run();
+    },
+    health() {
+      return {
+        status,
+        kind: bus.kind,
+        assignedPartitions: ingest.held().length,
+        lastCommitAt: lastCommitAt?.toISOString() ?? null,
+        consumerRestarts: restarts,
+      };
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { EventBus, OutgoingMessage } from "@reco/bus";
+import { topicForEvent, type RecoEvent, type TopicNames } from "@reco/contracts";
+import { coveredOffset, querySnapshots } from "@reco/snapshots";
+import { pino } from "pino";
+
+export const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+const BASE_TIME = Date.parse("2026-01-05T10:00:00Z");
+
+/** Event number `i` of a deterministic mix over every consumed topic; eventId = `ev-<i>`. */
+export function sampleEvent(i: number): RecoEvent {
+  const envelope = {
+    schemaVersion: 1 as const,
+    eventId: `ev-${i}`,
+    // 10 events per second of event time, so a run spans several minutes and hours boundaries rarely.
+    eventTime: new Date(BASE_TIME + i * 100).toISOString(),
+    userId: `user-${i % 997}`,
+  };
+  switch (i % 5) {
+    case 0:
+      return {
+        ...envelope,
+        type: "watch",
+        itemId: `item-${i % 211}`,
+        progress: 0.5,
+        context: { device: "tv" },
+      };
+    case 1:
+      return { ...envelope, type: "rate", itemId: `item-${i % 211}`, rating: 1 + (i % 9) / 2 };
+    case 2:
+      return { ...envelope, type: "click", itemId: `item-${i % 211}`, recId: `rec-${i - 1}` };
+    case 3:
+      return { ...envelope, type: "reco.request", recId: `rec-${i}`, k: 10 };
+    default:
+      return {
+        ...envelope,
+        type: "reco.response",
+        recId: `rec-${i - 2}`,
+        itemIds: [`item-${i % 211}`],
+        modelVersion: "ials@1",
+        latencyMs: 5 + (i % 40),
+        cacheHit: i % 3 === 0,
+        fallback: i % 11 === 0,
+        status: 200,
+      };
+  }
+}
+
+/** Publishes events [from, to) grouped by topic, `chunk` per request. */
+export async function publishEvents(
+  bus: EventBus,
+  topics: TopicNames,
+  from: number,
+  to: number,
+  chunk = 2_000,
+) {
+  for (let start = from; start < to; start += chunk) {
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (let i = start; i < Math.min(to, start + chunk); i++) {
+      const event = sampleEvent(i);
+      const topic = topicForEvent(topics, event);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key: event.userId, value: event, timestamp: Date.parse(event.eventTime) });
+      byTopic.set(topic, list);
+    }
+    await Promise.all([...byTopic].map(([topic, messages]) => bus.publishBatch(topic, messages)));
+  }
+}
+
+export const consumed = (topics: TopicNames) => [
+  topics.watch,
+  topics.rate,
+  topics.click,
+  topics.requests,
+  topics.responses,
+];
+
+/** True once every record published so far is covered by a snapshot file. */
+export async function allCovered(
+  bus: EventBus,
+  root: string,
+  topicList: string[],
+): Promise<boolean> {
+  for (const topic of topicList) {
+    for (const { partition, offset } of await bus.endOffsets(topic)) {
+      if ((await coveredOffset(root, topic, partition)) < BigInt(offset) - 1n) return false;
+    }
+  }
+  return true;
+}
+
+export async function snapshotCounts(root: string): Promise<{ rows: number; distinct: number }> {
+  const [row] = await querySnapshots<{ rows: bigint; ids: bigint }>(
+    root,
+    "SELECT count(*) AS rows, count(DISTINCT event_id) AS ids FROM {source}",
+  );
+  return { rows: Number(row?.rows ?? 0), distinct: Number(row?.ids ?? 0) };
+}
+
+/** The real entry point (src/main.ts) as a child process. */
+export function spawnWorker(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(appDir, "src/main.ts")], {
+    cwd: appDir,
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+      WORKER_PORT: "0",
+      ...env,
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return child;
+}
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+}
+
+/** SIGTERM and wait: the worker flushes and commits; resolves with the exit code. */
+export async function stopGracefully(
+  child: ChildProcess,
+  timeoutMs = 30_000,
+): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

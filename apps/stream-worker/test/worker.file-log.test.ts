@@ -1,0 +1,159 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openFileLogBus, type ConsumedMessage, type EventBus } from "@reco/bus";
+import { topicNames } from "@reco/contracts";
+import { waitFor } from "@reco/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createStreamWorker, type DeadLetter, type StreamWorker } from "../src/index.ts";
+import {
+  allCovered,
+  consumed,
+  publishEvents,
+  quietLogger,
+  sampleEvent,
+  snapshotCounts,
+} from "./helpers.ts";
+
+let dir: string;
+let bus: EventBus;
+let worker: StreamWorker | undefined;
+const topics = topicNames("t");
+const root = () => path.join(dir, "snapshots");
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "worker-"));
+  bus = await openFileLogBus({ dir: path.join(dir, "events"), pollIntervalMs: 20 });
+  await bus.ensureTopics(Object.values(topics));
+});
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+  await bus.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function startWorker(config: Parameters<typeof createStreamWorker>[0]["config"] = {}) {
+  worker = createStreamWorker({
+    bus,
+    topics,
+    logger: quietLogger,
+    config: {
+      snapshotRoot: root(),
+      groupId: "g",
+      batchIntervalMs: 200,
+      batchMaxRecords: 300,
+      ...config,
+    },
+  });
+  return worker;
+}
+
+async function readAll(topic: string, count: number): Promise<ConsumedMessage[]> {
+  const seen: ConsumedMessage[] = [];
+  const reader = bus.consumer({ groupId: `reader-${Math.random()}`, topics: [topic] });
+  await reader.run(async (batch) => void seen.push(...batch.messages));
+  await waitFor(() => seen.length >= count, {
+    timeoutMs: 20_000,
+    description: `${count} records on ${topic}`,
+  });
+  await reader.stop();
+  return seen;
+}
+
+describe("stream worker on the file log", () => {
+  it("stores good events in Parquet and sends every poison message to the DLQ with its reason and bytes", async () => {
+    const poison: { bytes: Buffer; reason: RegExp }[] = [
+      { bytes: Buffer.from("{not json"), reason: /^bad json/ },
+      {
+        bytes: Buffer.from(JSON.stringify({ ...sampleEvent(0), itemId: undefined })),
+        reason: /^invalid: itemId/,
+      },
+      {
+        bytes: Buffer.from(JSON.stringify({ ...sampleEvent(0), schemaVersion: 2 })),
+        reason: /^unknown schemaVersion: 2/,
+      },
+      {
+        bytes: Buffer.from(JSON.stringify({ ...sampleEvent(0), itemId: "x".repeat(70_000) })),
+        reason: /^oversized/,
+      },
+      { bytes: Buffer.from([0xff, 0xfe, 0x00, 0x7b]), reason: /^bad json/ },
+    ];
+    let good = 0;
+    for (let round = 0; round < 40; round++) {
+      await publishEvents(bus, topics, round * 25, round * 25 + 25);
+      good += 25;
+      const bad = poison[round % poison.length]!;
+      await bus.publish(topics.watch, { key: `user-${round}`, value: bad.bytes });
+    }
+    startWorker();
+    await worker!.start();
+    await waitFor(
+      () =>
+        allCovered(bus, root(), consumed(topics)).then(
+          async (done) => done && (await bus.endOffsets(topics.dlq)).length > 0,
+        ),
+      {
+        timeoutMs: 30_000,
+        description: "all records consumed",
+      },
+    );
+    await worker!.flush();
+
+    expect(await snapshotCounts(root())).toEqual({ rows: good, distinct: good });
+    const letters = (await readAll(topics.dlq, 40)).map(
+      (m) => JSON.parse(m.value.toString()) as DeadLetter,
+    );
+    expect(letters).toHaveLength(40);
+    for (const letter of letters) {
+      const original = Buffer.from(letter.originalBase64, "base64");
+      const expected = poison.find((p) => p.bytes.equals(original));
+      expect(
+        expected,
+        `dead letter at ${letter.sourceTopic}/${letter.partition}/${letter.offset}`,
+      ).toBeDefined();
+      expect(letter.reason).toMatch(expected!.reason);
+      expect(letter.sourceTopic).toBe(topics.watch);
+    }
+  });
+
+  it("graceful stop writes and commits what is buffered", async () => {
+    await publishEvents(bus, topics, 0, 1_000);
+    startWorker({ batchIntervalMs: 600_000, batchMaxRecords: 100_000 });
+    await worker!.start();
+    await waitFor(
+      async () =>
+        (await snapshotCounts(root())).rows === 0 && worker!.health().assignedPartitions === 15,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the records reach the buffers
+    await worker!.stop();
+    worker = undefined;
+
+    expect(await snapshotCounts(root())).toEqual({ rows: 1_000, distinct: 1_000 });
+    for (const topic of consumed(topics)) {
+      const end = await bus.endOffsets(topic);
+      expect(await bus.committedOffsets("g", topic)).toEqual(end);
+    }
+  });
+
+  it("skips what the files already cover when offsets were never committed (crash between file and commit)", async () => {
+    await publishEvents(bus, topics, 0, 2_000);
+    startWorker();
+    await worker!.start();
+    await waitFor(() => allCovered(bus, root(), consumed(topics)), { timeoutMs: 20_000 });
+    await worker!.stop();
+    // Roll the group's commits back to zero, as if every commit after the file writes was lost.
+    const rewind = bus.consumer({ groupId: "g", topics: consumed(topics) });
+    await rewind.run(async () => undefined);
+    await rewind.commit(rewind.assignment().map((tp) => ({ ...tp, offset: "0" })));
+    await rewind.stop();
+    await publishEvents(bus, topics, 2_000, 3_000);
+
+    startWorker();
+    await worker!.start();
+    await waitFor(() => allCovered(bus, root(), consumed(topics)), { timeoutMs: 20_000 });
+    await worker!.flush();
+
+    expect(await snapshotCounts(root())).toEqual({ rows: 3_000, distinct: 3_000 });
+  });
+});
