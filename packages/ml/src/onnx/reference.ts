@@ -3,6 +3,7 @@
  * must reproduce (to 1e-5, same top-k). Also the top-k rule both sides share: descending score, ties
  * broken by the lower item index (ONNX TopK's documented tie-break), excluded items never returned.
  */
+import { topK as modelTopK } from "../models/top-k.ts";
 import type { ModelParams } from "../params.ts";
 
 /** What a model scores from, once a request has been resolved against the artifact. */
@@ -43,23 +44,10 @@ export interface Ranked {
   scores: number[];
 }
 
-/** Top-k by score (desc), lower index first on ties, skipping excluded items. */
+/** Top-k by score (desc), lower index first on ties (models/top-k.ts), skipping excluded items. */
 export function topK(scores: ArrayLike<number>, k: number, exclude: Iterable<number> = []): Ranked {
-  const skip = new Set(exclude);
-  // Partial selection with a sorted buffer: k is small (≤ a few hundred) next to nItems.
-  const best: number[] = [];
-  const better = (a: number, b: number) =>
-    scores[a]! > scores[b]! || (scores[a] === scores[b] && a < b);
-  for (let j = 0; j < scores.length; j++) {
-    if (skip.has(j) || scores[j] === -Infinity) continue;
-    if (best.length === k && !better(j, best[k - 1]!)) continue;
-    let at = best.length === k ? k - 1 : best.length;
-    while (at > 0 && better(j, best[at - 1]!)) {
-      best[at] = best[at - 1]!;
-      at--;
-    }
-    best[at] = j;
-    if (best.length > k) best.length = k;
-  }
-  return { itemIndices: best, scores: best.map((j) => scores[j]!) };
+  const masked = Float64Array.from(scores);
+  for (const j of exclude) masked[j] = -Infinity;
+  const best = modelTopK(masked, k);
+  return { itemIndices: Array.from(best.items), scores: Array.from(best.items, (j) => scores[j]!) };
 }

@@ -4,12 +4,13 @@
  */
 import type * as ort from "onnxruntime-node";
 import type { FactorParams } from "../params.ts";
+import { foldInUser } from "../models/ials/fold-in.ts";
 import { loadArtifact } from "../registry/store.ts";
 import { readFloatInitializer } from "./graph-builder.ts";
 import { type Scorer, createOnnxScorer } from "./session.ts";
 
 export interface ScorerOptions {
-  /** factors models: solves a new user's vector from item indices and confidences */
+  /** factors models: solves a new user's vector from item indices and values (default: iALS fold-in) */
   foldIn?: (params: FactorParams, items: Int32Array, values: Float32Array) => Float32Array;
   sessionOptions?: ort.InferenceSession.SessionOptions;
 }
@@ -29,7 +30,7 @@ export async function createScorer(
   const artifact = await loadArtifact(artifactDir);
   const m = artifact.metadata;
   let foldIn: ((items: number[], weights: number[]) => Float32Array) | undefined;
-  if (m.kind === "factors" && options.foldIn && m.foldIn && m.shape.factors) {
+  if (m.kind === "factors" && m.foldIn && m.shape.factors) {
     // Fold-in needs the item factors: read them back from the graph rather than storing them twice.
     const itemFactors = readFloatInitializer(artifact.modelBytes, "item_factors").data;
     const params: FactorParams = {
@@ -42,7 +43,7 @@ export async function createScorer(
       regularization: m.foldIn.regularization,
       alpha: m.foldIn.alpha,
     };
-    const solve = options.foldIn;
+    const solve = options.foldIn ?? foldInUser;
     foldIn = (items, weights) => solve(params, Int32Array.from(items), Float32Array.from(weights));
   }
   const scorer = await createOnnxScorer({
