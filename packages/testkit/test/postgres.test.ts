@@ -1,0 +1,47 @@
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { startPrivatePostgres, uniqueName, type PrivatePostgres } from "@reco/testkit";
+import { isAlive } from "./process-state.ts";
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+describe("startPrivatePostgres", () => {
+  const started: PrivatePostgres[] = [];
+  afterAll(async () => {
+    await Promise.all(started.map((postgres) => postgres.dispose()));
+  });
+
+  it("answers select 1, is unreachable once killed, and comes back with its data on the same port", async () => {
+    const postgres = await startPrivatePostgres();
+    started.push(postgres);
+    expect(postgres.port).not.toBe(5432);
+    expect(postgres.url).toBe(`postgresql://postgres@127.0.0.1:${postgres.port}/postgres`);
+    expect(await query<{ one: number }>(postgres.url, "select 1 as one")).toEqual([{ one: 1 }]);
+
+    const table = uniqueName("testkit");
+    await query(
+      postgres.url,
+      `create table ${table} (note text); insert into ${table} values ('committed')`,
+    );
+
+    const firstPid = postgres.pid;
+    await postgres.kill();
+    expect(isAlive(firstPid)).toBe(false);
+    await expect(query(postgres.url, "select 1")).rejects.toThrow();
+
+    await postgres.restart();
+    expect(postgres.pid).not.toBe(firstPid);
+    expect(await query<{ note: string }>(postgres.url, `select note from ${table}`)).toEqual([
+      { note: "committed" },
+    ]);
+  });
+});
