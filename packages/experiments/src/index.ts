@@ -12,3 +12,5 @@ export * from "./errors.ts";
 export * from "./definition.ts";
 export * from "./lifecycle.ts";
 export * from "./assignment.ts";
+export * from "./results.ts";
+export { formatPercent, formatInterval, formatP, type ComparisonOutcome } from "./verdict.ts";
