@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCacheContract } from "@reco/cache/contract";
 import { CacheUnavailable, RedisCache, createCache, createRedisCache } from "@reco/cache";
+import { startPrivateRedis, waitFor } from "@reco/testkit";
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) {
@@ -143,5 +144,66 @@ describe("RedisCache when Redis is unreachable (policy: fail fast with CacheUnav
     expect((error as CacheUnavailable).code).toBe("UNAVAILABLE");
     expect((error as CacheUnavailable).message).toMatch(/redis cache unavailable: not connected/);
     await cache.close();
+  });
+});
+
+describe("RedisCache against a private Redis that is killed, frozen and restarted mid-run", () => {
+  it("fails fast while Redis is dead or frozen, never hangs, and recovers by itself after restart", async () => {
+    const redis = await startPrivateRedis({ persistence: "none" });
+    const cache = await createRedisCache({
+      url: redis.url,
+      commandTimeoutMs: 200,
+      connectTimeoutMs: 2000,
+    });
+    try {
+      expect(cache.connected).toBe(true);
+      await cache.set("alive", { v: 1 });
+      expect(await cache.get("alive")).toEqual({ v: 1 });
+
+      // Frozen (SIGSTOP): the socket stays open but nothing answers → command timeout, not a hang.
+      redis.pause();
+      let t0 = Date.now();
+      const frozen = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => cache.get(`f${i}`)),
+      );
+      expect(Date.now() - t0).toBeLessThan(1500);
+      expect(
+        frozen.every((r) => r.status === "rejected" && r.reason instanceof CacheUnavailable),
+      ).toBe(true);
+      redis.resume();
+      await waitFor(() => cache.get("alive").then(() => true), {
+        timeoutMs: 5000,
+        description: "cache answers after resume",
+      });
+
+      // Killed (SIGKILL): every call rejects at once with CacheUnavailable.
+      await redis.kill();
+      await waitFor(() => !cache.connected, {
+        timeoutMs: 3000,
+        description: "client notices the dead server",
+      });
+      t0 = Date.now();
+      for (const call of [
+        () => cache.get("alive"),
+        () => cache.set("x", 1),
+        () => cache.deleteByPrefix("a"),
+      ]) {
+        await expect(call()).rejects.toBeInstanceOf(CacheUnavailable);
+      }
+      expect(Date.now() - t0).toBeLessThan(100);
+
+      // Restarted (empty, like a cache node that lost its memory): the same cache object works again.
+      await redis.restart();
+      await waitFor(() => cache.connected, {
+        timeoutMs: 5000,
+        description: "client reconnects after restart",
+      });
+      expect(await cache.get("alive")).toBeUndefined();
+      await cache.set("again", "ok");
+      expect(await cache.get("again")).toBe("ok");
+    } finally {
+      await cache.close();
+      await redis.dispose();
+    }
   });
 });
