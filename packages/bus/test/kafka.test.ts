@@ -1,0 +1,135 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { busContractSuite, startCollecting, uniqueName, waitFor } from "@reco/bus/contract";
+import { freePort } from "@reco/testkit";
+import { BusUnavailable, connectKafkaBus, createEventBus, type KafkaBus } from "../src/index.ts";
+
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS;
+if (!KAFKA_BROKERS) {
+  throw new Error(
+    "KAFKA_BROKERS is not set: this suite runs against a real Kafka broker. Run `bash scripts/services.sh up` and " +
+      '`eval "$(bash scripts/services.sh env)"` first.',
+  );
+}
+const brokers: string = KAFKA_BROKERS;
+
+/** Tight group timings (6 s is the broker's minimum session timeout) so rebalances take ~1 s. */
+const timing = {
+  sessionTimeoutMs: 6_000,
+  heartbeatIntervalMs: 300,
+  rebalanceTimeoutMs: 6_000,
+  maxWaitTimeMs: 200,
+};
+const connect = () =>
+  connectKafkaBus({
+    brokers,
+    clientId: "bus-test",
+    operationTimeoutMs: 20_000,
+    consumerTiming: timing,
+  });
+
+busContractSuite("kafka", async () => {
+  const bus = await connect();
+  return { bus, cleanup: () => bus.close() };
+});
+
+describe("kafka adapter", () => {
+  let bus: KafkaBus | undefined;
+  afterEach(async () => {
+    await bus?.close();
+    bus = undefined;
+  });
+
+  it("redelivers the records of a consumer process killed with SIGKILL before it committed", async () => {
+    bus = await connect();
+    const topic = uniqueName("sigkill");
+    const groupId = uniqueName("sigkill-group");
+    await bus.ensureTopics([topic], 3);
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 12 }, (_, i) => ({ key: `user-${i}`, value: { seq: i } })),
+    );
+
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./fixtures/consume-without-commit.ts", import.meta.url)),
+      ],
+      {
+        env: { ...process.env, KAFKA_BROKERS: brokers, TOPIC: topic, GROUP: groupId },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const seenByChild = new Set<string>();
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      for (const line of chunk.split("\n"))
+        if (line.startsWith("RECEIVED ")) seenByChild.add(line.slice(9));
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, signal) => resolve(signal)),
+    );
+    try {
+      await waitFor(
+        "the child to receive all 12 records",
+        () => seenByChild.size === 12,
+        30_000,
+        () => ({ got: seenByChild.size, stderr }),
+      );
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(await exited).toBe("SIGKILL");
+    expect(await bus.committedOffsets(groupId, topic)).toEqual(
+      [0, 1, 2].map((partition) => ({ partition, offset: null })),
+    );
+
+    const started = Date.now();
+    const heir = await startCollecting(bus, { groupId, topics: [topic] });
+    await waitFor(
+      "the 12 records again",
+      () => heir.received.length >= 12,
+      30_000,
+      () => heir.received.length,
+    );
+    expect(heir.received.map((m) => `${m.partition}:${m.offset}`).sort()).toEqual(
+      [...seenByChild].sort(),
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    await heir.consumer.stop();
+  });
+
+  it("fails fast with a clear error when no broker answers", async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const error = await connectKafkaBus({
+      brokers: `127.0.0.1:${port}`,
+      clientId: "bus-test",
+      operationTimeoutMs: 10_000,
+      connectionTimeoutMs: 500,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BusUnavailable);
+    expect((error as Error).message).toContain(`Kafka at 127.0.0.1:${port}`);
+    expect(Date.now() - started).toBeLessThan(12_000);
+  });
+
+  it("is what createEventBus builds when kafkaBrokers is set", async () => {
+    const created = await createEventBus({
+      kafkaBrokers: brokers,
+      dataDir: "/nonexistent",
+      clientId: "bus-test",
+    });
+    try {
+      expect(created.kind).toBe("kafka");
+      const topic = uniqueName("factory");
+      await created.ensureTopics([topic]);
+      expect(await created.endOffsets(topic)).toHaveLength(3);
+    } finally {
+      await created.close();
+    }
+  });
+});
