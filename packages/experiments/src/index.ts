@@ -14,3 +14,4 @@ export * from "./lifecycle.ts";
 export * from "./assignment.ts";
 export * from "./results.ts";
 export { formatPercent, formatInterval, formatP, type ComparisonOutcome } from "./verdict.ts";
+export * from "./plan.ts";

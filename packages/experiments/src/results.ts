@@ -189,7 +189,7 @@ export function computeResults(
         verdict: "",
       };
       if (v.isControl) {
-        row.verdict = `${v.name} is the control.`;
+        row.verdict = `${v.name} is the control: the baseline every variant is compared with.`;
         return row;
       }
       const problem =
