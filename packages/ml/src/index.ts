@@ -17,3 +17,6 @@ export {
 } from "./registry/store.ts";
 export { finishTrainingRun, recordModelVersion, startTrainingRun, type RegistryDb } from "./registry/db.ts";
 export * from "./models/index.ts";
+export * from "./eval/index.ts";
+export * from "./eval/compare.ts";
+export * from "./tune/index.ts";

@@ -10,11 +10,18 @@ export const itemKnn: Recommender = {
       default: 100,
       min: 1,
       max: 2000,
+      search: [10, 1000],
       integer: true,
       logScale: true,
       help: "neighbours kept per item",
     },
-    shrink: { default: 10, min: 0, max: 1000, help: "shrinkage added to the cosine denominator" },
+    shrink: {
+      default: 10,
+      min: 0,
+      max: 1000,
+      search: [0, 200],
+      help: "shrinkage added to the cosine denominator",
+    },
   },
   async fit(train, params, hooks) {
     const started = performance.now();

@@ -61,6 +61,7 @@ export const trending: Recommender = {
       default: 30,
       min: 0.01,
       max: 36500,
+      search: [1, 3650],
       logScale: true,
       help: "half-life of an event's weight, days",
     },

@@ -8,6 +8,8 @@ export interface ParameterSpec {
   min: number;
   max: number;
   integer?: boolean;
+  /** the range hyper-parameter search samples from; absent = not tuned (kept at its value) */
+  search?: [number, number];
   /** search on a log scale when tuning */
   logScale?: boolean;
   help: string;

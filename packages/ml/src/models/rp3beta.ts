@@ -14,12 +14,25 @@ export const rp3beta: Recommender = {
       default: 100,
       min: 1,
       max: 2000,
+      search: [10, 1000],
       integer: true,
       logScale: true,
       help: "neighbours kept per item",
     },
-    alpha: { default: 1, min: 0, max: 2, help: "exponent on transition probabilities" },
-    beta: { default: 0.5, min: 0, max: 1, help: "popularity penalty exponent (0 = P3alpha)" },
+    alpha: {
+      default: 1,
+      min: 0,
+      max: 2,
+      search: [0.2, 1.5],
+      help: "exponent on transition probabilities",
+    },
+    beta: {
+      default: 0.5,
+      min: 0,
+      max: 1,
+      search: [0, 1],
+      help: "popularity penalty exponent (0 = P3alpha)",
+    },
   },
   async fit(train, params, hooks) {
     const started = performance.now();

@@ -94,7 +94,15 @@ export const ials: Recommender = {
   summary:
     "implicit ALS (confidence 1 + alpha·value), conjugate-gradient updates on worker threads",
   parameters: {
-    factors: { default: 64, min: 1, max: 1024, integer: true, help: "latent dimensions" },
+    factors: {
+      default: 64,
+      min: 1,
+      max: 1024,
+      search: [16, 192],
+      logScale: true,
+      integer: true,
+      help: "latent dimensions",
+    },
     epochs: {
       default: 15,
       min: 1,
@@ -102,11 +110,19 @@ export const ials: Recommender = {
       integer: true,
       help: "alternating passes over users and items",
     },
-    regularization: { default: 0.1, min: 0, max: 10000, logScale: true, help: "L2 penalty λ" },
+    regularization: {
+      default: 0.1,
+      min: 0,
+      max: 10000,
+      search: [0.01, 100],
+      logScale: true,
+      help: "L2 penalty λ",
+    },
     alpha: {
       default: 10,
       min: 0,
       max: 10000,
+      search: [0.5, 100],
       logScale: true,
       help: "confidence scale: c = 1 + alpha·value",
     },

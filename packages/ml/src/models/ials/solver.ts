@@ -126,7 +126,8 @@ export function solveRows(system: RowSystem, from: number, to: number, scratch: 
       for (let f = 0; f < k; f++) p[f] = r[f]! + ratio * p[f]!;
       rsOld = rsNew;
     }
-    let finite = true;
+    // A non-finite residual (Infinity confidences, NaN factors) skips the loop above: flag it too.
+    let finite = Number.isFinite(rsOld);
     for (let f = 0; f < k; f++) {
       const value = x[f]!;
       if (!Number.isFinite(value)) finite = false;

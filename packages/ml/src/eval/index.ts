@@ -1,0 +1,3 @@
+export * from "./evaluate.ts";
+export * from "./metrics.ts";
+export * from "./table.ts";
