@@ -26,13 +26,11 @@ export async function startWorkerHttp(options: {
         .end(JSON.stringify(health));
       return;
     }
-    response
-      .writeHead(404, { "content-type": "application/json" })
-      .end(
-        JSON.stringify({
-          error: { code: "NOT_FOUND", message: `no route ${request.method} ${url}` },
-        }),
-      );
+    response.writeHead(404, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        error: { code: "NOT_FOUND", message: `no route ${request.method} ${url}` },
+      }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,0 +1,96 @@
+/**
+ * Standalone stream worker: builds the adapters the environment names, starts the worker and its
+ * /metrics + /healthz server, and shuts down gracefully (flush, commit, leave) on SIGTERM/SIGINT.
+ */
+import path from "node:path";
+import { connectKafkaBus, openFileLogBus, type EventBus } from "@reco/bus";
+import { createCache, type Cache } from "@reco/cache";
+import { loadEnvOrExit, topicNames } from "@reco/contracts";
+import { openDatabase, type Database } from "@reco/db";
+import { pino } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { workerEnvSchema } from "./env.ts";
+import { startWorkerHttp } from "./http.ts";
+import { createStreamWorker } from "./worker.ts";
+
+const env = loadEnvOrExit(workerEnvSchema);
+const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
+const topics = topicNames(env.TOPIC_PREFIX);
+
+const bus: EventBus = env.KAFKA_BROKERS
+  ? await connectKafkaBus({
+      brokers: env.KAFKA_BROKERS,
+      clientId: "reco-stream-worker",
+      logger,
+      consumerTiming: {
+        sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: Math.max(500, Math.floor(env.KAFKA_SESSION_TIMEOUT_MS / 10)),
+        rebalanceTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+      },
+    })
+  : await openFileLogBus({
+      dir: path.join(env.DATA_DIR, "events"),
+      readOnly: env.EVENT_LOG_READ_ONLY === "true",
+      logger,
+    });
+const cache: Cache | undefined = env.REDIS_URL
+  ? await createCache({ kind: "redis", url: env.REDIS_URL })
+  : undefined;
+// PGlite belongs to the embedded api process; the standalone worker writes aggregates only to PostgreSQL.
+const db: Database | undefined = env.DATABASE_URL
+  ? await openDatabase({ databaseUrl: env.DATABASE_URL, migrate: false })
+  : undefined;
+
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const worker = createStreamWorker({
+  bus,
+  topics,
+  logger,
+  cache,
+  prisma: db?.prisma,
+  registry,
+  config: {
+    groupId: env.WORKER_GROUP_ID,
+    snapshotRoot: env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR, "snapshots"),
+    batchIntervalMs: env.BATCH_INTERVAL_MS,
+    batchMaxRecords: env.BATCH_MAX_RECORDS,
+    fetchBatchSize: env.FETCH_BATCH_SIZE,
+    compactionIntervalMs: env.COMPACTION_INTERVAL_MS,
+    retentionMs: env.RETENTION_HOURS * 3_600_000,
+    attributionWindowMs: env.ATTRIBUTION_WINDOW_S * 1000,
+    aggregateIntervalMs: env.AGGREGATE_INTERVAL_MS,
+  },
+});
+const http = await startWorkerHttp({
+  port: env.WORKER_PORT,
+  registry,
+  health: () => worker.health(),
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "stopping: flushing and committing");
+  try {
+    await worker.stop();
+    http.close();
+    await bus.close();
+    await cache?.close();
+    await db?.close();
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    process.exit(1);
+  }
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+if (env.EVENT_LOG_READ_ONLY !== "true") await bus.ensureTopics(Object.values(topics));
+await worker.start();
+logger.info(
+  { port: http.port, bus: bus.kind, snapshots: worker.config.snapshotRoot },
+  "stream worker running",
+);
