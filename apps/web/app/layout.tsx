@@ -1,0 +1,26 @@
+import type { ReactNode } from "react";
+import { Providers } from "../src/trpc.tsx";
+import "./globals.css";
+
+export const metadata = {
+  title: "Reco dashboard",
+  description: "Recommendations, experiments and rollouts",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <header className="topbar">
+          <strong>Reco</strong>
+          <nav>
+            <a href="/">Overview</a>
+          </nav>
+        </header>
+        <main>
+          <Providers>{children}</Providers>
+        </main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,51 @@
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+// The e2e suite drives the real product as `npm start` runs it (embedded mode), on its own ports and
+// data directory, in the system Chromium (Playwright's own browser download is unavailable offline).
+const root = path.resolve(import.meta.dirname, "../..");
+const apiPort = Number(process.env.E2E_API_PORT || 4310);
+const webPort = Number(process.env.E2E_WEB_PORT || 3310);
+const dataDir = process.env.E2E_DATA_DIR || path.join(root, ".cache", "e2e-data");
+
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 60_000,
+  retries: 0,
+  workers: 1,
+  reporter: [
+    ["list"],
+    ["json", { outputFile: path.join(root, ".cache", "playwright-report.json") }],
+  ],
+  use: {
+    baseURL: `http://127.0.0.1:${webPort}`,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: "node scripts/start.mjs",
+    cwd: root,
+    url: `http://127.0.0.1:${webPort}/`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: {
+      PORT: String(apiPort),
+      WEB_PORT: String(webPort),
+      DATA_DIR: dataDir,
+      DATABASE_URL: "",
+      REDIS_URL: "",
+      KAFKA_BROKERS: "",
+    },
+  },
+});
