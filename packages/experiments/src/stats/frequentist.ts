@@ -33,8 +33,16 @@ export function welchTTest(
   const vt = sampleVariance(treatment) / treatment.n;
   const difference = mean(treatment) - mean(control);
   const standardError = Math.sqrt(vc + vt);
-  const df = (vc + vt) ** 2 / (vc ** 2 / (control.n - 1) + vt ** 2 / (treatment.n - 1));
-  const t = difference / standardError;
+  // Both variants constant (e.g. nobody clicked): no noise, so any difference is certain.
+  const degenerate = standardError === 0;
+  const df = degenerate
+    ? control.n + treatment.n - 2
+    : (vc + vt) ** 2 / (vc ** 2 / (control.n - 1) + vt ** 2 / (treatment.n - 1));
+  const t = degenerate
+    ? difference === 0
+      ? 0
+      : Math.sign(difference) * Infinity
+    : difference / standardError;
   const q = studentTQuantile(1 - alpha / 2, df);
   return {
     difference,
@@ -75,7 +83,12 @@ export function relativeUplift(
     sampleVariance(treatment) / (treatment.n * mc * mc) +
     (mt * mt * sampleVariance(control)) / (control.n * mc ** 4);
   const standardError = Math.sqrt(variance);
-  const z = uplift / standardError;
+  const z =
+    standardError === 0
+      ? uplift === 0
+        ? 0
+        : Math.sign(uplift) * Infinity
+      : uplift / standardError;
   const q = normalQuantile(1 - alpha / 2);
   return {
     uplift,
