@@ -13,6 +13,7 @@ evaluated here on the raw arrays with numpy, not on sufficient statistics.
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,6 @@ write("srm", srm_cases())
 write("multiple-comparisons", multiple_comparison_cases())
 write("cuped", cuped_cases())
 write("power", power_cases())
+
+# Same formatting as the rest of the repo, so regenerating unchanged values leaves no diff.
+subprocess.run(["npx", "prettier", "--log-level", "warn", "--write", str(OUT)], check=True, cwd=OUT.parents[3])

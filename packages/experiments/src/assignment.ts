@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { controlVariant, type ExperimentDefinition } from "./definition.ts";
 
 /**
@@ -8,7 +8,8 @@ import { controlVariant, type ExperimentDefinition } from "./definition.ts";
  * The NUL separator keeps ("ab", "c") and ("a", "bc") apart. ~1 µs per call.
  */
 export function hashToUnit(seed: string, userId: string): number {
-  const digest = createHash("sha256").update(seed).update("\u0000").update(userId).digest();
+  // one-shot crypto.hash (Node ≥ 20.12) is ~30 % cheaper than createHash().update().digest()
+  const digest = hash("sha256", `${seed}\u0000${userId}`, "buffer");
   return digest.readUIntBE(0, 6) / 2 ** 48;
 }
 
