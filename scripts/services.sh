@@ -7,16 +7,18 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$ROOT/.cache/services"
+STATE="${SERVICES_STATE_DIR:-$ROOT/.cache/services}"
 KAFKA_DIR="$ROOT/scripts/kafka"
 KAFKA_LIBS="${KAFKA_LIBS_DIR:-$ROOT/.cache/kafka/libs}"
 KAFKA_VERSION="3.9.1"
 TIMEOUT="${SERVICES_TIMEOUT:-90}"
 
+# Fixed ports of the shared services; REDIS_PORT / KAFKA_PORT / KAFKA_CONTROLLER_PORT and
+# SERVICES_STATE_DIR exist only to exercise this script without touching the shared instances.
 PG_PORT=5432
-REDIS_PORT=6379
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+REDIS_PORT="${REDIS_PORT:-6379}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 CHROMIUM_BIN=/usr/bin/chromium
 
 DATABASE_URL="postgresql://reco:reco@127.0.0.1:$PG_PORT/reco"
@@ -104,8 +106,11 @@ fetch_kafka() {
     say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
     local tmp="$KAFKA_LIBS.tmp.$$"
     rm -rf "$tmp"
-    mvn -q -B -Dstyle.color=never -f "$KAFKA_DIR/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$tmp" || fail "mvn could not fetch the Kafka jars"
+    mvn -B -Dstyle.color=never -f "$KAFKA_DIR/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$KAFKA_LIBS.fetch.log" 2>&1 || {
+      show_log "$KAFKA_LIBS.fetch.log"
+      fail "mvn could not fetch the Kafka jars (is Maven Central reachable?)"
+    }
     rm -rf "$KAFKA_LIBS"
     mv "$tmp" "$KAFKA_LIBS"
     touch "$KAFKA_LIBS/.complete-$KAFKA_VERSION"
@@ -274,6 +279,9 @@ kafka_start() {
     say "kafka: something already listens on 127.0.0.1:$KAFKA_PORT (not started by services.sh)"
     return 0
   fi
+  if port_open "$KAFKA_CONTROLLER_PORT"; then
+    fail "kafka: controller port 127.0.0.1:$KAFKA_CONTROLLER_PORT is taken by another process"
+  fi
   fetch_kafka
   mkdir -p "$KAFKA_STATE/data"
   sed -e "s|@BROKER_PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
@@ -299,7 +307,7 @@ kafka_start() {
 kafka_wait() {
   local rc=0 pid i
   pid=$(live_pid "$STATE/kafka.pid" kafka.Kafka || true)
-  node "$KAFKA_DIR/ready.mjs" "$KAFKA_BROKERS" "$((TIMEOUT * 1000))" || rc=$?
+  node "$KAFKA_DIR/ready.mjs" "$KAFKA_BROKERS" "$((TIMEOUT * 1000))" ${pid:+"$pid"} || rc=$?
   if [[ $rc -eq 3 ]]; then
     # kafkajs is not installed yet (services started before npm install): wait for the log line.
     rc=1
@@ -311,9 +319,12 @@ kafka_wait() {
       sleep 0.2
     done
   fi
-  if [[ $rc -ne 0 ]]; then
+  if [[ $rc -eq 2 ]]; then
     show_log "$STATE/kafka.log"
-    fail "kafka did not answer on $KAFKA_BROKERS within ${TIMEOUT}s"
+    fail "kafka exited during startup (log: $STATE/kafka.log)"
+  elif [[ $rc -ne 0 ]]; then
+    show_log "$STATE/kafka.log"
+    fail "kafka did not answer on $KAFKA_BROKERS within ${TIMEOUT}s (log: $STATE/kafka.log)"
   fi
   say "kafka: ready at $KAFKA_BROKERS"
 }
@@ -371,7 +382,7 @@ SERVICES=("$@")
 for s in "${SERVICES[@]}"; do
   case $s in postgres | redis | kafka | chromium) ;; *) fail "unknown service '$s' (postgres, redis, kafka, chromium)" ;; esac
 done
-mkdir -p "$STATE"
+case $COMMAND in up | down | fetch-kafka) mkdir -p "$STATE" ;; esac
 
 case $COMMAND in
   up)

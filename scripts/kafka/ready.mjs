@@ -1,6 +1,18 @@
 // Waits until a Kafka broker answers an admin listTopics().
-// Usage: node ready.mjs <brokers> <timeoutMs>. Exit 0 ready, 1 timed out, 3 kafkajs not installed.
-const [brokers = "127.0.0.1:9092", timeoutArg = "90000"] = process.argv.slice(2);
+// Usage: node ready.mjs <brokers> <timeoutMs> [brokerPid]
+// Exit 0 ready, 1 timed out, 2 the broker process exited, 3 kafkajs not installed.
+const [brokers = "127.0.0.1:9092", timeoutArg = "90000", pidArg] = process.argv.slice(2);
+const brokerPid = pidArg ? Number(pidArg) : undefined;
+
+function brokerExited() {
+  if (brokerPid === undefined) return false;
+  try {
+    process.kill(brokerPid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 const deadline = Date.now() + Number(timeoutArg);
 
 let kafkajs;
@@ -20,6 +32,10 @@ const kafka = new Kafka({
 
 let lastError = "no attempt made";
 while (Date.now() < deadline) {
+  if (brokerExited()) {
+    console.error(`Kafka broker process ${brokerPid} exited before answering`);
+    process.exit(2);
+  }
   const admin = kafka.admin();
   try {
     await admin.connect();
