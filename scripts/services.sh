@@ -156,19 +156,27 @@ postgres_up() {
     printf '%s\n' "$pid" >"$STATE/postgres.pid"
   fi
   wait_postgres "$version"
-  # Role and database; md5/scram on 127.0.0.1 is Debian's default pg_hba rule.
+  if ! reco_can_log_in; then create_reco_role; fi
+  reco_can_log_in || fail "postgres: role reco cannot log in on 127.0.0.1:$PG_PORT (check pg_hba.conf)"
+  say "postgres: ready at $DATABASE_URL"
+}
+
+reco_can_log_in() { PGPASSWORD=reco psql -q -h 127.0.0.1 -p "$PG_PORT" -U reco -d reco -c 'select 1' >/dev/null 2>&1; }
+
+# Role and database; md5/scram on 127.0.0.1 is Debian's default pg_hba rule.
+create_reco_role() {
+  say "postgres: creating role and database reco"
   as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -p "$PG_PORT" <<'SQL' >/dev/null
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reco') THEN
     CREATE ROLE reco LOGIN PASSWORD 'reco' CREATEDB;
+  ELSE
+    ALTER ROLE reco LOGIN PASSWORD 'reco';
   END IF;
 END $$;
 SELECT 'CREATE DATABASE reco OWNER reco' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'reco')
 \gexec
 SQL
-  PGPASSWORD=reco psql -q -h 127.0.0.1 -p "$PG_PORT" -U reco -d reco -c 'select 1' >/dev/null ||
-    fail "postgres: role reco cannot log in on 127.0.0.1:$PG_PORT (check pg_hba.conf)"
-  say "postgres: ready at $DATABASE_URL"
 }
 
 wait_postgres() {
