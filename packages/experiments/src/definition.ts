@@ -6,6 +6,9 @@ export const EXPERIMENT_STATUSES = ["draft", "running", "stopped", "concluded"] 
 export const experimentStatusSchema = z.enum(EXPERIMENT_STATUSES);
 export type ExperimentStatus = z.infer<typeof experimentStatusSchema>;
 
+/** Namespace whose experiments are independent layers rather than mutually exclusive. */
+export const SHARED_NAMESPACE = "default";
+
 const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "use 1–64 lower-case letters, digits, '-' or '_'");
@@ -43,8 +46,11 @@ const baseSchema = z.object({
   status: experimentStatusSchema.default("draft"),
   /** hashing seed; defaults to the key. Changing it reshuffles every user. */
   seed: z.string().min(1).max(128).optional(),
-  /** experiments in one namespace are mutually exclusive where their ranges differ */
-  namespace: slug.default("default"),
+  /**
+   * Experiments in one named namespace are mutually exclusive (their ranges may not overlap).
+   * SHARED_NAMESPACE ("default") is the exception: experiments there overlap independently.
+   */
+  namespace: slug.default(SHARED_NAMESPACE),
   /** slice [rangeStart, rangeEnd) of the namespace's hash space this experiment owns */
   rangeStart: fraction.default(0),
   rangeEnd: fraction.default(1),

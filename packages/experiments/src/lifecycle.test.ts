@@ -57,6 +57,20 @@ describe("namespace ranges", () => {
     );
   });
 
+  it("lets experiments in the shared default namespace overlap (independent layers)", () => {
+    const first = parseExperimentDefinition(sampleDefinition({ key: "first", status: "running" }));
+    expect(validateExperiment(sampleDefinition({ key: "second" }), [first]).namespace).toBe(
+      "default",
+    );
+    expect(
+      transitionExperiment(
+        parseExperimentDefinition(sampleDefinition({ key: "second" })),
+        { to: "running" },
+        [first],
+      ).status,
+    ).toBe("running");
+  });
+
   it("ignores the experiment's own stored version when re-validating", () => {
     const self = parseExperimentDefinition(sampleDefinition());
     expect(validateExperiment(sampleDefinition({ hypothesis: "edited" }), [self]).hypothesis).toBe(
@@ -91,8 +105,10 @@ describe("lifecycle transitions", () => {
   });
 
   it("refuses to start into a namespace range already taken", () => {
-    const taken = parseExperimentDefinition(sampleDefinition({ key: "taken", status: "running" }));
-    const draft = parseExperimentDefinition(sampleDefinition());
+    const taken = parseExperimentDefinition(
+      sampleDefinition({ key: "taken", status: "running", namespace: "home" }),
+    );
+    const draft = parseExperimentDefinition(sampleDefinition({ namespace: "home" }));
     expect(issuesOf(() => transitionExperiment(draft, { to: "running" }, [taken]))[0]?.field).toBe(
       "rangeStart",
     );

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  SHARED_NAMESPACE,
   parseExperimentDefinition,
   startIssues,
   type ExperimentDefinition,
@@ -26,15 +27,23 @@ function holdsRange(def: ExperimentDefinition): boolean {
 }
 
 /**
- * Ranges of other live experiments in the same namespace that intersect this one's. Ranges are
- * half-open, so [0, 0.5) and [0.5, 1) do not overlap.
+ * Ranges of other live experiments in the same named namespace that intersect this one's. Ranges
+ * are half-open, so [0, 0.5) and [0.5, 1) do not overlap. The shared namespace never conflicts:
+ * its experiments hash with their own seeds and overlap independently, like GrowthBook's
+ * experiments without a namespace.
  */
 export function namespaceOverlaps(
   def: ExperimentDefinition,
   others: ExperimentDefinition[],
 ): FieldIssue[] {
   return others
-    .filter((o) => o.key !== def.key && o.namespace === def.namespace && holdsRange(o))
+    .filter(
+      (o) =>
+        def.namespace !== SHARED_NAMESPACE &&
+        o.key !== def.key &&
+        o.namespace === def.namespace &&
+        holdsRange(o),
+    )
     .filter((o) => o.rangeStart < def.rangeEnd && def.rangeStart < o.rangeEnd)
     .map((o) => ({
       field: "rangeStart",
