@@ -407,6 +407,8 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
         /not found/,
       );
       await expect(bus.ensureTopics([uniqueName("t")], 0)).rejects.toThrow(/partitions/);
+      const ghost = bus.consumer({ groupId, topics: [uniqueName("missing")] });
+      await expect(ghost.run(async () => undefined)).rejects.toThrow(/not found/);
       expect((await bus.endOffsets(topic)).every((e) => e.offset === "0")).toBe(true);
     });
   });

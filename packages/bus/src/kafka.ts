@@ -58,6 +58,8 @@ const DEFAULT_TIMING: ConsumerTiming = {
 
 interface QueuedSend {
   topicMessages: TopicMessages;
+  /** Its caller gave up (timeout): not sent if still waiting. */
+  cancelled: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -155,10 +157,23 @@ export class KafkaBus implements EventBus {
     const kafkaMessages = messages.map(toKafkaMessage);
     if (kafkaMessages.length === 0) return;
     await this.requireTopic(topic);
-    await new Promise<void>((resolve, reject) => {
-      this.queue.push({ topicMessages: { topic, messages: kafkaMessages }, resolve, reject });
+    let entry: QueuedSend | undefined;
+    const sent = new Promise<void>((resolve, reject) => {
+      entry = {
+        topicMessages: { topic, messages: kafkaMessages },
+        cancelled: false,
+        resolve,
+        reject,
+      };
+      this.queue.push(entry);
       if (!this.sending) void this.drain();
     });
+    try {
+      await this.call(sent, `publishing to ${topic}`);
+    } catch (error) {
+      entry!.cancelled = true;
+      throw error;
+    }
   }
 
   consumer(options: ConsumerOptions): BusConsumer {
@@ -172,6 +187,7 @@ export class KafkaBus implements EventBus {
         logger: this.logger,
         timing: this.timing,
         operationTimeoutMs: this.timeoutMs,
+        requireTopic: (topic) => this.requireTopic(topic),
       },
       options,
     );
@@ -210,25 +226,29 @@ export class KafkaBus implements EventBus {
     await this.disconnectClients();
   }
 
-  /** One sendBatch at a time; publishes that arrive meanwhile travel together in the next one. */
+  /**
+   * One sendBatch at a time; publishes that arrive meanwhile travel together in the next one.
+   * A send is awaited to its end even after its callers timed out (kafkajs bounds it with
+   * requestTimeout and retries), so two sends never overlap.
+   */
   private async drain(): Promise<void> {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue;
+        const batch = this.queue.filter((q) => !q.cancelled);
         this.queue = [];
+        if (batch.length === 0) continue;
         try {
-          await this.call(
-            this.producer.sendBatch({
-              topicMessages: batch.map((q) => q.topicMessages),
-              acks: -1,
-              timeout: this.timeoutMs,
-            }),
-            `publishing to ${[...new Set(batch.map((q) => q.topicMessages.topic))].join(", ")}`,
-          );
+          await this.producer.sendBatch({
+            topicMessages: batch.map((q) => q.topicMessages),
+            acks: -1,
+            timeout: this.timeoutMs,
+          });
           for (const q of batch) q.resolve();
         } catch (error) {
-          for (const q of batch) q.reject(error as Error);
+          const topics = [...new Set(batch.map((q) => q.topicMessages.topic))].join(", ");
+          for (const q of batch)
+            q.reject(toBusError(error, this.brokers, `publishing to ${topics}`));
         }
       }
     } finally {

@@ -34,6 +34,8 @@ export interface KafkaConsumerContext {
   logger: BusLogger;
   timing: ConsumerTiming;
   operationTimeoutMs: number;
+  /** Throws NotFound for a topic the broker does not have. */
+  requireTopic: (topic: string) => Promise<void>;
 }
 
 export class KafkaGroupConsumer implements BusConsumer {
@@ -76,6 +78,7 @@ export class KafkaGroupConsumer implements BusConsumer {
     consumer.on(consumer.events.CRASH, ({ payload }) => this.kafkaCrashed(payload.error));
     const what = `joining group ${groupId}`;
     try {
+      for (const topic of this.options.topics) await this.context.requireTopic(topic);
       await withTimeout(consumer.connect(), operationTimeoutMs, brokers, what);
       await withTimeout(
         consumer.subscribe({

@@ -1,5 +1,5 @@
 /** Turns kafkajs failures into the port's errors, and bounds every broker call in time. */
-import { AppError, NotFound } from "@reco/contracts";
+import { AppError } from "@reco/contracts";
 import { logLevel, type logCreator } from "kafkajs";
 import { BusUnavailable, CommitRejected, type BusLogger } from "../port.ts";
 
@@ -19,7 +19,8 @@ export function toBusError(error: unknown, brokers: string, what: string): Error
     .map((e) => e.message)
     .filter(Boolean)
     .join(": ");
-  if (type === "UNKNOWN_TOPIC_OR_PARTITION") return new NotFound("topic", what);
+  if (type === "UNKNOWN_TOPIC_OR_PARTITION")
+    return new AppError("NOT_FOUND", `Kafka: unknown topic or partition while ${what}`);
   if (type && REBALANCE_TYPES.has(type))
     return new CommitRejected(
       `Kafka group rebalanced while ${what}; the records will be redelivered (${type})`,
