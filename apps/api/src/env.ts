@@ -20,6 +20,18 @@ export const apiEnvSchema = z.object({
   LOG_LEVEL: envFields.logLevel,
   /** Browser origins allowed to call the api (comma-separated); the dashboard's origin. */
   CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),
+  MODEL_CACHE_SIZE: z.coerce.number().int().min(1).max(32).default(3),
+  /** Dynamic batching window in ms (0 disables batching). */
+  BATCH_WINDOW_MS: z.coerce.number().min(0).max(2).default(1),
+  BATCH_MAX: z.coerce.number().int().min(1).max(1024).default(32),
+  EVENT_QUEUE_CAPACITY: z.coerce.number().int().min(1).default(10_000),
+  RATE_LIMIT_RPS: z.coerce.number().positive().default(200),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(400),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Embedded mode: a dev admin key chosen by the launcher (so web and api share it); else one is generated. */
   DEV_API_KEY: z.string().optional(),
 });

@@ -1,6 +1,14 @@
 import path from "node:path";
+import { createEventBus } from "@reco/bus";
+import { createCache } from "@reco/cache";
+import { topicNames } from "@reco/contracts";
 import { openDatabase } from "@reco/db";
-import { ApiKeyStore, PopularityRanker, createCatalogStats, ensureDevApiKey } from "@reco/serving";
+import {
+  ApiKeyStore,
+  createCatalogStats,
+  createServingRuntime,
+  ensureDevApiKey,
+} from "@reco/serving";
 import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
 import { buildServer } from "./server.ts";
@@ -10,6 +18,16 @@ const env = loadApiEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
 const dataDir = path.resolve(env.DATA_DIR);
 const snapshotsRoot = path.join(dataDir, "snapshots");
+const topics = topicNames(env.TOPIC_PREFIX);
+
+/** Logs a recurring failure at most once per 10 s per kind, so a down service does not flood logs. */
+const lastLogged = new Map<string, number>();
+function logThrottled(what: string, error: Error): void {
+  const now = Date.now();
+  if ((lastLogged.get(what) ?? 0) > now - 10_000) return;
+  lastLogged.set(what, now);
+  logger.warn({ err: error.message, what }, `${what} failing`);
+}
 
 const db = await openDatabase({
   databaseUrl: env.DATABASE_URL,
@@ -17,6 +35,27 @@ const db = await openDatabase({
   log: (message) => logger.debug({ component: "db" }, message),
 });
 logger.info({ database: db.kind }, "database open, migrations applied");
+
+const cache = await createCache(
+  env.REDIS_URL
+    ? {
+        kind: "redis",
+        url: env.REDIS_URL,
+        namespace: `${env.TOPIC_PREFIX}:cache:`,
+        onError: (e) => logThrottled("redis cache", e),
+      }
+    : { kind: "memory", maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 },
+);
+const bus = await createEventBus({
+  kafkaBrokers: env.KAFKA_BROKERS,
+  dataDir,
+  clientId: "reco-api",
+  logger,
+});
+await bus
+  .ensureTopics(Object.values(topics))
+  .catch((e: Error) => logThrottled("topic creation", e));
+logger.info({ cache: cache.kind, bus: bus.kind }, "cache and event bus ready");
 
 const keys = new ApiKeyStore(db.prisma);
 if (!env.DATABASE_URL) {
@@ -26,21 +65,35 @@ if (!env.DATABASE_URL) {
   );
 }
 
-let popularity: PopularityRanker | undefined;
-const loadPopularity = async () => {
-  const catalog = await db.prisma.item.findMany({
-    select: { externalId: true },
-    orderBy: { id: "asc" },
-  });
-  popularity = await PopularityRanker.fromSnapshots(
-    snapshotsRoot,
-    catalog.map((item) => item.externalId),
-  );
-  logger.info({ items: popularity.size }, "popularity fallback loaded");
-};
-await loadPopularity().catch((error: unknown) =>
-  logger.error({ err: error }, "popularity fallback failed to load"),
+const serving = await createServingRuntime({
+  prisma: db.prisma,
+  cache,
+  bus,
+  topics,
+  snapshotsRoot,
+  options: {
+    modelCacheSize: env.MODEL_CACHE_SIZE,
+    batchWindowMs: env.BATCH_WINDOW_MS,
+    maxBatch: env.BATCH_MAX,
+    eventQueueCapacity: env.EVENT_QUEUE_CAPACITY,
+    rateLimitPerSecond: env.RATE_LIMIT_RPS,
+    rateLimitBurst: env.RATE_LIMIT_BURST,
+  },
+  onError: (error, what) => logThrottled(what, error),
+});
+logger.info(
+  {
+    items: serving.catalog().size,
+    popular: serving.popularity().size,
+    users: serving.history.users,
+  },
+  "serving state loaded",
 );
+// Popularity and the catalog follow new data without a restart.
+const refresher = setInterval(() => {
+  serving.refresh().catch((e: Error) => logThrottled("popularity refresh", e));
+}, 5 * 60_000);
+refresher.unref();
 
 const app = await buildServer({
   logger,
@@ -48,9 +101,18 @@ const app = await buildServer({
   services: { stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }) },
   readiness: {
     database: () => db.ping(),
-    model: async () => (popularity?.size ?? 0) > 0,
+    model: async () => serving.ready(),
   },
   corsOrigins: env.CORS_ORIGINS,
+  bodyLimitBytes: env.BODY_LIMIT_BYTES,
+  serving: {
+    authenticator: keys,
+    recommendations: serving.recommendations,
+    feedback: serving.feedback,
+    catalog: serving.catalog,
+    metrics: serving.metrics,
+    limiter: serving.limiter,
+  },
 });
 
 let closing = false;
@@ -59,13 +121,20 @@ async function shutdown(signal: string): Promise<void> {
   closing = true;
   logger.info({ signal }, "shutting down: no new connections, draining in-flight requests");
   const force = setTimeout(() => {
-    logger.error("shutdown took over 10 s; exiting");
+    logger.error("shutdown took over 15 s; exiting");
     process.exit(1);
-  }, 10_000);
+  }, 15_000);
   force.unref();
   try {
-    await app.close();
+    clearInterval(refresher);
+    await app.close(); // stops accepting, waits for in-flight requests
+    const unpublished = await serving.close(5_000); // flushes the event queue to the bus
+    if (unpublished > 0) logger.error({ unpublished }, "events could not be published before exit");
+    await bus.close();
+    await cache.close();
     await db.close();
+  } catch (error) {
+    logger.error({ err: error }, "error during shutdown");
   } finally {
     clearTimeout(force);
   }
@@ -75,4 +144,6 @@ process.once("SIGINT", () => void shutdown("SIGINT"));
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
 
 const address = await app.listen({ port: env.PORT, host: env.HOST });
-process.stdout.write(`api listening on ${address} (tRPC at ${address}/trpc)\n`);
+process.stdout.write(
+  `api listening on ${address} (tRPC at ${address}/trpc, OpenAPI at ${address}/openapi.json)\n`,
+);

@@ -4,6 +4,7 @@ import type { Authenticator } from "@reco/serving";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { errorBody, sendError } from "./http/errors.ts";
+import { servingRoutes, type ServingRoutesDeps } from "./routes/serving.ts";
 import { contextFactory, type TrpcServices } from "./trpc/context.ts";
 import { appRouter, type AppRouter } from "./trpc/router.ts";
 
@@ -21,6 +22,8 @@ export interface ServerDeps {
   corsOrigins?: string[];
   /** Largest accepted request body (413 beyond it). */
   bodyLimitBytes?: number;
+  /** The REST serving API (/recommend, /similar, /feedback, /items, /metrics, /openapi.json). */
+  serving?: ServingRoutesDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -56,6 +59,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  const metrics = deps.serving?.metrics;
+  if (metrics) {
+    app.addHook("onResponse", async (request, reply) => {
+      // The route pattern, not the URL: ids must not explode the label set.
+      const route = request.routeOptions.url ?? "unmatched";
+      metrics.httpDuration.observe(
+        { method: request.method, route, status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+    });
+  }
   app.setErrorHandler((error, request, reply) => sendError(error as Error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -95,6 +109,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
+
+  if (deps.serving) await servingRoutes(app, deps.serving);
 
   return app;
 }

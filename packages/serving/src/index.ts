@@ -1,3 +1,48 @@
 export * from "./auth/index.ts";
 export { createCatalogStats, type CatalogCounts, type CatalogStats } from "./stats.ts";
 export { PopularityRanker, type PopularItem, type PopularityCounts } from "./popularity.ts";
+export { ServingMetrics } from "./metrics.ts";
+export {
+  LoadedModel,
+  ModelPool,
+  modelKey,
+  type ModelLoader,
+  type ModelPoolOptions,
+  type ModelRef,
+  type Ranked,
+  type ScoreRequest,
+  type ServableModel,
+} from "./model-pool.ts";
+export { InferenceBatcher, type BatchingOptions } from "./batcher.ts";
+export { InteractionHistory } from "./history.ts";
+export { Catalog, type CatalogItem } from "./catalog.ts";
+export {
+  FixedModelResolver,
+  StableModelResolver,
+  type ModelResolution,
+  type ModelResolver,
+} from "./resolver.ts";
+export { TokenBucketLimiter, type RateDecision, type RateLimitOptions } from "./rate-limit.ts";
+export {
+  EventQueue,
+  type EventKind,
+  type EventQueueOptions,
+  type QueuedEvent,
+} from "./event-queue.ts";
+export * from "./schemas.ts";
+export { buildOpenApi } from "./openapi.ts";
+export {
+  RecommendationService,
+  userCachePrefix,
+  type RecommendInput,
+  type RecommendationServiceDeps,
+  type RoutingOptions,
+} from "./recommender.ts";
+export { FeedbackService, parseFeedbackBody, toInteractionEvent } from "./feedback.ts";
+export {
+  createServingRuntime,
+  defaultServingOptions,
+  type ServingOptions,
+  type ServingRuntime,
+  type ServingRuntimeDeps,
+} from "./runtime.ts";

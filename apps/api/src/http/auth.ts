@@ -1,0 +1,55 @@
+import { AppError } from "@reco/contracts";
+import {
+  apiKeyFromHeaders,
+  roleAllows,
+  type Authenticator,
+  type Principal,
+  type Role,
+  type TokenBucketLimiter,
+} from "@reco/serving";
+import type { FastifyRequest } from "fastify";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/**
+ * preHandler for REST routes: a key with `role` is required (Bearer or X-API-Key), then the key's
+ * token bucket is charged (429 + Retry-After when empty).
+ */
+export function requireKey(
+  authenticator: Authenticator,
+  role: Role,
+  limiter?: TokenBucketLimiter,
+  onLimited?: () => void,
+) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const key = apiKeyFromHeaders(request.headers);
+    if (key === undefined)
+      throw new AppError(
+        "UNAUTHORIZED",
+        "an API key is required (Authorization: Bearer <key> or X-API-Key)",
+      );
+    const principal = await authenticator.authenticate(key);
+    if (!principal) throw new AppError("UNAUTHORIZED", "API key unknown or revoked");
+    if (!roleAllows(principal.role, role)) {
+      throw new AppError(
+        "FORBIDDEN",
+        `this route needs a ${role} key; the key has role ${principal.role}`,
+      );
+    }
+    request.principal = principal;
+    const decision = limiter?.take(principal.prefix);
+    if (decision && !decision.allowed) {
+      onLimited?.();
+      throw Object.assign(
+        new AppError("TOO_MANY_REQUESTS", `rate limit exceeded for key ${principal.prefix}`),
+        {
+          retryAfterS: decision.retryAfterS,
+        },
+      );
+    }
+  };
+}

@@ -1,0 +1,72 @@
+import {
+  buildOpenApi,
+  itemParamsSchema,
+  parseFeedbackBody,
+  recommendQuerySchema,
+  similarQuerySchema,
+  userParamsSchema,
+  type Authenticator,
+  type Catalog,
+  type FeedbackService,
+  type RecommendationService,
+  type ServingMetrics,
+  type TokenBucketLimiter,
+} from "@reco/serving";
+import { NotFound } from "@reco/contracts";
+import type { FastifyInstance } from "fastify";
+import { requireKey } from "../http/auth.ts";
+import { parseRequestPart } from "../http/parse.ts";
+
+export interface ServingRoutesDeps {
+  authenticator: Authenticator;
+  recommendations: RecommendationService;
+  feedback: FeedbackService;
+  catalog: () => Catalog;
+  metrics: ServingMetrics;
+  limiter?: TokenBucketLimiter;
+}
+
+/** The REST serving API: thin handlers that validate, call @reco/serving, and answer. */
+export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDeps): Promise<void> {
+  const client = requireKey(deps.authenticator, "client", deps.limiter, () =>
+    deps.metrics.rateLimited.inc(),
+  );
+  const openApi = buildOpenApi();
+
+  app.get("/openapi.json", async () => openApi);
+
+  app.get("/metrics", async (_request, reply) => {
+    reply.header("content-type", deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  app.get("/recommend/:userId", { preHandler: client }, async (request) => {
+    const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
+    const query = parseRequestPart(recommendQuerySchema, request.query, "query");
+    return deps.recommendations.recommend({
+      userId,
+      k: query.k,
+      exclude: query.exclude,
+      context: { device: query.device, country: query.country },
+    });
+  });
+
+  app.get("/similar/:itemId", { preHandler: client }, async (request) => {
+    const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
+    const { k } = parseRequestPart(similarQuerySchema, request.query, "query");
+    return deps.recommendations.similar(itemId, k);
+  });
+
+  app.post("/feedback", { preHandler: client }, async (request, reply) => {
+    const events = parseFeedbackBody(request.body);
+    const accepted = await deps.feedback.accept(events);
+    return reply.status(202).send(accepted);
+  });
+
+  app.get("/items/:itemId", { preHandler: client }, async (request) => {
+    const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
+    const item = deps.catalog().get(itemId);
+    if (!item) throw new NotFound("item", itemId);
+    return item;
+  });
+}

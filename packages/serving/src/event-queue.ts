@@ -1,0 +1,141 @@
+import type { EventBus } from "@reco/bus";
+import type { ServingMetrics } from "./metrics.ts";
+
+export interface QueuedEvent {
+  topic: string;
+  key: string;
+  value: unknown;
+}
+
+export type EventKind = "feedback" | "telemetry";
+
+export interface EventQueueOptions {
+  bus: EventBus;
+  metrics: ServingMetrics;
+  /** Events held at most while the bus is slow or down. */
+  capacity: number;
+  /**
+   * Telemetry (reco.requests/responses) may fill the queue only up to this fraction, so it can never
+   * crowd out feedback (default 0.8).
+   */
+  telemetryShare?: number;
+  /** Events per publish call. */
+  batchSize?: number;
+  /** A publish that takes longer is treated as failed and retried (at-least-once: events carry ids). */
+  publishTimeoutMs?: number;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Non-blocking, bounded queue between request handlers and the bus. Handlers enqueue and return at
+ * once; one pump publishes in order, retrying with backoff while the bus is down. When full,
+ * telemetry is dropped and feedback is refused (the caller answers 503) — both counted.
+ */
+export class EventQueue {
+  private readonly items: QueuedEvent[] = [];
+  private pumping: Promise<void> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private readonly capacity: number;
+  private readonly telemetryLimit: number;
+
+  constructor(private readonly options: EventQueueOptions) {
+    if (!Number.isInteger(options.capacity) || options.capacity < 1)
+      throw new RangeError("queue capacity must be ≥ 1");
+    this.capacity = options.capacity;
+    this.telemetryLimit = Math.floor(options.capacity * (options.telemetryShare ?? 0.8));
+  }
+
+  get depth(): number {
+    return this.items.length;
+  }
+
+  /** Room for `count` more events of this kind right now. */
+  hasRoom(kind: EventKind, count = 1): boolean {
+    const limit = kind === "feedback" ? this.capacity : this.telemetryLimit;
+    return this.items.length + count <= limit;
+  }
+
+  /** Queues all events or none; false (and counted) when there is no room. */
+  offer(kind: EventKind, events: QueuedEvent[]): boolean {
+    if (this.stopped || !this.hasRoom(kind, events.length)) {
+      this.options.metrics.eventsDropped.inc({ kind }, events.length);
+      return false;
+    }
+    this.items.push(...events);
+    this.options.metrics.eventQueueDepth.set(this.items.length);
+    this.kick();
+    return true;
+  }
+
+  /** Waits until the queue is empty or `timeoutMs` passed; returns the events left unpublished. */
+  async flush(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.items.length > 0 && Date.now() < deadline) {
+      this.kick();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.items.length;
+  }
+
+  /** Flushes (bounded) and stops accepting; returns the events that could not be published. */
+  async close(timeoutMs = 5_000): Promise<number> {
+    const left = await this.flush(timeoutMs);
+    this.stopped = true;
+    this.wake?.();
+    return left;
+  }
+
+  /** Starts the pump if idle; a pump in backoff is not woken, so a down bus is not hammered. */
+  private kick(): void {
+    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+  }
+
+  private async pump(): Promise<void> {
+    let backoffMs = 50;
+    while (this.items.length > 0 && !this.stopped) {
+      const head = this.items[0]!;
+      // One publish per run of same-topic events, order kept.
+      let n = 1;
+      const max = this.options.batchSize ?? 500;
+      while (n < this.items.length && n < max && this.items[n]!.topic === head.topic) n += 1;
+      const batch = this.items.slice(0, n);
+      try {
+        await this.publish(
+          head.topic,
+          batch.map((e) => ({ key: e.key, value: e.value })),
+        );
+        this.items.splice(0, n);
+        this.options.metrics.eventsPublished.inc(n);
+        this.options.metrics.eventQueueDepth.set(this.items.length);
+        backoffMs = 50;
+      } catch (error) {
+        this.options.metrics.busPublishFailures.inc();
+        this.options.onError?.(error as Error);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoffMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        backoffMs = Math.min(backoffMs * 2, 2_000);
+      }
+    }
+  }
+
+  private publish(topic: string, messages: { key: string; value: unknown }[]): Promise<void> {
+    const timeoutMs = this.options.publishTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.options.bus.publishBatch(topic, messages),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`publish to ${topic} timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,150 @@
+import { z } from "zod";
+import {
+  errorSchema,
+  feedbackAcceptedSchema,
+  feedbackBatchSchema,
+  feedbackEventSchema,
+  itemParamsSchema,
+  itemSchema,
+  recommendQuerySchema,
+  recommendationSchema,
+  similarItemsSchema,
+  similarQuerySchema,
+  userParamsSchema,
+} from "./schemas.ts";
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+  }) as JsonSchema;
+  return rest;
+}
+
+function parameters(where: "path" | "query", schema: z.ZodObject): JsonSchema[] {
+  const whole = jsonSchema(schema, "input") as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(whole.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || (whole.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+const json = (schema: z.ZodType) => ({
+  "application/json": { schema: jsonSchema(schema, "output") },
+});
+const errorResponse = (description: string) => ({ description, content: json(errorSchema) });
+const commonErrors = {
+  "400": errorResponse("invalid input; details name the fields"),
+  "401": errorResponse("missing, unknown or revoked API key"),
+  "403": errorResponse("the key's role may not call this"),
+  "429": errorResponse("rate limit exceeded; see Retry-After"),
+};
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function buildOpenApi(info: { title?: string; version?: string } = {}): JsonSchema {
+  return {
+    openapi: "3.1.0",
+    info: { title: info.title ?? "Reco serving API", version: info.version ?? "1.0.0" },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+      },
+    },
+    security: [{ bearer: [] }, { apiKey: [] }],
+    paths: {
+      "/recommend/{userId}": {
+        get: {
+          summary: "Top-k recommendations for a user (popularity for unknown or cold users)",
+          parameters: [
+            ...parameters("path", userParamsSchema),
+            ...parameters("query", recommendQuerySchema),
+          ],
+          responses: {
+            "200": { description: "recommendations", content: json(recommendationSchema) },
+            ...commonErrors,
+          },
+        },
+      },
+      "/similar/{itemId}": {
+        get: {
+          summary: "Items similar to an item",
+          parameters: [
+            ...parameters("path", itemParamsSchema),
+            ...parameters("query", similarQuerySchema),
+          ],
+          responses: {
+            "200": { description: "similar items", content: json(similarItemsSchema) },
+            "404": errorResponse("unknown item"),
+            ...commonErrors,
+          },
+        },
+      },
+      "/feedback": {
+        post: {
+          summary: "One interaction, or a batch of up to 1000",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    jsonSchema(feedbackEventSchema, "input"),
+                    jsonSchema(feedbackBatchSchema, "input"),
+                  ],
+                },
+              },
+            },
+          },
+          responses: {
+            "202": {
+              description: "accepted, queued for the event bus",
+              content: json(feedbackAcceptedSchema),
+            },
+            "413": errorResponse("body too large"),
+            "503": errorResponse("event queue full; retry after Retry-After seconds"),
+            ...commonErrors,
+          },
+        },
+      },
+      "/items/{itemId}": {
+        get: {
+          summary: "One catalog item",
+          parameters: parameters("path", itemParamsSchema),
+          responses: {
+            "200": { description: "the item", content: json(itemSchema) },
+            "404": errorResponse("unknown item"),
+            ...commonErrors,
+          },
+        },
+      },
+      "/healthz": {
+        get: { summary: "Alive", security: [], responses: { "200": { description: "alive" } } },
+      },
+      "/readyz": {
+        get: {
+          summary: "Database reachable and a model or the popularity fallback loaded",
+          security: [],
+          responses: {
+            "200": { description: "ready" },
+            "503": errorResponse("not ready; details name the failing checks"),
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics",
+          security: [],
+          responses: { "200": { description: "text exposition format" } },
+        },
+      },
+    },
+  };
+}

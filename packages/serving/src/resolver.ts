@@ -1,0 +1,59 @@
+import type { RequestContext } from "@reco/contracts";
+import type { PrismaClient } from "@reco/db";
+import type { ModelRef } from "./model-pool.ts";
+
+export interface ModelResolution {
+  /** null when no version can be served (none trained or promoted yet). */
+  ref: ModelRef | null;
+  /** Experiment or rollout arm, when one decided the version. */
+  variant?: string;
+}
+
+/** The one place that decides which version serves a request; experiments and rollouts plug in here. */
+export interface ModelResolver {
+  resolve(request: { userId: string; context: RequestContext }): Promise<ModelResolution>;
+}
+
+/**
+ * Serves the newest `stable` version. The lookup is cached for `refreshMs`; if the database fails,
+ * the last known answer keeps being served.
+ */
+export class StableModelResolver implements ModelResolver {
+  private cached: { at: number; ref: ModelRef | null } | undefined;
+  private inflight: Promise<ModelRef | null> | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly refreshMs = 5_000,
+  ) {}
+
+  async resolve(): Promise<ModelResolution> {
+    if (this.cached && Date.now() - this.cached.at < this.refreshMs)
+      return { ref: this.cached.ref };
+    this.inflight ??= this.lookup().finally(() => (this.inflight = undefined));
+    try {
+      return { ref: await this.inflight };
+    } catch (error) {
+      if (this.cached) return { ref: this.cached.ref };
+      throw error;
+    }
+  }
+
+  private async lookup(): Promise<ModelRef | null> {
+    const row = await this.prisma.modelVersion.findFirst({
+      where: { stage: "stable" },
+      orderBy: [{ stageChangedAt: "desc" }, { id: "desc" }],
+      select: { name: true, version: true, artifactPath: true },
+    });
+    this.cached = { at: Date.now(), ref: row };
+    return row;
+  }
+}
+
+/** A fixed answer: tests, benchmarks, and pinning a version by configuration. */
+export class FixedModelResolver implements ModelResolver {
+  constructor(private readonly resolution: ModelResolution) {}
+  async resolve(): Promise<ModelResolution> {
+    return this.resolution;
+  }
+}

@@ -1,0 +1,130 @@
+import type { EventBus } from "@reco/bus";
+import type { Cache } from "@reco/cache";
+import type { TopicNames } from "@reco/contracts";
+import type { PrismaClient } from "@reco/db";
+import { createScorer } from "@reco/ml";
+import { InferenceBatcher } from "./batcher.ts";
+import { Catalog } from "./catalog.ts";
+import { EventQueue } from "./event-queue.ts";
+import { FeedbackService } from "./feedback.ts";
+import { InteractionHistory } from "./history.ts";
+import { ServingMetrics } from "./metrics.ts";
+import { ModelPool, type ModelLoader } from "./model-pool.ts";
+import { PopularityRanker } from "./popularity.ts";
+import { TokenBucketLimiter } from "./rate-limit.ts";
+import { RecommendationService, type RoutingOptions } from "./recommender.ts";
+import { StableModelResolver, type ModelResolver } from "./resolver.ts";
+
+export interface ServingOptions {
+  modelCacheSize: number;
+  batchWindowMs: number;
+  maxBatch: number;
+  eventQueueCapacity: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  routing?: Partial<RoutingOptions>;
+  cacheTtlMs?: number;
+}
+
+export const defaultServingOptions: ServingOptions = {
+  modelCacheSize: 3,
+  batchWindowMs: 1,
+  maxBatch: 32,
+  eventQueueCapacity: 10_000,
+  rateLimitPerSecond: 200,
+  rateLimitBurst: 400,
+};
+
+export interface ServingRuntimeDeps {
+  prisma: PrismaClient;
+  cache: Cache;
+  bus: EventBus;
+  topics: TopicNames;
+  snapshotsRoot: string;
+  options?: Partial<ServingOptions>;
+  /** Defaults to the newest stable version in the database. */
+  resolver?: ModelResolver;
+  /** Defaults to @reco/ml's createScorer (checksum-verified ONNX session). */
+  loader?: ModelLoader;
+  metrics?: ServingMetrics;
+  onError?: (error: Error, what: string) => void;
+}
+
+export interface ServingRuntime {
+  metrics: ServingMetrics;
+  recommendations: RecommendationService;
+  feedback: FeedbackService;
+  events: EventQueue;
+  pool: ModelPool;
+  limiter: TokenBucketLimiter;
+  catalog: () => Catalog;
+  popularity: () => PopularityRanker;
+  history: InteractionHistory;
+  /** Reloads catalog and popularity from the database and snapshots. */
+  refresh(): Promise<void>;
+  /** True when something can answer: the popularity fallback holds items. */
+  ready(): boolean;
+  /** Flushes the event queue (bounded) and releases sessions; returns events left unpublished. */
+  close(flushTimeoutMs?: number): Promise<number>;
+}
+
+/** Assembles the serving path from already-created clients (main.ts creates them from env). */
+export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<ServingRuntime> {
+  const options = { ...defaultServingOptions, ...deps.options };
+  const metrics = deps.metrics ?? new ServingMetrics();
+  const loader: ModelLoader = deps.loader ?? ((ref) => createScorer(ref.artifactPath));
+  let catalog = await Catalog.load(deps.prisma);
+  let popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
+  const history = await InteractionHistory.fromSnapshots(deps.snapshotsRoot);
+  const pool = new ModelPool({ loader, metrics, capacity: options.modelCacheSize });
+  const batcher = new InferenceBatcher(
+    { windowMs: options.batchWindowMs, maxBatch: options.maxBatch },
+    metrics,
+  );
+  const events = new EventQueue({
+    bus: deps.bus,
+    metrics,
+    capacity: options.eventQueueCapacity,
+    onError: (error) => deps.onError?.(error, "event bus publish"),
+  });
+  const recommendations = new RecommendationService({
+    pool,
+    batcher,
+    resolver: deps.resolver ?? new StableModelResolver(deps.prisma),
+    popularity: () => popularity,
+    history,
+    catalog: () => catalog,
+    cache: deps.cache,
+    metrics,
+    events,
+    topics: deps.topics,
+    routing: options.routing,
+    cacheTtlMs: options.cacheTtlMs,
+  });
+  const feedback = new FeedbackService({ events, topics: deps.topics, history, recommendations });
+  return {
+    metrics,
+    recommendations,
+    feedback,
+    events,
+    pool,
+    limiter: new TokenBucketLimiter({
+      ratePerSecond: options.rateLimitPerSecond,
+      burst: options.rateLimitBurst,
+    }),
+    catalog: () => catalog,
+    popularity: () => popularity,
+    history,
+    async refresh() {
+      const nextCatalog = await Catalog.load(deps.prisma);
+      popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, nextCatalog.ids());
+      catalog = nextCatalog;
+    },
+    ready: () => popularity.size > 0,
+    async close(flushTimeoutMs = 5_000) {
+      const left = await events.close(flushTimeoutMs);
+      await pool.close();
+      return left;
+    },
+  };
+}
