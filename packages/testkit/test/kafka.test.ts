@@ -81,5 +81,5 @@ describe("startPrivateKafka", () => {
     expect(kafka.brokers).toEqual([`127.0.0.1:${kafka.port}`]);
     expect(await listTopics(kafka.brokers)).toContain(topic);
     expect(await readAll(kafka.brokers, topic, 1)).toEqual(["survives a crash"]);
-  });
+  }, 180_000); // starts, kills and restarts a JVM/server: slow when the 2 cores are busy
 });

@@ -43,5 +43,5 @@ describe("startPrivatePostgres", () => {
     expect(await query<{ note: string }>(postgres.url, `select note from ${table}`)).toEqual([
       { note: "committed" },
     ]);
-  });
+  }, 120_000); // starts, kills and restarts a JVM/server: slow when the 2 cores are busy
 });
