@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `npm test`: the full suite. Starts REAL PostgreSQL, Redis and Kafka on loopback (installing them if
+# missing) through scripts/services.sh, then runs lint, typecheck, every vitest suite (unit, contract
+# suites against embedded adapters and the real services, integration) and the Playwright e2e suite
+# in the system Chromium. Ends with one line: "tests: N passed, N failed".
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mkdir -p .cache
+export NEXT_TELEMETRY_DISABLED=1
+started=$(date +%s)
+step() { printf '\n=== %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
+failures=()
+
+step "services: PostgreSQL, Redis, Kafka, Chromium"
+bash scripts/services.sh up || { echo "[test] could not start the real services" >&2; exit 1; }
+eval "$(bash scripts/services.sh env)"
+
+step "lint"
+npm run --silent lint || failures+=("lint")
+
+step "typecheck"
+npm run --silent typecheck || failures+=("typecheck")
+
+step "vitest: unit, contract and integration suites"
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json || failures+=("vitest")
+
+step "playwright: end-to-end in Chromium"
+(cd apps/web && npx playwright test) || failures+=("playwright")
+
+# One closing line counting every test that ran.
+node -e '
+const fs = require("node:fs");
+const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
+const v = read(".cache/vitest-report.json");
+const p = read(".cache/playwright-report.json");
+let passed = 0, failed = 0;
+if (v) { passed += v.numPassedTests; failed += v.numFailedTests + (v.numTotalTests - v.numPassedTests - v.numFailedTests - (v.numPendingTests || 0) - (v.numTodoTests || 0)); }
+if (p) { passed += p.stats.expected; failed += p.stats.unexpected + (p.stats.flaky || 0); }
+console.log(`\nvitest: ${v ? `${v.numPassedTests} passed, ${v.numFailedTests} failed in ${v.testResults.length} files` : "no report"}`);
+console.log(`playwright: ${p ? `${p.stats.expected} passed, ${p.stats.unexpected} failed` : "no report"}`);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+'
+echo "[test] wall time: $(($(date +%s) - started)) s (services stay up: npm run services -- down)"
+if ((${#failures[@]})); then
+  echo "[test] FAILED: ${failures[*]}" >&2
+  exit 1
+fi
