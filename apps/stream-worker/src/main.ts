@@ -3,7 +3,7 @@
  * /metrics + /healthz server, and shuts down gracefully (flush, commit, leave) on SIGTERM/SIGINT.
  */
 import path from "node:path";
-import { connectKafkaBus, openFileLogBus, type EventBus } from "@reco/bus";
+import { BusUnavailable, connectKafkaBus, openFileLogBus, type EventBus } from "@reco/bus";
 import { createCache, type Cache } from "@reco/cache";
 import { loadEnvOrExit, topicNames } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
@@ -17,17 +17,33 @@ const env = loadEnvOrExit(workerEnvSchema);
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
 const topics = topicNames(env.TOPIC_PREFIX);
 
-const bus: EventBus = env.KAFKA_BROKERS
-  ? await connectKafkaBus({
-      brokers: env.KAFKA_BROKERS,
-      clientId: "reco-stream-worker",
-      logger,
-      consumerTiming: {
-        sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
-        heartbeatIntervalMs: Math.max(500, Math.floor(env.KAFKA_SESSION_TIMEOUT_MS / 10)),
-        rebalanceTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
-      },
-    })
+/** Retries while a service is unreachable at start (a broker restarting), instead of exiting. */
+async function untilConnected<T>(what: string, connect: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (error) {
+      if (!(error instanceof BusUnavailable) || attempt >= 60) throw error;
+      logger.warn({ err: error, attempt }, `${what} failed; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * attempt)));
+    }
+  }
+}
+
+const brokers = env.KAFKA_BROKERS;
+const bus: EventBus = brokers
+  ? await untilConnected("connecting to Kafka", () =>
+      connectKafkaBus({
+        brokers,
+        clientId: "reco-stream-worker",
+        logger,
+        consumerTiming: {
+          sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+          heartbeatIntervalMs: Math.max(500, Math.floor(env.KAFKA_SESSION_TIMEOUT_MS / 10)),
+          rebalanceTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+        },
+      }),
+    )
   : await openFileLogBus({
       dir: path.join(env.DATA_DIR, "events"),
       readOnly: env.EVENT_LOG_READ_ONLY === "true",
@@ -88,7 +104,9 @@ async function shutdown(signal: string): Promise<void> {
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
-if (env.EVENT_LOG_READ_ONLY !== "true") await bus.ensureTopics(Object.values(topics));
+if (env.EVENT_LOG_READ_ONLY !== "true") {
+  await untilConnected("creating topics", () => bus.ensureTopics(Object.values(topics)));
+}
 await worker.start();
 logger.info(
   { port: http.port, bus: bus.kind, snapshots: worker.config.snapshotRoot },

@@ -115,16 +115,29 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         restarts++;
         ingest.attach(null);
         consumer = null;
-        setTimeout(() => {
-          if (status === "restarting")
-            join().catch((err) => logger.error({ err }, "rejoin failed"));
-        }, 1_000).unref();
+        void rejoin();
       },
     });
     consumer = member;
     ingest.attach(member);
     await member.run((batch) => ingest.handle(batch));
     if (status !== "stopped") status = "ok";
+  }
+
+  /** Rejoins until it works (the broker may be down for a while), unless stopped meanwhile. */
+  async function rejoin(): Promise<void> {
+    for (let attempt = 1; status === "restarting"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * attempt)));
+      if (status !== "restarting") return;
+      try {
+        await join();
+        return;
+      } catch (error) {
+        consumer = null;
+        ingest.attach(null);
+        logger.warn({ err: error, attempt }, "joining the consumer group failed; retrying");
+      }
+    }
   }
 
   function every(ms: number, task: () => Promise<unknown>, what: string): void {
@@ -174,7 +187,16 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (conflicts.length)
         logger.error({ conflicts }, "overlapping snapshot files need attention");
       await aggregates?.recover();
-      await join();
+      try {
+        await join();
+      } catch (error) {
+        logger.warn({ err: error }, "joining the consumer group failed; retrying");
+        consumer = null;
+        ingest.attach(null);
+        status = "restarting";
+        await rejoin();
+      }
+      if (status === "stopped") return;
       status = "ok";
       every(
         Math.min(1_000, Math.max(50, config.batchIntervalMs / 4)),

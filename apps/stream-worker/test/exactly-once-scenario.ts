@@ -35,6 +35,8 @@ export interface ExactlyOnceOutcome {
   distinct: number;
   killedAtMs: number[];
   lastExitCode: number | null;
+  /** Records in the log (sum of end offsets): the producer side, to tell its losses from the worker's. */
+  produced: number;
 }
 
 /**
@@ -94,7 +96,11 @@ export async function runExactlyOnceScenario(
     );
     const lastExitCode = await stopGracefully(child);
     const counts = await snapshotCounts(scenario.snapshotRoot);
-    return { ...counts, killedAtMs, lastExitCode };
+    let produced = 0;
+    for (const topic of consumed(scenario.topics)) {
+      for (const { offset } of await scenario.bus.endOffsets(topic)) produced += Number(offset);
+    }
+    return { ...counts, killedAtMs, lastExitCode, produced };
   } finally {
     if (producing) await killer.catch(() => undefined);
     await killHard(child);
