@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseExperimentDefinition } from "./definition.ts";
 import { ExperimentValidationError } from "./errors.ts";
 import { computeResults } from "./results.ts";
+import { betaBinomialComparison } from "./stats/beta-binomial.ts";
 import { holmAdjust } from "./stats/multiple-comparisons.ts";
 import { proportionStats } from "./stats/sufficient-stats.ts";
 import { sampleDefinition } from "./test-definitions.ts";
@@ -63,6 +64,14 @@ describe("computeResults", () => {
     expect(c.risk).toBeLessThan(1e-6);
     expect(c.credibleInterval[0]).toBeGreaterThan(0);
     expect(c).toMatchObject({ significant: true, outcome: "better" });
+    // 0/1 metric with whole counts: chance to win and risk come from the exact Beta-Binomial model
+    expect(primary!.bayesianModel).toBe("beta-binomial");
+    const exact = betaBinomialComparison(
+      { users: 10_000, conversions: 1000 },
+      { users: 10_000, conversions: 1200 },
+    );
+    expect(c.chanceToWin).toBe(exact.chanceToWin);
+    expect(c.risk).toBeCloseTo(exact.risk / 0.1, 15);
   });
 
   it("adjusts p-values across the whole family of treatment × metric comparisons", () => {
@@ -157,6 +166,7 @@ describe("computeResults", () => {
       return hi - lo;
     };
     expect(withCuped.metrics[0]!.cuped.applied).toBe(true);
+    expect(withCuped.metrics[0]!.bayesianModel).toBe("normal");
     expect(withCuped.metrics[0]!.cuped.theta).toBeGreaterThan(0.9);
     expect(width(withCuped)).toBeLessThan(width(without) / 3);
     expect(withCuped.outcome).toBe("winner");

@@ -1,107 +1,24 @@
-import { z } from "zod";
 import { controlVariant, type ExperimentDefinition } from "./definition.ts";
 import { ExperimentValidationError } from "./errors.ts";
-import { METRICS, metricKeySchema, type MetricKey } from "./metrics.ts";
+import { METRICS, type MetricKey } from "./metrics.ts";
+import { overallVerdict } from "./outcome.ts";
+import {
+  perVariantStatsSchema,
+  type Comparison,
+  type ExperimentResults,
+  type MetricResult,
+  type ResultsOptions,
+  type VariantMetricResult,
+} from "./results-types.ts";
 import { bayesianComparison } from "./stats/bayesian.ts";
+import { betaBinomialComparison } from "./stats/beta-binomial.ts";
 import { cupedAdjust } from "./stats/cuped.ts";
 import { relativeUplift, welchTTest } from "./stats/frequentist.ts";
 import { benjaminiHochbergAdjust, holmAdjust } from "./stats/multiple-comparisons.ts";
 import { sequentialInterval } from "./stats/sequential.ts";
-import { sampleRatioMismatch, type SrmResult } from "./stats/srm.ts";
-import {
-  hasCovariate,
-  mean,
-  sufficientStatsSchema,
-  type SufficientStats,
-} from "./stats/sufficient-stats.ts";
-import { comparisonVerdict, formatP, formatPercent, type ComparisonOutcome } from "./verdict.ts";
-
-/** Per variant: users exposed (for SRM) and per-user sufficient statistics per metric. */
-export const perVariantStatsSchema = z.record(
-  z.string(),
-  z.object({
-    users: z.number().int().nonnegative(),
-    metrics: z.partialRecord(metricKeySchema, sufficientStatsSchema),
-  }),
-);
-export type PerVariantStats = z.input<typeof perVariantStatsSchema>;
-
-export interface ResultsOptions {
-  alpha?: number;
-  /**
-   * "sequential" (default) decides on always-valid intervals, safe to look at every day;
-   * "fixed" decides on Holm-adjusted p-values and only once the minimum sample size is reached.
-   */
-  mode?: "sequential" | "fixed";
-  /** apply CUPED when every variant carries pre-period covariate sums (default true) */
-  cuped?: boolean;
-  /** total users per comparison at which sequential intervals are tightest (default 2 × minSampleSize, else 10,000) */
-  sequentialTuningN?: number;
-}
-
-export interface Comparison {
-  absoluteDifference: number;
-  /** Welch t-test on the absolute difference */
-  welch: { t: number; df: number; pValue: number; ci: [number, number] };
-  /** relative uplift vs control and its delta-method interval */
-  uplift: number;
-  ci: [number, number];
-  pValue: number;
-  adjustedPValue: { holm: number; benjaminiHochberg: number };
-  chanceToWin: number;
-  /** expected loss of shipping this variant, relative to the control mean */
-  risk: number;
-  /** Bayesian credible interval of the absolute difference treatment − control, in metric units */
-  credibleInterval: [number, number];
-  /** always-valid interval of the relative uplift at α / (comparisons in the family) */
-  sequentialCi: [number, number];
-  significant: boolean;
-  outcome: ComparisonOutcome;
-}
-
-export interface VariantMetricResult {
-  variant: string;
-  isControl: boolean;
-  n: number;
-  mean: number | null;
-  /** CUPED-adjusted mean, when applied */
-  adjustedMean: number | null;
-  comparison: Comparison | null;
-  verdict: string;
-}
-
-export interface MetricResult {
-  metric: MetricKey;
-  label: string;
-  role: "primary" | "guardrail";
-  kind: "proportion" | "mean";
-  higherIsBetter: boolean;
-  cuped: { applied: boolean; theta: number | null };
-  variants: VariantMetricResult[];
-}
-
-export type ExperimentOutcome =
-  | "srm"
-  | "insufficient_data"
-  | "waiting_for_sample"
-  | "guardrail_violated"
-  | "winner"
-  | "loser"
-  | "inconclusive";
-
-export interface ExperimentResults {
-  experimentKey: string;
-  alpha: number;
-  mode: "sequential" | "fixed";
-  variants: { name: string; isControl: boolean; users: number; expectedShare: number }[];
-  srm: SrmResult & { verdict: string };
-  sampleSize: { minPerVariant: number; smallestVariant: number; reached: boolean };
-  metrics: MetricResult[];
-  outcome: ExperimentOutcome;
-  /** one sentence a product manager can act on */
-  verdict: string;
-  winner: string | null;
-}
+import { sampleRatioMismatch } from "./stats/srm.ts";
+import { hasCovariate, mean, type SufficientStats } from "./stats/sufficient-stats.ts";
+import { comparisonVerdict, formatP, type ComparisonOutcome } from "./verdict.ts";
 
 interface PendingComparison {
   metricIndex: number;
@@ -109,6 +26,11 @@ interface PendingComparison {
   partial: Omit<Comparison, "adjustedPValue" | "sequentialCi" | "significant" | "outcome">;
   variance: number;
   n: number;
+}
+
+/** 0/1 per-user values: Σx² = Σx and whole-number conversions. */
+function isWholeBinary(s: SufficientStats): boolean {
+  return Number.isInteger(s.sum) && s.sum === s.sumSquares && s.sum >= 0 && s.sum <= s.n;
 }
 
 function parseStats(def: ExperimentDefinition, stats: unknown) {
@@ -176,6 +98,12 @@ export function computeResults(
     const adjustment = useCuped ? cupedAdjust(raw.filter(hasCovariate)) : null;
     const analysed: (SufficientStats | undefined)[] = adjustment ? adjustment.adjusted : raw;
     const controlStats = analysed[controlIndex];
+    const bayesianModel =
+      info.kind === "proportion" &&
+      !adjustment &&
+      analysed.every((a) => a === undefined || isWholeBinary(a))
+        ? "beta-binomial"
+        : "normal";
 
     const variants = def.variants.map((v, variantIndex): VariantMetricResult => {
       const s = analysed[variantIndex];
@@ -212,10 +140,18 @@ export function computeResults(
       }
       const welch = welchTTest(controlStats, s, alpha);
       const rel = relativeUplift(controlStats, s, alpha);
-      const bayes = bayesianComparison(controlStats, s, {
+      const normal = bayesianComparison(controlStats, s, {
         alpha,
         higherIsBetter: info.higherIsBetter,
       });
+      const bayes =
+        bayesianModel === "beta-binomial"
+          ? betaBinomialComparison(
+              { users: controlStats.n, conversions: controlStats.sum },
+              { users: s.n, conversions: s.sum },
+              { higherIsBetter: info.higherIsBetter },
+            )
+          : normal;
       const mc = mean(controlStats);
       pending.push({
         metricIndex,
@@ -230,7 +166,7 @@ export function computeResults(
           pValue: rel.pValue,
           chanceToWin: bayes.chanceToWin,
           risk: bayes.risk / Math.abs(mc),
-          credibleInterval: bayes.credibleInterval,
+          credibleInterval: normal.credibleInterval,
         },
       });
       return row;
@@ -242,6 +178,7 @@ export function computeResults(
       kind: info.kind,
       higherIsBetter: info.higherIsBetter,
       cuped: { applied: useCuped, theta: adjustment?.theta ?? null },
+      bayesianModel,
       variants,
     };
   });
@@ -315,69 +252,5 @@ export function computeResults(
     outcome,
     verdict,
     winner,
-  };
-}
-
-function overallVerdict(input: {
-  def: ExperimentDefinition;
-  control: string;
-  metrics: MetricResult[];
-  srm: ExperimentResults["srm"];
-  sampleSize: ExperimentResults["sampleSize"];
-  mode: "sequential" | "fixed";
-}): { outcome: ExperimentOutcome; verdict: string; winner: string | null } {
-  const { metrics, srm, sampleSize, control } = input;
-  const primary = metrics[0]!;
-  const treatments = primary.variants.filter((v) => !v.isControl);
-  if (srm.mismatch) return { outcome: "srm", verdict: srm.verdict, winner: null };
-  if (treatments.some((t) => t.comparison === null)) {
-    return {
-      outcome: "insufficient_data",
-      verdict: `Not enough data on ${primary.label} yet to compare every variant with ${control}.`,
-      winner: null,
-    };
-  }
-  if (input.mode === "fixed" && !sampleSize.reached) {
-    return {
-      outcome: "waiting_for_sample",
-      verdict: `Keep running: the smallest variant has ${sampleSize.smallestVariant} of the ${sampleSize.minPerVariant} users planned; fixed-horizon results are not valid before that.`,
-      winner: null,
-    };
-  }
-  const violations = metrics
-    .filter((m) => m.role === "guardrail")
-    .flatMap((m) =>
-      m.variants
-        .filter((v) => v.comparison?.outcome === "worse")
-        .map((v) => `${v.variant} on ${m.label} (${formatPercent(v.comparison!.uplift)})`),
-    );
-  if (violations.length > 0)
-    return {
-      outcome: "guardrail_violated",
-      verdict: `Guardrail violated: ${violations.join(", ")}. Do not ship.`,
-      winner: null,
-    };
-  const better = treatments
-    .filter((t) => t.comparison!.outcome === "better")
-    .sort((a, b) => Math.abs(b.comparison!.uplift) - Math.abs(a.comparison!.uplift));
-  if (better.length > 0) {
-    const best = better[0]!;
-    return {
-      outcome: "winner",
-      verdict: `${best.verdict} Chance to beat ${control}: ${(best.comparison!.chanceToWin * 100).toFixed(1)} %.`,
-      winner: best.variant,
-    };
-  }
-  if (treatments.every((t) => t.comparison!.outcome === "worse")) {
-    return {
-      outcome: "loser",
-      verdict: `Every variant does worse than ${control} on ${primary.label}; keep ${control}.`,
-      winner: null,
-    };
-  }
-  return {
-    outcome: "inconclusive",
-    verdict: `No variant differs detectably from ${control} on ${primary.label} yet. ${treatments.map((t) => t.verdict).join(" ")}`,
-    winner: null,
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   bayesianComparison,
   benjaminiHochbergAdjust,
+  betaBinomialComparison,
   chiSquareSurvival,
   cupedAdjust,
   holmAdjust,
@@ -102,6 +103,22 @@ describe("Bayesian chance to win and risk match numerical integrals of the poste
     expectClose(r.risk, c.expected.risk, "risk");
     expectClose(r.riskOfControl, c.expected.riskOfControl, "riskOfControl");
     expectAllClose(r.credibleInterval, c.expected.credibleInterval, "credibleInterval");
+  });
+});
+
+describe("Beta-Binomial chance to win and risk match quadrature over scipy's Beta distributions", () => {
+  type C = {
+    name: string;
+    higherIsBetter: boolean;
+    control: { users: number; conversions: number };
+    treatment: { users: number; conversions: number };
+    expected: { chanceToWin: number; risk: number; riskOfControl: number };
+  };
+  it.each(loadFixture<C>("beta-binomial"))("$name", (c) => {
+    const r = betaBinomialComparison(c.control, c.treatment, { higherIsBetter: c.higherIsBetter });
+    expectClose(r.chanceToWin, c.expected.chanceToWin, "chanceToWin");
+    expectClose(r.risk, c.expected.risk, "risk");
+    expectClose(r.riskOfControl, c.expected.riskOfControl, "riskOfControl");
   });
 });
 
