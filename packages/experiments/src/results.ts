@@ -28,9 +28,16 @@ interface PendingComparison {
   n: number;
 }
 
-/** 0/1 per-user values: Σx² = Σx and whole-number conversions. */
+/**
+ * The exact Beta-Binomial sum costs O(conversions); beyond this many the normal approximation is
+ * indistinguishable and the results page stays fast.
+ */
+const BETA_EXACT_MAX_COUNT = 100_000;
+
+/** 0/1 per-user values (Σx² = Σx, whole-number conversions) small enough for the exact model. */
 function isWholeBinary(s: SufficientStats): boolean {
-  return Number.isInteger(s.sum) && s.sum === s.sumSquares && s.sum >= 0 && s.sum <= s.n;
+  const small = Math.min(s.sum, s.n - s.sum) <= BETA_EXACT_MAX_COUNT;
+  return Number.isInteger(s.sum) && s.sum === s.sumSquares && s.sum >= 0 && s.sum <= s.n && small;
 }
 
 function parseStats(def: ExperimentDefinition, stats: unknown) {

@@ -21,15 +21,17 @@ interface BetaPosterior {
 
 /**
  * P(X > Y) for X ~ Beta(x.a, x.b), Y ~ Beta(y.a, y.b) with integer x.a (Evan Miller's closed form):
- * Σ_{i<x.a} B(y.a+i, y.b+x.b) / ((x.b+i) B(1+i, x.b) B(y.a, y.b)). The sum runs over the smaller
- * shape via P(X > Y) = 1 − P(Y > X), so it costs O(min(conversions)) log-gamma calls.
+ * Σ_{i<x.a} B(y.a+i, y.b+x.b) / ((x.b+i) B(1+i, x.b) B(y.a, y.b)). Consecutive terms differ by the
+ * factor (y.a+i)(x.b+i) / ((y.a+y.b+x.b+i)(1+i)), so the sum walks in log space (no underflow of
+ * early terms) with one log per term, over the smaller shape via P(X > Y) = 1 − P(Y > X).
  */
 export function probabilityBetaGreater(x: BetaPosterior, y: BetaPosterior): number {
   if (y.a < x.a) return 1 - probabilityBetaGreater(y, x);
+  let logTerm = logBeta(y.a, y.b + x.b) - logBeta(y.a, y.b);
   let total = 0;
-  const base = logBeta(y.a, y.b);
   for (let i = 0; i < x.a; i++) {
-    total += Math.exp(logBeta(y.a + i, y.b + x.b) - Math.log(x.b + i) - logBeta(1 + i, x.b) - base);
+    total += Math.exp(logTerm);
+    logTerm += Math.log(((y.a + i) * (x.b + i)) / ((y.a + y.b + x.b + i) * (1 + i)));
   }
   return Math.min(1, Math.max(0, total));
 }
