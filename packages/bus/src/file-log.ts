@@ -10,9 +10,10 @@
  * open the same directory with `readOnly: true` to consume or inspect it: it never truncates or
  * writes a log, and polls for new records every `pollIntervalMs`.
  */
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BadInput, NotFound } from "@reco/contracts";
+import { replaceFileDurably, syncDirectory } from "./file-log/durable.ts";
 import { ConsumerGroup, FileLogConsumer, type LogAccess } from "./file-log/group.ts";
 import { OffsetsStore } from "./file-log/offsets-store.ts";
 import { PartitionLog, type PendingRecord, type TailRepair } from "./file-log/partition-log.ts";
@@ -91,13 +92,12 @@ export class FileLogBus implements EventBus, LogAccess {
           throw new BadInput(
             `cannot create topic ${name}: event log ${this.dir} is open read-only`,
           );
+        // Partition files first, the metadata that makes the topic exist last.
         await mkdir(this.topicDir(name), { recursive: true });
-        const temp = `${metaFile}.tmp`;
-        const fh = await open(temp, "w");
-        await fh.writeFile(JSON.stringify({ partitions }));
-        await fh.sync();
-        await fh.close();
-        await rename(temp, metaFile);
+        for (let p = 0; p < partitions; p++)
+          await (await open(join(this.topicDir(name), `${p}.log`), "a")).close();
+        await replaceFileDurably(metaFile, JSON.stringify({ partitions }));
+        await syncDirectory(join(this.dir, "topics"));
       }
       await this.topic(name);
     }

@@ -191,4 +191,26 @@ describe("file log: damaged files, restarts and other processes", () => {
     expect(await readFile(join(dir, "writer.lock"), "utf8")).toBe(String(process.pid));
     await bus.close();
   });
+
+  it("stores and delivers a record larger than the read window, between small ones", async () => {
+    const bus = await openFileLogBus({ dir });
+    const big = "x".repeat(3 * 1024 * 1024);
+    await bus.publishBatch(topic, [
+      { key: KEY, value: { seq: 5, big } },
+      { key: KEY, value: { seq: 6 } },
+    ]);
+    const c = await startCollecting(bus, { groupId: uniqueName("big"), topics: [topic] });
+    await waitFor(
+      "7 records",
+      () => c.received.length === 7,
+      10_000,
+      () => c.received.length,
+    );
+    expect((JSON.parse(c.received[5]!.value.toString()) as { big: string }).big).toHaveLength(
+      big.length,
+    );
+    expect(c.received.map((m) => m.offset)).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+    await c.consumer.stop();
+    await bus.close();
+  });
 });

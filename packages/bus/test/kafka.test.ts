@@ -103,10 +103,18 @@ describe("kafka adapter", () => {
     await heir.consumer.stop();
   });
 
-  it("fails fast with a clear error when no broker answers", async () => {
+  it("fails fast with a clear error when no broker answers, routing kafkajs logs to the given logger", async () => {
     const port = await freePort();
     const started = Date.now();
+    const lines: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_: object, msg: string) => void lines.push(msg),
+      error: (_: object, msg: string) => void lines.push(msg),
+    };
     const error = await connectKafkaBus({
+      logger,
       brokers: `127.0.0.1:${port}`,
       clientId: "bus-test",
       operationTimeoutMs: 10_000,
@@ -115,6 +123,7 @@ describe("kafka adapter", () => {
     expect(error).toBeInstanceOf(BusUnavailable);
     expect((error as Error).message).toContain(`Kafka at 127.0.0.1:${port}`);
     expect(Date.now() - started).toBeLessThan(12_000);
+    expect(lines.some((line) => line.startsWith("kafkajs: ") && /connect/i.test(line))).toBe(true);
   });
 
   it("is what createEventBus builds when kafkaBrokers is set", async () => {

@@ -5,9 +5,9 @@
  * new commit, never a torn file. Commits of one group are serialised in this process; a group
  * must live in one process (two processes committing the same group would overwrite each other).
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { replaceFileDurably } from "./durable.ts";
 
 export type GroupOffsets = Record<string, Record<string, number>>;
 
@@ -48,33 +48,10 @@ export class OffsetsStore {
         const offsets = await this.read(groupId);
         for (const { topic, partition, offset } of updates)
           (offsets[topic] ??= {})[String(partition)] = offset;
-        await this.replace(this.fileFor(groupId), JSON.stringify(offsets));
+        await mkdir(this.dir, { recursive: true });
+        await replaceFileDurably(this.fileFor(groupId), JSON.stringify(offsets));
       });
     this.chains.set(groupId, next);
     return next;
-  }
-
-  private async replace(file: string, text: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    const fh = await open(temp, "w");
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename(temp, file);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    const dirHandle = await open(this.dir, "r");
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
   }
 }
