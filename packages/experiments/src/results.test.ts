@@ -74,6 +74,12 @@ describe("computeResults", () => {
     expect(c.risk).toBeCloseTo(exact.risk / 0.1, 15);
   });
 
+  it("switches to the normal Bayesian model when the exact sum would be too long", () => {
+    const r = computeResults(def, stats([300_000, 150_000, 300], [300_000, 151_000, 310]));
+    expect(r.metrics[0]!.bayesianModel).toBe("normal");
+    expect(r.metrics[0]!.variants[1]!.comparison!.chanceToWin).toBeGreaterThan(0.99);
+  });
+
   it("adjusts p-values across the whole family of treatment × metric comparisons", () => {
     const r = computeResults(def, stats([10_000, 1000, 50], [10_000, 1060, 65]), { mode: "fixed" });
     const comparisons = r.metrics.map((m) => m.variants[1]!.comparison!);

@@ -35,8 +35,9 @@ interface PendingComparison {
 const BETA_EXACT_MAX_COUNT = 100_000;
 
 /** 0/1 per-user values (Σx² = Σx, whole-number conversions) small enough for the exact model. */
-function isWholeBinary(s: SufficientStats): boolean {
-  const small = Math.min(s.sum, s.n - s.sum) <= BETA_EXACT_MAX_COUNT;
+function isWholeBinary(s: SufficientStats, higherIsBetter: boolean): boolean {
+  // the sum runs over the "good" outcomes: conversions, or non-events for error rates
+  const small = (higherIsBetter ? s.sum : s.n - s.sum) <= BETA_EXACT_MAX_COUNT;
   return Number.isInteger(s.sum) && s.sum === s.sumSquares && s.sum >= 0 && s.sum <= s.n && small;
 }
 
@@ -108,7 +109,7 @@ export function computeResults(
     const bayesianModel =
       info.kind === "proportion" &&
       !adjustment &&
-      analysed.every((a) => a === undefined || isWholeBinary(a))
+      analysed.every((a) => a === undefined || isWholeBinary(a, info.higherIsBetter))
         ? "beta-binomial"
         : "normal";
 
