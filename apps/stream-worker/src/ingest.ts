@@ -87,6 +87,14 @@ export class SnapshotIngest {
     this.partitions.clear();
   }
 
+  /** Records consumed but not yet written. */
+  buffered(): number {
+    let total = 0;
+    for (const { batch } of this.partitions.values())
+      total += batch.rows.length + batch.dead.length;
+    return total;
+  }
+
   /** Partitions currently held, for /healthz and metrics. */
   held(): TopicPartition[] {
     return [...this.partitions.values()].map(({ topic, partition }) => ({ topic, partition }));

@@ -28,6 +28,10 @@ export interface WorkerHealth {
   status: "ok" | "starting" | "restarting" | "stopped";
   kind: EventBus["kind"];
   assignedPartitions: number;
+  /** "topic/partition" of each partition this worker holds. */
+  partitions: string[];
+  /** Records consumed and not yet written to a snapshot. */
+  bufferedRecords: number;
   lastCommitAt: string | null;
   consumerRestarts: number;
 }
@@ -222,6 +226,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         status,
         kind: bus.kind,
         assignedPartitions: ingest.held().length,
+        partitions: ingest.held().map(({ topic, partition }) => `${topic}/${partition}`),
+        bufferedRecords: ingest.buffered(),
         lastCommitAt: lastCommitAt?.toISOString() ?? null,
         consumerRestarts: restarts,
       };
