@@ -7,7 +7,7 @@ export const itemKnn: Recommender = {
   summary: "item-item cosine similarity with shrinkage, top-k neighbours per item",
   parameters: {
     neighbours: {
-      default: 100,
+      default: 310,
       min: 1,
       max: 2000,
       search: [10, 1000],
@@ -16,7 +16,7 @@ export const itemKnn: Recommender = {
       help: "neighbours kept per item",
     },
     shrink: {
-      default: 10,
+      default: 61.4,
       min: 0,
       max: 1000,
       search: [0, 200],

@@ -11,7 +11,7 @@ export const rp3beta: Recommender = {
     "graph random-walk item-item similarity with a popularity penalty (RP3beta; P3alpha when beta = 0)",
   parameters: {
     neighbours: {
-      default: 100,
+      default: 415,
       min: 1,
       max: 2000,
       search: [10, 1000],
@@ -20,14 +20,14 @@ export const rp3beta: Recommender = {
       help: "neighbours kept per item",
     },
     alpha: {
-      default: 1,
+      default: 0.615,
       min: 0,
       max: 2,
       search: [0.2, 1.5],
       help: "exponent on transition probabilities",
     },
     beta: {
-      default: 0.5,
+      default: 0.45,
       min: 0,
       max: 1,
       search: [0, 1],

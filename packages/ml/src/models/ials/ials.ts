@@ -95,7 +95,7 @@ export const ials: Recommender = {
     "implicit ALS (confidence 1 + alpha·value), conjugate-gradient updates on worker threads",
   parameters: {
     factors: {
-      default: 64,
+      default: 25,
       min: 1,
       max: 1024,
       search: [16, 192],
@@ -104,14 +104,14 @@ export const ials: Recommender = {
       help: "latent dimensions",
     },
     epochs: {
-      default: 15,
+      default: 10,
       min: 1,
       max: 500,
       integer: true,
       help: "alternating passes over users and items",
     },
     regularization: {
-      default: 0.1,
+      default: 23.5,
       min: 0,
       max: 10000,
       search: [0.01, 100],
@@ -119,7 +119,7 @@ export const ials: Recommender = {
       help: "L2 penalty λ",
     },
     alpha: {
-      default: 10,
+      default: 6.63,
       min: 0,
       max: 10000,
       search: [0.5, 100],
