@@ -5,7 +5,7 @@
  * then renamed into place, so readers never see a half-written version; existing versions are never
  * overwritten. Loading verifies every checksum and refuses a corrupt artifact (ArtifactCorrupt).
  */
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BadInput } from "@reco/contracts";
 import type { Csr } from "../data/csr.ts";
@@ -191,6 +191,7 @@ async function assemble(
   for (const [f, bytes] of Object.entries(files)) await writeFileDurably(path.join(tmp, f), bytes);
   await writeFileDurably(path.join(tmp, "metadata.json"), JSON.stringify(metadata, null, 2) + "\n");
   await writeFileDurably(path.join(tmp, "MODEL_CARD.md"), renderModelCard(metadata));
+  await chmod(tmp, 0o755); // mkdtemp makes it private; a published version is readable by the serving processes
   await syncDirectory(tmp);
   return metadata;
 }

@@ -1,0 +1,192 @@
+/**
+ * train: load → split → fit (progress per epoch) → evaluate → export ONNX → registry version →
+ * DB rows. The training run row exists from the start so a failure (NaN, bad data) is recorded as
+ * `failed`; the registry version is published last and atomically, so a failed run leaves none.
+ */
+import { z } from "zod";
+import type { Database } from "@reco/db";
+import { recommenders } from "../../models/index.ts";
+import { finishTrainingRun, recordModelVersion, startTrainingRun } from "../../registry/db.ts";
+import { publishVersion } from "../../registry/store.ts";
+import type { CommandSpec, ParsedCommand } from "../args.ts";
+import { type CommandContext, openCommandDatabase, registryDirOf } from "../context.ts";
+import { datasetOptions, datasetSchema, describeSources, loadDataset } from "../dataset.ts";
+import { metricsTable, table } from "../output.ts";
+import {
+  checkHyperParameters,
+  describeExclusions,
+  evaluateOn,
+  fitWithProgress,
+  flattenMetrics,
+  parseKs,
+  withSeed,
+} from "../pipeline.ts";
+
+export const trainSpec = {
+  name: "train",
+  summary:
+    "Train a model, evaluate it on a held-out split, export it to ONNX and publish a new immutable registry version (stage candidate).",
+  usage:
+    "npm run train -- train --model KIND (--data FILE | --snapshots DIR | --train FILE --test FILE) [--name NAME] [--PARAM VALUE …]",
+  options: {
+    model: {
+      type: "string",
+      value: "KIND",
+      help: `model kind: ${Object.keys(recommenders).join(", ")}`,
+    },
+    name: { type: "string", value: "NAME", help: "registry model name (default: the kind)" },
+    version: { type: "string", value: "V", help: "version label (default: next v<N>)" },
+    registry: {
+      type: "string",
+      value: "DIR",
+      help: "registry directory (default $DATA_DIR/registry)",
+    },
+    k: { type: "string", value: "K,…", help: "evaluation cut-offs (default 10,20,50)" },
+    "no-db": { type: "boolean", help: "do not write the training run and model version rows" },
+    json: { type: "boolean", help: "print the summary as JSON" },
+    ...datasetOptions,
+  },
+  schema: datasetSchema.extend({
+    model: z.string({ error: "is required (e.g. --model ials)" }),
+    name: z.string().optional(),
+    version: z.string().optional(),
+    registry: z.string().optional(),
+    k: z.string().optional(),
+    noDb: z.boolean().default(false),
+    json: z.boolean().default(false),
+  }),
+  takesHyperParameters: true,
+  examples: [
+    "npm run train -- train --model ials --data data/ml-latest-small/ratings.csv --factors 64 --epochs 15",
+    "npm run train -- train --model popularity --snapshots .data/snapshots --split none",
+  ],
+} satisfies CommandSpec<z.ZodType>;
+
+export async function runTrain(
+  cmd: ParsedCommand<z.infer<typeof trainSpec.schema>>,
+  ctx: CommandContext,
+): Promise<number> {
+  const o = cmd.options;
+  const kind = o.model;
+  const hyper = withSeed(kind, cmd.hyperParameters, o.seed);
+  checkHyperParameters(kind, hyper); // unknown kind or parameter: fail before touching data or database
+  const ks = parseKs(o.k);
+  const name = o.name ?? kind;
+  const log: string[] = [];
+  const note = (line: string) => {
+    log.push(line);
+    ctx.console.err(line);
+  };
+  const timings: Record<string, number> = {};
+  const timed = async <T>(phase: string, step: () => Promise<T> | T): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      timings[phase] = Math.round(performance.now() - started);
+    }
+  };
+
+  let db: Database | undefined;
+  let runId: number | undefined;
+  if (!o.noDb) {
+    db = await openCommandDatabase(ctx);
+    runId = await startTrainingRun(db.prisma, {
+      modelName: name,
+      kind,
+      params: { ...cmd.hyperParameters, source: describeSources(o), split: o.split },
+    });
+  }
+  try {
+    const data = await timed("loadMs", () => loadDataset(o, { needTest: false }));
+    data.notes.forEach(note);
+    note(
+      `data: ${data.data.nInteractions} interactions, ${data.data.nUsers} users, ${data.data.nItems} items (${JSON.stringify(data.protocol)})`,
+    );
+    const fit = await timed("fitMs", () => fitWithProgress(kind, data.train, hyper, ctx.console));
+    note(`fit ${kind} ${JSON.stringify(fit.params)} in ${(fit.fitMs / 1000).toFixed(2)} s`);
+    let metrics: Record<string, number> = {};
+    let evaluation: Record<string, unknown> | undefined;
+    if (data.test) {
+      const e = await timed("evaluateMs", () =>
+        evaluateOn(fit.model, data.train, data.test!, o, ks),
+      );
+      metrics = flattenMetrics(e);
+      evaluation = { ...data.protocol, ks, users: e.users, ...e.excluded };
+      const excluded = describeExclusions(e);
+      if (excluded) note(excluded);
+    }
+    const published = await timed("exportMs", () =>
+      publishVersion({
+        registryDir: registryDirOf(ctx, o.registry),
+        name,
+        version: o.version,
+        algorithm: kind,
+        params: fit.model,
+        idMaps: data.train.ids,
+        trainHistory: data.train.userItems,
+        hyperparameters: fit.params,
+        data: data.data,
+        metrics,
+        evaluation,
+        training: { seconds: fit.fitMs / 1000, ...(runId !== undefined ? { runId } : {}) },
+      }),
+    );
+    note(`published ${name} ${published.metadata.version} → ${published.dir}`);
+    if (db && runId !== undefined) {
+      const versionId = await recordModelVersion(db.prisma, published.dir, published.metadata);
+      await finishTrainingRun(db.prisma, runId, {
+        status: "succeeded",
+        log: log.join("\n"),
+        timings,
+        modelVersionId: versionId,
+      });
+    }
+    if (o.json) {
+      ctx.console.out(
+        JSON.stringify(
+          {
+            name,
+            version: published.metadata.version,
+            dir: published.dir,
+            runId,
+            metrics,
+            timings,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      ctx.console.out(
+        table(
+          ["model", "version", "users×items", "fit s", "export check", "artifact"],
+          [
+            [
+              `${name} (${kind})`,
+              published.metadata.version,
+              `${data.data.nUsers}×${data.data.nItems}`,
+              fit.fitMs / 1000,
+              `max diff ${published.metadata.exportCheck.maxAbsDiff.toExponential(1)}`,
+              published.dir,
+            ],
+          ],
+        ),
+      );
+      if (Object.keys(metrics).length) ctx.console.out(metricsTable(metrics));
+    }
+    return 0;
+  } catch (error) {
+    if (db && runId !== undefined) {
+      await finishTrainingRun(db.prisma, runId, {
+        status: "failed",
+        log: log.join("\n"),
+        error: (error as Error).message,
+        timings,
+      });
+    }
+    throw error;
+  } finally {
+    await db?.close();
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Loads what a command trains and evaluates on: a delimited file or Parquet snapshots split by the
+ * chosen protocol, or an explicit train/test pair. Malformed rows stop the command (with line
+ * numbers) unless --skip-malformed; test users/items unseen in train are counted and reported.
+ */
+import { BadInput } from "@reco/contracts";
+import { z } from "zod";
+import {
+  type ConfidenceMode,
+  type InteractionLog,
+  type Interactions,
+  type LoadReport,
+  type Split,
+  buildInteractions,
+  describeProblems,
+  leaveLastN,
+  loadDelimited,
+  loadExplicitSplit,
+  loadSnapshots,
+  randomHoldout,
+  temporalSplit,
+} from "../data/index.ts";
+import type { ArtifactMetadata } from "../registry/metadata.ts";
+import type { OptionSpec } from "./args.ts";
+
+export const datasetOptions: Record<string, OptionSpec> = {
+  data: {
+    type: "string",
+    value: "FILE",
+    help: "interactions file: userId,itemId[,rating][,timestamp] (comma/tab/space)",
+  },
+  snapshots: { type: "string", value: "DIR", help: "Parquet snapshot directory instead of --data" },
+  train: { type: "string", value: "FILE", help: "explicit train file (with --test)" },
+  test: { type: "string", value: "FILE", help: "explicit test file (with --train)" },
+  split: {
+    type: "string",
+    value: "KIND",
+    help: "random (per-user holdout, default) | temporal | last-n | none",
+  },
+  "test-fraction": {
+    type: "string",
+    value: "F",
+    help: "share of each user's items held out (default 0.2)",
+  },
+  "last-n": {
+    type: "string",
+    value: "N",
+    help: "items per user held out by --split last-n (default 1)",
+  },
+  seed: {
+    type: "string",
+    value: "N",
+    help: "seed of the random split and of training (default 42)",
+  },
+  threshold: {
+    type: "string",
+    value: "R",
+    help: "ratings below R are not positives (unrated events always are)",
+  },
+  confidence: { type: "string", value: "MODE", help: "binary (default) | rating | count" },
+  "skip-malformed": { type: "boolean", help: "skip malformed rows (reported) instead of stopping" },
+};
+
+const number = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .refine(Number.isFinite, `${what} must be finite`);
+
+export const datasetSchema = z.object({
+  data: z.string().optional(),
+  snapshots: z.string().optional(),
+  train: z.string().optional(),
+  test: z.string().optional(),
+  split: z.enum(["random", "temporal", "last-n", "none"]).default("random"),
+  testFraction: number("test fraction").pipe(z.number().gt(0).lt(1)).default(0.2),
+  lastN: number("last-n").pipe(z.number().int().min(1)).default(1),
+  seed: number("seed").pipe(z.number().int()).default(42),
+  threshold: number("threshold").optional(),
+  confidence: z.enum(["binary", "rating", "count"]).default("binary"),
+  skipMalformed: z.boolean().default(false),
+});
+export type DatasetOptions = z.infer<typeof datasetSchema>;
+
+export interface Dataset {
+  train: Interactions;
+  /** held-out events in the train set's indices (absent with --split none) */
+  test?: InteractionLog;
+  data: ArtifactMetadata["data"];
+  protocol: Record<string, unknown>;
+  /** lines worth showing the user (skipped rows, unseen ids) */
+  notes: string[];
+}
+
+function checkMalformed(report: LoadReport, skip: boolean, notes: string[]): void {
+  if (report.malformed === 0) return;
+  const lines = describeProblems(report);
+  if (!skip) {
+    const first = lines.slice(0, 3).join("; ");
+    throw new BadInput(
+      `${report.source}: ${report.malformed} malformed row${report.malformed > 1 ? "s" : ""} (${first}${lines.length > 3 ? "; …" : ""}); fix them or pass --skip-malformed`,
+    );
+  }
+  notes.push(
+    `skipped ${report.malformed} malformed rows of ${report.source}`,
+    ...lines.slice(0, 10),
+  );
+}
+
+function timeRange(log: InteractionLog): { from: string | null; to: string | null } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let n = 0; n < log.length; n++) {
+    const t = log.time[n]!;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  const iso = (s: number) => (Number.isFinite(s) ? new Date(s * 1000).toISOString() : null);
+  return { from: iso(min), to: iso(max) };
+}
+
+export function describeSources(o: DatasetOptions): string {
+  return o.train ? `${o.train} + ${o.test}` : (o.data ?? o.snapshots ?? "?");
+}
+
+export async function loadDataset(
+  o: DatasetOptions,
+  { needTest }: { needTest: boolean },
+): Promise<Dataset> {
+  const sources = [o.data, o.snapshots, o.train].filter(Boolean).length;
+  if (sources !== 1 || Boolean(o.train) !== Boolean(o.test)) {
+    throw new BadInput(
+      "give exactly one data source: --data FILE, --snapshots DIR, or --train FILE --test FILE",
+    );
+  }
+  const notes: string[] = [];
+  let split: Split | { train: InteractionLog; test?: InteractionLog };
+  let protocol: Record<string, unknown>;
+  if (o.train && o.test) {
+    const explicit = await loadExplicitSplit(o.train, o.test);
+    checkMalformed(explicit.report.train, o.skipMalformed, notes);
+    checkMalformed(explicit.report.test, o.skipMalformed, notes);
+    const a = explicit.report.alignment;
+    if (a.unseenUsers + a.unseenItems > 0) {
+      notes.push(
+        `test set: ${a.unseenUsers} users and ${a.unseenItems} items unseen in train; ${a.droppedEvents} test events cannot be scored and are left out`,
+      );
+    }
+    split = explicit;
+    protocol = { split: "explicit", train: o.train, test: o.test, ...a };
+  } else {
+    let log: InteractionLog;
+    if (o.data) {
+      const loaded = await loadDelimited(o.data);
+      checkMalformed(loaded.report, o.skipMalformed, notes);
+      log = loaded.log;
+    } else {
+      log = (await loadSnapshots(o.snapshots!)).log;
+      if (log.length === 0) throw new BadInput(`${o.snapshots} holds no interaction events`);
+    }
+    const kind = needTest && o.split === "none" ? "random" : o.split;
+    if (kind === "none") split = { train: log };
+    else if (kind === "random")
+      split = randomHoldout(log, { testFraction: o.testFraction, seed: o.seed });
+    else if (kind === "temporal") split = temporalSplit(log, { testFraction: o.testFraction });
+    else split = leaveLastN(log, { n: o.lastN });
+    protocol = {
+      split: kind,
+      ...(kind === "random" ? { testFraction: o.testFraction, seed: o.seed } : {}),
+      ...(kind === "temporal" ? { testFraction: o.testFraction } : {}),
+      ...(kind === "last-n" ? { n: o.lastN } : {}),
+    };
+  }
+  const train = buildInteractions(split.train, {
+    threshold: o.threshold,
+    confidence: o.confidence as ConfidenceMode,
+  });
+  if (train.userItems.indptr[train.nUsers] === 0) {
+    throw new BadInput(
+      `the train set is empty${o.threshold !== undefined ? ` (no rating reaches --threshold ${o.threshold})` : ""}`,
+    );
+  }
+  const all = split.test ? [split.train, split.test] : [split.train];
+  const range = all.map(timeRange);
+  const froms = range
+    .map((r) => r.from)
+    .filter((x): x is string => x !== null)
+    .sort();
+  const tos = range
+    .map((r) => r.to)
+    .filter((x): x is string => x !== null)
+    .sort();
+  return {
+    train,
+    test: split.test,
+    data: {
+      source: describeSources(o),
+      from: froms[0] ?? null,
+      to: tos.at(-1) ?? null,
+      nUsers: train.nUsers,
+      nItems: train.nItems,
+      nInteractions: train.userItems.indptr[train.nUsers]!,
+    },
+    protocol,
+    notes,
+  };
+}

@@ -1,0 +1,117 @@
+/** Fit and evaluate steps shared by the train, evaluate and tune commands. */
+import { BadInput } from "@reco/contracts";
+import { type InteractionLog, type Interactions, buildInteractions } from "../data/index.ts";
+import { type Evaluation, evaluate } from "../eval/evaluate.ts";
+import { METRIC_NAMES } from "../eval/metrics.ts";
+import { fitModel, recommenderFor, recommenders, resolveParameters } from "../models/index.ts";
+import type { ModelParams } from "../params.ts";
+import type { DatasetOptions } from "./dataset.ts";
+import { type Console, epochProgress } from "./output.ts";
+
+export function parseKs(text: string | undefined): number[] {
+  if (text === undefined) return [10, 20, 50];
+  const ks = text.split(",").map((k) => Number(k.trim()));
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new BadInput(
+      `--k must be a comma-separated list of positive integers, got ${JSON.stringify(text)}`,
+    );
+  }
+  return ks;
+}
+
+/** "all" or a comma list, each a known kind (UnknownModelKind lists the valid ones). */
+export function parseModelKinds(text: string): string[] {
+  const kinds = text === "all" ? Object.keys(recommenders) : text.split(",").map((k) => k.trim());
+  for (const kind of kinds) recommenderFor(kind);
+  return kinds;
+}
+
+/**
+ * With several models, each takes the hyper-parameters it knows; a parameter no model knows is an
+ * error naming every model's valid parameters.
+ */
+export function hyperParametersFor(
+  kinds: string[],
+  given: Record<string, string>,
+): Record<string, Record<string, string>> {
+  const byKind: Record<string, Record<string, string>> = Object.fromEntries(
+    kinds.map((k) => [k, {}]),
+  );
+  for (const [name, value] of Object.entries(given)) {
+    const owners = kinds.filter((k) => name in recommenderFor(k).parameters);
+    if (owners.length === 0 && kinds.length > 1) {
+      const valid = kinds
+        .map((k) => `${k}: ${Object.keys(recommenderFor(k).parameters).join(", ") || "none"}`)
+        .join("; ");
+      throw new BadInput(`unknown option or parameter --${name} (model parameters — ${valid})`);
+    }
+    for (const k of owners.length ? owners : kinds) byKind[k]![name] = value;
+  }
+  return byKind;
+}
+
+/** The command's --seed also seeds models that take one (iALS initial factors), unless given apart. */
+export function withSeed(
+  kind: string,
+  hyper: Record<string, string>,
+  seed: number,
+): Record<string, string> {
+  return "seed" in recommenderFor(kind).parameters && hyper.seed === undefined
+    ? { ...hyper, seed: String(seed) }
+    : hyper;
+}
+
+/** Validates names and ranges up front, so a typo fails before any data is read or run recorded. */
+export function checkHyperParameters(kind: string, hyper: Record<string, string>): void {
+  resolveParameters(recommenderFor(kind), hyper);
+}
+
+export interface FitResult {
+  model: ModelParams;
+  params: Record<string, number>;
+  fitMs: number;
+}
+
+export async function fitWithProgress(
+  kind: string,
+  train: Interactions,
+  hyper: Record<string, string>,
+  console: Console,
+): Promise<FitResult> {
+  const progress = epochProgress(kind, console);
+  const started = performance.now();
+  try {
+    const { model, params } = await fitModel(kind, train, hyper, progress);
+    return { model, params, fitMs: performance.now() - started };
+  } finally {
+    progress.stop();
+  }
+}
+
+export function evaluateOn(
+  model: ModelParams,
+  train: Interactions,
+  test: InteractionLog,
+  data: Pick<DatasetOptions, "threshold" | "confidence">,
+  ks: number[],
+): Evaluation {
+  const testInteractions = buildInteractions(test, {
+    threshold: data.threshold,
+    confidence: data.confidence,
+  });
+  return evaluate(model, train, testInteractions, { ks });
+}
+
+/** {"ndcg@10": …} for metadata.json, the DB row and the model card. */
+export function flattenMetrics(e: Evaluation): Record<string, number> {
+  const flat: Record<string, number> = {};
+  for (const k of e.ks)
+    for (const name of METRIC_NAMES) flat[`${name}@${k}`] = e.metrics[String(k)]![name];
+  return flat;
+}
+
+export function describeExclusions(e: Evaluation): string | undefined {
+  const { usersWithoutTrain, testItemsAlreadyInTrain } = e.excluded;
+  if (usersWithoutTrain + testItemsAlreadyInTrain === 0) return undefined;
+  return `evaluation skipped ${usersWithoutTrain} test users without train interactions and ${testItemsAlreadyInTrain} test items already in the user's train set`;
+}
