@@ -194,6 +194,9 @@ describe("computeResults", () => {
       bad({ control: { users: 3, metrics: { click_through: { n: 3, sum: "x", sumSquares: 1 } } } }),
     ).toEqual(["control.metrics.click_through.sum"]);
     expect(bad({ ghost: { users: 3, metrics: {} } })).toEqual(["ghost"]);
+    expect(
+      bad({ control: { users: 3, metrics: { revenue: { n: 3, sum: 1, sumSquares: 1 } } } })[0],
+    ).toMatch(/^control\.metrics/);
   });
 
   it("refuses an experiment that cannot have results", () => {

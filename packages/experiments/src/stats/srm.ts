@@ -25,7 +25,11 @@ export function sampleRatioMismatch(
   const total = observed.reduce((a, b) => a + b, 0);
   const weightSum = weights.reduce((a, b) => a + b, 0);
   const expected = weights.map((w) => (total * w) / weightSum);
-  const chiSquare = observed.reduce((acc, o, i) => acc + (o - expected[i]!) ** 2 / expected[i]!, 0);
+  // no users yet: nothing to test (and 0/0 would poison the statistic)
+  const chiSquare =
+    total === 0
+      ? 0
+      : observed.reduce((acc, o, i) => acc + (o - expected[i]!) ** 2 / expected[i]!, 0);
   const df = observed.length - 1;
   const pValue = total === 0 ? 1 : chiSquareSurvival(chiSquare, df);
   return { chiSquare, df, pValue, expected, mismatch: pValue < threshold };
