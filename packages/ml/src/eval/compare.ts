@@ -37,8 +37,8 @@ export interface Comparison {
   ratingsPath: string;
   split: { seed: number; testFraction: number; trainEvents: number; testEvents: number };
   rows: ComparisonRow[];
-  /** best personalised NDCG@10 / popularity NDCG@10 */
-  liftOverPopularity: { best: string; ratio: number };
+  /** best personalised NDCG@k / popularity NDCG@k, k = 10 when evaluated (else the smallest K) */
+  liftOverPopularity: { best: string; ratio: number; k: number };
 }
 
 const NON_PERSONALISED = new Set(["popularity", "trending"]);
@@ -66,7 +66,9 @@ export async function compareModels(options: CompareOptions = {}): Promise<Compa
     rows.push(row);
     options.onModel?.(row);
   }
-  const ndcg10 = (row: ComparisonRow) => row.evaluation.metrics["10"]?.ndcg ?? Number.NaN;
+  const ks = rows[0]?.evaluation.ks ?? [10];
+  const liftK = ks.includes(10) ? 10 : ks[0]!;
+  const ndcg10 = (row: ComparisonRow) => row.evaluation.metrics[String(liftK)]?.ndcg ?? Number.NaN;
   const baseline = rows.find((row) => row.kind === "popularity");
   const best = rows
     .filter((row) => !NON_PERSONALISED.has(row.kind))
@@ -78,6 +80,7 @@ export async function compareModels(options: CompareOptions = {}): Promise<Compa
     liftOverPopularity: {
       best: best?.kind ?? "none",
       ratio: best && baseline ? ndcg10(best) / ndcg10(baseline) : Number.NaN,
+      k: liftK,
     },
   };
 }
@@ -98,8 +101,8 @@ export function formatComparison(comparison: Comparison): string {
   for (const row of comparison.rows) {
     lines.push(`| ${row.kind} | ${row.trainSeconds.toFixed(2)} | ${JSON.stringify(row.params)} |`);
   }
-  const { best, ratio } = comparison.liftOverPopularity;
-  lines.push("", `best personalised model by NDCG@10: ${best}, ${ratio.toFixed(3)}× popularity`);
+  const { best, ratio, k } = comparison.liftOverPopularity;
+  lines.push("", `best personalised model by NDCG@${k}: ${best}, ${ratio.toFixed(3)}× popularity`);
   return lines.join("\n");
 }
 

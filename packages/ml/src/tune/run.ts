@@ -29,9 +29,13 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     fixed: JSON.parse(values.fixed) as Record<string, number>,
     onTrial: (trial, index, total) =>
-      process.stderr.write(`trial ${index + 1}/${total}: ndcg@10 ${trial.ndcg10.toFixed(4)} ${JSON.stringify(trial.params)}\n`),
+      process.stderr.write(
+        `trial ${index + 1}/${total}: ndcg@10 ${trial.ndcg10.toFixed(4)} ${JSON.stringify(trial.params)}\n`,
+      ),
   });
-  process.stdout.write(`${formatTuneTable(result)}\n\nbest: ${JSON.stringify(result.best.params)}\n`);
+  process.stdout.write(
+    `${formatTuneTable(result)}\n\nbest: ${JSON.stringify(result.best.params)}\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
