@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 
-/** Tolerance of the reference comparison: 1e-6, relative for magnitudes above 1. */
+/**
+ * Tolerance of the reference comparison: 1e-6 relative, so tiny p-values and risks are held to six
+ * significant digits too; the 1e-12 absolute floor only matters for values that are ~0 (a zero
+ * uplift, an interval end crossing 0).
+ */
 export const TOLERANCE = 1e-6;
+const ABSOLUTE_FLOOR = 1e-12;
 
 export function loadFixture<T>(name: string): T[] {
   const file = new URL(`./fixtures/${name}.json`, import.meta.url);
@@ -14,7 +19,7 @@ export function loadFixture<T>(name: string): T[] {
 
 export function expectClose(actual: number, expected: number, label: string): void {
   const error = Math.abs(actual - expected);
-  const allowed = TOLERANCE * Math.max(1, Math.abs(expected));
+  const allowed = TOLERANCE * Math.abs(expected) + ABSOLUTE_FLOOR;
   expect(
     error <= allowed,
     `${label}: got ${actual}, reference ${expected} (|Δ| = ${error.toExponential(2)})`,
