@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { connectKafkaBus, openFileLogBus } from "@reco/bus";
+import { MemoryCache, createRedisCache } from "@reco/cache";
+import { startPrivateKafka, startPrivateRedis, waitFor } from "@reco/testkit";
+import { describe, expect, it } from "vitest";
+import { call, startServingApp } from "./serving-fixture.ts";
+
+const fileBus = (dataDir: string) => openFileLogBus({ dir: path.join(dataDir, "events") });
+
+describe("faults", () => {
+  it("Redis stopped mid-run: recommendations keep flowing, cache errors are counted as misses, then it recovers", async () => {
+    const redis = await startPrivateRedis({ persistence: "none" });
+    const server = await startServingApp({
+      cache: await createRedisCache({ url: redis.url, commandTimeoutMs: 200 }),
+      bus: fileBus,
+      topicPrefix: `f${randomUUID().slice(0, 6)}`,
+    });
+    const metrics = server.runtime.metrics;
+    try {
+      await call(server, "/recommend/3?k=3", { key: server.clientKey });
+      expect((await call(server, "/recommend/3?k=3", { key: server.clientKey })).body.cached).toBe(
+        true,
+      );
+
+      await redis.kill();
+      const started = Date.now();
+      for (let i = 0; i < 10; i += 1) {
+        const answer = await call(server, `/recommend/${(i % 5) + 1}?k=3`, {
+          key: server.clientKey,
+        });
+        expect(answer.status).toBe(200);
+        expect(answer.body.items).toHaveLength(3);
+        expect(answer.body.cached).toBe(false);
+      }
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(
+        await metrics.value(metrics.cacheRequests, { result: "error" }),
+      ).toBeGreaterThanOrEqual(10);
+      const feedback = await call(server, "/feedback", {
+        key: server.clientKey,
+        body: { userId: "3", itemId: "1", type: "click" },
+      });
+      expect(feedback.status).toBe(202);
+
+      await redis.restart();
+      await waitFor(
+        async () =>
+          (await call(server, "/recommend/9?k=2", { key: server.clientKey })).body.cached === true,
+        {
+          timeoutMs: 10_000,
+          description: "cache hits again after Redis restarts",
+        },
+      );
+    } finally {
+      await server.close();
+      await redis.dispose();
+    }
+  });
+
+  it("Kafka stopped: recommend stays 200, feedback is queued then refused with 503 + Retry-After once the queue is full, and all of it is delivered after the broker returns", async () => {
+    const kafka = await startPrivateKafka();
+    const capacity = 20;
+    const server = await startServingApp({
+      cache: new MemoryCache(),
+      bus: () =>
+        connectKafkaBus({
+          brokers: kafka.brokerList,
+          clientId: "faults-test",
+          operationTimeoutMs: 5_000,
+        }),
+      topicPrefix: `k${randomUUID().slice(0, 6)}`,
+      serving: { eventQueueCapacity: capacity },
+    });
+    const metrics = server.runtime.metrics;
+    try {
+      await kafka.stop();
+      for (let i = 0; i < 15; i += 1) {
+        const answer = await call(server, `/recommend/u${i}?k=3`, { key: server.clientKey });
+        expect(answer.status).toBe(200);
+      }
+      // Telemetry may use 80% of the queue; beyond that it is dropped and counted, never blocking.
+      expect(server.runtime.events.depth).toBeLessThanOrEqual(Math.floor(capacity * 0.8));
+      expect(await metrics.value(metrics.eventsPublished)).toBe(0);
+      expect(await metrics.value(metrics.eventsDropped, { kind: "telemetry" })).toBeGreaterThan(0);
+
+      let accepted = 0;
+      let refused: Awaited<ReturnType<typeof call>> | undefined;
+      for (let i = 0; i < capacity + 5 && !refused; i += 1) {
+        const answer = await call(server, "/feedback", {
+          key: server.clientKey,
+          body: { userId: `fb${i}`, itemId: "7", type: "click" },
+        });
+        if (answer.status === 202) accepted += 1;
+        else refused = answer;
+      }
+      expect(accepted).toBeGreaterThan(0);
+      expect(refused?.status).toBe(503);
+      expect(refused?.body.error.code).toBe("UNAVAILABLE");
+      expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await metrics.value(metrics.eventsDropped, { kind: "feedback" })).toBe(1);
+      await waitFor(async () => (await metrics.value(metrics.busPublishFailures)) > 0, {
+        timeoutMs: 20_000,
+        description: "a failed publish attempt is counted",
+      });
+      expect((await call(server, "/recommend/3?k=3", { key: server.clientKey })).status).toBe(200);
+
+      await kafka.restart();
+      await waitFor(() => server.runtime.events.depth === 0, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        description: "event queue drains",
+      });
+      const after = await call(server, "/feedback", {
+        key: server.clientKey,
+        body: { userId: "after", itemId: "7", type: "click" },
+      });
+      expect(after.status).toBe(202);
+      const published = await metrics.value(metrics.eventsPublished);
+      expect(published).toBeGreaterThanOrEqual(accepted);
+    } finally {
+      await server.close();
+      await kafka.dispose();
+    }
+  }, 180_000);
+
+  it("a corrupt model file: answers come from popularity with fallback true, and a metric names the reason", async () => {
+    const server = await startServingApp({
+      cache: new MemoryCache(),
+      bus: fileBus,
+      topicPrefix: `c${randomUUID().slice(0, 6)}`,
+    });
+    const metrics = server.runtime.metrics;
+    try {
+      await writeFile(path.join(server.modelDir, "model.onnx"), "not an onnx model");
+      for (const userId of ["3", "4", "new-user-with-no-history"]) {
+        const answer = await call(server, `/recommend/${userId}?k=5`, { key: server.clientKey });
+        expect(answer.status).toBe(200);
+        expect(answer.body.items).toHaveLength(5);
+        if (userId !== "new-user-with-no-history") {
+          expect(answer.body).toMatchObject({ fallback: true, fallbackReason: "model_corrupt" });
+          expect(answer.body.items.every((i: { reason: string }) => i.reason === "popular")).toBe(
+            true,
+          );
+        }
+      }
+      expect(await metrics.value(metrics.fallbacks, { reason: "model_corrupt" })).toBe(2);
+      expect(await metrics.value(metrics.modelLoads, { result: "error" })).toBe(1);
+      // A fallback answer is not cached: once the model is good again it serves (after the load backoff).
+      expect((await call(server, "/recommend/3?k=5", { key: server.clientKey })).body.cached).toBe(
+        false,
+      );
+      const similar = await call(server, "/similar/5?k=3", { key: server.clientKey });
+      expect(similar).toMatchObject({ status: 200, body: { fallback: true } });
+    } finally {
+      await server.close();
+    }
+  });
+});
