@@ -139,6 +139,37 @@ describe("experiment definition", () => {
     ]);
   });
 
+  it("accepts a database row where absent optional columns are null", () => {
+    const row = {
+      ...sampleDefinition(),
+      seed: "s-1",
+      decision: null,
+      decisionReason: null,
+      variants: [
+        {
+          name: "control",
+          weight: 50,
+          isControl: true,
+          modelVersionId: null,
+          strategy: "popularity",
+        },
+        { name: "ranker-v2", weight: 50, isControl: false, modelVersionId: 7, strategy: null },
+      ],
+    };
+    const def = parseExperimentDefinition(row);
+    expect(def.decision).toBeUndefined();
+    expect(def.variants[0]).toEqual({
+      name: "control",
+      weight: 50,
+      isControl: true,
+      modelVersionId: undefined,
+      strategy: "popularity",
+    });
+    expect(
+      fieldsOf({ ...row, variants: [{ ...row.variants[0], strategy: null }, row.variants[1]] }),
+    ).toEqual(["variants[0].modelVersionId"]);
+  });
+
   it("exports the zod schema for procedure inputs", () => {
     expect(experimentDefinitionSchema.safeParse(sampleDefinition()).success).toBe(true);
     expect(experimentDefinitionSchema.safeParse({ key: 1 }).success).toBe(false);

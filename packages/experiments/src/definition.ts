@@ -9,6 +9,11 @@ export type ExperimentStatus = z.infer<typeof experimentStatusSchema>;
 /** Namespace whose experiments are independent layers rather than mutually exclusive. */
 export const SHARED_NAMESPACE = "default";
 
+/** Database rows carry null for absent optional columns; the definition uses undefined. */
+function orUndefined<T>(value: T | null | undefined): T | undefined {
+  return value ?? undefined;
+}
+
 const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "use 1–64 lower-case letters, digits, '-' or '_'");
@@ -22,9 +27,9 @@ export const variantSchema = z
     weight: z.number().gt(0, "must be above 0 %").max(100, "must be at most 100 %"),
     isControl: z.boolean().default(false),
     /** what the variant serves: a registered model version … */
-    modelVersionId: z.number().int().positive().optional(),
+    modelVersionId: z.number().int().positive().nullish().transform(orUndefined),
     /** … or a named strategy such as "popularity" */
-    strategy: z.string().min(1).max(64).optional(),
+    strategy: z.string().min(1).max(64).nullish().transform(orUndefined),
   })
   .superRefine((v, ctx) => {
     if ((v.modelVersionId === undefined) === (v.strategy === undefined)) {
@@ -45,7 +50,7 @@ const baseSchema = z.object({
   owner: z.string().max(200).default(""),
   status: experimentStatusSchema.default("draft"),
   /** hashing seed; defaults to the key. Changing it reshuffles every user. */
-  seed: z.string().min(1).max(128).optional(),
+  seed: z.string().min(1).max(128).nullish().transform(orUndefined),
   /**
    * Experiments in one named namespace are mutually exclusive (their ranges may not overlap).
    * SHARED_NAMESPACE ("default") is the exception: experiments there overlap independently.
@@ -61,7 +66,7 @@ const baseSchema = z.object({
     .max(1, "must be at most 1 (a fraction)")
     .default(1),
   variants: z.array(variantSchema).max(20).default([]),
-  primaryMetric: metricKeySchema.optional(),
+  primaryMetric: metricKeySchema.nullish().transform(orUndefined),
   guardrailMetrics: z.array(metricKeySchema).max(10).default([]),
   /** users per variant before a decision is allowed */
   minSampleSize: z.number().int().nonnegative().default(0),
@@ -72,8 +77,8 @@ const baseSchema = z.object({
     .max(30 * 24 * 3600, "must be at most 30 days")
     .default(3600),
   /** name of the variant shipped, recorded when concluding */
-  decision: z.string().optional(),
-  decisionReason: z.string().max(2000).optional(),
+  decision: z.string().nullish().transform(orUndefined),
+  decisionReason: z.string().max(2000).nullish().transform(orUndefined),
 });
 
 type Ctx = z.RefinementCtx;
