@@ -48,16 +48,29 @@ export async function waitFor(
 }
 
 /** A running consumer that records every delivered message (and its rebalance callbacks). */
-export async function startCollecting(bus: EventBus, options: ConsumerOptions) {
+export async function startCollecting(
+  bus: EventBus,
+  options: ConsumerOptions & { bind?: (consumer: BusConsumer) => void },
+) {
   const received: Received[] = [];
   const events: { kind: "assigned" | "revoked"; partitions: TopicPartition[] }[] = [];
   const crashes: Error[] = [];
   const consumer: BusConsumer = bus.consumer({
     ...options,
-    onPartitionsAssigned: (partitions) => void events.push({ kind: "assigned", partitions }),
-    onPartitionsRevoked: (partitions) => void events.push({ kind: "revoked", partitions }),
-    onCrash: (error) => void crashes.push(error),
+    onPartitionsAssigned: async (partitions) => {
+      events.push({ kind: "assigned", partitions });
+      await options.onPartitionsAssigned?.(partitions);
+    },
+    onPartitionsRevoked: async (partitions) => {
+      events.push({ kind: "revoked", partitions });
+      await options.onPartitionsRevoked?.(partitions);
+    },
+    onCrash: (error) => {
+      crashes.push(error);
+      options.onCrash?.(error);
+    },
   });
+  options.bind?.(consumer);
   await consumer.run(async ({ topic, partition, messages }) => {
     for (const m of messages) received.push({ ...m, topic, partition });
   });
@@ -358,6 +371,37 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       expect(() =>
         c.consumer.seek({ topic: uniqueName("not-subscribed"), partition: 0, offset: "0" }),
       ).toThrow(/not assigned/);
+      await c.consumer.stop();
+    });
+
+    it("applies a seek made inside onPartitionsAssigned before delivering that partition", async () => {
+      await bus.publishBatch(
+        topic,
+        Array.from({ length: 10 }, (_, seq) => ({
+          key: "resumed-user",
+          value: { seq, user: "resumed-user" },
+        })),
+      );
+      const partition = partitionForKey("resumed-user", 3);
+      const holder: { consumer?: BusConsumer } = {};
+      const c = await startCollecting(bus, {
+        groupId,
+        topics: [topic],
+        // Like a worker that finds offsets 0..5 already covered by files on disk.
+        onPartitionsAssigned: (partitions) => {
+          if (partitions.some((tp) => tp.partition === partition))
+            holder.consumer?.seek({ topic, partition, offset: "6" });
+        },
+        bind: (consumer) => (holder.consumer = consumer),
+      });
+      await waitFor(
+        "4 messages",
+        () => c.received.length >= 4,
+        20_000,
+        () => c.received.length,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(c.received.map((m) => json(m).seq)).toEqual([6, 7, 8, 9]);
       await c.consumer.stop();
     });
 

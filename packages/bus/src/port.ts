@@ -131,6 +131,7 @@ export interface BusConsumer {
   /**
    * Waits for the in-flight batch to finish, calls `onPartitionsRevoked`, and leaves the group
    * (its partitions move to the remaining members). Does NOT commit. Idempotent.
+   * Not from inside the handler or a rebalance callback: it waits for them to finish.
    */
   stop(): Promise<void>;
 }
