@@ -61,7 +61,7 @@ export const createScratch = (k: number): Scratch => ({
   ap: new Float64Array(k),
 });
 
-/** A·v for row [start, end): (G + λI)v + Σ alpha·v_i (y_i·v) y_i. */
+/** A·v for row [start, end): (G + λI)v + Σ alpha·v_i (y_i·v) y_i. Inner loops unrolled by 4 (hot path). */
 function applySystem(
   system: RowSystem,
   start: number,
@@ -70,18 +70,45 @@ function applySystem(
   out: Float64Array,
 ): void {
   const { k, gram, fixed, indices, values, alpha, regularization } = system;
+  const k4 = k - (k % 4);
   for (let a = 0; a < k; a++) {
-    let sum = regularization * v[a]!;
     const row = a * k;
-    for (let b = 0; b < k; b++) sum += gram[row + b]! * v[b]!;
-    out[a] = sum;
+    let s0 = regularization * v[a]!;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let b = 0;
+    for (; b < k4; b += 4) {
+      s0 += gram[row + b]! * v[b]!;
+      s1 += gram[row + b + 1]! * v[b + 1]!;
+      s2 += gram[row + b + 2]! * v[b + 2]!;
+      s3 += gram[row + b + 3]! * v[b + 3]!;
+    }
+    for (; b < k; b++) s0 += gram[row + b]! * v[b]!;
+    out[a] = s0 + s1 + s2 + s3;
   }
   for (let e = start; e < end; e++) {
     const base = indices[e]! * k;
-    let dot = 0;
-    for (let f = 0; f < k; f++) dot += fixed[base + f]! * v[f]!;
-    const scale = alpha * values[e]! * dot;
-    for (let f = 0; f < k; f++) out[f]! += scale * fixed[base + f]!;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let f = 0;
+    for (; f < k4; f += 4) {
+      d0 += fixed[base + f]! * v[f]!;
+      d1 += fixed[base + f + 1]! * v[f + 1]!;
+      d2 += fixed[base + f + 2]! * v[f + 2]!;
+      d3 += fixed[base + f + 3]! * v[f + 3]!;
+    }
+    for (; f < k; f++) d0 += fixed[base + f]! * v[f]!;
+    const scale = alpha * values[e]! * (d0 + d1 + d2 + d3);
+    for (f = 0; f < k4; f += 4) {
+      out[f]! += scale * fixed[base + f]!;
+      out[f + 1]! += scale * fixed[base + f + 1]!;
+      out[f + 2]! += scale * fixed[base + f + 2]!;
+      out[f + 3]! += scale * fixed[base + f + 3]!;
+    }
+    for (; f < k; f++) out[f]! += scale * fixed[base + f]!;
   }
 }
 
