@@ -80,7 +80,7 @@ describe("npm run train -- <command>", () => {
         `Usage: npm run train -- ${["train", "evaluate", "tune", "export", "list"][i]}`,
       );
     });
-    expect(runs[0]!.stdout).toContain("--factors (64; 1–1024) latent dimensions");
+    expect(runs[0]!.stdout).toMatch(/--factors \(\d+; 1–1024\) latent dimensions/);
     const none = await cli([]);
     expect(none.code).toBe(2);
     expect(none.stdout).toContain("Commands:");
@@ -197,6 +197,8 @@ describe("npm run train -- <command>", () => {
         "rating",
         "--alpha",
         "10000",
+        "--regularization",
+        "0.1",
         "--factors",
         "4",
         "--epochs",
