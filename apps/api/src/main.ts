@@ -98,7 +98,7 @@ refresher.unref();
 const app = await buildServer({
   logger,
   authenticator: keys,
-  services: { stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }) },
+  services: { stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }), apiKeys: keys },
   readiness: {
     database: () => db.ping(),
     model: async () => serving.ready(),

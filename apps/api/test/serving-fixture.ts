@@ -105,6 +105,7 @@ export async function startServingApp(options: {
     authenticator: keys,
     services: {
       stats: { counts: async () => ({ items: ITEMS, users: USERS, ratings: data.ratings.length }) },
+      apiKeys: keys,
     },
     readiness: { database: () => data.db.ping(), model: async () => runtime.ready() },
     bodyLimitBytes: options.bodyLimitBytes ?? 256 * 1024,

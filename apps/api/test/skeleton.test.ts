@@ -21,6 +21,7 @@ beforeAll(async () => {
     authenticator: keys,
     services: {
       stats: createCatalogStats({ prisma: data.db.prisma, snapshotsRoot: data.snapshotsRoot }),
+      apiKeys: keys,
     },
     readiness: { database: () => data.db.ping(), model: async () => modelLoaded },
     corsOrigins: ["http://dash.example"],
@@ -112,5 +113,32 @@ describe("api skeleton", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe("http://dash.example");
     const other = await fetch(`${baseUrl}/healthz`, { headers: { origin: "http://evil.example" } });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("apiKeys over tRPC", () => {
+  it("an admin creates a key (shown once), lists it without the secret, and revokes it; a pm may not", async () => {
+    const admin = await keys.create({ name: "root", role: "admin" });
+    const created = await client(admin.key).apiKeys.create.mutate({
+      name: "mobile",
+      role: "client",
+    });
+    expect(created.key).toMatch(/^reco_[0-9a-f]{12}_/);
+    expect(await keys.authenticate(created.key)).toMatchObject({ role: "client", name: "mobile" });
+    const listed = await client(admin.key).apiKeys.list.query();
+    const row = listed.find((k) => k.prefix === created.prefix);
+    expect(row).toMatchObject({ role: "client", revoked: false });
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+    await client(admin.key).apiKeys.revoke.mutate({ prefix: created.prefix });
+    expect(await keys.authenticate(created.key)).toBeNull();
+    await expect(
+      client(admin.key).apiKeys.revoke.mutate({ prefix: created.prefix }),
+    ).rejects.toMatchObject({
+      data: { httpStatus: 404 },
+    });
+    const pm = await keys.create({ name: "pm", role: "pm" });
+    await expect(client(pm.key).apiKeys.list.query()).rejects.toMatchObject({
+      data: { httpStatus: 403 },
+    });
   });
 });

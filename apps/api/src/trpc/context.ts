@@ -1,10 +1,11 @@
-import type { Authenticator, CatalogStats, Principal } from "@reco/serving";
+import type { ApiKeyStore, Authenticator, CatalogStats, Principal } from "@reco/serving";
 import { apiKeyFromHeaders } from "@reco/serving";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 
 /** What procedures may use; built once in main.ts and handed to buildServer. */
 export interface TrpcServices {
   stats: CatalogStats;
+  apiKeys: Pick<ApiKeyStore, "list" | "create" | "revoke">;
 }
 
 export interface TrpcContext {

@@ -1,9 +1,11 @@
+import { apiKeysRouter } from "./apiKeys/router.ts";
 import { createTRPCRouter } from "./init.ts";
 import { statsRouter } from "./stats/router.ts";
 
 /** One router per domain; the web app imports only `AppRouter`, the type. */
 export const appRouter = createTRPCRouter({
   stats: statsRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;
