@@ -71,10 +71,12 @@ export async function startCollecting(
     },
   });
   options.bind?.(consumer);
+  const batchSizes: number[] = [];
   await consumer.run(async ({ topic, partition, messages }) => {
+    batchSizes.push(messages.length);
     for (const m of messages) received.push({ ...m, topic, partition });
   });
-  return { consumer, received, events, crashes };
+  return { consumer, received, events, crashes, batchSizes };
 }
 
 const json = (m: ConsumedMessage) =>
@@ -402,6 +404,27 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(c.received.map((m) => json(m).seq)).toEqual([6, 7, 8, 9]);
+      await c.consumer.stop();
+    });
+
+    it("never hands the handler more than maxBatchSize messages at once", async () => {
+      await bus.publishBatch(
+        topic,
+        Array.from({ length: 45 }, (_, seq) => ({
+          key: "busy-user",
+          value: { seq, user: "busy-user" },
+        })),
+      );
+      const c = await startCollecting(bus, { groupId, topics: [topic], maxBatchSize: 10 });
+      await waitFor(
+        "45 messages",
+        () => c.received.length === 45,
+        20_000,
+        () => c.received.length,
+      );
+      expect(Math.max(...c.batchSizes)).toBeLessThanOrEqual(10);
+      expect(c.batchSizes.reduce((a, b) => a + b, 0)).toBe(45);
+      expect(c.received.map((m) => json(m).seq)).toEqual(Array.from({ length: 45 }, (_, i) => i));
       await c.consumer.stop();
     });
 

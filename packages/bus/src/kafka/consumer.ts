@@ -18,6 +18,8 @@ import {
 } from "../port.ts";
 import { toBusError, withTimeout } from "./errors.ts";
 
+const DEFAULT_MAX_BATCH = 500;
+
 export interface ConsumerTiming {
   /** Broker evicts a silent member after this (the broker's minimum is usually 6000). */
   sessionTimeoutMs: number;
@@ -64,8 +66,10 @@ export class KafkaGroupConsumer implements BusConsumer {
       rebalanceTimeout: timing.rebalanceTimeoutMs,
       maxWaitTimeInMs: timing.maxWaitTimeMs,
       allowAutoTopicCreation: false,
+      // ~15 s of retries: rides out a coordinator still loading after a broker (re)start,
+      // then crashes (reported through onCrash) instead of retrying forever.
       retry: {
-        retries: 5,
+        retries: 10,
         initialRetryTime: 100,
         maxRetryTime: 2000,
         restartOnFailure: async () => false,
@@ -163,36 +167,47 @@ export class KafkaGroupConsumer implements BusConsumer {
     await this.revoke();
   }
 
+  /**
+   * Hands a kafkajs batch to the handler in slices of `maxBatchSize`. A batch (or its rest) is
+   * skipped when it is stale: a pending seek, a rebalance that took the partition, a stop.
+   * Skipping is safe: nothing was committed for it, and a seek or rejoin resets the position.
+   */
   private async deliver(
-    { batch, isStale, isRunning }: EachBatchPayload,
+    { batch, isStale, isRunning, heartbeat }: EachBatchPayload,
     handler: BatchHandler,
   ): Promise<void> {
     await this.callbacks;
     const { topic, partition } = batch;
-    if (
-      this.crashed ||
-      this.stopped ||
-      !isRunning() ||
-      isStale() ||
-      batch.messages.length === 0 ||
-      !this.owns(topic, partition)
-    )
-      return;
+    const current = () =>
+      !this.crashed && !this.stopped && isRunning() && !isStale() && this.owns(topic, partition);
     const messages = batch.messages.map((m) => ({
       offset: m.offset,
       key: m.key === null ? null : m.key.toString("utf8"),
       value: m.value ?? Buffer.alloc(0),
       timestamp: Number(m.timestamp),
     }));
-    try {
-      await handler({ topic, partition, messages });
-    } catch (error) {
-      // Returning (not throwing) keeps kafkajs from retrying the batch; the stop happens outside
-      // eachBatch because kafkajs's stop waits for eachBatch to return.
-      this.crashed = true;
-      setImmediate(
-        () => void this.crash(error instanceof Error ? error : new Error(String(error))),
-      );
+    const size = this.options.maxBatchSize ?? DEFAULT_MAX_BATCH;
+    for (let start = 0; start < messages.length && current(); start += size) {
+      try {
+        await handler({ topic, partition, messages: messages.slice(start, start + size) });
+      } catch (error) {
+        // Returning (not throwing) keeps kafkajs from retrying the batch; the stop happens
+        // outside eachBatch because kafkajs's stop waits for eachBatch to return.
+        this.crashed = true;
+        setImmediate(
+          () => void this.crash(error instanceof Error ? error : new Error(String(error))),
+        );
+        return;
+      }
+      // Keeps the session alive across slices; a failure means the group is rebalancing.
+      if (
+        start + size < messages.length &&
+        !(await heartbeat().then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
     }
   }
 
