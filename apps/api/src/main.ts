@@ -4,10 +4,16 @@ import { createCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
 import { openDatabase } from "@reco/db";
 import {
+  ExperimentAssigner,
+  ExperimentModelResolver,
+  ExperimentService,
+} from "@reco/experiments/store";
+import {
   ApiKeyStore,
   createCatalogStats,
   createServingRuntime,
   ensureDevApiKey,
+  StableModelResolver,
 } from "@reco/serving";
 import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
@@ -65,8 +71,16 @@ if (!env.DATABASE_URL) {
   );
 }
 
+const experiments = new ExperimentService(db.prisma);
+// Running experiments in memory, refreshed every few seconds; they decide the served version.
+const assigner = new ExperimentAssigner(db.prisma, {
+  onError: (e) => logThrottled("experiment refresh", e),
+});
+await assigner.start();
+
 const serving = await createServingRuntime({
   prisma: db.prisma,
+  resolver: new ExperimentModelResolver(assigner, new StableModelResolver(db.prisma)),
   cache,
   bus,
   topics,
@@ -98,7 +112,11 @@ refresher.unref();
 const app = await buildServer({
   logger,
   authenticator: keys,
-  services: { stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }), apiKeys: keys },
+  services: {
+    stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }),
+    apiKeys: keys,
+    experiments,
+  },
   readiness: {
     database: () => db.ping(),
     model: async () => serving.ready(),
@@ -113,6 +131,7 @@ const app = await buildServer({
     metrics: serving.metrics,
     limiter: serving.limiter,
   },
+  experiments: { authenticator: keys, assigner, experiments, limiter: serving.limiter },
 });
 
 let closing = false;
@@ -127,6 +146,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   try {
     clearInterval(refresher);
+    assigner.close();
     await app.close(); // stops accepting, waits for in-flight requests
     const unpublished = await serving.close(5_000); // flushes the event queue to the bus
     if (unpublished > 0) logger.error({ unpublished }, "events could not be published before exit");

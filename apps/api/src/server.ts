@@ -4,6 +4,7 @@ import type { Authenticator } from "@reco/serving";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { errorBody, sendError } from "./http/errors.ts";
+import { experimentRoutes, type ExperimentRoutesDeps } from "./routes/experiments.ts";
 import { servingRoutes, type ServingRoutesDeps } from "./routes/serving.ts";
 import { contextFactory, type TrpcServices } from "./trpc/context.ts";
 import { appRouter, type AppRouter } from "./trpc/router.ts";
@@ -24,6 +25,8 @@ export interface ServerDeps {
   bodyLimitBytes?: number;
   /** The REST serving API (/recommend, /similar, /feedback, /items, /metrics, /openapi.json). */
   serving?: ServingRoutesDeps;
+  /** GET /experiments/:key/assignment/:userId, exposure and outcome logging. */
+  experiments?: ExperimentRoutesDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -111,6 +114,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   if (deps.serving) await servingRoutes(app, deps.serving);
+  if (deps.experiments) await experimentRoutes(app, deps.experiments);
 
   return app;
 }

@@ -1,11 +1,14 @@
 import type { ApiKeyStore, Authenticator, CatalogStats, Principal } from "@reco/serving";
 import { apiKeyFromHeaders } from "@reco/serving";
+import type { ExperimentService } from "@reco/experiments/store";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 
 /** What procedures may use; built once in main.ts and handed to buildServer. */
 export interface TrpcServices {
   stats: CatalogStats;
   apiKeys: Pick<ApiKeyStore, "list" | "create" | "revoke">;
+  /** Experiments (create, start, results…); procedures answer 503 when absent. */
+  experiments?: ExperimentService;
 }
 
 export interface TrpcContext {

@@ -1,4 +1,5 @@
 import { apiKeysRouter } from "./apiKeys/router.ts";
+import { experimentsRouter } from "./experiments/router.ts";
 import { createTRPCRouter } from "./init.ts";
 import { statsRouter } from "./stats/router.ts";
 
@@ -6,6 +7,7 @@ import { statsRouter } from "./stats/router.ts";
 export const appRouter = createTRPCRouter({
   stats: statsRouter,
   apiKeys: apiKeysRouter,
+  experiments: experimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

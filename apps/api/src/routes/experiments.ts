@@ -1,0 +1,52 @@
+import type { ExperimentAssigner, ExperimentService } from "@reco/experiments/store";
+import type { Authenticator, TokenBucketLimiter } from "@reco/serving";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { requireKey } from "../http/auth.ts";
+import { parseRequestPart } from "../http/parse.ts";
+
+export interface ExperimentRoutesDeps {
+  authenticator: Authenticator;
+  assigner: Pick<ExperimentAssigner, "assignment">;
+  experiments: Pick<ExperimentService, "expose" | "recordOutcome">;
+  limiter?: TokenBucketLimiter;
+}
+
+const id = z.string().min(1).max(256);
+const keyParams = z.object({ key: z.string().min(1).max(64) });
+const assignmentParams = keyParams.extend({ userId: id });
+const exposureBody = z.object({ userId: id }).strict();
+const outcomeBody = z.discriminatedUnion("kind", [
+  z.object({ userId: id, kind: z.literal("click") }).strict(),
+  z.object({ userId: id, kind: z.literal("watch") }).strict(),
+  z.object({ userId: id, kind: z.literal("rating"), rating: z.number() }).strict(),
+]);
+
+/** Client-facing experiment routes: assignment, exposure and outcome logging. */
+export async function experimentRoutes(
+  app: FastifyInstance,
+  deps: ExperimentRoutesDeps,
+): Promise<void> {
+  const client = requireKey(deps.authenticator, "client", deps.limiter);
+
+  /** Which variant the user gets; pure (logs nothing), the same from every api process. */
+  app.get("/experiments/:key/assignment/:userId", { preHandler: client }, async (request) => {
+    const { key, userId } = parseRequestPart(assignmentParams, request.params, "path");
+    const assignment = await deps.assigner.assignment(key, userId);
+    return { userId, ...assignment };
+  });
+
+  /** The client showed the experiment to the user: assigns and logs the exposure. */
+  app.post("/experiments/:key/exposures", { preHandler: client }, async (request) => {
+    const { key } = parseRequestPart(keyParams, request.params, "path");
+    const { userId } = parseRequestPart(exposureBody, request.body, "body");
+    return { userId, ...(await deps.experiments.expose(key, userId)) };
+  });
+
+  /** A click, watch or rating by an exposed user. */
+  app.post("/experiments/:key/outcomes", { preHandler: client }, async (request) => {
+    const { key } = parseRequestPart(keyParams, request.params, "path");
+    const { userId, ...outcome } = parseRequestPart(outcomeBody, request.body, "body");
+    return { userId, ...(await deps.experiments.recordOutcome(key, userId, outcome)) };
+  });
+}

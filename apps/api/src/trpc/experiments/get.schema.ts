@@ -1,0 +1,1 @@
+export { keyInput as getInput, type KeyInput as GetInput } from "./key.schema.ts";

@@ -1,0 +1,1 @@
+export { keyInput as startInput, type KeyInput as StartInput } from "./key.schema.ts";

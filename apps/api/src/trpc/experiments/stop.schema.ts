@@ -1,0 +1,1 @@
+export { keyInput as stopInput, type KeyInput as StopInput } from "./key.schema.ts";
