@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startCollecting, uniqueName, waitFor } from "@reco/bus/contract";
 import { CorruptLog, partitionForKey } from "../src/index.ts";
@@ -212,5 +213,56 @@ describe("file log: damaged files, restarts and other processes", () => {
     expect(c.received.map((m) => m.offset)).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
     await c.consumer.stop();
     await bus.close();
+  });
+
+  it("lets a follower in another process read while this one writes, without taking the lock or touching the files", async () => {
+    const writer = await openFileLogBus({ dir });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./fixtures/read-only-follower.ts", import.meta.url)),
+      ],
+      {
+        env: { ...process.env, DIR: dir, TOPIC: topic },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const lines: string[] = [];
+    let stderr = "";
+    child.stdout
+      .setEncoding("utf8")
+      .on("data", (chunk: string) => lines.push(...chunk.split("\n").filter(Boolean)));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const received = () => lines.filter((l) => l.startsWith("RECEIVED ")).length;
+    try {
+      await waitFor(
+        "the follower to read 5 records",
+        () => received() === 5,
+        20_000,
+        () => ({ lines, stderr }),
+      );
+      expect(lines[0]).toMatch(
+        new RegExp(`^WRITER-REFUSED .*already open for writing by process ${process.pid}`),
+      );
+      await writer.publishBatch(
+        topic,
+        Array.from({ length: 3 }, (_, i) => ({ key: KEY, value: { seq: 5 + i } })),
+      );
+      await waitFor(
+        "the follower to read 8 records",
+        () => received() === 8,
+        20_000,
+        () => ({ lines, stderr }),
+      );
+      const sizeBefore = (await stat(file)).size;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await stat(file)).size).toBe(sizeBefore);
+      expect(await readFile(join(dir, "writer.lock"), "utf8")).toBe(String(process.pid));
+    } finally {
+      child.kill("SIGKILL");
+      await writer.close();
+    }
   });
 });
