@@ -1,7 +1,12 @@
 export type * from "./params.ts";
 export * from "./data/index.ts";
 export { exportOnnx, type ExportedGraph } from "./onnx/graphs.ts";
-export { createOnnxScorer, type RecommendRequest, type Recommendation, type Scorer } from "./onnx/session.ts";
+export {
+  createOnnxScorer,
+  type RecommendRequest,
+  type Recommendation,
+  type Scorer,
+} from "./onnx/session.ts";
 export { createScorer, type ArtifactScorer, type ScorerOptions } from "./onnx/scorer.ts";
 export { ArtifactCorrupt, ModelVersionMissing, VersionExists } from "./registry/errors.ts";
 export type { ArtifactMetadata } from "./registry/metadata.ts";
@@ -9,13 +14,17 @@ export {
   listVersions,
   loadArtifact,
   openVersion,
-  publishVersion,
-  versionDir,
   type LoadedArtifact,
-  type PublishRequest,
   type VersionListing,
-} from "./registry/store.ts";
-export { finishTrainingRun, recordModelVersion, startTrainingRun, type RegistryDb } from "./registry/db.ts";
+} from "./registry/artifact.ts";
+export { versionDir } from "./registry/layout.ts";
+export { publishVersion, type PublishRequest } from "./registry/store.ts";
+export {
+  finishTrainingRun,
+  recordModelVersion,
+  startTrainingRun,
+  type RegistryDb,
+} from "./registry/db.ts";
 export * from "./models/index.ts";
 export * from "./eval/index.ts";
 export * from "./eval/compare.ts";

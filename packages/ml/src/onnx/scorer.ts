@@ -5,7 +5,7 @@
 import type * as ort from "onnxruntime-node";
 import type { FactorParams } from "../params.ts";
 import { foldInUser } from "../models/ials/fold-in.ts";
-import { loadArtifact } from "../registry/store.ts";
+import { loadArtifact } from "../registry/artifact.ts";
 import { readFloatInitializer } from "./graph-builder.ts";
 import { type Scorer, createOnnxScorer } from "./session.ts";
 

@@ -12,13 +12,8 @@ import {
 import { referenceScores, topK } from "../onnx/reference.ts";
 import type { IdMaps, ModelParams } from "../params.ts";
 import { ArtifactCorrupt, ModelVersionMissing, VersionExists } from "./errors.ts";
-import {
-  type PublishRequest,
-  listVersions,
-  loadArtifact,
-  openVersion,
-  publishVersion,
-} from "./store.ts";
+import { listVersions, loadArtifact, openVersion } from "./artifact.ts";
+import { type PublishRequest, publishVersion } from "./store.ts";
 
 const N_USERS = 30;
 const N_ITEMS = 120;

@@ -1,11 +1,11 @@
 /**
- * The file side of the model registry: registry/<name>/<version>/ holding model.onnx, id-maps.json,
+ * Publishing to the model registry: registry/<name>/<version>/ holding model.onnx, id-maps.json,
  * train-history.bin (when given), metadata.json and MODEL_CARD.md.
  * A version is assembled in a hidden temp directory, fsynced, checked (ONNX vs reference) and only
  * then renamed into place, so readers never see a half-written version; existing versions are never
- * overwritten. Loading verifies every checksum and refuses a corrupt artifact (ArtifactCorrupt).
+ * overwritten. Reading and verifying versions is in artifact.ts.
  */
-import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { BadInput } from "@reco/contracts";
 import type { Csr } from "../data/csr.ts";
@@ -14,17 +14,19 @@ import { exportOnnx } from "../onnx/graphs.ts";
 import { type RecommendRequest, type ScorerSource, createOnnxScorer } from "../onnx/session.ts";
 import { verifyExport } from "../onnx/verify.ts";
 import type { IdMaps, ModelParams } from "../params.ts";
-import { ArtifactCorrupt, ModelVersionMissing, VersionExists } from "./errors.ts";
+import { VersionExists } from "./errors.ts";
 import { sha256, syncDirectory, writeFileDurably } from "./files.ts";
-import { decodeHistory, encodeHistory } from "./history-file.ts";
+import { encodeHistory } from "./history-file.ts";
+import {
+  HISTORY_FILE,
+  ID_MAPS_FILE,
+  MODEL_FILE,
+  TMP_PREFIX,
+  exists,
+  versionDir,
+} from "./layout.ts";
 import { type ArtifactMetadata, artifactMetadataSchema } from "./metadata.ts";
 import { renderModelCard } from "./model-card.ts";
-
-export const MODEL_FILE = "model.onnx";
-export const ID_MAPS_FILE = "id-maps.json";
-export const HISTORY_FILE = "train-history.bin";
-const TMP_PREFIX = ".tmp-";
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface PublishRequest {
   registryDir: string;
@@ -42,35 +44,6 @@ export interface PublishRequest {
   evaluation?: Record<string, unknown>;
   training?: ArtifactMetadata["training"];
   now?: Date;
-}
-
-export interface LoadedArtifact {
-  dir: string;
-  metadata: ArtifactMetadata;
-  modelBytes: Uint8Array;
-  idMaps: IdMaps;
-  trainHistory?: Csr;
-}
-
-export function versionDir(registryDir: string, name: string, version: string): string {
-  for (const [what, value] of [
-    ["model name", name],
-    ["version", version],
-  ] as const) {
-    if (!SAFE_NAME.test(value)) {
-      throw new BadInput(
-        `${what} ${JSON.stringify(value)} must match ${SAFE_NAME} (letters, digits, . _ -)`,
-      );
-    }
-  }
-  return path.join(registryDir, name, version);
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function nextVersion(modelDir: string): Promise<string> {
@@ -235,117 +208,4 @@ export async function publishVersion(
     await rm(tmp, { recursive: true, force: true });
     throw error;
   }
-}
-
-async function readChecked(
-  dir: string,
-  file: string,
-  entry: { sha256: string; bytes: number },
-): Promise<Uint8Array> {
-  const bytes = await readFile(path.join(dir, file)).catch(() => {
-    throw new ArtifactCorrupt(dir, `${file} is missing or unreadable`);
-  });
-  if (bytes.byteLength !== entry.bytes) {
-    throw new ArtifactCorrupt(
-      dir,
-      `${file} has ${bytes.byteLength} bytes, metadata says ${entry.bytes}`,
-    );
-  }
-  const actual = sha256(bytes);
-  if (actual !== entry.sha256) {
-    throw new ArtifactCorrupt(dir, `${file} sha256 ${actual} ≠ recorded ${entry.sha256}`);
-  }
-  return bytes;
-}
-
-export async function readMetadata(dir: string): Promise<ArtifactMetadata> {
-  const text = await readFile(path.join(dir, "metadata.json"), "utf8").catch(() => {
-    throw new ArtifactCorrupt(dir, "metadata.json is missing or unreadable");
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ArtifactCorrupt(dir, "metadata.json is not valid JSON");
-  }
-  const parsed = artifactMetadataSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ArtifactCorrupt(
-      dir,
-      `metadata.json ${issue.path.join(".") || "(root)"}: ${issue.message}`,
-    );
-  }
-  return parsed.data;
-}
-
-/** Reads a version and verifies every file against its recorded sha256 before anything uses it. */
-export async function loadArtifact(dir: string): Promise<LoadedArtifact> {
-  const metadata = await readMetadata(dir);
-  for (const required of [MODEL_FILE, ID_MAPS_FILE]) {
-    if (!metadata.files[required])
-      throw new ArtifactCorrupt(dir, `metadata.json lists no checksum for ${required}`);
-  }
-  const read = (file: string) => readChecked(dir, file, metadata.files[file]!);
-  const modelBytes = await read(MODEL_FILE);
-  const idMaps = JSON.parse(new TextDecoder().decode(await read(ID_MAPS_FILE))) as IdMaps;
-  if (
-    idMaps.items?.length !== metadata.shape.nItems ||
-    idMaps.users?.length !== metadata.shape.nUsers
-  ) {
-    throw new ArtifactCorrupt(dir, "id-maps.json sizes disagree with metadata.shape");
-  }
-  let trainHistory: Csr | undefined;
-  if (metadata.files[HISTORY_FILE]) {
-    try {
-      trainHistory = decodeHistory(await read(HISTORY_FILE));
-    } catch (error) {
-      if (error instanceof ArtifactCorrupt) throw error;
-      throw new ArtifactCorrupt(dir, `${HISTORY_FILE}: ${(error as Error).message}`);
-    }
-  }
-  return { dir, metadata, modelBytes, idMaps, trainHistory };
-}
-
-export async function openVersion(
-  registryDir: string,
-  name: string,
-  version: string,
-): Promise<LoadedArtifact> {
-  const dir = versionDir(registryDir, name, version);
-  if (!(await exists(dir))) throw new ModelVersionMissing(name, version);
-  return loadArtifact(dir);
-}
-
-export interface VersionListing {
-  name: string;
-  version: string;
-  dir: string;
-  /** undefined when metadata.json cannot be read (reported, not fatal for a listing) */
-  metadata?: ArtifactMetadata;
-  problem?: string;
-}
-
-/** Every published version (temp directories of unfinished publishes are not versions). */
-export async function listVersions(registryDir: string, name?: string): Promise<VersionListing[]> {
-  const names = name ? [name] : await readdir(registryDir).catch(() => [] as string[]);
-  const out: VersionListing[] = [];
-  for (const n of names.filter((x) => !x.startsWith(".")).sort()) {
-    const versions = await readdir(path.join(registryDir, n)).catch(() => [] as string[]);
-    for (const v of versions.filter((x) => !x.startsWith(".")).sort(byVersion)) {
-      const dir = path.join(registryDir, n, v);
-      try {
-        out.push({ name: n, version: v, dir, metadata: await readMetadata(dir) });
-      } catch (error) {
-        out.push({ name: n, version: v, dir, problem: (error as Error).message });
-      }
-    }
-  }
-  return out;
-}
-
-function byVersion(a: string, b: string): number {
-  const na = /^v(\d+)$/.exec(a)?.[1];
-  const nb = /^v(\d+)$/.exec(b)?.[1];
-  return na && nb ? Number(na) - Number(nb) : a.localeCompare(b);
 }

@@ -2,7 +2,7 @@ import { cp, mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BadInput } from "@reco/contracts";
 import { z } from "zod";
-import { openVersion } from "../../registry/store.ts";
+import { openVersion } from "../../registry/artifact.ts";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import { type CommandContext, registryDirOf } from "../context.ts";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listVersions } from "../../registry/store.ts";
+import { listVersions } from "../../registry/artifact.ts";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import { type CommandContext, registryDirOf } from "../context.ts";
 import { formatNumber, table } from "../output.ts";
