@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { PrismaClient } from "@reco/db";
-import { listSnapshotFiles, querySnapshots, type SnapshotRow } from "@reco/snapshots";
+import type { RecoEvent } from "@reco/contracts";
+import { listSnapshotFiles, querySnapshots } from "@reco/snapshots";
 import type { Logger } from "pino";
 import {
   computeMinuteAggregates,
@@ -31,8 +32,8 @@ export class AggregateRunner {
     private readonly logger: Logger,
   ) {}
 
-  note(topic: string, rows: SnapshotRow[]): void {
-    this.pending = mergeSpans(this.pending, touchedSpan(rows, this.topics, topic));
+  note(topic: string, events: RecoEvent[]): void {
+    this.pending = mergeSpans(this.pending, touchedSpan(events, this.topics, topic));
   }
 
   /** After a crash: re-marks the minutes of recently written files (their run may not have happened). */

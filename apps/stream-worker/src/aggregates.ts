@@ -1,12 +1,7 @@
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
-import {
-  duckConnection,
-  listSnapshotFiles,
-  snapshotHourStart,
-  sqlString,
-  type SnapshotRow,
-} from "@reco/snapshots";
+import type { RecoEvent } from "@reco/contracts";
+import { duckConnection, listSnapshotFiles, snapshotHourStart, sqlString } from "@reco/snapshots";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -46,9 +41,9 @@ const floorMinute = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 const timestamp = (date: Date) =>
   `TIMESTAMP ${sqlString(date.toISOString().replace("T", " ").replace("Z", ""))}`;
 
-/** Minutes whose aggregates the given rows can change (responses, and interactions carrying a recId). */
+/** Minutes whose aggregates the given events can change (responses, and interactions carrying a recId). */
 export function touchedSpan(
-  rows: SnapshotRow[],
+  events: RecoEvent[],
   topics: AggregateTopics,
   topic: string,
 ): MinuteSpan | null {
@@ -56,9 +51,9 @@ export function touchedSpan(
   if (!relevant) return null;
   let min = Infinity;
   let max = -Infinity;
-  for (const row of rows) {
-    if (row.type !== "reco.response" && row.recId === null) continue;
-    const time = row.eventTime.getTime();
+  for (const event of events) {
+    if (event.type !== "reco.response" && !("recId" in event && event.recId)) continue;
+    const time = Date.parse(event.eventTime);
     if (time < min) min = time;
     if (time > max) max = time;
   }

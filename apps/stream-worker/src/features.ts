@@ -1,5 +1,5 @@
 import type { Cache } from "@reco/cache";
-import type { SnapshotRow } from "@reco/snapshots";
+import type { RecoEvent } from "@reco/contracts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
 
@@ -36,17 +36,21 @@ export const trendingKey = (prefix: string) => `${prefix}:trending`;
  */
 export async function updateFeatures(
   cache: Cache,
-  rows: SnapshotRow[],
+  events: RecoEvent[],
   options: FeatureOptions,
 ): Promise<void> {
   const byUser = new Map<string, RecentItem[]>();
   const counts = new Map<string, number>();
-  for (const row of rows) {
-    if (!INTERACTIONS.has(row.type) || !row.itemId) continue;
-    const list = byUser.get(row.userId) ?? [];
-    list.push({ itemId: row.itemId, type: row.type, at: row.eventTime.toISOString() });
-    byUser.set(row.userId, list);
-    counts.set(row.itemId, (counts.get(row.itemId) ?? 0) + 1);
+  for (const event of events) {
+    if (!INTERACTIONS.has(event.type) || !("itemId" in event)) continue;
+    const list = byUser.get(event.userId) ?? [];
+    list.push({
+      itemId: event.itemId,
+      type: event.type,
+      at: new Date(event.eventTime).toISOString(),
+    });
+    byUser.set(event.userId, list);
+    counts.set(event.itemId, (counts.get(event.itemId) ?? 0) + 1);
   }
   const users = [...byUser.entries()];
   for (let i = 0; i < users.length; i += 200) {

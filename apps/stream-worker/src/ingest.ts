@@ -6,21 +6,20 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from "@reco/bus";
-import { decodeEvent } from "@reco/contracts";
-import {
-  coveredOffset,
-  resolveOverlaps,
-  toSnapshotRow,
-  writeSnapshot,
-  type SnapshotRow,
-} from "@reco/snapshots";
+import { decodeEvent, MAX_EVENT_BYTES, type RecoEvent } from "@reco/contracts";
+import { coveredOffset, resolveOverlaps } from "@reco/snapshots";
 import type { Logger } from "pino";
 import { deadLetter, deadLetterMessage, type DeadLetter } from "./dead-letters.ts";
 import type { WorkerMetrics } from "./metrics.ts";
+import { writeValidatedSnapshot, type ValidatedRecord } from "./parquet-batch.ts";
 
 /** One partition's records between two commits. */
 interface MicroBatch {
-  rows: SnapshotRow[];
+  records: ValidatedRecord[];
+  /** Kept only when something downstream reads them (features, aggregates). */
+  events: RecoEvent[];
+  /** Event time of the first valid record: its hour names the snapshot directory. */
+  firstEventTime: string | null;
   dead: DeadLetter[];
   firstOffset: bigint | null;
   lastOffset: bigint;
@@ -28,11 +27,13 @@ interface MicroBatch {
 }
 
 interface PartitionState extends TopicPartition {
-  /** Highest offset stored in a snapshot file (or consumed into a flushed batch); -1n when none. */
+  /** Highest offset durably handled: in a snapshot file, or dead-lettered and committed. */
   covered: bigint;
+  /** Highest offset taken into a batch (written or not); anything at or below is a redelivery. */
+  taken: bigint;
   batch: MicroBatch;
-  /** Changes when the partition is revoked, so a flush in flight knows its work is stale. */
-  epoch: number;
+  /** False once the partition is revoked: writes queued for it are dropped, not committed. */
+  live: boolean;
   /** The snapshot write in flight, awaited by `revoke` so no file lands after a handover. */
   writing: Promise<unknown> | null;
 }
@@ -41,7 +42,7 @@ interface PartitionState extends TopicPartition {
 export interface FlushedBatch extends TopicPartition {
   firstOffset: bigint;
   lastOffset: bigint;
-  rows: SnapshotRow[];
+  events: RecoEvent[];
   deadLetters: number;
   file: string | null;
 }
@@ -54,18 +55,23 @@ export interface IngestOptions {
   batchMaxRecords: number;
   metrics: WorkerMetrics;
   logger: Logger;
+  /** Hand the decoded events of each written batch to `beforeCommit` (else it gets none). */
+  keepEvents: boolean;
   /** Runs after the files are written and before the offsets are committed (real-time features). */
   beforeCommit: (batches: FlushedBatch[]) => Promise<void>;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const emptyBatch = (): MicroBatch => ({
-  rows: [],
+  records: [],
+  events: [],
+  firstEventTime: null,
   dead: [],
   firstOffset: null,
   lastOffset: -1n,
   openedAt: 0,
 });
+const size = (batch: MicroBatch) => batch.records.length + batch.dead.length;
 
 /**
  * Validation → micro-batches → Parquet → commit, per partition.
@@ -73,25 +79,34 @@ const emptyBatch = (): MicroBatch => ({
  * committed only after that file is durable, and a (re)assigned partition skips every offset a
  * file on disk already covers. A crash at any point therefore replays exactly the records that
  * are in no file.
+ * Writes run one at a time, in order, while the next records are being validated (DuckDB's COPY
+ * works off the JS thread); a failed write stops the ingest until `reset`, so no later batch can
+ * be committed past records that never reached a file.
  */
 export class SnapshotIngest {
   private readonly partitions = new Map<string, PartitionState>();
   private lock: Promise<unknown> = Promise.resolve();
-  private epochs = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
   private consumer: BusConsumer | null = null;
 
   constructor(private readonly options: IngestOptions) {}
 
-  attach(consumer: BusConsumer | null): void {
-    this.consumer = consumer;
+  /** Serves a new consumer, after every write queued for the previous one has settled. */
+  async reset(consumer: BusConsumer | null): Promise<void> {
+    for (const state of this.partitions.values()) state.live = false;
     this.partitions.clear();
+    this.consumer = null;
+    await this.writes.catch(() => undefined);
+    this.writes = Promise.resolve();
+    this.failure = null;
+    this.consumer = consumer;
   }
 
   /** Records consumed but not yet written. */
   buffered(): number {
     let total = 0;
-    for (const { batch } of this.partitions.values())
-      total += batch.rows.length + batch.dead.length;
+    for (const { batch } of this.partitions.values()) total += size(batch);
     return total;
   }
 
@@ -108,7 +123,7 @@ export class SnapshotIngest {
       try {
         this.consumer?.seek({ topic, partition, offset: (state.covered + 1n).toString() });
       } catch (error) {
-        // Not fatal: `handle` skips covered offsets anyway; the seek only saves re-reading them.
+        // Not fatal: `append` skips covered offsets anyway; the seek only saves re-reading them.
         this.options.logger.debug(
           { topic, partition, err: error },
           "seek after assignment refused",
@@ -124,7 +139,7 @@ export class SnapshotIngest {
     for (const { topic, partition } of revoked) {
       const state = this.partitions.get(key(topic, partition));
       if (!state) continue;
-      state.epoch = -1;
+      state.live = false;
       if (state.writing) writes.push(state.writing.catch(() => undefined));
       this.partitions.delete(key(topic, partition));
     }
@@ -133,19 +148,26 @@ export class SnapshotIngest {
   }
 
   handle(batch: ConsumedBatch): Promise<void> {
-    return this.exclusive(() => this.append(batch));
+    // Captured now: if the partition is revoked and reassigned (or the consumer replaced) while
+    // this batch waits for the lock, the batch is stale and must not reach the new state.
+    const deliveredTo = this.partitions.get(key(batch.topic, batch.partition));
+    const deliveredBy = this.consumer;
+    return this.exclusive(() => this.append(batch, deliveredTo, deliveredBy));
   }
 
   /** Writes and commits every batch older than the interval (called by a timer). */
   flushDue(now = Date.now()): Promise<void> {
-    return this.exclusive(() =>
-      this.flush((state) => now - state.batch.openedAt >= this.options.batchIntervalMs),
-    );
+    return this.exclusive(async () => {
+      await this.cut((state) => now - state.batch.openedAt >= this.options.batchIntervalMs);
+    });
   }
 
-  /** Writes and commits everything buffered (graceful shutdown). */
+  /** Writes and commits everything buffered, and waits for it (graceful shutdown, tests). */
   flushAll(): Promise<void> {
-    return this.exclusive(() => this.flush(() => true));
+    return this.exclusive(async () => {
+      await this.cut(() => true);
+      await this.writes;
+    });
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {
@@ -157,29 +179,36 @@ export class SnapshotIngest {
   private async open(topic: string, partition: number): Promise<PartitionState> {
     const existing = this.partitions.get(key(topic, partition));
     if (existing) return existing;
-    const { removed, conflicts } = await resolveOverlaps(this.options.snapshotRoot, {
-      topic,
-      partition,
-    });
+    const root = this.options.snapshotRoot;
+    const { removed, conflicts } = await resolveOverlaps(root, { topic, partition });
     if (removed.length) this.options.metrics.maintenance.inc({ reason: "overlap" }, removed.length);
     if (conflicts.length)
       this.options.logger.error({ topic, partition, conflicts }, "overlapping snapshot files");
+    const covered = await coveredOffset(root, topic, partition);
     const state: PartitionState = {
       topic,
       partition,
-      covered: await coveredOffset(this.options.snapshotRoot, topic, partition),
+      covered,
+      taken: covered,
       batch: emptyBatch(),
-      epoch: ++this.epochs,
+      live: true,
       writing: null,
     };
     this.partitions.set(key(topic, partition), state);
     return state;
   }
 
-  private async append({ topic, partition, messages }: ConsumedBatch): Promise<void> {
+  private async append(
+    { topic, partition, messages }: ConsumedBatch,
+    deliveredTo: PartitionState | undefined,
+    deliveredBy: BusConsumer | null,
+  ): Promise<void> {
+    if (this.failure) throw this.failure;
     let state = this.partitions.get(key(topic, partition));
+    // Appending a stale batch to a fresh state would skip the records between the new position
+    // and the batch, and mark them covered: drop it, delivery restarts at the new position.
+    if (state !== deliveredTo || this.consumer !== deliveredBy) return;
     if (!state) {
-      // A batch still in flight for a partition revoked meanwhile must not be buffered again.
       const owned = this.consumer
         ?.assignment()
         .some((tp) => tp.topic === topic && tp.partition === partition);
@@ -190,7 +219,7 @@ export class SnapshotIngest {
     let skipped = 0;
     for (const message of messages) {
       const offset = BigInt(message.offset);
-      if (offset <= state.covered || offset <= batch.lastOffset) {
+      if (offset <= state.taken) {
         skipped++;
         continue;
       }
@@ -199,79 +228,115 @@ export class SnapshotIngest {
         batch.openedAt = Date.now();
       }
       batch.lastOffset = offset;
-      const decoded = decodeEvent(message.value);
+      state.taken = offset;
+      const payload = message.value.toString("utf8");
+      // Oversize is judged on the bytes received (bad UTF-8 may make the text shorter).
+      const decoded = decodeEvent(
+        message.value.byteLength > MAX_EVENT_BYTES ? message.value : payload,
+      );
       if (decoded.ok) {
-        batch.rows.push(
-          toSnapshotRow(decoded.event, { partition, offset, raw: message.value.toString("utf8") }),
-        );
+        batch.records.push({ payload, offset: Number(offset) });
+        batch.firstEventTime ??= decoded.event.eventTime;
+        if (this.options.keepEvents) batch.events.push(decoded.event);
       } else {
         batch.dead.push(deadLetter(topic, partition, message, decoded.reason));
       }
     }
     if (skipped) this.options.metrics.records.inc({ topic, outcome: "skipped_covered" }, skipped);
-    if (batch.rows.length + batch.dead.length >= this.options.batchMaxRecords) {
+    if (size(batch) >= this.options.batchMaxRecords) {
       const now = Date.now();
-      await this.flush(
-        (candidate) =>
-          candidate === state || now - candidate.batch.openedAt >= this.options.batchIntervalMs,
-      );
-    } else if (skipped === messages.length && batch.firstOffset === null) {
+      const due = (candidate: PartitionState) =>
+        candidate === state || now - candidate.batch.openedAt >= this.options.batchIntervalMs;
+      await this.cut(due);
+    } else if (
+      skipped === messages.length &&
+      batch.firstOffset === null &&
+      state.covered === state.taken
+    ) {
       // Everything was already on disk (crash between file and commit): move the commit up to it.
       await this.commit([{ topic, partition, offset: (state.covered + 1n).toString() }]);
     }
   }
 
-  private async flush(due: (state: PartitionState) => boolean): Promise<void> {
-    const flushed: FlushedBatch[] = [];
-    const commits: TopicPartitionOffset[] = [];
-    for (const state of [...this.partitions.values()]) {
+  /**
+   * Takes the due batches out of their partitions and queues their write + commit behind the
+   * writes already queued. Waits only for the write before it (one write in flight at a time).
+   */
+  private async cut(due: (state: PartitionState) => boolean): Promise<void> {
+    const taken: { state: PartitionState; batch: MicroBatch }[] = [];
+    for (const state of this.partitions.values()) {
       if (state.batch.firstOffset === null || !due(state)) continue;
-      const result = await this.write(state);
-      if (!result) continue;
-      flushed.push(result);
-      commits.push({
-        topic: state.topic,
-        partition: state.partition,
-        offset: (result.lastOffset + 1n).toString(),
-      });
+      taken.push({ state, batch: state.batch });
+      state.batch = emptyBatch();
     }
-    if (flushed.length === 0) return;
-    await this.options.beforeCommit(flushed);
-    await this.commit(commits.filter((c) => this.partitions.has(key(c.topic, c.partition))));
+    if (!taken.length) return;
+    const previous = this.writes;
+    const job = previous.then(() => this.writeAndCommit(taken));
+    this.writes = job;
+    job.catch((error: Error) => {
+      this.failure ??= error;
+    });
+    await previous;
   }
 
-  private async write(state: PartitionState): Promise<FlushedBatch | null> {
-    const { batch, epoch, topic, partition } = state;
-    state.batch = emptyBatch();
+  private async writeAndCommit(
+    taken: { state: PartitionState; batch: MicroBatch }[],
+  ): Promise<void> {
+    const flushed: { state: PartitionState; result: FlushedBatch }[] = [];
+    for (const { state, batch } of taken) {
+      const result = await this.write(state, batch);
+      if (result) flushed.push({ state, result });
+    }
+    if (flushed.length === 0) return;
+    await this.options.beforeCommit(flushed.map(({ result }) => result));
+    const commits: TopicPartitionOffset[] = flushed
+      .filter(({ state }) => state.live)
+      .map(({ result }) => ({
+        topic: result.topic,
+        partition: result.partition,
+        offset: (result.lastOffset + 1n).toString(),
+      }));
+    await this.commit(commits);
+  }
+
+  private async write(state: PartitionState, batch: MicroBatch): Promise<FlushedBatch | null> {
+    const { topic, partition } = state;
     const firstOffset = batch.firstOffset!;
     const started = performance.now();
+    if (!state.live) return null;
     if (batch.dead.length) {
       await this.options.bus.publishBatch(this.options.dlqTopic, batch.dead.map(deadLetterMessage));
       this.options.metrics.records.inc({ topic, outcome: "dead_letter" }, batch.dead.length);
     }
-    if (state.epoch !== epoch) return null;
+    if (!state.live) return null;
     let file: string | null = null;
-    if (batch.rows.length) {
+    if (batch.records.length) {
       const range = { topic, partition, firstOffset, lastOffset: batch.lastOffset };
-      const writing = writeSnapshot(this.options.snapshotRoot, range, batch.rows);
+      const firstEventTime = new Date(batch.firstEventTime!);
+      const writing = writeValidatedSnapshot(
+        this.options.snapshotRoot,
+        range,
+        batch.records,
+        firstEventTime,
+      );
       state.writing = writing;
       try {
         file = await writing;
       } finally {
         state.writing = null;
       }
-      this.options.metrics.records.inc({ topic, outcome: "snapshot" }, batch.rows.length);
-      this.options.metrics.batchRecords.observe(batch.rows.length);
+      this.options.metrics.records.inc({ topic, outcome: "snapshot" }, batch.records.length);
+      this.options.metrics.batchRecords.observe(batch.records.length);
     }
     state.covered = batch.lastOffset;
     this.options.metrics.batchSeconds.observe((performance.now() - started) / 1000);
-    if (state.epoch !== epoch) return null;
+    if (!state.live) return null;
     return {
       topic,
       partition,
       firstOffset,
       lastOffset: batch.lastOffset,
-      rows: batch.rows,
+      events: batch.events,
       deadLetters: batch.dead.length,
       file,
     };

@@ -73,12 +73,12 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   const timers: NodeJS.Timeout[] = [];
 
   const beforeCommit = async (batches: FlushedBatch[]) => {
-    for (const batch of batches) aggregates?.note(batch.topic, batch.rows);
+    for (const batch of batches) aggregates?.note(batch.topic, batch.events);
     if (deps.cache) {
       try {
         await updateFeatures(
           deps.cache,
-          batches.flatMap((batch) => batch.rows),
+          batches.flatMap((batch) => batch.events),
           {
             keyPrefix: config.featureKeyPrefix,
             recentItemsPerUser: config.recentItemsPerUser,
@@ -102,6 +102,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     batchMaxRecords: config.batchMaxRecords,
     metrics,
     logger,
+    keepEvents: Boolean(deps.cache || aggregates),
     beforeCommit,
   });
 
@@ -117,13 +118,12 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         logger.error({ err: error }, "consumer stopped; rejoining from the committed offsets");
         status = "restarting";
         restarts++;
-        ingest.attach(null);
         consumer = null;
         void rejoin();
       },
     });
     consumer = member;
-    ingest.attach(member);
+    await ingest.reset(member);
     await member.run((batch) => ingest.handle(batch));
     if (status !== "stopped") status = "ok";
   }
@@ -138,7 +138,6 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         return;
       } catch (error) {
         consumer = null;
-        ingest.attach(null);
         logger.warn({ err: error, attempt }, "joining the consumer group failed; retrying");
       }
     }
@@ -196,7 +195,6 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       } catch (error) {
         logger.warn({ err: error }, "joining the consumer group failed; retrying");
         consumer = null;
-        ingest.attach(null);
         status = "restarting";
         await rejoin();
       }
