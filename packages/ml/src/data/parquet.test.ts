@@ -5,6 +5,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { BadInput } from "@reco/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildInteractions } from "./interactions.ts";
+import { fitModel } from "../models/index.ts";
+import { recommend } from "../models/score.ts";
 import { loadSnapshots } from "./parquet.ts";
 
 let root: string;
@@ -67,6 +69,21 @@ describe("loadSnapshots", () => {
     ]);
     const positives = buildInteractions(log, { threshold: 3.5 });
     expect(positives.userItems.indptr[positives.nUsers]).toBe(3);
+  });
+
+  it("feeds per-context popularity from the events' device and country", async () => {
+    const { log } = await loadSnapshots(root);
+    const { model } = await fitModel("popularity", buildInteractions(log));
+    expect(model.kind === "popularity" && Object.keys(model.scores).sort()).toEqual([
+      "",
+      "country=DE",
+      "country=FR",
+      "device=mobile",
+      "device=tv",
+    ]);
+    // In FR, m1 and m3 tie (one event each) and m1 wins on its global count (2 users); on tv only m1 was seen.
+    expect(Array.from(recommend(model, { context: { country: "FR" } }, 3).items)).toEqual([0, 2, 1]);
+    expect(Array.from(recommend(model, { context: { device: "tv" } }, 3).items)).toEqual([0, 1, 2]);
   });
 
   it("refuses a missing directory and a directory without snapshots", async () => {
