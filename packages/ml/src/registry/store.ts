@@ -5,7 +5,7 @@
  * then renamed into place, so readers never see a half-written version; existing versions are never
  * overwritten. Reading and verifying versions is in artifact.ts.
  */
-import { chmod, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BadInput } from "@reco/contracts";
 import type { Csr } from "../data/csr.ts";
@@ -44,6 +44,18 @@ export interface PublishRequest {
   evaluation?: Record<string, unknown>;
   training?: ArtifactMetadata["training"];
   now?: Date;
+}
+
+/** Temp directories of publishes that crashed (killed mid-write) an hour or more ago. */
+const ABANDONED_AFTER_MS = 3_600_000;
+async function pruneAbandoned(modelDir: string): Promise<void> {
+  for (const entry of await readdir(modelDir)) {
+    if (!entry.startsWith(TMP_PREFIX)) continue;
+    const dir = path.join(modelDir, entry);
+    const info = await stat(dir).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > ABANDONED_AFTER_MS)
+      await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function nextVersion(modelDir: string): Promise<string> {
@@ -175,6 +187,7 @@ export async function publishVersion(
   const modelDir = path.join(req.registryDir, req.name);
   versionDir(req.registryDir, req.name, req.version ?? "v1"); // validates the names before touching disk
   await mkdir(modelDir, { recursive: true });
+  await pruneAbandoned(modelDir);
   let version = req.version ?? (await nextVersion(modelDir));
   if (req.version && (await exists(versionDir(req.registryDir, req.name, version)))) {
     throw new VersionExists(req.name, version);
