@@ -5,7 +5,7 @@
  *   2. on a synthetic 100k-item factors model: /recommend uncached with dynamic batching on vs off.
  * Prints req/s, p50/p99 and ratios against the baselines measured here.
  *
- *   npx tsx bench/serve/run.ts [--seconds 8] [--connections 32]
+ *   npx tsx bench/serve/run.ts [--seconds 8] [--connections 32] [--part all|demo|synthetic]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -33,6 +33,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "8" },
     connections: { type: "string", default: "32" },
+    part: { type: "string", default: "all" },
   },
 });
 const seconds = Number(values.seconds);
@@ -144,6 +145,13 @@ try {
       .join(" ")}; c = ${connections}, ${seconds} s per run\n`,
   );
 
+  if (values.part !== "synthetic") await demoPart();
+  if (values.part !== "demo") await syntheticPart();
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+
+async function demoPart(): Promise<void> {
   // ---- 1. demo catalog ----
   const demoDir = path.join(work, "demo");
   const db = await openDatabase({ dataDir: demoDir });
@@ -208,7 +216,9 @@ try {
     `\nuncached: ${((uncached.rps / bare.rps) * 100).toFixed(0)} % of bare (target ≥ 20 %), p99 ${uncached.p99} ms (target ≤ 20 ms); ` +
       `cached: ${((cached.rps / bare.rps) * 100).toFixed(0)} % of bare (target ≥ 60 %)\n`,
   );
+}
 
+async function syntheticPart(): Promise<void> {
   // ---- 2. synthetic 100k-item model, batching on vs off ----
   const synthDir = path.join(work, "synthetic");
   const synthDb = await openDatabase({ dataDir: synthDir });
@@ -270,6 +280,4 @@ try {
   console.log(
     `\nbatching on / off: ${(rows[1]!.rps / rows[0]!.rps).toFixed(2)}× req/s (target ≥ 3×)`,
   );
-} finally {
-  await rm(work, { recursive: true, force: true });
 }

@@ -17,6 +17,8 @@ import { StableModelResolver, type ModelResolver } from "./resolver.ts";
 
 export interface ServingOptions {
   modelCacheSize: number;
+  /** onnxruntime intra-op threads per session. */
+  inferenceThreads: number;
   batchWindowMs: number;
   maxBatch: number;
   eventQueueCapacity: number;
@@ -28,6 +30,7 @@ export interface ServingOptions {
 
 export const defaultServingOptions: ServingOptions = {
   modelCacheSize: 3,
+  inferenceThreads: 1,
   batchWindowMs: 1,
   maxBatch: 32,
   eventQueueCapacity: 10_000,
@@ -72,7 +75,21 @@ export interface ServingRuntime {
 export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<ServingRuntime> {
   const options = { ...defaultServingOptions, ...deps.options };
   const metrics = deps.metrics ?? new ServingMetrics();
-  const loader: ModelLoader = deps.loader ?? ((ref) => createScorer(ref.artifactPath));
+  // One intra-op thread and no spinning: requests already run concurrently (and are batched), and
+  // spinning pool threads would steal the cores the event loop needs.
+  const loader: ModelLoader =
+    deps.loader ??
+    ((ref) =>
+      createScorer(ref.artifactPath, {
+        sessionOptions: {
+          intraOpNumThreads: options.inferenceThreads,
+          interOpNumThreads: 1,
+          executionMode: "sequential",
+          extra: {
+            session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } },
+          },
+        },
+      }));
   let catalog = await Catalog.load(deps.prisma);
   let popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
   const history = await InteractionHistory.fromSnapshots(deps.snapshotsRoot);
