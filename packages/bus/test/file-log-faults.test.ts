@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,6 +104,29 @@ describe("file log: damaged files, restarts and other processes", () => {
     expect((error as CorruptLog).position).toBe(recordTwoStart);
     await expect(bus.publish(topic, { key: KEY, value: { seq: 5 } })).rejects.toThrow(CorruptLog);
     expect((await readFile(file)).equals(damaged)).toBe(true);
+    await bus.close();
+  });
+
+  it("crashes a consumer with CorruptLog when a record is damaged after the log was opened", async () => {
+    const bus = await openFileLogBus({ dir });
+    expect((await bus.endOffsets(topic))[PARTITION]?.offset).toBe("5"); // opened and validated
+    const bytes = await readFile(file);
+    const at = bytes.indexOf('\\"seq\\":3'); // the value is a JSON string inside the record's JSON
+    expect(at).toBeGreaterThan(0);
+    const fh = await open(file, "r+");
+    await fh.write(Buffer.from("9"), 0, 1, at + 8); // seq 3 → 9: same length, wrong checksum
+    await fh.close();
+    const c = await startCollecting(bus, { groupId: uniqueName("rot"), topics: [topic] });
+    await waitFor(
+      "a crash report",
+      () => c.crashes.length > 0,
+      10_000,
+      () => c.received.length,
+    );
+    expect(c.crashes[0]).toBeInstanceOf(CorruptLog);
+    expect(c.crashes[0]?.message).toContain(file);
+    expect(c.crashes[0]?.message).toMatch(/at byte \d+: checksum mismatch \(reading offset 3\)/);
+    expect(c.received.map((m) => m.offset)).toEqual([]);
     await bus.close();
   });
 

@@ -50,6 +50,7 @@ export class PartitionLog {
   private queue: Waiter[] = [];
   private flushing = false;
   private broken: Error | undefined;
+  private refreshing: Promise<void> | undefined;
   private readonly listeners = new Set<() => void>();
 
   private constructor(
@@ -106,10 +107,17 @@ export class PartitionLog {
   }
 
   /** A read-only handle picks up records another process appended since the last look. */
-  async refresh(): Promise<void> {
-    if (this.writer) return;
-    const { size } = await stat(this.file);
-    if (size > this.size) await this.scan(false);
+  refresh(): Promise<void> {
+    if (this.writer) return Promise.resolve();
+    this.refreshing ??= (async () => {
+      try {
+        const { size } = await stat(this.file);
+        if (size > this.size) await this.scan(false);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
   }
 
   /** Records from `from` on, at most `maxRecords` and about `maxBytes` (always at least one). */
@@ -143,8 +151,16 @@ export class PartitionLog {
       }
       position += at;
       if (out.length > 0 && (out.length >= maxRecords || at >= maxBytes)) break;
-      // A record bigger than the read window: widen it (only until one record fits).
-      if (!progressed) want = Math.max(want * 2, HEADER_BYTES);
+      if (!progressed) {
+        // A record bigger than the read window: widen it, up to the end of the durable log.
+        if (bytesRead < length || length >= this.size - position)
+          throw new CorruptLog(
+            this.file,
+            position,
+            "record extends past the end of the log (file changed by another program?)",
+          );
+        want *= 2;
+      }
     }
     return out;
   }
@@ -221,13 +237,17 @@ export class PartitionLog {
     for (const listener of this.listeners) listener();
   }
 
-  /** Validates records from the last scanned position to the end of the file. */
+  /**
+   * Validates records from the last scanned position to the end of the file. State (index,
+   * end offset, size) is updated once per chunk, synchronously, so a concurrent `read` never
+   * sees an end offset without the bytes behind it.
+   */
   private async scan(writable: boolean): Promise<{ tornAt?: number; fileSize: number }> {
     const fileSize = (await this.reader.stat()).size;
     let carry = Buffer.alloc(0);
     let carryStart = this.size;
     let position = this.size;
-    while (position < fileSize || carry.length > 0) {
+    while (position < fileSize) {
       const length = Math.min(SCAN_CHUNK, fileSize - position);
       const buf = Buffer.allocUnsafe(length);
       const { bytesRead } = await this.reader.read(buf, 0, length, position);
@@ -238,28 +258,32 @@ export class PartitionLog {
           : buf.subarray(0, bytesRead);
       const atEnd = position >= fileSize || bytesRead === 0;
       let at = 0;
+      let offset = this.nextOffset;
+      const indexed: number[] = [];
+      const commit = () => {
+        this.index.push(...indexed);
+        this.nextOffset = offset;
+        this.size = carryStart + at;
+      };
       while (at < chunk.length) {
-        const step = parseRecord(chunk, at, this.nextOffset);
+        const step = parseRecord(chunk, at, offset);
         if (step.kind === "record") {
-          if (this.nextOffset % INDEX_EVERY === 0) this.index.push(carryStart + at);
-          this.nextOffset += 1;
+          if (offset % INDEX_EVERY === 0) indexed.push(carryStart + at);
+          offset += 1;
           at += step.length;
           continue;
         }
         if (!atEnd && step.kind === "incomplete") break; // the record continues in the next chunk
-        if (atEnd && isTornTail(chunk, at)) {
-          this.size = carryStart + at;
-          return { tornAt: writable ? carryStart + at : undefined, fileSize };
-        }
-        throw new CorruptLog(
-          this.file,
-          carryStart + at,
-          `${step.kind === "invalid" ? step.reason : "truncated record followed by more data"} (offset ${this.nextOffset})`,
-        );
+        commit();
+        if (atEnd && isTornTail(chunk, at))
+          return { tornAt: writable ? this.size : undefined, fileSize };
+        const reason =
+          step.kind === "invalid" ? step.reason : "truncated record followed by more data";
+        throw new CorruptLog(this.file, this.size, `${reason} (offset ${offset})`);
       }
+      commit();
       carry = chunk.subarray(at);
       carryStart += at;
-      this.size = carryStart;
       if (atEnd) break;
     }
     return { fileSize };
