@@ -23,6 +23,7 @@ const RECOVERY_WINDOW_MS = 15 * 60_000;
  */
 export class AggregateRunner {
   private pending: MinuteSpan | null = null;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -33,7 +34,10 @@ export class AggregateRunner {
   ) {}
 
   note(topic: string, events: RecoEvent[]): void {
-    this.pending = mergeSpans(this.pending, touchedSpan(events, this.topics, topic));
+    this.pending = mergeSpans(
+      this.pending,
+      touchedSpan(events, this.topics, topic, this.config.attributionWindowMs),
+    );
   }
 
   /** After a crash: re-marks the minutes of recently written files (their run may not have happened). */
@@ -59,7 +63,14 @@ export class AggregateRunner {
     });
   }
 
-  async run(): Promise<void> {
+  /** Recomputes the pending minutes; runs never overlap (a caller waits for the one in flight). */
+  run(): Promise<void> {
+    const next = this.running.then(() => this.runOnce());
+    this.running = next;
+    return next;
+  }
+
+  private async runOnce(): Promise<void> {
     const span = this.pending;
     if (!span) return;
     this.pending = null;

@@ -46,16 +46,21 @@ export function touchedSpan(
   events: RecoEvent[],
   topics: AggregateTopics,
   topic: string,
+  attributionWindowMs: number,
 ): MinuteSpan | null {
   const relevant = topic === topics.responses || topics.interactions.includes(topic);
   if (!relevant) return null;
   let min = Infinity;
   let max = -Infinity;
   for (const event of events) {
-    if (event.type !== "reco.response" && !("recId" in event && event.recId)) continue;
     const time = Date.parse(event.eventTime);
+    // A response also changes the minutes its window reaches into: clicks on it may have been
+    // written before it (topics are flushed independently) and counted as unattributed.
+    let reach = time;
+    if (event.type === "reco.response") reach = time + attributionWindowMs;
+    else if (!("recId" in event && event.recId)) continue;
     if (time < min) min = time;
-    if (time > max) max = time;
+    if (reach > max) max = reach;
   }
   if (min === Infinity) return null;
   return { from: new Date(floorMinute(min)), to: new Date(floorMinute(max) + MINUTE_MS) };

@@ -39,7 +39,7 @@ export const defaultWorkerConfig: WorkerConfig = {
   compactionIntervalMs: 3_600_000,
   retentionMs: 30 * 24 * 3_600_000,
   attributionWindowMs: 3_600_000,
-  aggregateIntervalMs: 5_000,
+  aggregateIntervalMs: 15_000,
   recentItemsPerUser: 50,
   featureTtlMs: 7 * 24 * 3_600_000,
   trendingHalfLifeMs: 3_600_000,

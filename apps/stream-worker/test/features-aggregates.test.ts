@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openFileLogBus, type EventBus } from "@reco/bus";
+import { MemoryCache } from "@reco/cache";
+import { topicForEvent, topicNames, type RecoEvent } from "@reco/contracts";
+import { openDatabase, type Database } from "@reco/db";
+import { waitFor } from "@reco/testkit";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  createStreamWorker,
+  recentItemsKey,
+  trendingKey,
+  type RecentItem,
+  type TrendingScores,
+} from "../src/index.ts";
+import { allCovered, consumed, quietLogger } from "./helpers.ts";
+
+// Embedded stack, no mocks: PGlite (the real embedded database), the LRU cache, the file log.
+let dir: string;
+let bus: EventBus;
+let db: Database;
+const topics = topicNames("agg");
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "agg-"));
+  bus = await openFileLogBus({ dir: path.join(dir, "events"), pollIntervalMs: 20 });
+  await bus.ensureTopics(Object.values(topics));
+  db = await openDatabase({ dataDir: dir });
+}, 120_000);
+afterAll(async () => {
+  await bus?.close();
+  await db?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+const base = { schemaVersion: 1 as const };
+const response = (
+  recId: string,
+  at: string,
+  model: string,
+  variant: string,
+  latencyMs: number,
+  extra = {},
+): RecoEvent => ({
+  ...base,
+  eventId: `e${n++}`,
+  eventTime: at,
+  userId: `u-${recId}`,
+  type: "reco.response",
+  recId,
+  itemIds: ["i1", "i2"],
+  modelVersion: model,
+  experimentKey: "exp1",
+  variant,
+  latencyMs,
+  cacheHit: false,
+  fallback: false,
+  status: 200,
+  ...extra,
+});
+const action = (
+  type: "click" | "watch",
+  recId: string,
+  at: string,
+  userId: string,
+  itemId: string,
+): RecoEvent => ({
+  ...base,
+  eventId: `e${n++}`,
+  eventTime: at,
+  userId,
+  type,
+  itemId,
+  recId,
+});
+
+const events: RecoEvent[] = [
+  response("a1", "2026-01-05T10:00:01Z", "v1", "a", 10),
+  response("a2", "2026-01-05T10:00:02Z", "v1", "a", 20, { status: 500 }),
+  response("a3", "2026-01-05T10:00:03Z", "v1", "a", 30, { fallback: true }),
+  response("a4", "2026-01-05T10:00:04Z", "v1", "a", 40, { cacheHit: true }),
+  response("b1", "2026-01-05T10:00:05Z", "v2", "b", 100),
+  action("click", "a1", "2026-01-05T10:00:30Z", "u-a1", "i1"),
+  action("click", "a2", "2026-01-05T10:01:10Z", "u-a2", "i2"),
+  action("watch", "b1", "2026-01-05T10:00:40Z", "u-b1", "i1"),
+  // Outside the 1 h attribution window: not counted.
+  action("click", "a3", "2026-01-05T11:30:00Z", "u-a3", "i2"),
+  {
+    ...base,
+    eventId: `e${n++}`,
+    eventTime: "2026-01-05T10:02:00Z",
+    userId: "u-a1",
+    type: "watch",
+    itemId: "i9",
+  },
+];
+
+async function aggregateRows() {
+  return db.prisma.metricAggregate.findMany({
+    orderBy: [{ minute: "asc" }, { versionLabel: "asc" }],
+    select: {
+      minute: true,
+      versionLabel: true,
+      experimentKey: true,
+      variant: true,
+      impressions: true,
+      clicks: true,
+      watches: true,
+      errors: true,
+      fallbacks: true,
+      cacheHits: true,
+      uniqueUsers: true,
+      latencyP50Ms: true,
+      latencySumMs: true,
+    },
+  });
+}
+
+it("keeps recent items and trending in the cache, and per-minute aggregates in the database, idempotently", async () => {
+  for (const event of events)
+    await bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
+  const cache = new MemoryCache({});
+  const start = () =>
+    createStreamWorker({
+      bus,
+      topics,
+      logger: quietLogger,
+      cache,
+      prisma: db.prisma,
+      config: {
+        groupId: "agg",
+        snapshotRoot: path.join(dir, "snapshots"),
+        batchIntervalMs: 100,
+        aggregateIntervalMs: 100,
+        attributionWindowMs: 3_600_000,
+      },
+    });
+  const worker = start();
+  await worker.start();
+  await waitFor(() => allCovered(bus, path.join(dir, "snapshots"), consumed(topics)), {
+    timeoutMs: 20_000,
+  });
+  await worker.stop();
+
+  const recent = await cache.get<RecentItem[]>(recentItemsKey("features", "u-a1"));
+  expect(recent?.map((r) => `${r.type}:${r.itemId}`)).toEqual(["watch:i9", "click:i1"]);
+  const trending = await cache.get<TrendingScores>(trendingKey("features"));
+  expect(Object.keys(trending?.scores ?? {}).sort()).toEqual(["i1", "i2", "i9"]);
+  expect(trending!.scores.i1).toBeGreaterThan(trending!.scores.i9!);
+
+  const rows = await aggregateRows();
+  const at = (minute: string, version: string) =>
+    rows.find(
+      (r) =>
+        r.minute.toISOString() === `2026-01-05T${minute}:00.000Z` && r.versionLabel === version,
+    );
+  expect(at("10:00", "v1")).toMatchObject({
+    experimentKey: "exp1",
+    variant: "a",
+    impressions: 4,
+    clicks: 1,
+    errors: 1,
+    fallbacks: 1,
+    cacheHits: 1,
+    uniqueUsers: 4,
+    latencyP50Ms: 25,
+    latencySumMs: 100,
+  });
+  expect(at("10:01", "v1")).toMatchObject({ impressions: 0, clicks: 1, latencyP50Ms: null });
+  expect(at("10:00", "v2")).toMatchObject({ variant: "b", impressions: 1, watches: 1, clicks: 0 });
+  expect(rows.some((r) => r.minute.toISOString().startsWith("2026-01-05T11:30"))).toBe(false);
+
+  // A restarted worker recomputes the minutes of recent files (its run may have been lost in a
+  // crash): the absolute values land again, nothing is counted twice.
+  const again = start();
+  await again.start();
+  await again.stop();
+  expect(await aggregateRows()).toEqual(rows);
+}, 60_000);
