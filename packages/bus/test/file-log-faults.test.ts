@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { appendFile, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startCollecting, uniqueName, waitFor } from "@reco/bus/contract";
-import { CorruptLog, partitionForKey } from "../src/index.ts";
+import { CorruptLog, partitionForKey, type BusConsumer } from "../src/index.ts";
 import { openFileLogBus } from "../src/file-log.ts";
 import { encodeRecord } from "../src/file-log/record.ts";
 
@@ -127,6 +127,61 @@ describe("file log: damaged files, restarts and other processes", () => {
     expect(c.crashes[0]?.message).toContain(file);
     expect(c.crashes[0]?.message).toMatch(/at byte \d+: checksum mismatch \(reading offset 3\)/);
     expect(c.received.map((m) => m.offset)).toEqual([]);
+    await bus.close();
+  });
+
+  it("refuses to assign partitions from an unreadable offsets file: the joiner's run() names the file, running members crash", async () => {
+    const bus = await openFileLogBus({ dir });
+    const groupId = uniqueName("broken-offsets");
+    const running = await startCollecting(bus, { groupId, topics: [topic] });
+    await waitFor(
+      "5 records",
+      () => running.received.length === 5,
+      10_000,
+      () => running.received.length,
+    );
+    const offsetsFile = join(dir, "groups", `${groupId}.json`);
+    await mkdir(join(dir, "groups"), { recursive: true });
+    await writeFile(offsetsFile, '{"half-written":');
+    const joiner = bus.consumer({ groupId, topics: [topic] });
+    await expect(joiner.run(async () => undefined)).rejects.toThrow(
+      `committed offsets file ${offsetsFile} is not valid JSON`,
+    );
+    await waitFor("the running member's crash", () => running.crashes.length > 0, 10_000);
+    expect(running.crashes[0]?.message).toContain(offsetsFile);
+    expect(running.consumer.assignment()).toEqual([]);
+    await bus.close();
+  });
+
+  it("lets a member commit from onPartitionsRevoked while it stops", async () => {
+    const bus = await openFileLogBus({ dir });
+    const groupId = uniqueName("flush-on-revoke");
+    const holder: { consumer?: BusConsumer; lastSeen?: string } = {};
+    const c = await startCollecting(bus, {
+      groupId,
+      topics: [topic],
+      bind: (consumer) => (holder.consumer = consumer),
+      onPartitionsRevoked: async (partitions) => {
+        const lastSeen = holder.lastSeen;
+        if (lastSeen && partitions.some((tp) => tp.partition === PARTITION))
+          await holder.consumer!.commit([
+            { topic, partition: PARTITION, offset: String(Number(lastSeen) + 1) },
+          ]);
+      },
+    });
+    await waitFor(
+      "5 records",
+      () => c.received.length === 5,
+      10_000,
+      () => c.received.length,
+    );
+    holder.lastSeen = c.received.at(-1)!.offset;
+    await c.consumer.stop();
+    expect(c.crashes).toEqual([]);
+    expect(await bus.committedOffsets(groupId, topic)).toContainEqual({
+      partition: PARTITION,
+      offset: "5",
+    });
     await bus.close();
   });
 

@@ -50,8 +50,17 @@ export class ConsumerGroup {
       for (const m of before) await m.quiesce();
       for (const m of before) await m.revokeAll();
       change();
-      const plan = await this.plan();
-      for (const m of this.members) await m.assign(plan.get(m) ?? []);
+      try {
+        const plan = await this.plan();
+        for (const m of this.members) await m.assign(plan.get(m) ?? []);
+      } catch (error) {
+        // No assignment possible (unreadable offsets file, vanished topic): nobody may go on
+        // with a stale position, so every member stops and reports it.
+        const members = this.members;
+        this.members = [];
+        for (const m of members) m.abandon(error as Error);
+        throw error;
+      }
       for (const m of this.members) m.resume();
     });
     this.chain = run.catch(() => undefined);
@@ -81,6 +90,7 @@ export class FileLogConsumer implements BusConsumer {
   private generation = 0;
   private paused = true;
   private stopped = false;
+  private joined = false;
   private step: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
@@ -105,11 +115,13 @@ export class FileLogConsumer implements BusConsumer {
     }
     this.handler = handler;
     await this.group.join(this);
+    this.joined = true;
     this.loopDone = this.loop();
   }
 
   async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    if (!this.handler || this.stopped)
+    // Ownership, not `stopped`, decides: a commit from onPartitionsRevoked during stop() works.
+    if (!this.handler || (this.stopped && this.assigned.length === 0))
       throw new CommitRejected(
         `consumer of group ${this.group.groupId} is not running; its partitions may belong to another member`,
       );
@@ -183,6 +195,16 @@ export class FileLogConsumer implements BusConsumer {
       );
   }
 
+  /** The group could not assign partitions: stop without a rebalance of our own. */
+  abandon(error: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.assigned = [];
+    for (const off of this.unsubscribe) off();
+    this.wake();
+    if (this.joined) this.report(error); // a member still joining gets it from run()
+  }
+
   resume(): void {
     this.paused = false;
     this.wake();
@@ -245,6 +267,10 @@ export class FileLogConsumer implements BusConsumer {
     this.stopped = true;
     for (const off of this.unsubscribe) off();
     await this.group.leave(this).catch(() => undefined);
+    this.report(error);
+  }
+
+  private report(error: Error): void {
     if (this.options.onCrash) this.options.onCrash(error);
     else
       this.access.logger.error(
