@@ -15,6 +15,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <strong>Reco</strong>
           <nav>
             <a href="/">Overview</a>
+            <a href="/experiments">Experiments</a>
+            <a href="/signin">API key</a>
           </nav>
         </header>
         <main>
