@@ -4,7 +4,7 @@ import type { FactorParams } from "../../params.ts";
 import { TrainingDiverged } from "../errors.ts";
 import type { FitHooks, HyperParameters, Recommender } from "../recommender.ts";
 import { SolverPool } from "./pool.ts";
-import { GRAM_BLOCKS, type SharedCsr, type SharedState } from "./tasks.ts";
+import { chunkBoundaries, GRAM_BLOCKS, type SharedCsr, type SharedState } from "./tasks.ts";
 
 type TypedArray = Int32Array | Float32Array | Float64Array;
 
@@ -52,6 +52,8 @@ export async function trainIals(
     gramParts: new Float64Array(new SharedArrayBuffer(GRAM_BLOCKS * k * k * 8)),
     gram: new Float64Array(new SharedArrayBuffer(k * k * 8)),
     cursor: new Int32Array(new SharedArrayBuffer(4)),
+    userChunks: shared(chunkBoundaries(train.userItems.indptr, k)),
+    itemChunks: shared(chunkBoundaries(train.itemUsers.indptr, k)),
   };
   const scale = params.initScale! / Math.sqrt(k);
   for (let n = 0; n < state.itemFactors.length; n++) state.itemFactors[n] = random.normal() * scale;

@@ -2,7 +2,8 @@ import { accumulateGram, createScratch, type RowSystem, solveRows } from "./solv
 
 /** Gram partials are summed per fixed block, in block order, so results do not depend on thread count. */
 export const GRAM_BLOCKS = 16;
-const SOLVE_CHUNK = 64;
+/** Rows are handed out in chunks of about equal cost; this many per side. */
+const CHUNKS_PER_SIDE = 512;
 
 export interface SharedCsr {
   indptr: Int32Array;
@@ -25,6 +26,9 @@ export interface SharedState {
   gram: Float64Array;
   /** work-stealing cursor (next block or chunk) */
   cursor: Int32Array;
+  /** chunk boundaries (row indices) of each side, from chunkBoundaries() */
+  userChunks: Int32Array;
+  itemChunks: Int32Array;
 }
 
 /** "users": solve user rows against item factors; "items": the reverse. */
@@ -33,6 +37,28 @@ export type Side = "users" | "items";
 export type Task =
   | { op: "gram"; side: Side }
   | { op: "solve"; side: Side; regularization: number; alpha: number; cgSteps: number };
+
+/**
+ * Splits rows into contiguous chunks of about equal cost (a row costs ~ 2k per interaction plus
+ * k² per CG product), so a power-law item with 100k users does not leave one thread working alone.
+ */
+export function chunkBoundaries(indptr: Int32Array, k: number): Int32Array {
+  const rows = indptr.length - 1;
+  const perRow = k / 2;
+  const total = indptr[rows]! + rows * perRow;
+  const target = total / CHUNKS_PER_SIDE;
+  const bounds = [0];
+  let cost = 0;
+  for (let row = 0; row < rows; row++) {
+    cost += indptr[row + 1]! - indptr[row]! + perRow;
+    if (cost >= target) {
+      bounds.push(row + 1);
+      cost = 0;
+    }
+  }
+  if (bounds[bounds.length - 1] !== rows) bounds.push(rows);
+  return Int32Array.from(bounds);
+}
 
 const fixedOf = (state: SharedState, side: Side) =>
   side === "users"
@@ -60,7 +86,6 @@ export function runTask(state: SharedState, task: Task): number {
   }
   const solving = task.side === "users";
   const matrix = solving ? state.userItems : state.itemUsers;
-  const rows = solving ? state.nUsers : state.nItems;
   const system: RowSystem = {
     k,
     regularization: task.regularization,
@@ -75,9 +100,10 @@ export function runTask(state: SharedState, task: Task): number {
   };
   const scratch = createScratch(k);
   let nonFinite = 0;
+  const chunks = solving ? state.userChunks : state.itemChunks;
   for (;;) {
-    const from = Atomics.add(state.cursor, 0, 1) * SOLVE_CHUNK;
-    if (from >= rows) return nonFinite;
-    nonFinite += solveRows(system, from, Math.min(rows, from + SOLVE_CHUNK), scratch);
+    const chunk = Atomics.add(state.cursor, 0, 1);
+    if (chunk + 1 >= chunks.length) return nonFinite;
+    nonFinite += solveRows(system, chunks[chunk]!, chunks[chunk + 1]!, scratch);
   }
 }
