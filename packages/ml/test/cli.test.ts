@@ -55,7 +55,7 @@ beforeAll(async () => {
   // Ratings near float32's limit overflow iALS' confidence (1 + alpha·rating) to Infinity → NaN factors.
   await writeFile(
     file("overflow.csv"),
-    "u1,a,1e30\nu1,b,1\nu2,a,1\nu2,c,2e30\nu3,b,1\nu3,c,1\nu3,d,3e30\n",
+    "u1,a,3e38\nu1,b,1\nu2,a,1\nu2,c,3e38\nu3,b,1\nu3,c,1\nu3,d,3e38\n",
   );
   const rows = ["userId,itemId,rating,timestamp"];
   for (let u = 0; u < 40; u++)
@@ -196,7 +196,7 @@ describe("npm run train -- <command>", () => {
         "--confidence",
         "rating",
         "--alpha",
-        "10000",
+        "10",
         "--regularization",
         "0.1",
         "--factors",

@@ -54,7 +54,7 @@ beforeAll(async () => {
   await writeFile(path.join(work, "small.csv"), rows.join("\n") + "\n");
   await writeFile(
     path.join(work, "overflow.csv"),
-    "u1,a,1e30\nu1,b,1\nu2,a,1\nu2,c,2e30\nu3,b,1\nu3,c,1\nu3,d,3e30\n",
+    "u1,a,3e38\nu1,b,1\nu2,a,1\nu2,c,3e38\nu3,b,1\nu3,c,1\nu3,d,3e38\n",
   );
 });
 afterAll(async () => {
@@ -83,6 +83,7 @@ describe("training CLI on PostgreSQL", () => {
     const run = await db.prisma.trainingRun.findFirstOrThrow({ where: { modelName: "pg-rp3" } });
     expect(run).toMatchObject({ status: "succeeded", modelVersionId: version.id });
     expect(run.log).toContain("published pg-rp3 v1");
+    expect(run.params).toMatchObject({ neighbours: 10, split: "random", seed: 42 });
   });
 
   it("a diverging run is recorded as failed with its error, and no version exists", async () => {
@@ -94,7 +95,7 @@ describe("training CLI on PostgreSQL", () => {
       "--confidence",
       "rating",
       "--alpha",
-      "10000",
+      "10",
       "--regularization",
       "0.1",
       "--factors",

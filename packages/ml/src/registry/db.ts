@@ -38,6 +38,8 @@ export interface TrainingRunEnd {
   /** phase → milliseconds (load, fit, evaluate, export, …) */
   timings: Record<string, number>;
   modelVersionId?: number;
+  /** the resolved hyper-parameters (defaults filled in), once known */
+  params?: Record<string, unknown>;
 }
 
 export async function finishTrainingRun(
@@ -54,6 +56,7 @@ export async function finishTrainingRun(
       timings: json(end.timings),
       finishedAt: new Date(),
       modelVersionId: end.modelVersionId ?? null,
+      ...(end.params ? { params: json(end.params) } : {}),
     },
   });
 }

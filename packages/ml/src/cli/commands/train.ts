@@ -140,6 +140,7 @@ export async function runTrain(
         log: log.join("\n"),
         timings,
         modelVersionId: versionId,
+        params: { ...fit.params, source: describeSources(o), ...data.protocol },
       });
     }
     if (o.json) {
