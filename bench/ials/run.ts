@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/ials/run.ts               # full size (138k users, 27k items, 20M interactions)
  *   npx tsx bench/ials/run.ts --scale 0.05  # quick run
+ *   options: --epochs 3 (per run) --rounds 2 (runs per thread count, interleaved) --threads 1,2
  */
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -21,14 +22,16 @@ const { values } = parseArgs({
     scale: { type: "string", default: "1" },
     factors: { type: "string", default: "64" },
     epochs: { type: "string", default: "3" },
+    rounds: { type: "string", default: "2" },
     threads: { type: "string", default: "1,2" },
   },
 });
 const scale = Number(values.scale);
 const epochs = Number(values.epochs);
+const rounds = Number(values.rounds);
 const threadCounts = values.threads.split(",").map(Number);
-if (!(scale > 0) || !(epochs >= 1) || threadCounts.some((n) => !(n >= 0))) {
-  throw new Error("usage: --scale <0..1] --epochs N --threads 1,2 --factors K");
+if (!(scale > 0) || !(epochs >= 1) || !(rounds >= 1) || threadCounts.some((n) => !(n >= 0))) {
+  throw new Error("usage: --scale <0..1] --epochs N --rounds R --threads 1,2 --factors K");
 }
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
@@ -70,8 +73,8 @@ interface Run {
   cpuSeconds: number;
   peakRss: number;
 }
-const runs: Run[] = [];
-for (const threads of threadCounts) {
+
+async function timeRun(threads: number): Promise<Run> {
   const params = resolveParameters(recommenderFor("ials"), {
     factors: Number(values.factors),
     epochs,
@@ -92,32 +95,45 @@ for (const threads of threadCounts) {
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  runs.push({ threads, epochSeconds, cpuSeconds, peakRss });
   console.log(
-    `threads ${threads}: epochs ${epochSeconds.map((s) => s.toFixed(2)).join(", ")} s; ` +
-      `cpu ${cpuSeconds.toFixed(1)} s; peak rss ${mb(peakRss)}`,
+    `round: threads ${threads}: epochs ${epochSeconds.map((s) => s.toFixed(2)).join(", ")} s; ` +
+      `cpu ${cpuSeconds.toFixed(1)} s; peak rss ${mb(peakRss)}; load ${loadavg()[0]!.toFixed(1)}`,
   );
+  return { threads, epochSeconds, cpuSeconds, peakRss };
 }
 
-// The first epoch also pays for worker start-up; steady state is the mean of the others.
-const steady = (run: Run) => {
-  const rest = run.epochSeconds.length > 1 ? run.epochSeconds.slice(1) : run.epochSeconds;
-  return rest.reduce((sum, s) => sum + s, 0) / rest.length;
-};
-console.log(
-  "\n| worker threads | s/epoch (steady) | first epoch s | CPU s (all epochs) | peak RSS |",
-);
+// Thread counts alternate round by round so a change in machine load hits both alike.
+const runs: Run[] = [];
+for (let round = 0; round < rounds; round++) {
+  for (const threads of threadCounts) runs.push(await timeRun(threads));
+}
+
+// The first epoch of a run also pays for worker start-up; steady state is the mean of the others.
+const steadyEpochs = (run: Run) =>
+  run.epochSeconds.length > 1 ? run.epochSeconds.slice(1) : run.epochSeconds;
+const mean = (samples: number[]) => samples.reduce((sum, s) => sum + s, 0) / samples.length;
+const summary = threadCounts.map((threads) => {
+  const mine = runs.filter((run) => run.threads === threads);
+  return {
+    threads,
+    steady: mean(mine.flatMap(steadyEpochs)),
+    first: mean(mine.map((run) => run.epochSeconds[0]!)),
+    cpuPerEpoch: mean(mine.map((run) => run.cpuSeconds / run.epochSeconds.length)),
+    peakRss: Math.max(...mine.map((run) => run.peakRss)),
+  };
+});
+console.log("\n| worker threads | s/epoch (steady) | first epoch s | CPU s per epoch | peak RSS |");
 console.log("|---:|---:|---:|---:|---:|");
-for (const run of runs) {
+for (const row of summary) {
   console.log(
-    `| ${run.threads} | ${steady(run).toFixed(2)} | ${run.epochSeconds[0]!.toFixed(2)} | ` +
-      `${run.cpuSeconds.toFixed(1)} | ${mb(run.peakRss)} |`,
+    `| ${row.threads} | ${row.steady.toFixed(2)} | ${row.first.toFixed(2)} | ` +
+      `${row.cpuPerEpoch.toFixed(2)} | ${mb(row.peakRss)} |`,
   );
 }
-const baseline = runs[0]!;
-for (const run of runs.slice(1)) {
+const baseline = summary[0]!;
+for (const row of summary.slice(1)) {
   console.log(
-    `speed-up ${run.threads} vs ${baseline.threads} thread(s): ${(steady(baseline) / steady(run)).toFixed(2)}×`,
+    `speed-up ${row.threads} vs ${baseline.threads} thread(s): ${(baseline.steady / row.steady).toFixed(2)}×`,
   );
 }
 console.log(`process maxRSS (resourceUsage): ${mb(process.resourceUsage().maxRSS * 1024)}`);
