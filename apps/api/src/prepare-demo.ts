@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { z } from "zod";
 import { envFields, loadEnvOrExit } from "@reco/contracts";
@@ -5,10 +6,15 @@ import { openDatabase } from "@reco/db";
 import { importMovieLens } from "@reco/importer";
 
 /*
- * Embedded-mode preparation, run by `npm start` before the api: applies migrations and loads the
- * demo data when the database is empty. Runs in its own process because PGlite allows one process
- * per data directory, and finishes before the api opens it.
+ * Embedded-mode preparation, run by `npm start` before the api: applies migrations, loads the demo
+ * data when the database is empty, and trains the demo models when none is stable yet (an iALS
+ * version promoted to stable, an item-kNN candidate beside it). Runs in its own process because
+ * PGlite allows one process per data directory, and finishes before the api opens it.
  */
+const DEMO_MODELS = [
+  { kind: "ials", name: "ials-demo", stable: true },
+  { kind: "item-knn", name: "item-knn-demo", stable: false },
+] as const;
 const env = loadEnvOrExit(
   z.object({
     DATABASE_URL: envFields.databaseUrl,
@@ -40,5 +46,73 @@ try {
   }
 } finally {
   await db.close();
+}
+
+const stableBefore = await countStable();
+if (stableBefore > 0) {
+  process.stdout.write(`[prepare] ${stableBefore} stable model version(s) registered\n`);
+} else {
+  for (const model of DEMO_MODELS) {
+    process.stdout.write(`[prepare] training the demo ${model.kind} model (${model.name})\n`);
+    // The training CLI opens the embedded database itself, so this process holds it closed meanwhile.
+    const result = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "packages/ml/src/cli/main.ts",
+        "train",
+        "--model",
+        model.kind,
+        "--name",
+        model.name,
+        "--snapshots",
+        path.join(env.DATA_DIR, "snapshots"),
+      ],
+      { stdio: ["ignore", "ignore", "inherit"], env: process.env },
+    );
+    if (result.status !== 0) {
+      process.stderr.write(
+        `[prepare] training ${model.name} failed (exit ${result.status}); serving falls back to popularity\n`,
+      );
+    }
+  }
+  await promoteDemoModel();
+}
+
+async function countStable(): Promise<number> {
+  const handle = await openDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    migrate: false,
+  });
+  try {
+    return await handle.prisma.modelVersion.count({ where: { stage: "stable" } });
+  } finally {
+    await handle.close();
+  }
+}
+
+async function promoteDemoModel(): Promise<void> {
+  const handle = await openDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    migrate: false,
+  });
+  try {
+    const names = DEMO_MODELS.filter((model) => model.stable).map((model) => model.name);
+    const newest = await handle.prisma.modelVersion.findFirst({
+      where: { name: { in: names } },
+      orderBy: { id: "desc" },
+    });
+    if (!newest) return;
+    await handle.prisma.modelVersion.update({
+      where: { id: newest.id },
+      data: { stage: "stable", stageChangedAt: new Date() },
+    });
+    process.stdout.write(`[prepare] ${newest.name} ${newest.version} is now the stable version\n`);
+  } finally {
+    await handle.close();
+  }
 }
 process.stdout.write(`[prepare] done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
