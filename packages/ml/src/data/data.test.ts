@@ -30,6 +30,9 @@ describe("loadDelimited", () => {
     expect(space.log.ids).toEqual({ users: ["u1", "u2"], items: ["i1", "i3"] });
     expect(Number.isNaN(space.log.rating[0]!)).toBe(true);
     expect(Array.from(comma.log.time)).toEqual([100, 200]);
+    const bom = await loadDelimited(await file("bom.csv", "\uFEFFuser,item\r\nu1,i1\r\n"));
+    expect(bom.report).toMatchObject({ header: true, rows: 1 });
+    expect(bom.log.ids).toEqual({ users: ["u1"], items: ["i1"] });
   });
 
   it("reports malformed rows with their line numbers, skips and counts them", async () => {

@@ -102,8 +102,10 @@ export async function loadDelimited(
   let lineNumber = 0;
   let first = true;
   const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
-  for await (const line of lines) {
+  for await (const raw of lines) {
     lineNumber++;
+    // Spreadsheet exports often start with a byte-order mark.
+    const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
     if (line.trim() === "") continue;
     if (first) {
       first = false;
