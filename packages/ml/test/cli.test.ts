@@ -69,7 +69,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe("npm run train -- <command>", () => {
+// Child processes on a shared 2-core machine: start-up and PGlite migrations can take tens of seconds.
+describe("npm run train -- <command>", { timeout: 240_000 }, () => {
   it("prints --help for every command and lists the commands", async () => {
     const runs = await cliAll(
       ["train", "evaluate", "tune", "export", "list"].map((c) => [c, "--help"]),

@@ -47,7 +47,8 @@ function publishAndKill(delayMs: number, seed: number): Promise<{ finished: bool
   });
 }
 
-describe("registry publish under SIGKILL", () => {
+// Child processes on a shared 2-core machine: start-up and PGlite migrations can take tens of seconds.
+describe("registry publish under SIGKILL", { timeout: 240_000 }, () => {
   it("shows every version whole or not at all, whenever the publisher dies", async () => {
     const outcomes: boolean[] = [];
     for (const [i, delay] of [0, 60, 150, 300, 600, 1200, Infinity].entries()) {

@@ -64,7 +64,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe("training CLI on PostgreSQL", () => {
+// Child processes on a shared 2-core machine: start-up and PGlite migrations can take tens of seconds.
+describe("training CLI on PostgreSQL", { timeout: 240_000 }, () => {
   it("a successful run leaves a succeeded run linked to a candidate version", async () => {
     const r = await train([
       "--model",
