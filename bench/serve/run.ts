@@ -34,6 +34,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "8" },
     connections: { type: "string", default: "32" },
     part: { type: "string", default: "all" },
+    threads: { type: "string", default: "1" },
   },
 });
 const seconds = Number(values.seconds);
@@ -81,7 +82,12 @@ async function serve(db: Database, dataDir: string, options: Partial<ServingOpti
     bus,
     topics,
     snapshotsRoot: path.join(dataDir, "snapshots"),
-    options: { rateLimitPerSecond: 1e9, rateLimitBurst: 1e9, ...options },
+    options: {
+      rateLimitPerSecond: 1e9,
+      rateLimitBurst: 1e9,
+      inferenceThreads: Number(values.threads),
+      ...options,
+    },
   });
   const keys = new ApiKeyStore(db.prisma);
   const key = (await keys.create({ name: "bench", role: "client" })).key;

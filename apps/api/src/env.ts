@@ -21,6 +21,8 @@ export const apiEnvSchema = z.object({
   /** Browser origins allowed to call the api (comma-separated); the dashboard's origin. */
   CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),
   MODEL_CACHE_SIZE: z.coerce.number().int().min(1).max(32).default(3),
+  /** onnxruntime intra-op threads per model session (spinning is off either way). */
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   /** Dynamic batching window in ms (0 disables batching). */
   BATCH_WINDOW_MS: z.coerce.number().min(0).max(2).default(1),
   BATCH_MAX: z.coerce.number().int().min(1).max(1024).default(32),
@@ -32,6 +34,8 @@ export const apiEnvSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** On SIGTERM, keep serving (with /readyz 503) this long before closing, so load balancers move away. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   /** Embedded mode: a dev admin key chosen by the launcher (so web and api share it); else one is generated. */
   DEV_API_KEY: z.string().optional(),
 });

@@ -87,6 +87,7 @@ const serving = await createServingRuntime({
   snapshotsRoot,
   options: {
     modelCacheSize: env.MODEL_CACHE_SIZE,
+    inferenceThreads: env.INFERENCE_THREADS,
     batchWindowMs: env.BATCH_WINDOW_MS,
     maxBatch: env.BATCH_MAX,
     eventQueueCapacity: env.EVENT_QUEUE_CAPACITY,
@@ -109,6 +110,7 @@ const refresher = setInterval(() => {
 }, 5 * 60_000);
 refresher.unref();
 
+let closing = false;
 const app = await buildServer({
   logger,
   authenticator: keys,
@@ -120,6 +122,7 @@ const app = await buildServer({
   readiness: {
     database: () => db.ping(),
     model: async () => serving.ready(),
+    accepting: async () => !closing,
   },
   corsOrigins: env.CORS_ORIGINS,
   bodyLimitBytes: env.BODY_LIMIT_BYTES,
@@ -134,19 +137,20 @@ const app = await buildServer({
   experiments: { authenticator: keys, assigner, experiments, limiter: serving.limiter },
 });
 
-let closing = false;
 async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   logger.info({ signal }, "shutting down: no new connections, draining in-flight requests");
   const force = setTimeout(() => {
-    logger.error("shutdown took over 15 s; exiting");
+    logger.error("shutdown took too long; exiting");
     process.exit(1);
-  }, 15_000);
+  }, env.SHUTDOWN_GRACE_MS + 15_000);
   force.unref();
   try {
     clearInterval(refresher);
     assigner.close();
+    // Not ready any more, but still serving: requests already on their way are answered.
+    await new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS));
     await app.close(); // stops accepting, waits for in-flight requests
     const unpublished = await serving.close(5_000); // flushes the event queue to the bus
     if (unpublished > 0) logger.error({ unpublished }, "events could not be published before exit");
