@@ -45,14 +45,33 @@ export async function withSchemaEngine<T>(
   log: (message: string) => void = () => undefined,
 ): Promise<T> {
   await initialise();
+  // Connections the engine opens must be closed afterwards: freeing the engine does not end them,
+  // and one of them holds Prisma's session-level migration advisory lock, which would make every
+  // other process that migrates the same database (a second api replica) time out waiting.
+  const opened: { dispose(): Promise<void> }[] = [];
+  const tracked: SqlMigrationAwareDriverAdapterFactory = {
+    provider: adapterFactory.provider,
+    adapterName: adapterFactory.adapterName,
+    connect: async () => {
+      const adapter = await adapterFactory.connect();
+      opened.push(adapter);
+      return adapter;
+    },
+    connectToShadowDb: async () => {
+      const adapter = await adapterFactory.connectToShadowDb();
+      opened.push(adapter);
+      return adapter;
+    },
+  };
   const engine = await engineGlue.SchemaEngine.new(
     { datamodels: [["schema.prisma", schemaText]] },
     (message: string) => log(message),
-    bindMigrationAwareSqlAdapterFactory(adapterFactory),
+    bindMigrationAwareSqlAdapterFactory(tracked),
   );
   try {
     return await fn(engine);
   } finally {
     engine.free();
+    await Promise.all(opened.map((adapter) => adapter.dispose().catch(() => undefined)));
   }
 }

@@ -18,6 +18,7 @@ import {
   outcomeSchema,
   recordExposure,
   recordOutcome,
+  requireRunning,
   variantStats,
   type ExposureRecord,
 } from "./user-stats.ts";
@@ -44,6 +45,8 @@ const TIMESTAMP_OF: Partial<Record<ExperimentStatus, "startedAt" | "stoppedAt" |
 
 /** Experiments as stored in PostgreSQL/PGlite: definitions, lifecycle and results. */
 export class ExperimentService {
+  private readonly running = new Map<string, ExperimentDefinition>();
+
   constructor(private readonly prisma: PrismaClient) {}
 
   async list(filter: { status?: ExperimentStatus } = {}): Promise<ExperimentRecord[]> {
@@ -118,7 +121,13 @@ export class ExperimentService {
 
   /** Logs that `userId` saw `variant` (e.g. from reco.responses); must match the assignment. */
   async recordExposure(key: string, variant: string, userId: string): Promise<ExposureRecord> {
-    return recordExposure(this.prisma, await this.definition(key), variant, userId);
+    const recorded = await recordExposure(
+      this.prisma,
+      await this.runningDefinition(key),
+      variant,
+      userId,
+    );
+    return recorded ?? this.noLongerRunning(key, "exposures");
   }
 
   /**
@@ -126,18 +135,45 @@ export class ExperimentService {
    * outside the experiment get the control experience and no exposure.
    */
   async expose(key: string, userId: string): Promise<Assignment & { exposures: number }> {
-    const def = await this.definition(key);
+    const def = await this.runningDefinition(key);
     const assignment = assignVariant(def, userId);
     if (!assignment.inExperiment) return { ...assignment, exposures: 0 };
-    const { exposures } = await recordExposure(this.prisma, def, assignment.variant, userId);
-    return { ...assignment, exposures };
+    const recorded = await recordExposure(this.prisma, def, assignment.variant, userId);
+    if (!recorded) {
+      // stopped since it was cached: answer like any stopped experiment (control, nothing logged)
+      this.running.delete(key);
+      return { ...assignVariant(await this.definition(key), userId), exposures: 0 };
+    }
+    return { ...assignment, exposures: recorded.exposures };
   }
 
   /** A click, watch or rating of an exposed user (see user-stats.ts for attribution). */
   async recordOutcome(key: string, userId: string, outcome: unknown) {
     const parsed = outcomeSchema.safeParse(outcome);
     if (!parsed.success) throw ExperimentValidationError.fromZod(parsed.error);
-    return recordOutcome(this.prisma, await this.definition(key), userId, parsed.data);
+    const def = await this.runningDefinition(key);
+    const recorded = await recordOutcome(this.prisma, def, userId, parsed.data);
+    return recorded ?? this.noLongerRunning(key, "outcomes");
+  }
+
+  /**
+   * Running definitions are cached: while running, nothing that decides assignment or attribution
+   * can change (editExperiment refuses it), and every write re-checks the status in SQL. Drafts
+   * and finished experiments are read afresh, so a start is seen at once.
+   */
+  private async runningDefinition(key: string): Promise<ExperimentDefinition> {
+    const cached = this.running.get(key);
+    if (cached) return cached;
+    const def = await this.definition(key);
+    if (def.status === "running") this.running.set(key, def);
+    return def;
+  }
+
+  /** The write found the experiment stopped since it was cached: forget it and say so. */
+  private async noLongerRunning(key: string, what: string): Promise<never> {
+    this.running.delete(key);
+    requireRunning(await this.definition(key), what);
+    throw new AppError("CONFLICT", `experiment "${key}" is not running`);
   }
 
   private async transition(

@@ -22,7 +22,7 @@ export interface ExposureRecord {
   exposures: number;
 }
 
-function requireRunning(def: ExperimentDefinition, what: string): void {
+export function requireRunning(def: ExperimentDefinition, what: string): void {
   if (def.status !== "running")
     throw new AppError(
       "CONFLICT",
@@ -34,14 +34,16 @@ function requireRunning(def: ExperimentDefinition, what: string): void {
 /**
  * Records that `userId` saw `variant`. The variant must be the one assignment gives the user, so
  * the logged split can only drift from the weights through lost exposures, which the SRM check
- * then flags. Idempotent for the results: a user is one row, however often exposed.
+ * then flags. Idempotent for the results: a user is one row, however often exposed. `def` may be
+ * a cached copy: nothing that moves users can change while running, and the write itself checks
+ * that the experiment still runs (null when it no longer does).
  */
 export async function recordExposure(
   prisma: PrismaClient,
   def: ExperimentDefinition,
   variant: string,
   userId: string,
-): Promise<ExposureRecord> {
+): Promise<ExposureRecord | null> {
   requireRunning(def, "exposures");
   if (!def.variants.some((v) => v.name === variant))
     throw new BadInput(`variant: "${variant}" is not a variant of ${def.key}`, {
@@ -57,33 +59,38 @@ export async function recordExposure(
   // Timestamps in UTC without zone, as Prisma reads and writes them.
   const rows = await prisma.$queryRaw<{ exposures: number }[]>`
     INSERT INTO experiment_user_stats (experiment_key, variant, user_id, exposures, first_exposure, updated_at)
-    VALUES (${def.key}, ${variant}, ${userId}, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+    SELECT ${def.key}, ${variant}, ${userId}, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+     WHERE EXISTS (SELECT 1 FROM experiments WHERE key = ${def.key} AND status = 'running')
     ON CONFLICT (experiment_key, variant, user_id) DO UPDATE
       SET exposures = experiment_user_stats.exposures + 1, updated_at = now() AT TIME ZONE 'UTC'
     RETURNING exposures`;
-  return { experimentKey: def.key, variant, userId, exposures: rows[0]!.exposures };
+  const row = rows[0];
+  return row ? { experimentKey: def.key, variant, userId, exposures: row.exposures } : null;
 }
 
 /**
  * Adds an outcome to an exposed user's row, within the attribution window counted from the first
  * exposure. Outcomes of users never exposed (or outside the window) are not attributable and are
  * reported as not recorded rather than counted. Click and watch metrics are per-user 0/1 values, so
- * a retried click does not move them.
+ * a retried click does not move them. Like recordExposure: null when the experiment no longer runs.
  */
 export async function recordOutcome(
   prisma: PrismaClient,
   def: ExperimentDefinition,
   userId: string,
   outcome: Outcome,
-): Promise<{ recorded: boolean; variant: string | null; reason?: string }> {
+): Promise<{ recorded: boolean; variant: string | null; reason?: string } | null> {
   requireRunning(def, "outcomes");
   const rating = outcome.kind === "rating" ? outcome.rating : 0;
-  const rows = await prisma.$queryRaw<{ variant: string; in_window: boolean }[]>`
-    WITH target AS (
+  const rows = await prisma.$queryRaw<{ variant: string | null; in_window: boolean }[]>`
+    WITH running AS (
+      SELECT 1 FROM experiments WHERE key = ${def.key} AND status = 'running'
+    ), target AS (
       SELECT id, variant,
              first_exposure >= (now() AT TIME ZONE 'UTC') - make_interval(secs => ${def.attributionWindowS}::int) AS in_window
         FROM experiment_user_stats
        WHERE experiment_key = ${def.key} AND user_id = ${userId} AND exposures > 0
+         AND EXISTS (SELECT 1 FROM running)
        LIMIT 1
     ), updated AS (
       UPDATE experiment_user_stats s
@@ -95,8 +102,10 @@ export async function recordOutcome(
         FROM target t
        WHERE s.id = t.id AND t.in_window
     )
-    SELECT variant, in_window FROM target`;
+    SELECT variant, in_window FROM target
+    UNION ALL SELECT NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM running)`;
   const row = rows[0];
+  if (row?.variant === null) return null;
   if (!row) return { recorded: false, variant: null, reason: "user was never exposed" };
   if (!row.in_window)
     return {
