@@ -34,7 +34,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "8" },
     connections: { type: "string", default: "32" },
     part: { type: "string", default: "all" },
-    threads: { type: "string", default: "1" },
+    threads: { type: "string", default: "2" },
   },
 });
 const seconds = Number(values.seconds);

@@ -22,7 +22,7 @@ export const apiEnvSchema = z.object({
   CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),
   MODEL_CACHE_SIZE: z.coerce.number().int().min(1).max(32).default(3),
   /** onnxruntime intra-op threads per model session (spinning is off either way). */
-  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
   /** Dynamic batching window in ms (0 disables batching). */
   BATCH_WINDOW_MS: z.coerce.number().min(0).max(2).default(1),
   BATCH_MAX: z.coerce.number().int().min(1).max(1024).default(32),
