@@ -8,6 +8,7 @@ import {
   ExperimentAssigner,
   ExperimentModelResolver,
   ExperimentService,
+  variantStats,
 } from "@reco/experiments/store";
 import { ApiKeyStore, createCatalogStats, FixedModelResolver } from "@reco/serving";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
@@ -382,5 +383,86 @@ describe("experiments API: assignment, exposures, outcomes and results", () => {
     });
     expect(seen.get("popular")).toBeNull();
     expect(seen.get("stable")).toEqual(stableRef);
+  });
+});
+
+describe("per-user statistics from experiment_user_stats", () => {
+  it("aggregates 0/1 metrics over exposed users, ratings over raters, and CUPED sums when every user has a pre-period value", async () => {
+    const service = new ExperimentService(db.prisma);
+    await service.create(
+      twoVariants("sums", { primaryMetric: "mean_rating", guardrailMetrics: ["click_through"] }),
+    );
+    await service.start("sums");
+    const users = Array.from({ length: 30 }, (_, i) => ({
+      experimentKey: "sums",
+      variant: i % 2 ? "treatment" : "control",
+      userId: `s-${i}`,
+      exposures: 1 + (i % 3),
+      clicks: i % 4 === 0 ? 2 : 0,
+      watches: i % 5 === 0 ? 1 : 0,
+      ratingSum: i % 3 === 0 ? 0 : 3 + (i % 2) + (i % 7) / 2,
+      ratingCount: i % 3 === 0 ? 0 : 1 + (i % 2),
+      preMetric: (i % 6) / 2,
+    }));
+    // a row without exposures (an outcome logged before any exposure) is not a user of the experiment
+    await db.prisma.experimentUserStat.createMany({
+      data: [...users, { experimentKey: "sums", variant: "control", userId: "ghost", clicks: 5 }],
+    });
+    const def = await service.definition("sums");
+    const stats = await variantStats(db.prisma, def);
+    for (const variant of ["control", "treatment"]) {
+      const mine = users.filter((u) => u.variant === variant);
+      const raters = mine.filter((u) => u.ratingCount > 0);
+      const rating = raters.map((u) => u.ratingSum / u.ratingCount);
+      const clicked = mine.map((u) => (u.clicks > 0 ? 1 : 0));
+      const s = stats[variant]!;
+      expect(s.users).toBe(mine.length);
+      expect(s.metrics.click_through).toMatchObject({
+        n: mine.length,
+        sum: clicked.reduce((a, b) => a + b, 0),
+        sumSquares: clicked.reduce((a, b) => a + b, 0),
+        preSum: mine.reduce((a, u) => a + u.preMetric, 0),
+        crossSum: mine.reduce((a, u, i) => a + u.preMetric * clicked[i]!, 0),
+      });
+      expect(s.metrics.mean_rating!.n).toBe(raters.length);
+      expect(s.metrics.mean_rating!.sum).toBeCloseTo(
+        rating.reduce((a, b) => a + b, 0),
+        12,
+      );
+      expect(s.metrics.mean_rating!.sumSquares).toBeCloseTo(
+        rating.reduce((a, b) => a + b * b, 0),
+        12,
+      );
+    }
+    const results = await service.results("sums");
+    expect(results.metrics.map((m) => [m.metric, m.cuped.applied])).toEqual([
+      ["mean_rating", true],
+      ["click_through", true],
+    ]);
+  });
+
+  it("does not attribute outcomes that come after the attribution window", async () => {
+    const service = new ExperimentService(db.prisma);
+    await service.create(twoVariants("window", { attributionWindowS: 60 }));
+    await service.start("window");
+    const exposed = await service.expose("window", "w-1");
+    await service.expose("window", "w-2");
+    await db.prisma.experimentUserStat.updateMany({
+      where: { experimentKey: "window", userId: "w-1" },
+      data: { firstExposure: new Date(Date.now() - 2 * 3600_000) },
+    });
+    expect(await service.recordOutcome("window", "w-1", { kind: "watch" })).toEqual({
+      recorded: false,
+      variant: exposed.variant,
+      reason: "outside the 60 s attribution window",
+    });
+    expect(await service.recordOutcome("window", "w-2", { kind: "watch" })).toMatchObject({
+      recorded: true,
+    });
+    const rows = await db.prisma.experimentUserStat.findMany({
+      where: { experimentKey: "window" },
+      orderBy: { userId: "asc" },
+    });
+    expect(rows.map((r) => r.watches)).toEqual([0, 1]);
   });
 });
