@@ -1,13 +1,15 @@
 /**
  * ONNX graphs for every parameter kind. All share one contract at the end:
  *   inputs  exclude int64 [batch, n_exclude]  item indices never to return (seen items); rows are
- *                                             padded with nItems, a sink column that is -inf anyway
- *           k       int64 [1]                 how many items to return (≤ nItems + 1)
+ *                                             padded with -1
+ *           k       int64 [1]                 how many items to return (≤ nItems)
  *   outputs scores  float [batch, k]          descending; -inf marks "nothing left" (callers drop it)
  *           items   int64 [batch, k]          item indices (ties broken by lower index, as TopK specifies)
  *
- * Exclusion is a ScatterElements of -inf on the few excluded positions, not an additive [batch, nItems]
- * mask input: the request carries O(|history|) numbers instead of O(nItems), which matters at 100k items.
+ * Exclusion adds -inf at the excluded positions (ScatterElements, reduction "add"; pads add 0 at
+ * index 0), not an additive [batch, nItems] mask input: a request carries O(|history|) numbers
+ * instead of O(nItems), and no extra [batch, nItems] copy is made (~10–20% faster at 100k items
+ * than padding a sink column; item-item folds it into the scatter that builds its scores).
  */
 import type { FactorParams, ItemItemParams, ModelParams, PopularityParams } from "../params.ts";
 import {
@@ -31,21 +33,36 @@ const OUTPUTS: TensorSpec[] = [
   { name: "items", type: "int64", shape: ["batch", "k"] },
 ];
 
-/** scores [batch, nItems] → pad a -inf sink column → -inf at excluded positions → TopK. */
+/** exclude (-1 = pad) → safe indices [batch, E] and updates (-inf, or 0 for pads) [batch, E]. */
+const EXCLUSION: Pick<GraphParts, "nodes" | "initializers"> = {
+  initializers: [tensor("zero_index", [], BigInt64Array.of(0n))],
+  nodes: [
+    node("Less", ["exclude", "zero_index"], ["exclude_is_pad"]),
+    node("Max", ["exclude", "zero_index"], ["exclude_index"]),
+    node("Shape", ["exclude"], ["exclude_shape"]),
+    node("ConstantOfShape", ["exclude_shape"], ["exclude_minus_inf"], { value: NEG_INF }),
+    node("ConstantOfShape", ["exclude_shape"], ["exclude_zeros"], { value: ZERO }),
+    node("Where", ["exclude_is_pad", "exclude_zeros", "exclude_minus_inf"], ["exclude_values"]),
+  ],
+};
+
+const TOP_K = node("TopK", ["masked_scores", "k"], ["scores", "items"], {
+  axis: 1,
+  largest: 1,
+  sorted: 1,
+});
+
+/** scores [batch, nItems] → += -inf at excluded positions → TopK. */
 function excludeAndTopK(scores: string): Pick<GraphParts, "nodes" | "initializers"> {
   return {
-    initializers: [
-      int64s("sink_pads", [0, 0, 0, 1]),
-      tensor("sink_value", [], new Float32Array([-Infinity])),
-    ],
+    initializers: EXCLUSION.initializers,
     nodes: [
-      node("Pad", [scores, "sink_pads", "sink_value"], ["padded_scores"], { mode: "constant" }),
-      node("Shape", ["exclude"], ["exclude_shape"]),
-      node("ConstantOfShape", ["exclude_shape"], ["exclude_values"], { value: NEG_INF }),
-      node("ScatterElements", ["padded_scores", "exclude", "exclude_values"], ["masked_scores"], {
+      ...EXCLUSION.nodes,
+      node("ScatterElements", [scores, "exclude_index", "exclude_values"], ["masked_scores"], {
         axis: 1,
+        reduction: "add",
       }),
-      node("TopK", ["masked_scores", "k"], ["scores", "items"], { axis: 1, largest: 1, sorted: 1 }),
+      TOP_K,
     ],
   };
 }
@@ -113,7 +130,6 @@ export function toPaddedNeighbours(p: ItemItemParams): {
  */
 export function itemItemGraph(p: ItemItemParams): GraphParts {
   const ell = toPaddedNeighbours(p);
-  const tail = excludeAndTopK("raw_scores");
   return {
     name: "reco_item_item",
     inputs: [
@@ -130,7 +146,7 @@ export function itemItemGraph(p: ItemItemParams): GraphParts {
       int64s("weight_axis", [2]),
       int64s("batch_start", [0]),
       int64s("batch_end", [1]),
-      ...tail.initializers,
+      ...EXCLUSION.initializers,
     ],
     nodes: [
       node("Gather", ["neighbour_items", "history_items"], ["gathered_items"], { axis: 0 }),
@@ -144,11 +160,15 @@ export function itemItemGraph(p: ItemItemParams): GraphParts {
       node("Slice", ["history_shape", "batch_start", "batch_end"], ["batch_dim"]),
       node("Concat", ["batch_dim", "n_items"], ["scores_shape"], { axis: 0 }),
       node("ConstantOfShape", ["scores_shape"], ["zeros"], { value: ZERO }),
-      node("ScatterElements", ["zeros", "target_items", "contributions"], ["raw_scores"], {
+      // One scatter-add builds the scores and applies the exclusion (-inf + anything = -inf).
+      ...EXCLUSION.nodes,
+      node("Concat", ["target_items", "exclude_index"], ["scatter_index"], { axis: 1 }),
+      node("Concat", ["contributions", "exclude_values"], ["scatter_values"], { axis: 1 }),
+      node("ScatterElements", ["zeros", "scatter_index", "scatter_values"], ["masked_scores"], {
         axis: 1,
         reduction: "add",
       }),
-      ...tail.nodes,
+      TOP_K,
     ],
     metadata: { kind: p.kind, nItems: String(p.nItems), neighbourWidth: String(ell.width) },
   };

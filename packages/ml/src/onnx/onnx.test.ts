@@ -130,6 +130,16 @@ describe("ONNX export equals the TypeScript reference", () => {
     expect(r!.itemIndices).toEqual(want.itemIndices);
   });
 
+  it("exclusion padding leaves item 0 alone: a row without exclusions still gets the best item 0", async () => {
+    const params = randomPopularityParams(N_ITEMS, []);
+    params.scores[""]![0] = 1000; // item 0 is the global favourite
+    const { scorer } = await scorerFor(params);
+    const [padded, excluding] = await scorer.recommend([{}, { exclude: [0, 5, 6, 7] }], 3);
+    expect(padded!.itemIndices[0]).toBe(0);
+    expect(padded!.scores[0]).toBe(1000);
+    expect(excluding!.itemIndices).not.toContain(0);
+  });
+
   it("reference helper maps known users to their factor rows", () => {
     const params = randomFactorParams(3, 5, 2);
     const input = referenceInput(params, { kind: "factors", userIndex: 2 });

@@ -208,7 +208,7 @@ function feedsFor(
   }
   feeds.exclude = int64Matrix(
     order.map((i) => resolved[i]!.exclude),
-    src.nItems,
+    -1,
   );
   return { feeds, order };
 }
@@ -236,7 +236,7 @@ export async function createOnnxScorer(src: ScorerSource): Promise<Scorer> {
         const r: Recommendation = { itemIndices: [], scores: [] };
         for (let c = 0; c < width; c++) {
           const s = scores[row * width + c]!;
-          if (s === -Infinity) break; // only excluded / sink positions remain
+          if (s === -Infinity) break; // only excluded items remain
           r.itemIndices.push(Number(items[row * width + c]!));
           r.scores.push(s);
         }
