@@ -8,7 +8,7 @@ import type { AppRouter } from "@reco/api/router";
 import { openDatabase, type Database } from "@reco/db";
 import { assignVariant, parseExperimentDefinition } from "@reco/experiments";
 import { ApiKeyStore } from "@reco/serving";
-import { freePort } from "@reco/testkit";
+import { freePort, waitFor } from "@reco/testkit";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -301,4 +301,25 @@ describe("a live experiment through two api processes on one database", () => {
     expect(after.map((a) => a.variant)).toEqual(before.map((b) => b.variant));
     expect(new Set(after.map((a) => a.variant))).toEqual(new Set(["a", "b"]));
   }, 120_000);
+
+  it("serves the assigned variant in /recommend from both processes", async () => {
+    // the serving path learns of starts on its next refresh (every 5 s)
+    for (const api of apis)
+      await waitFor(
+        async () => (await call(api, keys.client, "GET", "/recommend/user-0?k=5")).variant,
+        { description: "the running experiment in the serving path" },
+      );
+    for (let i = 0; i < 20; i += 1) {
+      const { variant } = await call(
+        apis[0]!,
+        keys.client,
+        "GET",
+        `/experiments/e2e-ctr/assignment/user-${i}`,
+      );
+      for (const api of apis) {
+        const recommendation = await call(api, keys.client, "GET", `/recommend/user-${i}?k=5`);
+        expect(recommendation.variant).toBe(variant);
+      }
+    }
+  });
 });

@@ -414,7 +414,7 @@ describe("per-user statistics from experiment_user_stats", () => {
       const mine = users.filter((u) => u.variant === variant);
       const raters = mine.filter((u) => u.ratingCount > 0);
       const rating = raters.map((u) => u.ratingSum / u.ratingCount);
-      const clicked = mine.map((u) => (u.clicks > 0 ? 1 : 0));
+      const clicked = mine.map((u): number => (u.clicks > 0 ? 1 : 0));
       const s = stats[variant]!;
       expect(s.users).toBe(mine.length);
       expect(s.metrics.click_through).toMatchObject({
