@@ -203,6 +203,31 @@ describe("a live experiment through two api processes on one database", () => {
     expect(await db.prisma.experiment.count()).toBe(0);
   });
 
+  it("lets only one of two overlapping experiments created at once through the two processes in", async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const create = (api: ApiProcess, key: string, rangeStart: number) =>
+        trpc(api, keys.pm).experiments.create.mutate({
+          key,
+          namespace: `race-${round}`,
+          rangeStart,
+          rangeEnd: rangeStart + 0.6,
+          primaryMetric: "click_through",
+          variants: [
+            { name: "a", weight: 50, strategy: "default" },
+            { name: "b", weight: 50, strategy: "popularity" },
+          ],
+        });
+      const outcomes = await Promise.allSettled([
+        create(apis[0]!, `race-${round}-x`, 0),
+        create(apis[1]!, `race-${round}-y`, 0.3),
+      ]);
+      expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+      const refused = outcomes.find((o) => o.status === "rejected")!.reason as Error;
+      expect(refused.message).toMatch(/rangeStart: range .* overlaps experiment "race-/);
+    }
+    await db.prisma.experiment.deleteMany({ where: { namespace: { startsWith: "race-" } } });
+  });
+
   it("assigns stickily across processes and repeated calls, and reports the better variant winning", async () => {
     const [first, second] = apis as [ApiProcess, ApiProcess];
     const created = await trpc(first, keys.pm).experiments.create.mutate({
