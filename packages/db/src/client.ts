@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "./generated/prisma/client.ts";
+import { lockDataDir } from "./lock.ts";
 import { applyMigrations } from "./migrations.ts";
 
 export type { PrismaClient };
@@ -49,9 +50,19 @@ export async function openDatabase(options: OpenDbOptions = {}): Promise<Databas
     kind = "pglite";
     const dir = path.resolve(options.dataDir ?? ".data", "pg");
     await mkdir(dir, { recursive: true });
-    const pglite = await PGlite.create(dir);
+    const unlock = await lockDataDir(dir);
+    let pglite: PGlite;
+    try {
+      pglite = await PGlite.create(dir);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
     adapterFactory = new PrismaPGlite(pglite);
-    closeDriver = () => pglite.close();
+    closeDriver = async () => {
+      await pglite.close();
+      await unlock();
+    };
   }
   if (options.migrate !== false) await applyMigrations(adapterFactory, { log: options.log });
   const prisma = new PrismaClient({ adapter: adapterFactory });
