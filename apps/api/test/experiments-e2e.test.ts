@@ -347,4 +347,43 @@ describe("a live experiment through two api processes on one database", () => {
       }
     }
   });
+
+  it("keeps assigning from memory while the database is unreachable, and records again once it is back", async () => {
+    const api = apis[0]!;
+    const route = "/experiments/e2e-ctr/assignment/user-3";
+    // both keys were just checked, so authentication answers from its 5 s cache meanwhile
+    const before = await call(api, keys.client, "GET", route);
+    await trpc(api, keys.viewer).experiments.get.query({ key: "e2e-ctr" });
+    await admin.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS false`);
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      [databaseName],
+    );
+    try {
+      expect((await call(api, keys.client, "GET", route)).variant).toBe(before.variant);
+      const exposure = await fetch(`${api.url}/experiments/e2e-ctr/exposures`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${keys.client}`, "content-type": "application/json" },
+        body: JSON.stringify({ userId: "user-3" }),
+      });
+      // a lost database is a 503 the client may retry, not an internal error
+      expect(exposure.status).toBe(503);
+      expect(exposure.headers.get("retry-after")).toBe("2");
+      expect(await exposure.json()).toMatchObject({ error: { code: "UNAVAILABLE" } });
+      const results = await trpc(api, keys.viewer)
+        .experiments.results.query({ key: "e2e-ctr" })
+        .catch((e: TRPCClientError<AppRouter>) => e);
+      expect((results as TRPCClientError<AppRouter>).data?.httpStatus).toBe(503);
+    } finally {
+      await admin.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS true`);
+    }
+    const again = await waitFor(
+      async () =>
+        await call(api, keys.client, "POST", "/experiments/e2e-ctr/exposures", {
+          userId: "user-3",
+        }),
+      { description: "exposures recorded after the database is back", timeoutMs: 20_000 },
+    );
+    expect(again.variant).toBe(before.variant);
+  }, 60_000);
 });

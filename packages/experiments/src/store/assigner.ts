@@ -2,6 +2,7 @@ import { NotFound } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import { assignVariant, type Assignment } from "../assignment.ts";
 import type { ExperimentDefinition } from "../definition.ts";
+import { unlessDatabaseLost } from "./database-loss.ts";
 import { rowToDefinition, withVariants } from "./rows.ts";
 
 /** A model version as the serving path loads it. */
@@ -128,13 +129,15 @@ export class ExperimentAssigner {
       const a = assignVariant(cached.def, userId);
       return { ...a, serves: cached.serves.get(a.variant) ?? {} };
     }
-    const row = await this.prisma.experiment.findUnique({
-      where: { key },
-      include: {
-        ...withVariants,
-        variants: { ...withVariants.variants, include: { modelVersion: true } },
-      },
-    });
+    const row = await unlessDatabaseLost(() =>
+      this.prisma.experiment.findUnique({
+        where: { key },
+        include: {
+          ...withVariants,
+          variants: { ...withVariants.variants, include: { modelVersion: true } },
+        },
+      }),
+    );
     if (!row) throw new NotFound("experiment", key);
     const a = assignVariant(rowToDefinition(row), userId);
     const v = row.variants.find((x) => x.name === a.variant);

@@ -17,3 +17,4 @@ export {
   type Serves,
 } from "./assigner.ts";
 export { ExperimentModelResolver, type ExperimentResolution } from "./model-resolver.ts";
+export { isDatabaseLoss, unlessDatabaseLost } from "./database-loss.ts";

@@ -3,6 +3,7 @@ import type { Prisma, PrismaClient } from "@reco/db";
 import type { ExperimentDefinition, ExperimentStatus } from "../definition.ts";
 import { ExperimentValidationError, type FieldIssue } from "../errors.ts";
 import { editExperiment, transitionExperiment, validateExperiment } from "../lifecycle.ts";
+import { unlessDatabaseLost } from "./database-loss.ts";
 import { assignVariant, type Assignment } from "../assignment.ts";
 import { computeResults } from "../results.ts";
 import type { ExperimentResults, ResultsOptions } from "../results-types.ts";
@@ -50,11 +51,13 @@ export class ExperimentService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async list(filter: { status?: ExperimentStatus } = {}): Promise<ExperimentRecord[]> {
-    const rows = await this.prisma.experiment.findMany({
-      where: filter.status ? { status: filter.status } : {},
-      include: withVariants,
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    });
+    const rows = await unlessDatabaseLost(() =>
+      this.prisma.experiment.findMany({
+        where: filter.status ? { status: filter.status } : {},
+        include: withVariants,
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      }),
+    );
     return rows.map(rowToRecord);
   }
 
@@ -116,16 +119,15 @@ export class ExperimentService {
   /** Results from the per-user statistics recorded so far (see recordExposure / recordOutcome). */
   async results(key: string, options: ResultsOptions = {}): Promise<ExperimentResults> {
     const def = await this.definition(key);
-    return computeResults(def, await variantStats(this.prisma, def), options);
+    const stats = await unlessDatabaseLost(() => variantStats(this.prisma, def));
+    return computeResults(def, stats, options);
   }
 
   /** Logs that `userId` saw `variant` (e.g. from reco.responses); must match the assignment. */
   async recordExposure(key: string, variant: string, userId: string): Promise<ExposureRecord> {
-    const recorded = await recordExposure(
-      this.prisma,
-      await this.runningDefinition(key),
-      variant,
-      userId,
+    const def = await this.runningDefinition(key);
+    const recorded = await unlessDatabaseLost(() =>
+      recordExposure(this.prisma, def, variant, userId),
     );
     return recorded ?? this.noLongerRunning(key, "exposures");
   }
@@ -138,7 +140,9 @@ export class ExperimentService {
     const def = await this.runningDefinition(key);
     const assignment = assignVariant(def, userId);
     if (!assignment.inExperiment) return { ...assignment, exposures: 0 };
-    const recorded = await recordExposure(this.prisma, def, assignment.variant, userId);
+    const recorded = await unlessDatabaseLost(() =>
+      recordExposure(this.prisma, def, assignment.variant, userId),
+    );
     if (!recorded) {
       // stopped since it was cached: answer like any stopped experiment (control, nothing logged)
       this.running.delete(key);
@@ -152,7 +156,9 @@ export class ExperimentService {
     const parsed = outcomeSchema.safeParse(outcome);
     if (!parsed.success) throw ExperimentValidationError.fromZod(parsed.error);
     const def = await this.runningDefinition(key);
-    const recorded = await recordOutcome(this.prisma, def, userId, parsed.data);
+    const recorded = await unlessDatabaseLost(() =>
+      recordOutcome(this.prisma, def, userId, parsed.data),
+    );
     return recorded ?? this.noLongerRunning(key, "outcomes");
   }
 
@@ -208,7 +214,9 @@ export class ExperimentService {
   }
 
   private async row(db: Tx | PrismaClient, key: string) {
-    const row = await db.experiment.findUnique({ where: { key }, include: withVariants });
+    const row = await unlessDatabaseLost(() =>
+      db.experiment.findUnique({ where: { key }, include: withVariants }),
+    );
     if (!row) throw new NotFound("experiment", key);
     return row;
   }
@@ -226,10 +234,12 @@ export class ExperimentService {
   }
 
   private locked<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${LOCK_ID})::text AS locked`);
-      return work(tx);
-    });
+    return unlessDatabaseLost(() =>
+      this.prisma.$transaction(async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${LOCK_ID})::text AS locked`);
+        return work(tx);
+      }),
+    );
   }
 }
 
