@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Cache } from "@reco/cache";
 import type { EventBus } from "@reco/bus";
+import { decodeEvent } from "@reco/contracts";
 import { waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, startServingApp, type ServingApp } from "./serving-fixture.ts";
@@ -154,6 +155,10 @@ export function runServingSuite(name: string, adapters: ServingAdapters): void {
         modelVersion: "ials@v1",
         fallback: false,
       });
+      // Everything the api publishes passes the shared contract the stream worker validates with.
+      for (const value of [...rates, ...responses]) {
+        expect(decodeEvent(JSON.stringify(value))).toMatchObject({ ok: true });
+      }
     });
 
     it("a batch of 1000 feedback events is accepted", async () => {
