@@ -26,6 +26,8 @@ export interface WorkerConfig {
   trendingHalfLifeMs: number;
   /** Consumer lag is sampled this often for /metrics. */
   lagSampleIntervalMs: number;
+  /** Threads validating records beside the main thread (0: validate inline). */
+  validationThreads: number;
   /** Prefix of the real-time feature keys in the cache. */
   featureKeyPrefix: string;
 }
@@ -44,5 +46,6 @@ export const defaultWorkerConfig: WorkerConfig = {
   featureTtlMs: 7 * 24 * 3_600_000,
   trendingHalfLifeMs: 3_600_000,
   lagSampleIntervalMs: 10_000,
+  validationThreads: 1,
   featureKeyPrefix: "features",
 };

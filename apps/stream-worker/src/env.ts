@@ -28,6 +28,7 @@ export const workerEnvSchema = z.object({
     .default(d.retentionMs / 3_600_000),
   ATTRIBUTION_WINDOW_S: positive(d.attributionWindowMs / 1000),
   AGGREGATE_INTERVAL_MS: positive(d.aggregateIntervalMs),
+  VALIDATION_THREADS: z.coerce.number().int().min(0).max(16).default(d.validationThreads),
   /** A SIGKILLed worker's partitions move to the others after this long (the broker's minimum is usually 6 s). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Embedded mode: read the api's event log without taking its writer lock (no dead-letter publishing). */

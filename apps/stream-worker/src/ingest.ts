@@ -6,12 +6,14 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from "@reco/bus";
-import { decodeEvent, MAX_EVENT_BYTES, type RecoEvent } from "@reco/contracts";
+import type { RecoEvent } from "@reco/contracts";
 import { coveredOffset, resolveOverlaps } from "@reco/snapshots";
 import type { Logger } from "pino";
 import { deadLetter, deadLetterMessage, type DeadLetter } from "./dead-letters.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import { writeValidatedSnapshot, type ValidatedRecord } from "./parquet-batch.ts";
+import type { ValidationPool } from "./validation-pool.ts";
+import type { ValidationReply } from "./validation.ts";
 
 /** One partition's records between two commits. */
 interface MicroBatch {
@@ -55,6 +57,7 @@ export interface IngestOptions {
   batchMaxRecords: number;
   metrics: WorkerMetrics;
   logger: Logger;
+  validation: ValidationPool;
   /** Hand the decoded events of each written batch to `beforeCommit` (else it gets none). */
   keepEvents: boolean;
   /** Runs after the files are written and before the offsets are committed (real-time features). */
@@ -72,6 +75,8 @@ const emptyBatch = (): MicroBatch => ({
   openedAt: 0,
 });
 const size = (batch: MicroBatch) => batch.records.length + batch.dead.length;
+/** Deliveries validated ahead of the append; bounds the memory held outside the batches. */
+const MAX_QUEUED_DELIVERIES = 3;
 
 /**
  * Validation → micro-batches → Parquet → commit, per partition.
@@ -89,14 +94,20 @@ export class SnapshotIngest {
   private writes: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
   private consumer: BusConsumer | null = null;
+  /** Bumped by every revoke and reset: batches delivered before it are stale. */
+  private generation = 0;
+  private queued: Promise<void>[] = [];
 
   constructor(private readonly options: IngestOptions) {}
 
   /** Serves a new consumer, after every write queued for the previous one has settled. */
   async reset(consumer: BusConsumer | null): Promise<void> {
+    this.generation++;
     for (const state of this.partitions.values()) state.live = false;
     this.partitions.clear();
     this.consumer = null;
+    await Promise.allSettled(this.queued);
+    this.queued = [];
     await this.writes.catch(() => undefined);
     this.writes = Promise.resolve();
     this.failure = null;
@@ -135,6 +146,7 @@ export class SnapshotIngest {
 
   /** Drops uncommitted work: delivery restarts at the committed offset, here or in another member. */
   async revoke(revoked: TopicPartition[]): Promise<void> {
+    this.generation++;
     const writes: Promise<unknown>[] = [];
     for (const { topic, partition } of revoked) {
       const state = this.partitions.get(key(topic, partition));
@@ -147,12 +159,26 @@ export class SnapshotIngest {
     this.options.metrics.assignedPartitions.set(this.partitions.size);
   }
 
-  handle(batch: ConsumedBatch): Promise<void> {
-    // Captured now: if the partition is revoked and reassigned (or the consumer replaced) while
-    // this batch waits for the lock, the batch is stale and must not reach the new state.
-    const deliveredTo = this.partitions.get(key(batch.topic, batch.partition));
-    const deliveredBy = this.consumer;
-    return this.exclusive(() => this.append(batch, deliveredTo, deliveredBy));
+  /**
+   * Validation runs on its own thread while the next batches are fetched: the handler returns
+   * once the batch is queued (at most a few deliveries ahead), and the batches are appended in
+   * delivery order. Nothing is committed before it is in a file, so returning early is safe.
+   */
+  async handle(batch: ConsumedBatch): Promise<void> {
+    if (this.failure) throw this.failure;
+    // Captured now: a rebalance or a new consumer while this batch waits makes it stale.
+    const generation = this.generation;
+    const verdicts = this.options.validation.validate(
+      batch.messages.map((message) => message.value),
+      this.options.keepEvents,
+    );
+    verdicts.catch(() => undefined); // surfaced by the append below
+    const appended = this.exclusive(async () => this.append(batch, generation, await verdicts));
+    appended.catch((error: Error) => {
+      this.failure ??= error;
+    });
+    this.queued.push(appended);
+    while (this.queued.length > MAX_QUEUED_DELIVERIES) await this.queued.shift();
   }
 
   /** Writes and commits every batch older than the interval (called by a timer). */
@@ -200,24 +226,30 @@ export class SnapshotIngest {
 
   private async append(
     { topic, partition, messages }: ConsumedBatch,
-    deliveredTo: PartitionState | undefined,
-    deliveredBy: BusConsumer | null,
+    generation: number,
+    reply: ValidationReply,
   ): Promise<void> {
     if (this.failure) throw this.failure;
-    let state = this.partitions.get(key(topic, partition));
     // Appending a stale batch to a fresh state would skip the records between the new position
     // and the batch, and mark them covered: drop it, delivery restarts at the new position.
-    if (state !== deliveredTo || this.consumer !== deliveredBy) return;
+    if (generation !== this.generation || !this.consumer) return;
+    let state = this.partitions.get(key(topic, partition));
     if (!state) {
       const owned = this.consumer
-        ?.assignment()
+        .assignment()
         .some((tp) => tp.topic === topic && tp.partition === partition);
       if (!owned) return;
       state = await this.open(topic, partition);
     }
     const { batch } = state;
     let skipped = 0;
-    for (const message of messages) {
+    let valid = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      const verdict = reply.verdicts[i]!;
+      const isValid = verdict.charCodeAt(0) === 43; // "+"
+      const event = isValid && this.options.keepEvents ? reply.events[valid] : undefined;
+      if (isValid) valid++;
       const offset = BigInt(message.offset);
       if (offset <= state.taken) {
         skipped++;
@@ -229,17 +261,12 @@ export class SnapshotIngest {
       }
       batch.lastOffset = offset;
       state.taken = offset;
-      const payload = message.value.toString("utf8");
-      // Oversize is judged on the bytes received (bad UTF-8 may make the text shorter).
-      const decoded = decodeEvent(
-        message.value.byteLength > MAX_EVENT_BYTES ? message.value : payload,
-      );
-      if (decoded.ok) {
-        batch.records.push({ payload, offset: Number(offset) });
-        batch.firstEventTime ??= decoded.event.eventTime;
-        if (this.options.keepEvents) batch.events.push(decoded.event);
+      if (isValid) {
+        batch.records.push({ payload: message.value.toString("utf8"), offset: Number(offset) });
+        batch.firstEventTime ??= verdict.slice(1);
+        if (event) batch.events.push(event);
       } else {
-        batch.dead.push(deadLetter(topic, partition, message, decoded.reason));
+        batch.dead.push(deadLetter(topic, partition, message, verdict.slice(1)));
       }
     }
     if (skipped) this.options.metrics.records.inc({ topic, outcome: "skipped_covered" }, skipped);

@@ -76,6 +76,7 @@ const worker = createStreamWorker({
     retentionMs: env.RETENTION_HOURS * 3_600_000,
     attributionWindowMs: env.ATTRIBUTION_WINDOW_S * 1000,
     aggregateIntervalMs: env.AGGREGATE_INTERVAL_MS,
+    validationThreads: env.VALIDATION_THREADS,
   },
 });
 const http = await startWorkerHttp({

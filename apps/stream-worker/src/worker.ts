@@ -10,6 +10,7 @@ import { defaultWorkerConfig, type WorkerConfig } from "./config.ts";
 import { updateFeatures } from "./features.ts";
 import { SnapshotIngest, type FlushedBatch } from "./ingest.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
+import { ValidationPool } from "./validation-pool.ts";
 
 export interface StreamWorkerDeps {
   bus: EventBus;
@@ -94,7 +95,9 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     lastCommitAt = new Date();
   };
 
+  const validation = ValidationPool.create(config.validationThreads);
   const ingest = new SnapshotIngest({
+    validation,
     bus,
     snapshotRoot: config.snapshotRoot,
     dlqTopic: topics.dlq,
@@ -190,6 +193,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (conflicts.length)
         logger.error({ conflicts }, "overlapping snapshot files need attention");
       await aggregates?.recover();
+      await validation.ready();
       try {
         await join();
       } catch (error) {
@@ -217,6 +221,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (member) await ingest.flushAll();
       status = "stopped";
       await member?.stop();
+      await validation.close();
       await aggregates?.run();
     },
     health() {

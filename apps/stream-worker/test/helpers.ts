@@ -104,10 +104,13 @@ export async function snapshotCounts(root: string): Promise<{ rows: number; dist
 
 /** The real entry point (src/main.ts) as a child process. */
 export function spawnWorker(env: Record<string, string>): ChildProcess {
+  // Only the services the test names: the shared ones exported for other suites must not leak in.
+  const inherited = { ...process.env };
+  for (const name of ["KAFKA_BROKERS", "REDIS_URL", "DATABASE_URL"]) delete inherited[name];
   const child = spawn(process.execPath, ["--import", "tsx", path.join(appDir, "src/main.ts")], {
     cwd: appDir,
     env: {
-      ...process.env,
+      ...inherited,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
       WORKER_PORT: "0",
       ...env,

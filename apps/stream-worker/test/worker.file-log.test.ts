@@ -121,11 +121,8 @@ describe("stream worker on the file log", () => {
     await publishEvents(bus, topics, 0, 1_000);
     startWorker({ batchIntervalMs: 600_000, batchMaxRecords: 100_000 });
     await worker!.start();
-    await waitFor(
-      async () =>
-        (await snapshotCounts(root())).rows === 0 && worker!.health().assignedPartitions === 15,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the records reach the buffers
+    await waitFor(() => worker!.health().bufferedRecords === 1_000, { timeoutMs: 20_000 });
+    expect(await snapshotCounts(root())).toEqual({ rows: 0, distinct: 0 });
     await worker!.stop();
     worker = undefined;
 
