@@ -2,7 +2,12 @@ import { consumerLag, type BusConsumer, type EventBus } from "@reco/bus";
 import type { Cache } from "@reco/cache";
 import type { TopicNames } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
-import { compactSnapshots, removeExpiredSnapshots, resolveOverlaps } from "@reco/snapshots";
+import {
+  compactSnapshots,
+  removeExpiredSnapshots,
+  removeStaleTempFiles,
+  resolveOverlaps,
+} from "@reco/snapshots";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { AggregateRunner } from "./aggregate-runner.ts";
@@ -172,7 +177,12 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     }
   }
 
+  /** Temp files younger than this may belong to a write in progress in another worker. */
+  const TEMP_FILE_MAX_AGE_MS = 10 * 60_000;
+
   async function maintain(): Promise<void> {
+    const temps = await removeStaleTempFiles(config.snapshotRoot, TEMP_FILE_MAX_AGE_MS);
+    metrics.maintenance.inc({ reason: "temp" }, temps.length);
     const compacted = await compactSnapshots(config.snapshotRoot);
     metrics.maintenance.inc({ reason: "compacted" }, compacted.removed.length);
     if (config.retentionMs > 0) {
@@ -192,6 +202,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         logger.warn({ removed }, "removed snapshot files left over by an interrupted compaction");
       if (conflicts.length)
         logger.error({ conflicts }, "overlapping snapshot files need attention");
+      await removeStaleTempFiles(config.snapshotRoot, TEMP_FILE_MAX_AGE_MS);
       await aggregates?.recover();
       await validation.ready();
       try {

@@ -1,11 +1,18 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openFileLogBus, type ConsumedMessage, type EventBus } from "@reco/bus";
 import { topicNames } from "@reco/contracts";
 import { waitFor } from "@reco/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createStreamWorker, type DeadLetter, type StreamWorker } from "../src/index.ts";
+import { compactSnapshots, listSnapshotFiles } from "@reco/snapshots";
+import { Registry } from "prom-client";
+import {
+  createStreamWorker,
+  startWorkerHttp,
+  type DeadLetter,
+  type StreamWorker,
+} from "../src/index.ts";
 import {
   allCovered,
   consumed,
@@ -152,5 +159,78 @@ describe("stream worker on the file log", () => {
     await worker!.flush();
 
     expect(await snapshotCounts(root())).toEqual({ rows: 3_000, distinct: 3_000 });
+  });
+});
+
+describe("operations", () => {
+  it("serves Prometheus metrics and health over http", async () => {
+    await publishEvents(bus, topics, 0, 500);
+    const registry = new Registry();
+    worker = createStreamWorker({
+      bus,
+      topics,
+      logger: quietLogger,
+      registry,
+      config: { snapshotRoot: root(), groupId: "g", batchIntervalMs: 100 },
+    });
+    const server = await startWorkerHttp({
+      port: 0,
+      host: "127.0.0.1",
+      registry,
+      health: () => worker!.health(),
+    });
+    try {
+      const before = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      expect(before.status).toBe(503);
+      await worker.start();
+      await waitFor(() => allCovered(bus, root(), consumed(topics)), { timeoutMs: 20_000 });
+      await waitFor(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+        return /stream_worker_records_total\{topic="t\.events\.watch",outcome="snapshot"\} 100\b/.test(
+          text,
+        );
+      });
+      const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: "ok",
+        kind: "file-log",
+        assignedPartitions: 15,
+      });
+      expect((await fetch(`http://127.0.0.1:${server.port}/nope`)).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("resolves at start the leftovers of a compaction that crashed before deleting its inputs", async () => {
+    await publishEvents(bus, topics, 0, 3_000);
+    startWorker({ batchMaxRecords: 50, fetchBatchSize: 50, batchIntervalMs: 600_000 });
+    await worker!.start();
+    await waitFor(
+      async () => (await snapshotCounts(root())).rows + worker!.health().bufferedRecords === 3_000,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    await worker!.stop();
+    worker = undefined;
+    const inputs = await listSnapshotFiles(root());
+    const saved = await Promise.all(
+      inputs.map(async (file) => [file.path, await readFile(file.path)] as const),
+    );
+    const report = await compactSnapshots(root(), { settleMs: -10 * 365 * 24 * 3_600_000 });
+    expect(report.removed.length).toBeGreaterThan(report.written.length);
+    // The crash: inputs back beside their merged files.
+    for (const [file, bytes] of saved) await writeFile(file, bytes);
+    expect((await snapshotCounts(root())).rows).toBe(6_000);
+
+    await publishEvents(bus, topics, 3_000, 4_000);
+    startWorker();
+    await worker!.start();
+    await waitFor(() => allCovered(bus, root(), consumed(topics)), { timeoutMs: 20_000 });
+    await worker!.flush();
+
+    expect(await snapshotCounts(root())).toEqual({ rows: 4_000, distinct: 4_000 });
   });
 });

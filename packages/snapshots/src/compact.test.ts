@@ -1,9 +1,14 @@
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RecoEvent } from "@reco/contracts";
-import { compactSnapshots, removeExpiredSnapshots, resolveOverlaps } from "./compact.ts";
+import {
+  compactSnapshots,
+  removeExpiredSnapshots,
+  removeStaleTempFiles,
+  resolveOverlaps,
+} from "./compact.ts";
 import { listSnapshotFiles } from "./layout.ts";
 import { querySnapshots } from "./reader.ts";
 import { toSnapshotRow } from "./rows.ts";
@@ -142,5 +147,23 @@ describe("removeExpiredSnapshots", () => {
 
     expect(removed).toHaveLength(2);
     expect(await names()).toEqual(["12:20-29", "08:0-9"]);
+  });
+});
+
+describe("removeStaleTempFiles", () => {
+  it("deletes temp files of killed writers once they are old, and nothing else", async () => {
+    const file = await writeRange(0, 9, "2024-05-01T10:05:00Z");
+    const dir = path.dirname(file);
+    const old = path.join(dir, ".tmp-old.parquet");
+    const young = path.join(dir, ".tmp-young.parquet");
+    await writeFile(old, "partial");
+    await writeFile(young, "partial");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(old, hourAgo, hourAgo);
+
+    const removed = await removeStaleTempFiles(root, 600_000);
+
+    expect(removed).toEqual([old]);
+    expect((await readdir(dir)).sort()).toEqual([".tmp-young.parquet", path.basename(file)].sort());
   });
 });

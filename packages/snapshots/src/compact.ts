@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { open, rename, rm, rmdir } from "node:fs/promises";
+import { open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { listSnapshotFiles, snapshotFileName, type SnapshotFile } from "./layout.ts";
@@ -180,6 +180,28 @@ export async function removeExpiredSnapshots(
   for (const hourDir of new Set(removed.map((file) => path.dirname(file)))) {
     await rmdir(hourDir).catch(() => undefined);
     await rmdir(path.dirname(hourDir)).catch(() => undefined);
+  }
+  return removed;
+}
+
+/**
+ * Deletes temp files (`.tmp-*.parquet`) older than `olderThanMs`: left by a writer killed before
+ * its rename. Young ones may belong to a write in progress in another process, so they stay.
+ */
+export async function removeStaleTempFiles(
+  root: string,
+  olderThanMs: number,
+  now = Date.now(),
+): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || !/^\.tmp-.*\.parquet$/.test(entry.name)) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const info = await stat(file).catch(() => null);
+    if (!info || now - info.mtimeMs < olderThanMs) continue;
+    await rm(file, { force: true });
+    removed.push(file);
   }
   return removed;
 }
