@@ -3,3 +3,4 @@ export * from "./topics.ts";
 export * from "./validate.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
+export * from "./cli.ts";

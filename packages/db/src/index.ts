@@ -6,3 +6,4 @@ export {
   type MigrateResult,
 } from "./migrations.ts";
 export * from "./generated/prisma/client.ts";
+export * from "./repositories/index.ts";

@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { envFields, loadEnvOrExit } from "@reco/contracts";
+import { envFields, loadEnvOrExit, parseCliFlags } from "@reco/contracts";
 import { createMigration, openDatabase, pendingSchemaChange } from "../index.ts";
 
 const HELP = `Usage: npm run db:migrate [-- --create <name>] [-- --check]
@@ -16,23 +15,7 @@ const env = loadEnvOrExit(
 );
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        create: { type: "string" },
-        check: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const args = parseCliFlags({ create: { type: "string" }, check: { type: "boolean" } }, HELP);
   const target = env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `PGlite (${env.DATA_DIR}/pg)`;
   const db = await openDatabase({
     databaseUrl: env.DATABASE_URL,

@@ -1,8 +1,7 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { z } from "zod";
-import { envFields, loadEnvOrExit } from "@reco/contracts";
+import { envFields, loadEnvOrExit, parseCliFlags } from "@reco/contracts";
 import { openDatabase } from "@reco/db";
 import { ImportError, importMovieLens, type ImportReport } from "../index.ts";
 
@@ -43,26 +42,16 @@ function printSummary(report: ImportReport, show: number): void {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        dir: { type: "string", default: "data/ml-latest-small" },
-        movies: { type: "string" },
-        ratings: { type: "string" },
-        json: { type: "boolean", default: false },
-        show: { type: "string", default: "20" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseCliFlags(
+    {
+      dir: { type: "string", default: "data/ml-latest-small" },
+      movies: { type: "string" },
+      ratings: { type: "string" },
+      json: { type: "boolean", default: false },
+      show: { type: "string", default: "20" },
+    },
+    HELP,
+  );
   const show = Number(values.show);
   if (!Number.isInteger(show) || show < 0) {
     process.stderr.write(`--show: expected a whole number, got ${JSON.stringify(values.show)}\n`);
