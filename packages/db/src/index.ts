@@ -6,4 +6,5 @@ export {
   type MigrateResult,
 } from "./migrations.ts";
 export * from "./generated/prisma/client.ts";
-export * from "./repositories/index.ts";
+export * from "./repositories/model-versions.ts";
+export * from "./repositories/metric-aggregates.ts";
