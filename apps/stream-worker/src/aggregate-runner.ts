@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
+import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import type { RecoEvent } from "@reco/contracts";
-import { listSnapshotFiles, querySnapshots } from "@reco/snapshots";
+import { duckConnection, listSnapshotFiles, sqlString } from "@reco/snapshots";
 import type { Logger } from "pino";
 import {
   computeMinuteAggregates,
@@ -13,16 +14,22 @@ import {
 } from "./aggregates.ts";
 import type { WorkerConfig } from "./config.ts";
 import type { WorkerMetrics } from "./metrics.ts";
+import { computeUserStats, touchedUsers, upsertUserStats } from "./user-stats.ts";
 
 /** Files this recent may hold minutes whose aggregates a crash kept from being written. */
 const RECOVERY_WINDOW_MS = 15 * 60_000;
+const MINUTE_MS = 60_000;
+/** Users per statistics query (their ids go into the SQL as a list). */
+const USERS_PER_QUERY = 2_000;
 
 /**
- * Keeps the minute aggregates in step with the snapshot files: every written batch marks the
- * minutes it touches, and a periodic run recomputes those minutes from the files.
+ * Keeps the minute aggregates and the per-user experiment statistics in step with the snapshot
+ * files: every written batch marks the minutes and users it touches, and a periodic run
+ * recomputes them from the files.
  */
 export class AggregateRunner {
   private pending: MinuteSpan | null = null;
+  private readonly pendingUsers = new Set<string>();
   private running: Promise<void> = Promise.resolve();
 
   constructor(
@@ -34,33 +41,41 @@ export class AggregateRunner {
   ) {}
 
   note(topic: string, events: RecoEvent[]): void {
+    touchedUsers(events, this.pendingUsers);
     this.pending = mergeSpans(
       this.pending,
       touchedSpan(events, this.topics, topic, this.config.attributionWindowMs),
     );
   }
 
-  /** After a crash: re-marks the minutes of recently written files (their run may not have happened). */
+  /** After a crash: re-marks the minutes and users of recently written files (their run may be lost). */
   async recover(now = Date.now()): Promise<void> {
     const recent: string[] = [];
     for (const topic of [this.topics.responses, ...this.topics.interactions]) {
       for (const file of await listSnapshotFiles(this.config.snapshotRoot, { topic })) {
         const info = await stat(file.path).catch(() => null);
-        if (info && now - info.mtimeMs < RECOVERY_WINDOW_MS) recent.push(topic);
+        if (info && now - info.mtimeMs < RECOVERY_WINDOW_MS)
+          recent.push(sqlString(path.resolve(file.path)));
       }
     }
     if (!recent.length) return;
-    const [row] = await querySnapshots<{ first: Date | null; last: Date | null }>(
-      this.config.snapshotRoot,
-      "SELECT min(event_time) AS first, max(event_time) AS last FROM {source} WHERE type = 'reco.response' OR rec_id IS NOT NULL",
-      [...new Set(recent)],
-    );
-    if (!row?.first || !row.last) return;
-    const from = new Date(Math.floor(row.first.getTime() / 60_000) * 60_000);
-    this.pending = mergeSpans(this.pending, {
-      from,
-      to: new Date(Math.floor(row.last.getTime() / 60_000) * 60_000 + 60_000),
-    });
+    const connection = await duckConnection();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT event_time, user_id FROM read_parquet([${recent.join(", ")}], hive_partitioning = false)
+          WHERE type = 'reco.response' OR rec_id IS NOT NULL`,
+      );
+      for (const row of reader.getRowObjectsJS()) {
+        const time = (row.event_time as Date).getTime();
+        const minute = Math.floor(time / MINUTE_MS) * MINUTE_MS;
+        const reach =
+          Math.floor((time + this.config.attributionWindowMs) / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+        this.pending = mergeSpans(this.pending, { from: new Date(minute), to: new Date(reach) });
+        this.pendingUsers.add(String(row.user_id));
+      }
+    } finally {
+      connection.closeSync();
+    }
   }
 
   /** Recomputes the pending minutes; runs never overlap (a caller waits for the one in flight). */
@@ -71,6 +86,7 @@ export class AggregateRunner {
   }
 
   private async runOnce(): Promise<void> {
+    await this.runUserStats();
     const span = this.pending;
     if (!span) return;
     this.pending = null;
@@ -90,6 +106,31 @@ export class AggregateRunner {
         { err: error, span },
         "minute aggregates not written; retrying on the next run",
       );
+    }
+  }
+
+  private async runUserStats(): Promise<void> {
+    const users = [...this.pendingUsers];
+    this.pendingUsers.clear();
+    for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
+      const chunk = users.slice(i, i + USERS_PER_QUERY);
+      try {
+        const rows = await computeUserStats(
+          this.config.snapshotRoot,
+          this.topics,
+          chunk,
+          this.config.attributionWindowMs,
+        );
+        await upsertUserStats(this.prisma, rows);
+      } catch (error) {
+        for (const user of users.slice(i)) this.pendingUsers.add(user);
+        this.metrics.aggregateRuns.inc({ result: "error" });
+        this.logger.warn(
+          { err: error, users: users.length - i },
+          "experiment user statistics not written; retrying",
+        );
+        return;
+      }
     }
   }
 }

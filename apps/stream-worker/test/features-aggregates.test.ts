@@ -118,7 +118,23 @@ async function aggregateRows() {
   });
 }
 
-it("keeps recent items and trending in the cache, and per-minute aggregates in the database, idempotently", async () => {
+async function userStats() {
+  return db.prisma.experimentUserStat.findMany({
+    where: { experimentKey: "exp1" },
+    orderBy: [{ variant: "asc" }, { userId: "asc" }],
+    select: {
+      variant: true,
+      userId: true,
+      exposures: true,
+      clicks: true,
+      watches: true,
+      ratingCount: true,
+      firstExposure: true,
+    },
+  });
+}
+
+it("keeps recent items and trending in the cache, and per-minute aggregates and per-user experiment statistics in the database, idempotently", async () => {
   for (const event of events)
     await bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
   const cache = new MemoryCache({});
@@ -172,10 +188,17 @@ it("keeps recent items and trending in the cache, and per-minute aggregates in t
   expect(at("10:00", "v2")).toMatchObject({ variant: "b", impressions: 1, watches: 1, clicks: 0 });
   expect(rows.some((r) => r.minute.toISOString().startsWith("2026-01-05T11:30"))).toBe(false);
 
+  const stats = await userStats();
+  expect(
+    stats.map((r) => `${r.variant}/${r.userId}: ${r.exposures} ${r.clicks} ${r.watches}`),
+  ).toEqual(["a/u-a1: 1 1 0", "a/u-a2: 1 1 0", "a/u-a3: 1 0 0", "a/u-a4: 1 0 0", "b/u-b1: 1 0 1"]);
+  expect(stats[0]!.firstExposure.toISOString()).toBe("2026-01-05T10:00:01.000Z");
+
   // A restarted worker recomputes the minutes of recent files (its run may have been lost in a
   // crash): the absolute values land again, nothing is counted twice.
   const again = start();
   await again.start();
   await again.stop();
   expect(await aggregateRows()).toEqual(rows);
+  expect(await userStats()).toEqual(stats);
 }, 60_000);
