@@ -2,7 +2,7 @@ import path from "node:path";
 import { createEventBus } from "@reco/bus";
 import { createCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
-import { openDatabase } from "@reco/db";
+import { MetricAggregateRepository, ModelVersionRepository, openDatabase } from "@reco/db";
 import {
   ExperimentAssigner,
   ExperimentModelResolver,
@@ -118,6 +118,8 @@ const app = await buildServer({
     stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }),
     apiKeys: keys,
     experiments,
+    models: new ModelVersionRepository(db.prisma),
+    monitoring: new MetricAggregateRepository(db.prisma),
   },
   readiness: {
     database: () => db.ping(),

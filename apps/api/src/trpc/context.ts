@@ -1,5 +1,6 @@
 import type { ApiKeyStore, Authenticator, CatalogStats, Principal } from "@reco/serving";
 import { apiKeyFromHeaders } from "@reco/serving";
+import type { MetricAggregateRepository, ModelVersionRepository } from "@reco/db";
 import type { ExperimentService } from "@reco/experiments/store";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 
@@ -9,6 +10,10 @@ export interface TrpcServices {
   apiKeys: Pick<ApiKeyStore, "list" | "create" | "revoke">;
   /** Experiments (create, start, results…); procedures answer 503 when absent. */
   experiments?: ExperimentService;
+  /** Model versions (list, card, stage); procedures answer 503 when absent. */
+  models?: ModelVersionRepository;
+  /** Per-minute aggregates for monitoring; procedures answer 503 when absent. */
+  monitoring?: MetricAggregateRepository;
 }
 
 export interface TrpcContext {

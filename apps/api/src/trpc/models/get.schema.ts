@@ -1,0 +1,4 @@
+export {
+  nameVersionInput as getInput,
+  type NameVersionInput as GetInput,
+} from "./name-version.schema.ts";

@@ -1,0 +1,12 @@
+import { MANUAL_STAGES } from "@reco/db";
+import { z } from "zod";
+import { nameVersionInput } from "./name-version.schema.ts";
+
+export const setStageInput = nameVersionInput
+  .extend({
+    stage: z.enum(MANUAL_STAGES, {
+      error: `stage must be one of ${MANUAL_STAGES.join(", ")} (canary is set by rollouts)`,
+    }),
+  })
+  .strict();
+export type SetStageInput = z.infer<typeof setStageInput>;
