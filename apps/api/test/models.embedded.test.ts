@@ -1,0 +1,3 @@
+import { runModelsSuite } from "./models-suite.ts";
+
+runModelsSuite("pglite");
