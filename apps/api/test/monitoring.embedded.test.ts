@@ -1,0 +1,3 @@
+import { runMonitoringSuite } from "./monitoring-suite.ts";
+
+runMonitoringSuite("pglite");

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { rollUpAggregates, type AggregateRow } from "./metric-aggregates.ts";
+
+const row = (minute: string, extra: Partial<AggregateRow>): AggregateRow => ({
+  minute: new Date(`2026-03-01T${minute}:00Z`),
+  versionLabel: "m@v1",
+  experimentKey: "",
+  variant: "",
+  impressions: 0,
+  clicks: 0,
+  errors: 0,
+  fallbacks: 0,
+  latencyP50Ms: null,
+  latencyP95Ms: null,
+  latencyP99Ms: null,
+  latencySumMs: 0,
+  ...extra,
+});
+
+describe("rollUpAggregates", () => {
+  it("keeps one dense point per minute of the window ending with the minute holding `until`", () => {
+    const window = rollUpAggregates([row("10:02", { impressions: 3 })], {
+      minutes: 3,
+      until: new Date("2026-03-01T10:02:45.500Z"),
+    });
+    expect(window.overall.map((p) => [p.minute.slice(11, 16), p.impressions])).toEqual([
+      ["10:00", 0],
+      ["10:01", 0],
+      ["10:02", 3],
+    ]);
+    expect(window.to).toBe("2026-03-01T10:03:00.000Z");
+  });
+
+  it("leaves rates and percentiles null where nothing was served, and ignores percentiles of empty rows", () => {
+    const window = rollUpAggregates(
+      [
+        row("10:00", { impressions: 0, latencyP99Ms: 500 }),
+        row("10:00", { versionLabel: "m@v2", impressions: 4, clicks: 1, latencyP99Ms: 20 }),
+      ],
+      { minutes: 1, until: new Date("2026-03-01T10:00:00Z") },
+    );
+    const [v1, v2] = window.byModelVersion;
+    expect(v1!.points[0]).toMatchObject({ impressions: 0, ctr: null, latencyP99Ms: null });
+    expect(v2!.points[0]).toMatchObject({ ctr: 0.25, latencyP99Ms: 20 });
+    expect(window.totals.latencyP99Ms).toBe(20);
+    expect(window.totals.worstMinuteP99Ms).toBe(20);
+  });
+
+  it("weights each row's percentile by its impressions and reports the worst minute's p99", () => {
+    const window = rollUpAggregates(
+      [
+        row("10:00", { impressions: 90, latencyP99Ms: 10 }),
+        row("10:01", { impressions: 10, latencyP99Ms: 110 }),
+      ],
+      { minutes: 2, until: new Date("2026-03-01T10:01:00Z") },
+    );
+    expect(window.totals.latencyP99Ms).toBeCloseTo((90 * 10 + 10 * 110) / 100, 12);
+    expect(window.totals.worstMinuteP99Ms).toBe(110);
+  });
+
+  it("orders variant series by experiment then variant and leaves rows without an experiment out of them", () => {
+    const window = rollUpAggregates(
+      [
+        row("10:00", { experimentKey: "b", variant: "x", impressions: 1 }),
+        row("10:00", { experimentKey: "a", variant: "z", impressions: 1 }),
+        row("10:00", { experimentKey: "a", variant: "y", impressions: 1 }),
+        row("10:00", { impressions: 5 }),
+      ],
+      { minutes: 1, until: new Date("2026-03-01T10:00:00Z") },
+    );
+    expect(window.byVariant.map((s) => `${s.experimentKey}/${s.variant}`)).toEqual([
+      "a/y",
+      "a/z",
+      "b/x",
+    ]);
+    expect(window.byModelVersion[0]!.totals.impressions).toBe(8);
+  });
+});
