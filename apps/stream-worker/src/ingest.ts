@@ -326,11 +326,48 @@ export class SnapshotIngest {
     await this.commit(commits);
   }
 
-  private async write(state: PartitionState, batch: MicroBatch): Promise<FlushedBatch | null> {
+  /**
+   * A member that lost this partition in a rebalance may have renamed its last file after we
+   * read the disk (Kafka revokes only once the group has moved on). Whatever such a file covers
+   * is dropped from the batch before writing, so the two files never overlap.
+   */
+  private async trimToDisk(state: PartitionState, batch: MicroBatch): Promise<MicroBatch> {
+    const onDisk = await coveredOffset(this.options.snapshotRoot, state.topic, state.partition);
+    if (onDisk < batch.firstOffset!) return batch;
+    const keep = (offset: bigint | number | string) => BigInt(offset) > onDisk;
+    const records: ValidatedRecord[] = [];
+    const events: RecoEvent[] = [];
+    batch.records.forEach((record, i) => {
+      if (!keep(record.offset)) return;
+      records.push(record);
+      if (batch.events[i]) events.push(batch.events[i]);
+    });
+    const dead = batch.dead.filter((letter) => keep(letter.offset));
+    const dropped = size(batch) - records.length - dead.length;
+    this.options.metrics.records.inc({ topic: state.topic, outcome: "skipped_covered" }, dropped);
+    this.options.logger.warn(
+      { topic: state.topic, partition: state.partition, onDisk: String(onDisk), dropped },
+      "another member's snapshot covers part of this batch; writing only the rest",
+    );
+    const lastOffset = batch.lastOffset > onDisk ? batch.lastOffset : onDisk;
+    const first = records[0];
+    return {
+      ...batch,
+      records,
+      events,
+      dead,
+      firstOffset: onDisk + 1n > lastOffset ? lastOffset : onDisk + 1n,
+      lastOffset,
+      firstEventTime: first ? (JSON.parse(first.payload) as { eventTime: string }).eventTime : null,
+    };
+  }
+
+  private async write(state: PartitionState, taken: MicroBatch): Promise<FlushedBatch | null> {
     const { topic, partition } = state;
-    const firstOffset = batch.firstOffset!;
     const started = performance.now();
     if (!state.live) return null;
+    const batch = await this.trimToDisk(state, taken);
+    const firstOffset = batch.firstOffset!;
     if (batch.dead.length) {
       await this.options.bus.publishBatch(this.options.dlqTopic, batch.dead.map(deadLetterMessage));
       this.options.metrics.records.inc({ topic, outcome: "dead_letter" }, batch.dead.length);

@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openFileLogBus, type ConsumedMessage, type EventBus } from "@reco/bus";
-import { topicNames } from "@reco/contracts";
+import { openFileLogBus, type ConsumedBatch, type ConsumedMessage, type EventBus } from "@reco/bus";
+import { decodeEvent, topicNames } from "@reco/contracts";
 import { waitFor } from "@reco/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { compactSnapshots, listSnapshotFiles } from "@reco/snapshots";
+import { compactSnapshots, listSnapshotFiles, toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { Registry } from "prom-client";
 import {
   createStreamWorker,
@@ -159,6 +159,41 @@ describe("stream worker on the file log", () => {
     await worker!.flush();
 
     expect(await snapshotCounts(root())).toEqual({ rows: 3_000, distinct: 3_000 });
+  });
+});
+
+describe("handover", () => {
+  it("drops what a late file of a member that lost the partition covers, instead of duplicating it", async () => {
+    await publishEvents(bus, topics, 0, 1_000);
+    startWorker({ batchIntervalMs: 600_000, batchMaxRecords: 100_000 });
+    await worker!.start();
+    await waitFor(() => worker!.health().bufferedRecords === 1_000, { timeoutMs: 20_000 });
+    // The other member's file: the first 10 records of one partition, renamed after we read the disk.
+    const batches: ConsumedBatch[] = [];
+    const reader = bus.consumer({ groupId: "other-member", topics: [topics.watch] });
+    await reader.run(async (batch) => void batches.push(batch));
+    const first = await waitFor(() =>
+      batches.find((b) => b.partition === 0 && b.messages.length >= 10),
+    );
+    await reader.stop();
+    const rows = first.messages.slice(0, 10).map((message) => {
+      const decoded = decodeEvent(message.value);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return toSnapshotRow(decoded.event, {
+        partition: 0,
+        offset: message.offset,
+        raw: message.value.toString(),
+      });
+    });
+    await writeSnapshot(
+      root(),
+      { topic: topics.watch, partition: 0, firstOffset: 0n, lastOffset: 9n },
+      rows,
+    );
+
+    await worker!.flush();
+
+    expect(await snapshotCounts(root())).toEqual({ rows: 1_000, distinct: 1_000 });
   });
 });
 
