@@ -158,3 +158,36 @@ describe("faults", () => {
     }
   });
 });
+
+describe("database outage", () => {
+  it("keys already checked keep working from memory, an unchecked key gets 503 (never a 500), /readyz reports it", async () => {
+    const server = await startServingApp({
+      cache: new MemoryCache(),
+      bus: fileBus,
+      topicPrefix: `d${randomUUID().slice(0, 6)}`,
+    });
+    try {
+      expect((await call(server, "/recommend/3?k=3", { key: server.clientKey })).status).toBe(200);
+      const unchecked = (await server.keys.create({ name: "new", role: "client" })).key;
+      await server.data.db.close();
+      const known = await call(server, "/recommend/4?k=3", { key: server.clientKey });
+      expect(known.status).toBe(200);
+      expect(known.body.items).toHaveLength(3);
+      const refused = await call(server, "/recommend/4?k=3", { key: unchecked });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe("UNAVAILABLE");
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      const viewer = (
+        await server.keys.create({ name: "viewer2", role: "viewer" }).catch(() => null)
+      )?.key;
+      expect(viewer).toBeUndefined(); // the database is gone: no key can be created either
+      const trpc = await call(server, "/trpc/stats.counts", { key: unchecked });
+      expect(trpc.status).toBe(503);
+      const ready = await call(server, "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.details.checks.database).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+});

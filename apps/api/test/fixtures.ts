@@ -63,7 +63,7 @@ export async function demoData(options: {
     db,
     ratings,
     async cleanup() {
-      await db.close();
+      await db.close().catch(() => undefined); // a test may have closed it already (database outage)
       await rm(dataDir, { recursive: true, force: true });
     },
   };

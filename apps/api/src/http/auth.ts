@@ -1,4 +1,4 @@
-import { AppError } from "@reco/contracts";
+import { AppError, Unavailable } from "@reco/contracts";
 import {
   apiKeyFromHeaders,
   roleAllows,
@@ -32,7 +32,10 @@ export function requireKey(
         "UNAUTHORIZED",
         "an API key is required (Authorization: Bearer <key> or X-API-Key)",
       );
-    const principal = await authenticator.authenticate(key);
+    const principal = await authenticator.authenticate(key).catch((error: unknown) => {
+      request.log.warn({ err: error }, "API key lookup failed");
+      throw new Unavailable("cannot check the API key right now (key store unreachable)", 2);
+    });
     if (!principal) throw new AppError("UNAUTHORIZED", "API key unknown or revoked");
     if (!roleAllows(principal.role, role)) {
       throw new AppError(

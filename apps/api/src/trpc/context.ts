@@ -21,17 +21,28 @@ export interface TrpcContext {
   /** null when no key was sent; `invalidKey` tells a bad key apart from none. */
   principal: Principal | null;
   invalidKey: boolean;
+  /** The key could not be checked (database unreachable): answered 503, not 401. */
+  keyStoreDown: boolean;
   services: TrpcServices;
 }
 
 export function contextFactory(authenticator: Authenticator, services: TrpcServices) {
   return async ({ req }: CreateFastifyContextOptions): Promise<TrpcContext> => {
     const key = apiKeyFromHeaders(req.headers);
-    const principal = key === undefined ? null : await authenticator.authenticate(key);
+    let keyStoreDown = false;
+    const principal =
+      key === undefined
+        ? null
+        : await authenticator.authenticate(key).catch((error: unknown) => {
+            req.log.warn({ err: error }, "API key lookup failed");
+            keyStoreDown = true;
+            return null;
+          });
     return {
       requestId: String(req.id),
       principal,
       invalidKey: key !== undefined && !principal,
+      keyStoreDown,
       services,
     };
   };

@@ -35,6 +35,12 @@ const mapAppErrors = t.middleware(async ({ next }) => {
 
 function requireRole(required: Role) {
   return t.middleware(({ ctx, next }) => {
+    if (ctx.keyStoreDown) {
+      throw new TRPCError({
+        code: "SERVICE_UNAVAILABLE",
+        message: "cannot check the API key right now (key store unreachable)",
+      });
+    }
     if (!ctx.principal) {
       throw new TRPCError({
         code: "UNAUTHORIZED",
