@@ -16,6 +16,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <nav>
             <a href="/">Overview</a>
             <a href="/experiments">Experiments</a>
+            <a href="/models">Models</a>
+            <a href="/monitoring">Monitoring</a>
             <a href="/signin">API key</a>
           </nav>
         </header>

@@ -1,0 +1,129 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { ErrorNote } from "../../src/components/ErrorNote.tsx";
+import { LatencyChart, VersionsChart } from "../../src/components/MonitoringCharts.tsx";
+import { formatCount, formatPct } from "../../src/format.ts";
+import { useTRPC } from "../../src/trpc.tsx";
+
+const WINDOWS = [
+  [15, "15 minutes"],
+  [60, "1 hour"],
+  [180, "3 hours"],
+  [1440, "24 hours"],
+] as const;
+
+const ms = (value: number | null) => (value === null ? "–" : `${value.toFixed(1)} ms`);
+
+export default function MonitoringPage() {
+  const trpc = useTRPC();
+  const [minutes, setMinutes] = useState<number>(60);
+  const series = useQuery({
+    ...trpc.monitoring.series.queryOptions({ minutes }),
+    refetchInterval: 30_000,
+  });
+  const data = series.data;
+  const empty = data !== undefined && data.byModelVersion.length === 0;
+  const versions = data?.byModelVersion.map((s) => ({ label: s.versionLabel, points: s.points }));
+
+  return (
+    <section>
+      <div className="row">
+        <h1>Monitoring</h1>
+        <label>
+          Window{" "}
+          <select
+            aria-label="window"
+            value={minutes}
+            onChange={(e) => setMinutes(Number(e.target.value))}
+          >
+            {WINDOWS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorNote error={series.error} action="Could not load monitoring data" />
+      {series.isPending ? <p>Loading…</p> : null}
+      {empty ? (
+        <p className="warning" data-testid="monitoring-empty">
+          No traffic recorded in this window. The stream worker writes per-minute aggregates of
+          served recommendations and feedback; they appear here once it has processed some.
+        </p>
+      ) : null}
+      {data && !empty ? (
+        <>
+          <div className="cards" data-testid="monitoring-totals">
+            {(
+              [
+                ["Requests", formatCount(data.totals.impressions)],
+                ["Click-through", formatPct(data.totals.ctr, 2)],
+                ["Errors", formatPct(data.totals.errorRate, 2)],
+                ["Fallbacks", formatPct(data.totals.fallbackRate, 2)],
+                ["Worst-minute p99", ms(data.totals.worstMinuteP99Ms)],
+              ] as const
+            ).map(([label, value]) => (
+              <div className="card" key={label}>
+                <div className="value">{value}</div>
+                <div className="label">{label}</div>
+              </div>
+            ))}
+          </div>
+          <h2>Requests per minute</h2>
+          <VersionsChart series={versions!} figure="impressions" testId="chart-requests" />
+          <h2>Click-through per minute</h2>
+          <VersionsChart series={versions!} figure="ctr" unit=" %" scale={100} testId="chart-ctr" />
+          <h2>Latency per model version</h2>
+          <p className="muted">
+            Percentiles of several rows in one minute (e.g. experiment variants) are merged as an
+            impression-weighted mean.
+          </p>
+          {data.byModelVersion.map((s) => (
+            <div key={s.versionLabel}>
+              <h3>
+                <code>{s.versionLabel || "(unlabelled)"}</code> — p99 {ms(s.totals.latencyP99Ms)}
+              </h3>
+              <LatencyChart points={s.points} testId={`chart-latency-${s.versionLabel}`} />
+            </div>
+          ))}
+          {data.byVariant.length > 0 ? (
+            <>
+              <h2>Experiment variants</h2>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Experiment</th>
+                    <th>Variant</th>
+                    <th>Requests</th>
+                    <th>Clicks</th>
+                    <th>CTR</th>
+                    <th>Errors</th>
+                    <th>Fallbacks</th>
+                    <th>p95</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.byVariant.map((v) => (
+                    <tr key={`${v.experimentKey}/${v.variant}`}>
+                      <td>{v.experimentKey}</td>
+                      <td>{v.variant}</td>
+                      <td>{formatCount(v.totals.impressions)}</td>
+                      <td>{formatCount(v.totals.clicks)}</td>
+                      <td>{formatPct(v.totals.ctr, 2)}</td>
+                      <td>{formatCount(v.totals.errors)}</td>
+                      <td>{formatCount(v.totals.fallbacks)}</td>
+                      <td>{ms(v.totals.latencyP95Ms)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}

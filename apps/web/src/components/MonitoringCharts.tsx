@@ -1,0 +1,106 @@
+"use client";
+
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
+
+export interface MinutePoint {
+  minute: string;
+  impressions: number;
+  ctr: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  latencyP99Ms: number | null;
+}
+
+const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"];
+const clock = (iso: string) => iso.slice(11, 16);
+
+/** One line per series (model version) for one per-minute figure. */
+export function VersionsChart({
+  series,
+  figure,
+  unit,
+  scale = 1,
+  testId,
+}: {
+  series: { label: string; points: MinutePoint[] }[];
+  figure: "impressions" | "ctr";
+  unit?: string;
+  scale?: number;
+  testId: string;
+}) {
+  const minutes = series[0]?.points.map((p) => p.minute) ?? [];
+  const data = minutes.map((minute, i) => {
+    const row: Record<string, string | number | null> = { minute: clock(minute) };
+    for (const s of series) {
+      const value = s.points[i]?.[figure];
+      row[s.label] = value === null || value === undefined ? null : value * scale;
+    }
+    return row;
+  });
+  return (
+    <div style={{ width: "100%", height: 260 }} data-testid={testId}>
+      <ResponsiveContainer>
+        <LineChart data={data} margin={{ left: 10, right: 30, top: 10 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="minute" minTickGap={30} />
+          <YAxis unit={unit} width={70} />
+          <Tooltip />
+          <Legend />
+          {series.map((s, i) => (
+            <Line
+              key={s.label}
+              type="monotone"
+              dataKey={s.label}
+              stroke={COLORS[i % COLORS.length]}
+              dot={false}
+              connectNulls={false}
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/** p50 / p95 / p99 latency of one model version per minute. */
+export function LatencyChart({ points, testId }: { points: MinutePoint[]; testId: string }) {
+  const data = points.map((p) => ({
+    minute: clock(p.minute),
+    p50: p.latencyP50Ms,
+    p95: p.latencyP95Ms,
+    p99: p.latencyP99Ms,
+  }));
+  return (
+    <div style={{ width: "100%", height: 220 }} data-testid={testId}>
+      <ResponsiveContainer>
+        <LineChart data={data} margin={{ left: 10, right: 30, top: 10 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="minute" minTickGap={30} />
+          <YAxis unit=" ms" width={70} />
+          <Tooltip />
+          <Legend />
+          {(["p50", "p95", "p99"] as const).map((key, i) => (
+            <Line
+              key={key}
+              type="monotone"
+              dataKey={key}
+              stroke={COLORS[i]}
+              dot={false}
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
