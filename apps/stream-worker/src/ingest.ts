@@ -9,24 +9,12 @@ import {
 import type { RecoEvent } from "@reco/contracts";
 import { coveredOffset, resolveOverlaps } from "@reco/snapshots";
 import type { Logger } from "pino";
-import { deadLetter, deadLetterMessage, type DeadLetter } from "./dead-letters.ts";
+import { deadLetter, deadLetterMessage } from "./dead-letters.ts";
 import type { WorkerMetrics } from "./metrics.ts";
-import { writeValidatedSnapshot, type ValidatedRecord } from "./parquet-batch.ts";
+import { batchSize as size, emptyBatch, trimBatch, type MicroBatch } from "./micro-batch.ts";
+import { writeValidatedSnapshot } from "./parquet-batch.ts";
 import type { ValidationPool } from "./validation-pool.ts";
 import type { ValidationReply } from "./validation.ts";
-
-/** One partition's records between two commits. */
-interface MicroBatch {
-  records: ValidatedRecord[];
-  /** Kept only when something downstream reads them (features, aggregates). */
-  events: RecoEvent[];
-  /** Event time of the first valid record: its hour names the snapshot directory. */
-  firstEventTime: string | null;
-  dead: DeadLetter[];
-  firstOffset: bigint | null;
-  lastOffset: bigint;
-  openedAt: number;
-}
 
 interface PartitionState extends TopicPartition {
   /** Highest offset durably handled: in a snapshot file, or dead-lettered and committed. */
@@ -65,16 +53,6 @@ export interface IngestOptions {
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-const emptyBatch = (): MicroBatch => ({
-  records: [],
-  events: [],
-  firstEventTime: null,
-  dead: [],
-  firstOffset: null,
-  lastOffset: -1n,
-  openedAt: 0,
-});
-const size = (batch: MicroBatch) => batch.records.length + batch.dead.length;
 /** Deliveries validated ahead of the append; bounds the memory held outside the batches. */
 const MAX_QUEUED_DELIVERIES = 3;
 
@@ -328,38 +306,18 @@ export class SnapshotIngest {
 
   /**
    * A member that lost this partition in a rebalance may have renamed its last file after we
-   * read the disk (Kafka revokes only once the group has moved on). Whatever such a file covers
-   * is dropped from the batch before writing, so the two files never overlap.
+   * read the disk (Kafka revokes only once the group has moved on): drop what such a file holds.
    */
   private async trimToDisk(state: PartitionState, batch: MicroBatch): Promise<MicroBatch> {
     const onDisk = await coveredOffset(this.options.snapshotRoot, state.topic, state.partition);
-    if (onDisk < batch.firstOffset!) return batch;
-    const keep = (offset: bigint | number | string) => BigInt(offset) > onDisk;
-    const records: ValidatedRecord[] = [];
-    const events: RecoEvent[] = [];
-    batch.records.forEach((record, i) => {
-      if (!keep(record.offset)) return;
-      records.push(record);
-      if (batch.events[i]) events.push(batch.events[i]);
-    });
-    const dead = batch.dead.filter((letter) => keep(letter.offset));
-    const dropped = size(batch) - records.length - dead.length;
+    const { trimmed, dropped } = trimBatch(batch, onDisk);
+    if (dropped === 0) return trimmed;
     this.options.metrics.records.inc({ topic: state.topic, outcome: "skipped_covered" }, dropped);
     this.options.logger.warn(
       { topic: state.topic, partition: state.partition, onDisk: String(onDisk), dropped },
       "another member's snapshot covers part of this batch; writing only the rest",
     );
-    const lastOffset = batch.lastOffset > onDisk ? batch.lastOffset : onDisk;
-    const first = records[0];
-    return {
-      ...batch,
-      records,
-      events,
-      dead,
-      firstOffset: onDisk + 1n > lastOffset ? lastOffset : onDisk + 1n,
-      lastOffset,
-      firstEventTime: first ? (JSON.parse(first.payload) as { eventTime: string }).eventTime : null,
-    };
+    return trimmed;
   }
 
   private async write(state: PartitionState, taken: MicroBatch): Promise<FlushedBatch | null> {
