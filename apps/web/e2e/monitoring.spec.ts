@@ -1,0 +1,44 @@
+import { expect, test } from "@playwright/test";
+
+interface SeriesAnswer {
+  result: { data: { byModelVersion: { versionLabel: string }[] } };
+}
+
+test("the monitoring page shows charts per model version, or its empty state when nothing was aggregated", async ({
+  page,
+}) => {
+  // What the api holds for the same window decides which of the two the page must show.
+  const answer = await page.request.get(
+    `/api/trpc/monitoring.series?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { minutes: 60 } }))}`,
+  );
+  expect(answer.status()).toBe(200);
+  const versions = ((await answer.json()) as [SeriesAnswer])[0].result.data.byModelVersion;
+
+  await page.goto("/monitoring");
+  await expect(page.getByRole("heading", { name: "Monitoring" })).toBeVisible();
+  if (versions.length === 0) {
+    await expect(page.getByTestId("monitoring-empty")).toContainText("No traffic recorded");
+    await expect(page.getByTestId("chart-requests")).toHaveCount(0);
+  } else {
+    await expect(page.getByTestId("chart-requests").locator("svg").first()).toBeVisible();
+    await expect(page.getByTestId("chart-ctr")).toBeVisible();
+    for (const { versionLabel } of versions)
+      await expect(page.getByTestId(`chart-latency-${versionLabel}`)).toBeVisible();
+  }
+  await expect(page.locator("p.error")).toHaveCount(0);
+});
+
+test("the monitoring window selector asks the api for a wider window", async ({ page }) => {
+  await page.goto("/monitoring");
+  await expect(page.getByRole("heading", { name: "Monitoring" })).toBeVisible();
+  const request = page.waitForRequest(
+    (r) =>
+      r.url().includes("monitoring.series") &&
+      decodeURIComponent(r.url()).includes('"minutes":1440'),
+  );
+  await page.getByLabel("window").selectOption("1440");
+  await request;
+  await expect(
+    page.getByTestId("monitoring-empty").or(page.getByTestId("chart-requests")),
+  ).toBeVisible();
+});
