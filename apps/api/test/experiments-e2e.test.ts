@@ -344,6 +344,7 @@ describe("a live experiment through two api processes on one database", () => {
       for (const api of apis) {
         const recommendation = await call(api, keys.client, "GET", `/recommend/user-${i}?k=5`);
         expect(recommendation.variant).toBe(variant);
+        expect(recommendation.experimentKey).toBe("e2e-ctr");
       }
     }
   });

@@ -95,6 +95,7 @@ export class RecommendationService {
       userCachePrefix(input.userId) +
       [
         modelLabel,
+        resolution?.experimentKey ?? "",
         resolution?.variant ?? "",
         input.k,
         input.context.device ?? "",
@@ -112,6 +113,7 @@ export class RecommendationService {
     } else {
       const computed = await this.compute(input, ref, resolveError);
       if (resolution?.variant) computed.variant = resolution.variant;
+      if (resolution?.experimentKey) computed.experimentKey = resolution.experimentKey;
       if (!computed.fallback) await this.cacheSet(cacheKey, computed);
       result = { ...computed, recId: randomUUID(), cached: false };
     }
@@ -349,6 +351,7 @@ export class RecommendationService {
           recId: result.recId,
           itemIds: result.items.map((item) => item.itemId),
           modelVersion: result.modelVersion,
+          ...(result.experimentKey ? { experimentKey: result.experimentKey } : {}),
           ...(result.variant ? { variant: result.variant } : {}),
           latencyMs: Math.max(0, latencyMs),
           cacheHit: result.cached,

@@ -7,6 +7,8 @@ export interface ModelResolution {
   ref: ModelRef | null;
   /** Experiment or rollout arm, when one decided the version. */
   variant?: string;
+  /** The experiment the variant belongs to; logged with every exposure on reco.responses. */
+  experimentKey?: string;
 }
 
 /** The one place that decides which version serves a request; experiments and rollouts plug in here. */

@@ -66,6 +66,8 @@ export const recommendationSchema = z.object({
   userId: z.string(),
   items: z.array(recommendedItemSchema),
   modelVersion: z.string(),
+  /** the experiment that chose the version, when one did */
+  experimentKey: z.string().optional(),
   variant: z.string().optional(),
   fallback: z.boolean(),
   fallbackReason: z.string().optional(),
