@@ -94,6 +94,22 @@ export async function allCovered(
   return true;
 }
 
+/** True once the group has committed every record published so far (files and dead letters done). */
+export async function allCommitted(
+  bus: EventBus,
+  groupId: string,
+  topicList: string[],
+): Promise<boolean> {
+  for (const topic of topicList) {
+    const committed = await bus.committedOffsets(groupId, topic);
+    for (const { partition, offset } of await bus.endOffsets(topic)) {
+      if (offset !== "0" && committed.find((c) => c.partition === partition)?.offset !== offset)
+        return false;
+    }
+  }
+  return true;
+}
+
 export async function snapshotCounts(root: string): Promise<{ rows: number; distinct: number }> {
   const [row] = await querySnapshots<{ rows: bigint; ids: bigint }>(
     root,
