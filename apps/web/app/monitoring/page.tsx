@@ -73,6 +73,9 @@ export default function MonitoringPage() {
             ))}
           </div>
           <h2>Requests per minute</h2>
+          <p className="muted">
+            The latest minute fills in as the stream worker catches up (it aggregates 30 s batches).
+          </p>
           <VersionsChart series={versions!} figure="impressions" testId="chart-requests" />
           <h2>Click-through per minute</h2>
           <VersionsChart series={versions!} figure="ctr" unit=" %" scale={100} testId="chart-ctr" />

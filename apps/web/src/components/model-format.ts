@@ -24,3 +24,18 @@ export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "–";
   return new Date(iso).toISOString().slice(0, 16).replace("T", " ") + " UTC";
 }
+
+/** "ndcg@10" → row ndcg, column 10: one compact grid instead of a long list of figures. */
+export function pivotMetrics(metrics: Record<string, number>) {
+  const rows = new Map<string, Map<string, number>>();
+  const cuts = new Set<string>();
+  for (const [key, value] of Object.entries(metrics)) {
+    const at = key.lastIndexOf("@");
+    const [name, cut] = at > 0 ? [key.slice(0, at), key.slice(at + 1)] : [key, ""];
+    cuts.add(cut);
+    if (!rows.has(name)) rows.set(name, new Map());
+    rows.get(name)!.set(cut, value);
+  }
+  const columns = [...cuts].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  return { columns, rows: [...rows] };
+}

@@ -10,6 +10,7 @@ import {
   formatDate,
   formatDuration,
   formatMetric,
+  pivotMetrics,
   runDuration,
 } from "../../../../src/components/model-format.ts";
 import { StageBadge } from "../../../../src/components/StageBadge.tsx";
@@ -33,6 +34,7 @@ export default function ModelVersionPage() {
   );
   const data = model.data;
   const forbidden = change.error?.data?.code === "FORBIDDEN";
+  const metrics = pivotMetrics(data?.offlineMetrics ?? {});
 
   return (
     <section>
@@ -86,15 +88,25 @@ export default function ModelVersionPage() {
           />
 
           <h2>Offline metrics</h2>
-          {Object.keys(data.offlineMetrics).length === 0 ? (
+          {metrics.rows.length === 0 ? (
             <p className="muted">No offline evaluation recorded.</p>
           ) : (
             <table className="table" data-testid="offline-metrics">
+              <thead>
+                <tr>
+                  <th>metric</th>
+                  {metrics.columns.map((cut) => (
+                    <th key={cut}>{cut ? `@${cut}` : "value"}</th>
+                  ))}
+                </tr>
+              </thead>
               <tbody>
-                {Object.entries(data.offlineMetrics).map(([metric, value]) => (
+                {metrics.rows.map(([metric, byCut]) => (
                   <tr key={metric}>
                     <th>{metric}</th>
-                    <td>{formatMetric(value)}</td>
+                    {metrics.columns.map((cut) => (
+                      <td key={cut}>{formatMetric(byCut.get(cut))}</td>
+                    ))}
                   </tr>
                 ))}
               </tbody>
