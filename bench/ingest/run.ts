@@ -16,7 +16,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectKafkaBus, type EventBus, type OutgoingMessage } from "@reco/bus";
 import { topicNames, type WatchEvent } from "@reco/contracts";
-import { createStreamWorker } from "@reco/stream-worker";
+import { createStreamWorker } from "@reco/stream";
 import { Kafka, logLevel } from "kafkajs";
 import { pino } from "pino";
 

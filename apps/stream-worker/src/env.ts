@@ -1,6 +1,6 @@
 import { envFields } from "@reco/contracts";
 import { z } from "zod";
-import { defaultWorkerConfig as d } from "./config.ts";
+import { defaultWorkerConfig as d } from "@reco/stream";
 
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);

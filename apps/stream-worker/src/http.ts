@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
-import type { WorkerHealth } from "./worker.ts";
+import type { WorkerHealth } from "@reco/stream";
 
 /** The standalone process's tiny operations server: GET /metrics (Prometheus) and GET /healthz. */
 export async function startWorkerHttp(options: {

@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { workerEnvSchema } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
-import { createStreamWorker } from "./worker.ts";
+import { createStreamWorker } from "@reco/stream";
 
 const env = loadEnvOrExit(workerEnvSchema);
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });

@@ -13,7 +13,7 @@ import {
   trendingKey,
   type RecentItem,
   type TrendingScores,
-} from "../src/index.ts";
+} from "@reco/stream";
 import { allCovered, consumed, quietLogger } from "./helpers.ts";
 
 // Embedded stack, no mocks: PGlite (the real embedded database), the LRU cache, the file log.

@@ -5,7 +5,7 @@ import { connectKafkaBus, type EventBus } from "@reco/bus";
 import { topicNames } from "@reco/contracts";
 import { uniqueName, waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createStreamWorker, type StreamWorker } from "../src/index.ts";
+import { createStreamWorker, type StreamWorker } from "@reco/stream";
 import { publishEvents, quietLogger, snapshotCounts } from "./helpers.ts";
 
 const brokers = process.env.KAFKA_BROKERS;

@@ -5,7 +5,7 @@ import { connectKafkaBus, type ConsumedMessage, type EventBus } from "@reco/bus"
 import { topicNames } from "@reco/contracts";
 import { uniqueName, waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createStreamWorker, type DeadLetter, type StreamWorker } from "../src/index.ts";
+import { createStreamWorker, type DeadLetter, type StreamWorker } from "@reco/stream";
 import {
   allCommitted,
   consumed,

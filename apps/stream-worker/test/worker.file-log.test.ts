@@ -7,12 +7,8 @@ import { waitFor } from "@reco/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compactSnapshots, listSnapshotFiles, toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { Registry } from "prom-client";
-import {
-  createStreamWorker,
-  startWorkerHttp,
-  type DeadLetter,
-  type StreamWorker,
-} from "../src/index.ts";
+import { createStreamWorker, type DeadLetter, type StreamWorker } from "@reco/stream";
+import { startWorkerHttp } from "../src/http.ts";
 import {
   allCovered,
   consumed,

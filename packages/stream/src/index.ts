@@ -13,4 +13,3 @@ export {
   type MinuteAggregate,
 } from "./aggregates.ts";
 export type { DeadLetter } from "./dead-letters.ts";
-export { startWorkerHttp } from "./http.ts";
