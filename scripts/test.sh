@@ -27,6 +27,8 @@ step "vitest: unit, contract and integration suites"
 npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json || failures+=("vitest")
 
 step "playwright: end-to-end in Chromium"
+# A fresh product every run: the e2e specs start from the demo data and leave experiments behind.
+rm -rf .cache/e2e-data
 (cd apps/web && npx playwright test) || failures+=("playwright")
 
 # One closing line counting every test that ran.

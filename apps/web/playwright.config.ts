@@ -17,6 +17,12 @@ export default defineConfig({
     ["list"],
     ["json", { outputFile: path.join(root, ".cache", "playwright-report.json") }],
   ],
+  // Specs that only read see the demo data as imported; specs that write (experiments, feedback)
+  // run after them against the same product.
+  projects: [
+    { name: "reads", testMatch: /(overview|models|monitoring)\.spec\.ts/ },
+    { name: "writes", testMatch: /(experiments|feedback-loop)\.spec\.ts/, dependencies: ["reads"] },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${webPort}`,
     launchOptions: {
@@ -46,6 +52,8 @@ export default defineConfig({
       DATABASE_URL: "",
       REDIS_URL: "",
       KAFKA_BROKERS: "",
+      // Feedback reaches the snapshots within seconds instead of the default 30 s.
+      STREAM_BATCH_INTERVAL_MS: "1000",
     },
   },
 });

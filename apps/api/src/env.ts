@@ -36,6 +36,8 @@ export const apiEnvSchema = z.object({
     .default(1024 * 1024),
   /** On SIGTERM, keep serving (with /readyz 503) this long before closing, so load balancers move away. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /** Embedded mode: how often the in-process stream worker writes its micro-batches. */
+  STREAM_BATCH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Embedded mode: a dev admin key chosen by the launcher (so web and api share it); else one is generated. */
   DEV_API_KEY: z.string().optional(),
 });

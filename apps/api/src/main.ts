@@ -15,6 +15,7 @@ import {
   ensureDevApiKey,
   StableModelResolver,
 } from "@reco/serving";
+import { createStreamWorker } from "@reco/stream";
 import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
 import { buildServer } from "./server.ts";
@@ -104,6 +105,24 @@ logger.info(
   },
   "serving state loaded",
 );
+// Embedded mode: this process also hosts the stream worker over the file-backed log (PGlite and
+// the log allow one process); with Kafka the worker runs as its own app (apps/stream-worker).
+const streamWorker =
+  bus.kind === "file-log"
+    ? createStreamWorker({
+        bus,
+        topics,
+        logger: logger.child({ component: "stream-worker" }),
+        cache,
+        prisma: db.prisma,
+        registry: serving.metrics.registry,
+        config: { snapshotRoot: snapshotsRoot, batchIntervalMs: env.STREAM_BATCH_INTERVAL_MS },
+      })
+    : null;
+if (streamWorker) {
+  await streamWorker.start();
+  logger.info("embedded stream worker started");
+}
 // Popularity and the catalog follow new data without a restart.
 const refresher = setInterval(() => {
   serving.refresh().catch((e: Error) => logThrottled("popularity refresh", e));
@@ -156,6 +175,7 @@ async function shutdown(signal: string): Promise<void> {
     await app.close(); // stops accepting, waits for in-flight requests
     const unpublished = await serving.close(5_000); // flushes the event queue to the bus
     if (unpublished > 0) logger.error({ unpublished }, "events could not be published before exit");
+    await streamWorker?.stop(); // writes the open micro-batches, then commits
     await bus.close();
     await cache.close();
     await db.close();

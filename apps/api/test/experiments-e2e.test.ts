@@ -345,6 +345,8 @@ describe("a live experiment through two api processes on one database", () => {
         const recommendation = await call(api, keys.client, "GET", `/recommend/user-${i}?k=5`);
         expect(recommendation.variant).toBe(variant);
         expect(recommendation.experimentKey).toBe("e2e-ctr");
+        // a popularity arm is the treatment itself, not a fallback
+        if (variant === "b") expect(recommendation).toMatchObject({ modelVersion: "popularity", fallback: false });
       }
     }
   });

@@ -21,6 +21,10 @@ test("a product manager creates, starts and reads an experiment in the A/B panel
   await expect(page.getByTestId("verdict")).toBeVisible();
   await expect(page.getByTestId("results")).toContainText("control");
 
+  // stop it again, so later specs' users are not served its popularity arms
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByTestId("experiment-status")).toHaveText("stopped");
+
   await page.goto("/experiments");
   await expect(page.getByRole("link", { name: key })).toBeVisible();
 });

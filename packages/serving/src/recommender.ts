@@ -111,7 +111,9 @@ export class RecommendationService {
       result = { ...hit, recId: randomUUID(), cached: true };
       this.deps.metrics.recommendations.inc({ source: "cache" });
     } else {
-      const computed = await this.compute(input, ref, resolveError);
+      // An experiment arm may serve popularity on purpose: that is its treatment, not a fallback.
+      const popularityByDesign = !ref && !resolveError && Boolean(resolution?.variant);
+      const computed = await this.compute(input, ref, resolveError, popularityByDesign);
       if (resolution?.variant) computed.variant = resolution.variant;
       if (resolution?.experimentKey) computed.experimentKey = resolution.experimentKey;
       if (!computed.fallback) await this.cacheSet(cacheKey, computed);
@@ -161,10 +163,20 @@ export class RecommendationService {
     input: RecommendInput,
     ref: ModelRef | null,
     resolveError: unknown,
+    popularityByDesign = false,
   ): Promise<Computed> {
     const seen = this.deps.history.items(input.userId);
     const exclude = new Set([...seen, ...input.exclude]);
     const base = { userId: input.userId };
+    if (!ref && popularityByDesign) {
+      this.deps.metrics.recommendations.inc({ source: "popularity" });
+      return {
+        ...base,
+        items: this.popular(input.k, exclude, input.context, "popular"),
+        modelVersion: "popularity",
+        fallback: false,
+      };
+    }
     if (!ref) {
       const reason = resolveError ? fallbackReason(resolveError) : "no_model";
       this.deps.metrics.fallbacks.inc({ reason });
