@@ -22,10 +22,20 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["@reco/*/src/*", "../../packages/*", "../../apps/*"], message: "Import a package through its exports, not its files." }] },
+        {
+          patterns: [
+            {
+              group: ["@reco/*/src/*", "../../packages/*", "../../apps/*"],
+              message: "Import a package through its exports, not its files.",
+            },
+          ],
+        },
       ],
     },
   },

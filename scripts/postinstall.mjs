@@ -5,8 +5,16 @@ import { existsSync } from "node:fs";
 
 const prismaBin = "node_modules/prisma/build/index.js";
 if (!existsSync(prismaBin)) process.exit(0);
-const result = spawnSync(process.execPath, [prismaBin, "generate", "--schema", "prisma/schema.prisma"], {
-  stdio: "inherit",
-  env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: "/bin/true", PRISMA_HIDE_UPDATE_MESSAGE: "1" },
-});
+const result = spawnSync(
+  process.execPath,
+  [prismaBin, "generate", "--schema", "prisma/schema.prisma"],
+  {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: "/bin/true",
+      PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    },
+  },
+);
 process.exit(result.status ?? 1);

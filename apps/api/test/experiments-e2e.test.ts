@@ -346,7 +346,8 @@ describe("a live experiment through two api processes on one database", () => {
         expect(recommendation.variant).toBe(variant);
         expect(recommendation.experimentKey).toBe("e2e-ctr");
         // a popularity arm is the treatment itself, not a fallback
-        if (variant === "b") expect(recommendation).toMatchObject({ modelVersion: "popularity", fallback: false });
+        if (variant === "b")
+          expect(recommendation).toMatchObject({ modelVersion: "popularity", fallback: false });
       }
     }
   });
