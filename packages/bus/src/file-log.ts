@@ -20,8 +20,8 @@ import { PartitionLog, type PendingRecord, type TailRepair } from "./file-log/pa
 import {
   BusUnavailable,
   DEFAULT_PARTITIONS,
-  encodeMessageValue,
-  isValidTopicName,
+  checkTopicName,
+  encodeOutgoing,
   partitionForKey,
   silentLogger,
   type BusConsumer,
@@ -84,7 +84,7 @@ export class FileLogBus implements EventBus, LogAccess {
     this.checkOpen();
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000)
       throw new BadInput(`partitions must be an integer in 1..1000, got ${partitions}`);
-    for (const name of names) checkTopic(name);
+    for (const name of names) checkTopicName(name);
     for (const name of names) {
       const metaFile = join(this.topicDir(name), "partitions.json");
       if ((await readPartitionCount(metaFile)) === undefined) {
@@ -127,7 +127,7 @@ export class FileLogBus implements EventBus, LogAccess {
     this.checkOpen();
     if (!options.groupId) throw new BadInput("consumer groupId must be a non-empty string");
     if (options.topics.length === 0) throw new BadInput("consumer needs at least one topic");
-    for (const topic of options.topics) checkTopic(topic);
+    for (const topic of options.topics) checkTopicName(topic);
     let group = this.groups.get(options.groupId);
     if (!group) this.groups.set(options.groupId, (group = new ConsumerGroup(options.groupId)));
     const consumer = new FileLogConsumer(this, group, options);
@@ -163,7 +163,7 @@ export class FileLogBus implements EventBus, LogAccess {
   /** The partition logs of a topic, opened (and scanned) once. */
   topic(name: string): Promise<PartitionLog[]> {
     this.checkOpen();
-    checkTopic(name);
+    checkTopicName(name);
     let opening = this.topics.get(name);
     if (!opening) {
       opening = this.openTopic(name);
@@ -205,25 +205,8 @@ export class FileLogBus implements EventBus, LogAccess {
   }
 }
 
-function checkTopic(name: string): void {
-  if (typeof name !== "string" || !isValidTopicName(name))
-    throw new BadInput(
-      `invalid topic name ${JSON.stringify(name)}: use letters, digits, ".", "_", "-"`,
-    );
-}
-
 function toPending(message: OutgoingMessage, index: number): PendingRecord {
-  if (typeof message?.key !== "string" || message.key.length === 0)
-    throw new BadInput(`message ${index}: key must be a non-empty string`);
-  if (message.timestamp !== undefined && !Number.isFinite(message.timestamp))
-    throw new BadInput(`message ${index}: timestamp must be ms since the epoch`);
-  let value: Buffer;
-  try {
-    value = encodeMessageValue(message.value);
-  } catch (error) {
-    throw new BadInput(`message ${index}: ${(error as Error).message}`);
-  }
-  return { key: message.key, value, timestamp: message.timestamp ?? Date.now() };
+  return encodeOutgoing(message, index);
 }
 
 async function readPartitionCount(file: string): Promise<number | undefined> {

@@ -20,8 +20,8 @@ import { kafkaLogCreator, toBusError, withTimeout } from "./kafka/errors.ts";
 import { KafkaGroupConsumer, type ConsumerTiming } from "./kafka/consumer.ts";
 import {
   DEFAULT_PARTITIONS,
-  encodeMessageValue,
-  isValidTopicName,
+  checkTopicName,
+  encodeOutgoing,
   partitionForKey,
   silentLogger,
   type BusConsumer,
@@ -134,7 +134,7 @@ export class KafkaBus implements EventBus {
   async ensureTopics(names: readonly string[], partitions = DEFAULT_PARTITIONS): Promise<void> {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000)
       throw new BadInput(`partitions must be an integer in 1..1000, got ${partitions}`);
-    for (const name of names) checkTopic(name);
+    for (const name of names) checkTopicName(name);
     const missing = names.filter((n) => !this.knownTopics.has(n));
     if (missing.length === 0) return;
     await this.call(
@@ -153,7 +153,7 @@ export class KafkaBus implements EventBus {
   }
 
   async publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    checkTopic(topic);
+    checkTopicName(topic);
     const kafkaMessages = messages.map(toKafkaMessage);
     if (kafkaMessages.length === 0) return;
     await this.requireTopic(topic);
@@ -179,7 +179,7 @@ export class KafkaBus implements EventBus {
   consumer(options: ConsumerOptions): BusConsumer {
     if (!options.groupId) throw new BadInput("consumer groupId must be a non-empty string");
     if (options.topics.length === 0) throw new BadInput("consumer needs at least one topic");
-    for (const topic of options.topics) checkTopic(topic);
+    for (const topic of options.topics) checkTopicName(topic);
     const consumer = new KafkaGroupConsumer(
       {
         kafka: this.kafka,
@@ -274,23 +274,7 @@ export class KafkaBus implements EventBus {
   }
 }
 
-function checkTopic(name: string): void {
-  if (typeof name !== "string" || !isValidTopicName(name))
-    throw new BadInput(
-      `invalid topic name ${JSON.stringify(name)}: use letters, digits, ".", "_", "-"`,
-    );
-}
-
 function toKafkaMessage(message: OutgoingMessage, index: number): Message {
-  if (typeof message?.key !== "string" || message.key.length === 0)
-    throw new BadInput(`message ${index}: key must be a non-empty string`);
-  if (message.timestamp !== undefined && !Number.isFinite(message.timestamp))
-    throw new BadInput(`message ${index}: timestamp must be ms since the epoch`);
-  let value: Buffer;
-  try {
-    value = encodeMessageValue(message.value);
-  } catch (error) {
-    throw new BadInput(`message ${index}: ${(error as Error).message}`);
-  }
-  return { key: message.key, value, timestamp: String(message.timestamp ?? Date.now()) };
+  const { key, value, timestamp } = encodeOutgoing(message, index);
+  return { key, value, timestamp: String(timestamp) };
 }

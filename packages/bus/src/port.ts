@@ -8,7 +8,7 @@
  * JSON-safe and exact. Use `BigInt(offset)` (or `nextOffset`) for arithmetic.
  * A committed offset is the NEXT offset to read (last processed + 1), as in Kafka.
  */
-import { AppError, Unavailable } from "@reco/contracts";
+import { AppError, BadInput, Unavailable } from "@reco/contracts";
 
 export const DEFAULT_PARTITIONS = 3;
 
@@ -248,4 +248,30 @@ function murmur2(data: Buffer): number {
   h = Math.imul(h, m);
   h ^= h >>> 15;
   return h | 0;
+}
+
+/** Refuses a topic name neither adapter could store, naming it. */
+export function checkTopicName(name: string): void {
+  if (typeof name !== "string" || !isValidTopicName(name))
+    throw new BadInput(
+      `invalid topic name ${JSON.stringify(name)}: use letters, digits, ".", "_", "-"`,
+    );
+}
+
+/** Validates and encodes one outgoing message the same way for every adapter. */
+export function encodeOutgoing(
+  message: OutgoingMessage,
+  index: number,
+): { key: string; value: Buffer; timestamp: number } {
+  if (typeof message?.key !== "string" || message.key.length === 0)
+    throw new BadInput(`message ${index}: key must be a non-empty string`);
+  if (message.timestamp !== undefined && !Number.isFinite(message.timestamp))
+    throw new BadInput(`message ${index}: timestamp must be ms since the epoch`);
+  let value: Buffer;
+  try {
+    value = encodeMessageValue(message.value);
+  } catch (error) {
+    throw new BadInput(`message ${index}: ${(error as Error).message}`);
+  }
+  return { key: message.key, value, timestamp: message.timestamp ?? Date.now() };
 }

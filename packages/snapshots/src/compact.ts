@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { fsyncPath } from "./durable.ts";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { listSnapshotFiles, snapshotFileName, type SnapshotFile } from "./layout.ts";
 
@@ -59,15 +60,6 @@ export async function resolveOverlaps(
     }
   }
   return report;
-}
-
-async function fsyncPath(target: string): Promise<void> {
-  const handle = await open(target, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function mergeFiles(inputs: SnapshotFile[]): Promise<string> {

@@ -4,3 +4,4 @@ export * from "./writer.ts";
 export * from "./reader.ts";
 export { duckConnection, sqlString } from "./duckdb.ts";
 export * from "./compact.ts";
+export { fsyncPath, pathExists } from "./durable.ts";

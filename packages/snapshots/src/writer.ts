@@ -1,31 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBTimestampValue } from "@duckdb/node-api";
+import { fsyncPath, pathExists } from "./durable.ts";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { snapshotDir, snapshotFileName, type SnapshotRange } from "./layout.ts";
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from "./rows.ts";
 
 export class SnapshotError extends Error {
   override name = "SnapshotError";
-}
-
-async function fsyncPath(target: string): Promise<void> {
-  const handle = await open(target, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(target: string): Promise<boolean> {
-  try {
-    await stat(target);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -45,7 +28,7 @@ export async function writeSnapshot(
   }
   const dir = snapshotDir(root, range.topic, rows[0]!.eventTime);
   const finalPath = path.join(dir, snapshotFileName(range));
-  if (await exists(finalPath)) return finalPath;
+  if (await pathExists(finalPath)) return finalPath;
   await mkdir(dir, { recursive: true });
   const tempPath = path.join(dir, `.tmp-${randomUUID()}.parquet`);
 

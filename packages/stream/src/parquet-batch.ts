@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   duckConnection,
+  fsyncPath,
+  pathExists,
   snapshotDir,
   snapshotFileName,
   sqlString,
@@ -51,22 +53,6 @@ const COLUMNS = `
   j.context.country AS country,
   payload`;
 
-async function fsyncPath(target: string): Promise<void> {
-  const handle = await open(target, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(target: string): Promise<boolean> {
-  return stat(target).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * Writes one partition's validated records as a zstd Parquet snapshot file: temp name → fsync →
  * rename → fsync dir, under the hour of `firstEventTime`. Writing a range already on disk is a no-op.
@@ -79,7 +65,7 @@ export async function writeValidatedSnapshot(
 ): Promise<string> {
   const dir = snapshotDir(root, range.topic, firstEventTime);
   const finalPath = path.join(dir, snapshotFileName(range));
-  if (await exists(finalPath)) return finalPath;
+  if (await pathExists(finalPath)) return finalPath;
   await mkdir(dir, { recursive: true });
   const tempPath = path.join(dir, `.tmp-${randomUUID()}.parquet`);
   const table = `batch_${randomUUID().replaceAll("-", "")}`;
