@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { fsyncPath } from "./durable.ts";
+import { renameDurably } from "./durable.ts";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { listSnapshotFiles, snapshotFileName, type SnapshotFile } from "./layout.ts";
 
@@ -78,9 +78,7 @@ async function mergeFiles(inputs: SnapshotFile[]): Promise<string> {
       `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false) ORDER BY "offset")
          TO ${sqlString(tempPath)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
     );
-    await fsyncPath(tempPath);
-    await rename(tempPath, finalPath);
-    await fsyncPath(dir);
+    await renameDurably(tempPath, finalPath);
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;

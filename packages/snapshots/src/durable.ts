@@ -1,4 +1,5 @@
-import { open, stat } from "node:fs/promises";
+import { open, rename, stat } from "node:fs/promises";
+import path from "node:path";
 
 /** fsync a file or a directory (after a rename, so the new name survives a crash). */
 export async function fsyncPath(target: string): Promise<void> {
@@ -15,4 +16,11 @@ export async function pathExists(target: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Makes a fully written temp file visible under its final name, crash-safely: fsync, rename, fsync dir. */
+export async function renameDurably(tempPath: string, finalPath: string): Promise<void> {
+  await fsyncPath(tempPath);
+  await rename(tempPath, finalPath);
+  await fsyncPath(path.dirname(finalPath));
 }

@@ -4,4 +4,4 @@ export * from "./writer.ts";
 export * from "./reader.ts";
 export { duckConnection, sqlString } from "./duckdb.ts";
 export * from "./compact.ts";
-export { fsyncPath, pathExists } from "./durable.ts";
+export { fsyncPath, pathExists, renameDurably } from "./durable.ts";

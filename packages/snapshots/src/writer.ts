@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBTimestampValue } from "@duckdb/node-api";
-import { fsyncPath, pathExists } from "./durable.ts";
+import { pathExists, renameDurably } from "./durable.ts";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { snapshotDir, snapshotFileName, type SnapshotRange } from "./layout.ts";
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from "./rows.ts";
@@ -61,9 +61,7 @@ export async function writeSnapshot(
     await connection.run(
       `COPY ${table} TO ${sqlString(tempPath)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
     );
-    await fsyncPath(tempPath);
-    await rename(tempPath, finalPath);
-    await fsyncPath(dir);
+    await renameDurably(tempPath, finalPath);
     return finalPath;
   } catch (error) {
     await rm(tempPath, { force: true });

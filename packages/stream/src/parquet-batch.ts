@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   duckConnection,
-  fsyncPath,
   pathExists,
+  renameDurably,
   snapshotDir,
   snapshotFileName,
   sqlString,
@@ -85,9 +85,7 @@ export async function writeValidatedSnapshot(
 )
          TO ${sqlString(tempPath)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
     );
-    await fsyncPath(tempPath);
-    await rename(tempPath, finalPath);
-    await fsyncPath(dir);
+    await renameDurably(tempPath, finalPath);
     return finalPath;
   } catch (error) {
     await rm(tempPath, { force: true });
