@@ -68,7 +68,8 @@ const keys = new ApiKeyStore(db.prisma);
 if (!env.DATABASE_URL) {
   const devKey = await ensureDevApiKey(keys, path.join(dataDir, "dev-api-key"), env.DEV_API_KEY);
   process.stdout.write(
-    `development API key (admin): ${devKey}\n  (saved in ${path.join(dataDir, "dev-api-key")})\n`,
+    // The key itself stays out of logs: only its public prefix and where it is saved.
+    `development API key (admin): ${devKey.split("_").slice(0, 2).join("_")}_… saved in ${path.join(dataDir, "dev-api-key")}\n`,
   );
 }
 
