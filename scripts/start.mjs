@@ -172,7 +172,7 @@ process.stdout.write(`
 Reco is running (embedded mode, ready in ${seconds} s)
   Dashboard        http://${host}:${webPort}/
   API              http://${host}:${apiPort}/   (health: /healthz, readiness: /readyz, tRPC: /trpc)
-  Recommendations  http://${host}:${apiPort}/recommend/1?k=10
-  API key (admin)  ${devKey ? `${devKey.slice(0, 12)}… in ${keyFile}` : "(none: set with the keys CLI)"}
+  Try it           curl -H "Authorization: Bearer $(cat ${keyFile})" http://${host}:${apiPort}/recommend/1?k=10
+  API key (admin)  ${devKey ? `${devKey.slice(0, 17)}… in ${keyFile}` : "(none: create one with npm run keys)"}
 Press Ctrl-C to stop.
 `);
