@@ -3,6 +3,8 @@ import {
   itemParamsSchema,
   parseFeedbackBody,
   recommendQuerySchema,
+  recommendationSchema,
+  responseJsonSchema,
   similarQuerySchema,
   userParamsSchema,
   type Authenticator,
@@ -40,16 +42,22 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
     return deps.metrics.registry.metrics();
   });
 
-  app.get("/recommend/:userId", { preHandler: client }, async (request) => {
-    const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
-    const query = parseRequestPart(recommendQuerySchema, request.query, "query");
-    return deps.recommendations.recommend({
-      userId,
-      k: query.k,
-      exclude: query.exclude,
-      context: { device: query.device, country: query.country },
-    });
-  });
+  const recommendationResponse = { 200: responseJsonSchema(recommendationSchema) };
+
+  app.get(
+    "/recommend/:userId",
+    { preHandler: client, schema: { response: recommendationResponse } },
+    async (request) => {
+      const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
+      const query = parseRequestPart(recommendQuerySchema, request.query, "query");
+      return deps.recommendations.recommend({
+        userId,
+        k: query.k,
+        exclude: query.exclude,
+        context: { device: query.device, country: query.country },
+      });
+    },
+  );
 
   app.get("/similar/:itemId", { preHandler: client }, async (request) => {
     const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
