@@ -3,7 +3,7 @@ import { watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { EventBus } from "@reco/bus";
 import type { TopicNames } from "@reco/contracts";
-import { waitFor } from "@reco/testkit";
+import { freePort, waitFor } from "@reco/testkit";
 import {
   allCovered,
   consumed,
@@ -51,12 +51,16 @@ export async function runExactlyOnceScenario(
   const chunks = Math.ceil(scenario.total / chunk);
   // Each worker gets its own batch size, so a replayed range never lines up with the file
   // written before the crash by chance: only reconciliation with the files prevents duplicates.
-  const start = () =>
-    spawnWorker({
+  let port = 0;
+  const start = async () => {
+    port = await freePort();
+    return spawnWorker({
       ...scenario.workerEnv,
+      WORKER_PORT: String(port),
       BATCH_MAX_RECORDS: String(2_000 + Math.floor(Math.random() * 4_000)),
     });
-  let child: ChildProcess = start();
+  };
+  let child: ChildProcess = await start();
   let producing = true;
   const killedAtMs: number[] = [];
   await mkdir(scenario.snapshotRoot, { recursive: true });
@@ -69,7 +73,7 @@ export async function runExactlyOnceScenario(
       await nextSnapshotFile(scenario.snapshotRoot, 5_000);
       await killHard(child);
       killedAtMs.push(Date.now() - started);
-      child = start();
+      child = await start();
     }
   })();
 
@@ -93,6 +97,16 @@ export async function runExactlyOnceScenario(
         intervalMs: 500,
         description: "the last worker to cover every produced record",
       },
+    );
+    // The files may already cover everything while the last worker is still starting: stop it
+    // only once it runs (its SIGTERM handler is installed), as an operator's stop would find it.
+    await waitFor(
+      () =>
+        fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (response) => response.ok,
+          () => false,
+        ),
+      { timeoutMs: 60_000, intervalMs: 250, description: "the last worker to be running" },
     );
     const lastExitCode = await stopGracefully(child);
     const counts = await snapshotCounts(scenario.snapshotRoot);
