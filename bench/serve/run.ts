@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { buildServer } from "@reco/api";
+import { buildServer, servingRoutesDeps } from "@reco/api";
 import { openFileLogBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
@@ -99,14 +99,7 @@ async function serve(db: Database, dataDir: string, options: Partial<ServingOpti
       apiKeys: keys,
     },
     readiness: {},
-    serving: {
-      authenticator: keys,
-      recommendations: runtime.recommendations,
-      feedback: runtime.feedback,
-      catalog: runtime.catalog,
-      metrics: runtime.metrics,
-      limiter: runtime.limiter,
-    },
+    serving: servingRoutesDeps(runtime, keys),
   });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   return {

@@ -18,6 +18,7 @@ import {
 import { createStreamWorker } from "@reco/stream";
 import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
+import { servingRoutesDeps } from "./routes/serving.ts";
 import { buildServer } from "./server.ts";
 
 // Composition root: the only place that reads the environment and creates clients.
@@ -148,14 +149,7 @@ const app = await buildServer({
   },
   corsOrigins: env.CORS_ORIGINS,
   bodyLimitBytes: env.BODY_LIMIT_BYTES,
-  serving: {
-    authenticator: keys,
-    recommendations: serving.recommendations,
-    feedback: serving.feedback,
-    catalog: serving.catalog,
-    metrics: serving.metrics,
-    limiter: serving.limiter,
-  },
+  serving: servingRoutesDeps(serving, keys),
   experiments: { authenticator: keys, assigner, experiments, limiter: serving.limiter },
 });
 

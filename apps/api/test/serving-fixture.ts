@@ -13,6 +13,7 @@ import {
 } from "@reco/serving";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { servingRoutesDeps } from "../src/routes/serving.ts";
 import { buildServer } from "../src/server.ts";
 import { demoData, type DemoData } from "./fixtures.ts";
 
@@ -109,14 +110,7 @@ export async function startServingApp(options: {
     },
     readiness: { database: () => data.db.ping(), model: async () => runtime.ready() },
     bodyLimitBytes: options.bodyLimitBytes ?? 256 * 1024,
-    serving: {
-      authenticator: keys,
-      recommendations: runtime.recommendations,
-      feedback: runtime.feedback,
-      catalog: runtime.catalog,
-      metrics: runtime.metrics,
-      limiter: runtime.limiter,
-    },
+    serving: servingRoutesDeps(runtime, keys),
   });
   const baseUrl = await app.listen({ port: 0, host: "127.0.0.1" });
   return {

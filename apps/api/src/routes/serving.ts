@@ -28,6 +28,15 @@ export interface ServingRoutesDeps {
   limiter?: TokenBucketLimiter;
 }
 
+/** The routes' dependencies as a serving runtime provides them, with the key store that guards them. */
+export function servingRoutesDeps(
+  runtime: Omit<ServingRoutesDeps, "authenticator">,
+  authenticator: Authenticator,
+): ServingRoutesDeps {
+  const { recommendations, feedback, catalog, metrics, limiter } = runtime;
+  return { authenticator, recommendations, feedback, catalog, metrics, limiter };
+}
+
 /** The REST serving API: thin handlers that validate, call @reco/serving, and answer. */
 export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDeps): Promise<void> {
   const client = requireKey(deps.authenticator, "client", deps.limiter, () =>
