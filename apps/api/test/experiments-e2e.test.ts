@@ -8,9 +8,8 @@ import type { AppRouter } from "@reco/api/router";
 import { openDatabase, type Database } from "@reco/db";
 import { assignVariant, parseExperimentDefinition } from "@reco/experiments";
 import { ApiKeyStore } from "@reco/serving";
-import { freePort, waitFor } from "@reco/testkit";
+import { createScratchDatabase, freePort, waitFor, type ScratchDatabase } from "@reco/testkit";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const baseDatabaseUrl = process.env.DATABASE_URL;
@@ -151,20 +150,15 @@ async function inParallel(count: number, limit: number, work: (i: number) => Pro
   );
 }
 
-const databaseName = `reco_exp_e2e_${process.pid}_${Date.now()}`;
-let admin: pg.Client;
+let scratch: ScratchDatabase;
 let db: Database;
 let apis: ApiProcess[] = [];
 let databaseUrl = "";
 const keys = { pm: "", viewer: "", client: "" };
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${databaseName}`;
-  databaseUrl = url.toString();
+  scratch = await createScratchDatabase(adminUrl, "reco_exp_e2e");
+  databaseUrl = scratch.url;
   db = await openDatabase({ databaseUrl });
   const store = new ApiKeyStore(db.prisma);
   for (const role of ["pm", "viewer", "client"] as const)
@@ -175,8 +169,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(apis.map(stopApi));
   await db?.close();
-  await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin?.end();
+  await scratch?.drop();
 });
 
 describe("a live experiment through two api processes on one database", () => {
@@ -358,10 +351,10 @@ describe("a live experiment through two api processes on one database", () => {
     // both keys were just checked, so authentication answers from its 5 s cache meanwhile
     const before = await call(api, keys.client, "GET", route);
     await trpc(api, keys.viewer).experiments.get.query({ key: "e2e-ctr" });
-    await admin.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS false`);
-    await admin.query(
+    await scratch.admin.query(`ALTER DATABASE ${scratch.name} WITH ALLOW_CONNECTIONS false`);
+    await scratch.admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-      [databaseName],
+      [scratch.name],
     );
     try {
       expect((await call(api, keys.client, "GET", route)).variant).toBe(before.variant);
@@ -379,7 +372,7 @@ describe("a live experiment through two api processes on one database", () => {
         .catch((e: TRPCClientError<AppRouter>) => e);
       expect((results as TRPCClientError<AppRouter>).data?.httpStatus).toBe(503);
     } finally {
-      await admin.query(`ALTER DATABASE ${databaseName} WITH ALLOW_CONNECTIONS true`);
+      await scratch.admin.query(`ALTER DATABASE ${scratch.name} WITH ALLOW_CONNECTIONS true`);
     }
     const again = await waitFor(
       async () =>

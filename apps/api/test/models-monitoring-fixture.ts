@@ -16,6 +16,7 @@ import { ApiKeyStore, createCatalogStats } from "@reco/serving";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { pino } from "pino";
 import { buildServer } from "../src/server.ts";
+import { createScratchDatabase } from "@reco/testkit";
 
 export type DatabaseKind = "pglite" | "postgres";
 export type TestRole = "viewer" | "pm" | "engineer" | "admin" | "client";
@@ -36,20 +37,8 @@ async function openTestDatabase(kind: DatabaseKind, dataDir: string) {
       'DATABASE_URL is not set: run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"` first',
     );
   }
-  const name = `reco_api_models_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  // The shared server's own database only hosts the CREATE/DROP of this suite's database.
-  const admin = await openDatabase({ databaseUrl: baseUrl, migrate: false });
-  await admin.prisma.$executeRawUnsafe(`CREATE DATABASE ${name}`);
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString() });
-  return {
-    db,
-    drop: async () => {
-      await admin.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    },
-  };
+  const scratch = await createScratchDatabase(baseUrl, "reco_api_models");
+  return { db: await openDatabase({ databaseUrl: scratch.url }), drop: scratch.drop };
 }
 
 export async function startTestApi(kind: DatabaseKind): Promise<TestApi> {

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, openDatabase, pendingSchemaChange, type Database } from "../src/index.ts";
+import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
 
 const baseUrl = process.env.DATABASE_URL;
 if (!baseUrl) {
@@ -34,28 +34,22 @@ async function describeSchema(db: Database): Promise<string[]> {
 }
 
 describe("migrations", () => {
-  const databaseName = `reco_migrate_${process.pid}_${Date.now()}`;
-  let admin: pg.Client;
+  let scratch: ScratchDatabase;
   let dataDir: string;
   let postgres: Database;
   let pglite: Database;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: baseUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${databaseName}`);
-    const url = new URL(baseUrl);
-    url.pathname = `/${databaseName}`;
+    scratch = await createScratchDatabase(baseUrl, "reco_migrate");
     dataDir = await mkdtemp(path.join(os.tmpdir(), "reco-pglite-"));
-    postgres = await openDatabase({ databaseUrl: url.toString(), migrate: false });
+    postgres = await openDatabase({ databaseUrl: scratch.url, migrate: false });
     pglite = await openDatabase({ dataDir, migrate: false });
   });
 
   afterAll(async () => {
     await postgres?.close();
     await pglite?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await admin?.end();
+    await scratch?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
 

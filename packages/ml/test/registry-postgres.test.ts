@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Database, openDatabase } from "@reco/db";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
 
 const baseUrl = process.env.DATABASE_URL;
 if (!baseUrl) {
@@ -18,8 +18,7 @@ if (!baseUrl) {
   );
 }
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const databaseName = `reco_ml_registry_${process.pid}_${Date.now()}`;
-let admin: pg.Client;
+let scratch: ScratchDatabase;
 let url: string;
 let db: Database;
 let work: string;
@@ -40,12 +39,8 @@ function train(args: string[]): Promise<{ code: number; stderr: string }> {
 }
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  const u = new URL(baseUrl);
-  u.pathname = `/${databaseName}`;
-  url = u.toString();
+  scratch = await createScratchDatabase(baseUrl, "reco_ml_pg");
+  url = scratch.url;
   db = await openDatabase({ databaseUrl: url });
   work = await mkdtemp(path.join(tmpdir(), "reco-ml-pg-"));
   const rows: string[] = [];
@@ -59,8 +54,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.close();
-  await admin?.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin?.end();
+  await scratch?.drop();
   await rm(work, { recursive: true, force: true });
 });
 

@@ -5,3 +5,4 @@ export { freePort } from "./ports.ts";
 export { startPrivatePostgres, type PrivatePostgres } from "./postgres.ts";
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis.ts";
 export { waitFor, type WaitOptions } from "./wait.ts";
+export { createScratchDatabase, type ScratchDatabase } from "./scratch-database.ts";
