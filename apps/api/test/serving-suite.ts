@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Cache } from "@reco/cache";
 import type { EventBus } from "@reco/bus";
 import { decodeEvent } from "@reco/contracts";
+import { recommendationSchema } from "@reco/serving";
 import { waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, startServingApp, type ServingApp } from "./serving-fixture.ts";
@@ -76,6 +77,11 @@ export function runServingSuite(name: string, adapters: ServingAdapters): void {
     it("the same request is answered from the cache with a new recId; feedback invalidates it", async () => {
       const first = await call(server, "/recommend/4?k=4&device=tv", { key: server.clientKey });
       const second = await call(server, "/recommend/4?k=4&device=tv", { key: server.clientKey });
+      // Both answers are exactly the documented shape: a cache hit is spliced from stored JSON.
+      for (const answer of [first, second]) {
+        expect(answer.headers.get("content-type")).toMatch(/^application\/json/);
+        expect(recommendationSchema.strict().parse(answer.body)).toEqual(answer.body);
+      }
       expect(second.body.cached).toBe(true);
       expect(second.body.items).toEqual(first.body.items);
       expect(second.body.recId).not.toBe(first.body.recId);

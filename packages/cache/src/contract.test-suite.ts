@@ -39,6 +39,20 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
       }
     });
 
+    it("stores text as it is: no JSON on the way in or out, same TTL and size rules", async () => {
+      const text = 'not JSON {"a":1}\n✓ \u0000';
+      expect(await cache.setText("t:1", text, { ttlMs: 150 })).toBe(true);
+      expect(await cache.getText("t:1")).toBe(text);
+      expect(await cache.getText("t:absent")).toBeUndefined();
+      // text set as JSON reads back through get
+      await cache.setText("t:json", '{"n":1}');
+      expect(await cache.get("t:json")).toEqual({ n: 1 });
+      expect(await cache.setText("t:big", "x".repeat(8192))).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await cache.getText("t:1")).toBeUndefined();
+      await expect(cache.setText("t:2", 5 as unknown as string)).rejects.toThrow(/string/);
+    });
+
     it("stores a copy: mutating the original or a read value does not change the stored one", async () => {
       const value = { list: [1, 2] };
       await cache.set("copy", value);

@@ -2,6 +2,7 @@ import { LRUCache } from "lru-cache";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   checkKey,
+  checkText,
   checkTtl,
   encodeValue,
   type Cache,
@@ -18,7 +19,7 @@ export interface MemoryCacheOptions {
   defaultTtlMs?: number;
 }
 
-/** In-process LRU cache bounded by entry count AND bytes; holds JSON strings, so values are copied. */
+/** In-process LRU cache bounded by entry count AND bytes; holds strings (JSON for `set`), so values are copied. */
 export class MemoryCache implements Cache {
   readonly kind = "memory";
   private readonly lru: LRUCache<string, string>;
@@ -41,21 +42,30 @@ export class MemoryCache implements Cache {
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    checkKey(key);
-    const json = this.lru.get(key);
+    const json = await this.getText(key);
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
   async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<boolean> {
     checkKey(key);
+    return this.setText(key, encodeValue(value), options);
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    checkKey(key);
+    return this.lru.get(key);
+  }
+
+  async setText(key: string, text: string, options: CacheSetOptions = {}): Promise<boolean> {
+    checkKey(key);
+    checkText(text);
     checkTtl(options.ttlMs);
-    const json = encodeValue(value);
-    if (Buffer.byteLength(json) + Buffer.byteLength(key) > this.maxValueBytes) {
+    if (Buffer.byteLength(text) + Buffer.byteLength(key) > this.maxValueBytes) {
       this.lru.delete(key); // an older value must not survive a refused overwrite
       return false;
     }
     const ttl = options.ttlMs ?? this.defaultTtlMs;
-    this.lru.set(key, json, ttl === undefined ? {} : { ttl });
+    this.lru.set(key, text, ttl === undefined ? {} : { ttl });
     return true;
   }
 

@@ -14,6 +14,13 @@ export interface Cache {
    * than the adapter's `maxValueBytes` (a cache may refuse; callers treat it as a miss later).
    */
   set(key: string, value: unknown, options?: CacheSetOptions): Promise<boolean>;
+  /**
+   * Text stored as it is (no JSON), for values the caller has already encoded: it comes back without
+   * a parse. A key is used either through get/set or through getText/setText, not both.
+   */
+  getText(key: string): Promise<string | undefined>;
+  /** Stores text as it is; same TTL and size rules as `set`. */
+  setText(key: string, text: string, options?: CacheSetOptions): Promise<boolean>;
   /** Removes one key; true when it existed. */
   delete(key: string): Promise<boolean>;
   /** Removes every key that starts with `prefix`; returns how many were removed. */
@@ -35,6 +42,10 @@ export function encodeValue(value: unknown): string {
   if (json === undefined)
     throw new TypeError("cache values must be JSON-serialisable (got undefined or a function)");
   return json;
+}
+
+export function checkText(text: string): void {
+  if (typeof text !== "string") throw new TypeError("setText needs a string value");
 }
 
 export function checkKey(key: string): void {

@@ -3,6 +3,7 @@ import { CacheUnavailable } from "./errors.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   checkKey,
+  checkText,
   checkTtl,
   encodeValue,
   type Cache,
@@ -81,9 +82,8 @@ export class RedisCache implements Cache {
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    checkKey(key);
-    const json = await this.run("GET", () => this.client.get(this.namespace + key));
-    if (json === null) return undefined;
+    const json = await this.getText(key);
+    if (json === undefined) return undefined;
     try {
       return JSON.parse(json) as T;
     } catch {
@@ -93,8 +93,18 @@ export class RedisCache implements Cache {
 
   async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<boolean> {
     checkKey(key);
+    return this.setText(key, encodeValue(value), options);
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    checkKey(key);
+    return (await this.run("GET", () => this.client.get(this.namespace + key))) ?? undefined;
+  }
+
+  async setText(key: string, json: string, options: CacheSetOptions = {}): Promise<boolean> {
+    checkKey(key);
+    checkText(json);
     checkTtl(options.ttlMs);
-    const json = encodeValue(value);
     const fullKey = this.namespace + key;
     if (Buffer.byteLength(json) + Buffer.byteLength(key) > this.maxValueBytes) {
       await this.run("DEL", () => this.client.del(fullKey)); // a refused overwrite must not leave the old value

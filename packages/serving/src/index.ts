@@ -30,7 +30,7 @@ export {
   type QueuedEvent,
 } from "./event-queue.ts";
 export * from "./schemas.ts";
-export { buildOpenApi, responseJsonSchema } from "./openapi.ts";
+export { buildOpenApi } from "./openapi.ts";
 export {
   RecommendationService,
   userCachePrefix,

@@ -23,14 +23,6 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return rest;
 }
 
-/**
- * JSON Schema of a response body, for Fastify's compiled serializer (fast-json-stringify), which
- * writes known shapes several times faster than JSON.stringify and drops undeclared fields.
- */
-export function responseJsonSchema(schema: z.ZodType): JsonSchema {
-  return jsonSchema(schema, "output");
-}
-
 function parameters(where: "path" | "query", schema: z.ZodObject): JsonSchema[] {
   const whole = jsonSchema(schema, "input") as {
     properties?: Record<string, JsonSchema>;

@@ -28,7 +28,11 @@ export class PopularityRanker {
    * The k most popular items not in `exclude`. With a context, that context's list comes first and
    * the global list fills up the rest, so a rare context still gets k items.
    */
-  top(k: number, exclude: ReadonlySet<string>, context?: RequestContext): PopularItem[] {
+  top(
+    k: number,
+    exclude: Pick<ReadonlySet<string>, "has">,
+    context?: RequestContext,
+  ): PopularItem[] {
     const lists: PopularItem[][] = [];
     if (context?.device) lists.push(this.counts.byContext.get(`device:${context.device}`) ?? []);
     if (context?.country) lists.push(this.counts.byContext.get(`country:${context.country}`) ?? []);

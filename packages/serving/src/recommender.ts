@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { CacheUnavailable, type Cache } from "@reco/cache";
+import { LRUCache } from "lru-cache";
 import { NotFound, SCHEMA_VERSION, type RequestContext, type TopicNames } from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
 import type { Catalog } from "./catalog.ts";
@@ -46,6 +47,78 @@ export interface RecommendInput {
 type Item = Recommendation["items"][number];
 type Computed = Omit<Recommendation, "recId" | "cached">;
 
+/** One answer: its serialised body plus the fields exposure logging reads. */
+interface CachedAnswer {
+  /** JSON of the answer without recId and cached (they differ per request). */
+  body: string;
+  itemIds: string[];
+  modelVersion: string;
+  experimentKey?: string;
+  variant?: string;
+  fallback: boolean;
+  fallbackReason?: string;
+}
+
+function cachedAnswer(computed: Computed): CachedAnswer {
+  return {
+    body: JSON.stringify(computed),
+    itemIds: computed.items.map((item) => item.itemId),
+    modelVersion: computed.modelVersion,
+    ...(computed.experimentKey ? { experimentKey: computed.experimentKey } : {}),
+    ...(computed.variant ? { variant: computed.variant } : {}),
+    fallback: computed.fallback,
+    ...(computed.fallbackReason ? { fallbackReason: computed.fallbackReason } : {}),
+  };
+}
+
+/**
+ * Cached as text: a line of JSON with the exposure fields, then the body as it is. A hit parses
+ * only the short first line (JSON never holds a raw newline, so the first one ends it).
+ */
+function encodeAnswer({ body, ...meta }: CachedAnswer): string {
+  return `${JSON.stringify(meta)}\n${body}`;
+}
+
+function decodeAnswer(text: string): CachedAnswer | undefined {
+  const newline = text.indexOf("\n");
+  if (newline < 0) return undefined; // not written by this code: a miss
+  try {
+    const meta = JSON.parse(text.slice(0, newline)) as Omit<CachedAnswer, "body">;
+    return { ...meta, body: text.slice(newline + 1) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a user must not be shown: their history (shared, not copied per request) plus the request's
+ * own excludes and whatever this answer already holds.
+ */
+class Exclusion {
+  private readonly extra: Set<string>;
+  constructor(
+    private readonly seen: ReadonlySet<string>,
+    extra: Iterable<string>,
+  ) {
+    this.extra = new Set(extra);
+  }
+  has(itemId: string): boolean {
+    return this.seen.has(itemId) || this.extra.has(itemId);
+  }
+  add(itemId: string): void {
+    this.extra.add(itemId);
+  }
+}
+
+/** The model's indices of the ids it knows, appended to `into` (ids it never saw are skipped). */
+function knownIndices(loaded: LoadedModel, ids: readonly string[], into: number[]): number[] {
+  for (const id of ids) {
+    const index = loaded.itemIndex.get(id);
+    if (index !== undefined) into.push(index);
+  }
+  return into;
+}
+
 /** Cache keys start with the user, so one prefix delete drops all of a user's entries. */
 export function userCachePrefix(userId: string): string {
   return `rec:${encodeURIComponent(userId)}:`;
@@ -70,6 +143,9 @@ export class RecommendationService {
   private readonly routing: RoutingOptions;
   private readonly cacheTtlMs: number;
   private readonly foldInHistory: number;
+  private readonly indexCache = new LRUCache<string, { version: number; indices: number[] }>({
+    max: 100_000,
+  });
 
   constructor(private readonly deps: RecommendationServiceDeps) {
     this.routing = { foldInMinInteractions: 1, warmMinInteractions: 5, ...deps.routing };
@@ -77,7 +153,12 @@ export class RecommendationService {
     this.foldInHistory = deps.foldInHistory ?? 200;
   }
 
-  async recommend(input: RecommendInput): Promise<Recommendation> {
+  /**
+   * The response body for GET /recommend, as JSON text. Answers are cached already serialised (with
+   * what exposure logging needs beside them), so a cache hit costs one small parse and a splice
+   * instead of rebuilding and re-serialising the item list.
+   */
+  async recommendJson(input: RecommendInput): Promise<string> {
     const started = performance.now();
     let resolution;
     let resolveError: unknown;
@@ -105,10 +186,9 @@ export class RecommendationService {
         .map((part) => encodeURIComponent(String(part)))
         .join(":");
 
-    const hit = await this.cacheGet(cacheKey);
-    let result: Recommendation;
-    if (hit) {
-      result = { ...hit, recId: randomUUID(), cached: true };
+    let answer = await this.cacheGet(cacheKey);
+    const cached = answer !== undefined;
+    if (answer) {
       this.deps.metrics.recommendations.inc({ source: "cache" });
     } else {
       // An experiment arm may serve popularity on purpose: that is its treatment, not a fallback.
@@ -116,11 +196,13 @@ export class RecommendationService {
       const computed = await this.compute(input, ref, resolveError, popularityByDesign);
       if (resolution?.variant) computed.variant = resolution.variant;
       if (resolution?.experimentKey) computed.experimentKey = resolution.experimentKey;
-      if (!computed.fallback) await this.cacheSet(cacheKey, computed);
-      result = { ...computed, recId: randomUUID(), cached: false };
+      answer = cachedAnswer(computed);
+      if (!computed.fallback) await this.cacheSet(cacheKey, answer);
     }
-    this.publishExposure(input, result, performance.now() - started);
-    return result;
+    const recId = randomUUID();
+    this.publishExposure(input, recId, answer, cached, performance.now() - started);
+    // `body` is a serialised object: recId and cached go in front of its first field.
+    return `{"recId":"${recId}","cached":${cached},${answer.body.slice(1)}`;
   }
 
   /** Items like `itemId`: the model's neighbours (history = that one item), else popularity. */
@@ -166,7 +248,7 @@ export class RecommendationService {
     popularityByDesign = false,
   ): Promise<Computed> {
     const seen = this.deps.history.items(input.userId);
-    const exclude = new Set([...seen, ...input.exclude]);
+    const exclude = new Exclusion(this.deps.history.seen(input.userId), input.exclude);
     const base = { userId: input.userId };
     if (!ref && popularityByDesign) {
       this.deps.metrics.recommendations.inc({ source: "popularity" });
@@ -237,10 +319,11 @@ export class RecommendationService {
     input: RecommendInput,
     seen: readonly string[],
   ): { request: ScoreRequest; source: "model" | "foldin" } {
-    const excludeIndices = [...seen, ...input.exclude].flatMap((id) => {
-      const index = loaded.itemIndex.get(id);
-      return index === undefined ? [] : [index];
-    });
+    const seenIndices = this.seenIndices(loaded, input.userId, seen);
+    const excludeIndices =
+      input.exclude.length === 0
+        ? seenIndices
+        : knownIndices(loaded, input.exclude, [...seenIndices]);
     const context = { device: input.context.device, country: input.context.country };
     const userIndex = loaded.userIndex.get(input.userId);
     if (loaded.model.kind === "popularity")
@@ -248,20 +331,31 @@ export class RecommendationService {
     if (userIndex !== undefined && seen.length >= this.routing.warmMinInteractions) {
       return { request: { userIndex, exclude: excludeIndices, context }, source: "model" };
     }
-    const historyIndices = seen.slice(-this.foldInHistory).flatMap((id) => {
-      const index = loaded.itemIndex.get(id);
-      return index === undefined ? [] : [index];
-    });
+    const historyIndices = seenIndices.slice(-this.foldInHistory);
     if (historyIndices.length === 0)
       throw Object.assign(new Error("no history item known to the model"), { name: "EmptyResult" });
     return { request: { historyIndices, exclude: excludeIndices, context }, source: "foldin" };
+  }
+
+  /**
+   * The model's indices of a user's history, kept until the history or the model changes: mapping a
+   * few hundred ids per request costs more than scoring them.
+   */
+  private seenIndices(loaded: LoadedModel, userId: string, seen: readonly string[]): number[] {
+    const key = `${loaded.key}\n${userId}`;
+    const version = this.deps.history.version(userId);
+    const kept = this.indexCache.get(key);
+    if (kept?.version === version) return kept.indices;
+    const indices = knownIndices(loaded, seen, []);
+    this.indexCache.set(key, { version, indices });
+    return indices;
   }
 
   private async scoreWithModel(
     loaded: LoadedModel,
     request: ScoreRequest,
     k: number,
-    exclude: ReadonlySet<string>,
+    exclude: Pick<ReadonlySet<string>, "has">,
     reason: string,
   ): Promise<Item[]> {
     const ranked = await this.deps.batcher.score(loaded, request, k);
@@ -283,7 +377,7 @@ export class RecommendationService {
 
   private popular(
     k: number,
-    exclude: ReadonlySet<string>,
+    exclude: Pick<ReadonlySet<string>, "has">,
     context: RequestContext,
     reason: string,
   ): Item[] {
@@ -302,9 +396,10 @@ export class RecommendationService {
       });
   }
 
-  private async cacheGet(key: string): Promise<Computed | undefined> {
+  private async cacheGet(key: string): Promise<CachedAnswer | undefined> {
     try {
-      const value = await this.deps.cache.get<Computed>(key);
+      const text = await this.deps.cache.getText(key);
+      const value = text === undefined ? undefined : decodeAnswer(text);
       this.deps.metrics.cacheRequests.inc({ result: value ? "hit" : "miss" });
       return value;
     } catch (error) {
@@ -314,9 +409,9 @@ export class RecommendationService {
     }
   }
 
-  private async cacheSet(key: string, value: Computed): Promise<void> {
+  private async cacheSet(key: string, value: CachedAnswer): Promise<void> {
     try {
-      await this.deps.cache.set(key, value, { ttlMs: this.cacheTtlMs });
+      await this.deps.cache.setText(key, encodeAnswer(value), { ttlMs: this.cacheTtlMs });
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
     }
@@ -333,45 +428,46 @@ export class RecommendationService {
   }
 
   /** reco.requests + reco.responses, as telemetry: dropped (and counted) when the queue is full. */
-  private publishExposure(input: RecommendInput, result: Recommendation, latencyMs: number): void {
+  private publishExposure(
+    input: RecommendInput,
+    recId: string,
+    answer: CachedAnswer,
+    cacheHit: boolean,
+    latencyMs: number,
+  ): void {
     const eventTime = new Date().toISOString();
-    const context = input.context.device || input.context.country ? { context: input.context } : {};
+    // Built field by field in one order (no conditional spreads): same-shaped objects serialise
+    // on JSON.stringify's fast path, and this runs twice per served request.
+    const request: Record<string, unknown> = {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: randomUUID(),
+      eventTime,
+      userId: input.userId,
+      type: "reco.request",
+      recId,
+      k: input.k,
+    };
+    if (input.context.device || input.context.country) request.context = input.context;
+    const response: Record<string, unknown> = {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: randomUUID(),
+      eventTime,
+      userId: input.userId,
+      type: "reco.response",
+      recId,
+      itemIds: answer.itemIds,
+      modelVersion: answer.modelVersion,
+      latencyMs: Math.max(0, latencyMs),
+      cacheHit,
+      fallback: answer.fallback,
+      status: 200,
+    };
+    if (answer.experimentKey) response.experimentKey = answer.experimentKey;
+    if (answer.variant) response.variant = answer.variant;
+    if (answer.fallbackReason) response.fallbackReason = answer.fallbackReason;
     this.deps.events.offer("telemetry", [
-      {
-        topic: this.deps.topics.requests,
-        key: input.userId,
-        value: {
-          schemaVersion: SCHEMA_VERSION,
-          eventId: randomUUID(),
-          eventTime,
-          userId: input.userId,
-          type: "reco.request",
-          recId: result.recId,
-          k: input.k,
-          ...context,
-        },
-      },
-      {
-        topic: this.deps.topics.responses,
-        key: input.userId,
-        value: {
-          schemaVersion: SCHEMA_VERSION,
-          eventId: randomUUID(),
-          eventTime,
-          userId: input.userId,
-          type: "reco.response",
-          recId: result.recId,
-          itemIds: result.items.map((item) => item.itemId),
-          modelVersion: result.modelVersion,
-          ...(result.experimentKey ? { experimentKey: result.experimentKey } : {}),
-          ...(result.variant ? { variant: result.variant } : {}),
-          latencyMs: Math.max(0, latencyMs),
-          cacheHit: result.cached,
-          fallback: result.fallback,
-          ...(result.fallbackReason ? { fallbackReason: result.fallbackReason } : {}),
-          status: 200,
-        },
-      },
+      { topic: this.deps.topics.requests, key: input.userId, value: request },
+      { topic: this.deps.topics.responses, key: input.userId, value: response },
     ]);
   }
 }

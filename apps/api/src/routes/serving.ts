@@ -3,8 +3,6 @@ import {
   itemParamsSchema,
   parseFeedbackBody,
   recommendQuerySchema,
-  recommendationSchema,
-  responseJsonSchema,
   similarQuerySchema,
   userParamsSchema,
   type Authenticator,
@@ -51,22 +49,18 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
     return deps.metrics.registry.metrics();
   });
 
-  const recommendationResponse = { 200: responseJsonSchema(recommendationSchema) };
-
-  app.get(
-    "/recommend/:userId",
-    { preHandler: client, schema: { response: recommendationResponse } },
-    async (request) => {
-      const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
-      const query = parseRequestPart(recommendQuerySchema, request.query, "query");
-      return deps.recommendations.recommend({
-        userId,
-        k: query.k,
-        exclude: query.exclude,
-        context: { device: query.device, country: query.country },
-      });
-    },
-  );
+  app.get("/recommend/:userId", { preHandler: client }, async (request, reply) => {
+    const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
+    const query = parseRequestPart(recommendQuerySchema, request.query, "query");
+    const body = await deps.recommendations.recommendJson({
+      userId,
+      k: query.k,
+      exclude: query.exclude,
+      context: { device: query.device, country: query.country },
+    });
+    // Already JSON (see recommendJson): Fastify sends a string with a JSON content type as it is.
+    return reply.type("application/json; charset=utf-8").send(body);
+  });
 
   app.get("/similar/:itemId", { preHandler: client }, async (request) => {
     const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");

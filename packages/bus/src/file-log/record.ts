@@ -5,6 +5,7 @@
  * not valid UTF-8). JSON escapes newlines, so '\n' appears only as the record terminator: a line
  * without its '\n' is a torn write, anything else that fails to parse is corruption.
  */
+import { isUtf8 } from "node:buffer";
 import { crc32 } from "node:zlib";
 
 export interface StoredRecord {
@@ -21,19 +22,18 @@ const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
 export function encodeRecord(record: StoredRecord): Buffer {
-  const text = record.value.toString("utf8");
-  const roundTrips =
-    Buffer.byteLength(text, "utf8") === record.value.length &&
-    Buffer.from(text, "utf8").equals(record.value);
   const body = {
     o: record.offset,
     t: record.timestamp,
     k: record.key,
-    ...(roundTrips ? { v: text } : { b: record.value.toString("base64") }),
+    ...(isUtf8(record.value)
+      ? { v: record.value.toString("utf8") }
+      : { b: record.value.toString("base64") }),
   };
-  const payload = Buffer.from(JSON.stringify(body), "utf8");
-  const header = `${payload.length} ${crc32(payload).toString(16).padStart(8, "0")} `;
-  return Buffer.concat([Buffer.from(header, "latin1"), payload, Buffer.from("\n")]);
+  // One encode of the whole line: crc32 and the length are taken over the payload's UTF-8 bytes.
+  const payload = JSON.stringify(body);
+  const header = `${Buffer.byteLength(payload)} ${crc32(payload).toString(16).padStart(8, "0")} `;
+  return Buffer.from(`${header}${payload}\n`, "utf8");
 }
 
 export type ParseStep =

@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 /**
  * Batched inference over an exported graph with onnxruntime-node. Requests name a user (index into
  * the training data), bring a user vector (fold-in done elsewhere), or bring a history of item
@@ -97,9 +98,15 @@ export function resolveRequest(
     if (!Number.isInteger(req.userIndex) || req.userIndex < 0 || req.userIndex >= nUsers) {
       throw new BadInput(`${where}: userIndex ${req.userIndex} is outside 0..${nUsers - 1}`);
     }
-    const seen = historyOf(src.trainHistory, req.userIndex);
-    exclude.push(...seen.items);
-    if (!req.historyIndices) history = seen;
+    const csr = src.trainHistory;
+    if (csr && req.userIndex < csr.nRows) {
+      // Pushed one by one: a spread or Array.from of a few hundred indices per request adds up.
+      const start = csr.indptr[req.userIndex]!;
+      const end = csr.indptr[req.userIndex + 1]!;
+      for (let j = start; j < end; j += 1) exclude.push(csr.indices[j]!);
+      // Only item-item scores from the history; for the others it would only repeat `exclude`.
+      if (!req.historyIndices && src.kind === "item-item") history = historyOf(csr, req.userIndex);
+    }
   }
   checkItems(`${where} historyIndices`, history.items, src.nItems);
   checkItems(`${where} exclude`, exclude, src.nItems);
@@ -152,10 +159,31 @@ function pickContext(context: RecommendRequest["context"], known: string[]): str
   return keys.find((key) => known.includes(key)) ?? "";
 }
 
-function int64Matrix(rows: number[][], pad: number): ort.Tensor {
-  const width = Math.max(0, ...rows.map((r) => r.length));
-  const data = new BigInt64Array(rows.length * width).fill(BigInt(pad));
-  rows.forEach((r, i) => r.forEach((v, c) => (data[i * width + c] = BigInt(v))));
+const LITTLE_ENDIAN = endianness() === "LE";
+
+/**
+ * Rows of int32-range integers as an int64 matrix padded with `pad`. On little-endian machines each
+ * value is written as two int32 halves: a BigInt per element costs more than the rest of a request.
+ */
+function int64Matrix(rows: ArrayLike<number>[], pad: number): ort.Tensor {
+  let width = 0;
+  for (const row of rows) if (row.length > width) width = row.length;
+  const data = new BigInt64Array(rows.length * width);
+  if (LITTLE_ENDIAN) {
+    const halves = new Int32Array(data.buffer);
+    for (let i = 0; i < rows.length; i += 1) {
+      const row = rows[i]!;
+      for (let c = 0; c < width; c += 1) {
+        const value = c < row.length ? row[c]! : pad;
+        const at = 2 * (i * width + c);
+        halves[at] = value;
+        halves[at + 1] = value < 0 ? -1 : 0;
+      }
+    }
+  } else {
+    data.fill(BigInt(pad));
+    rows.forEach((r, i) => Array.from(r).forEach((v, c) => (data[i * width + c] = BigInt(v))));
+  }
   return new ort.Tensor("int64", data, [rows.length, width]);
 }
 
@@ -188,7 +216,7 @@ function feedsFor(
   } else if (src.kind === "item-item") {
     const inputs = resolved.map((r) => r.input as Extract<ScoringInput, { kind: "item-item" }>);
     feeds.history_items = int64Matrix(
-      inputs.map((x) => Array.from(x.history)),
+      inputs.map((x) => x.history),
       0,
     );
     const width = feeds.history_items.dims[1]!;

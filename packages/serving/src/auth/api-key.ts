@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * Key format: `reco_<prefix>_<secret>` — prefix 12 hex chars (stored in clear, unique, used to find
@@ -21,7 +21,7 @@ export function generateApiKey(): NewApiKey {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return hash("sha256", key, "hex");
 }
 
 /** The lookup prefix of a well-formed key, or null (malformed keys never reach the database). */
@@ -29,9 +29,10 @@ export function apiKeyPrefix(key: string): string | null {
   return KEY_PATTERN.exec(key)?.[1] ?? null;
 }
 
-export function apiKeyMatches(key: string, storedHash: string): boolean {
-  const actual = Buffer.from(hashApiKey(key), "hex");
-  const expected = Buffer.from(storedHash, "hex");
+/** Constant-time check of a key against its stored sha256 (hex, or already decoded to bytes). */
+export function apiKeyMatches(key: string, storedHash: string | Buffer): boolean {
+  const actual = hash("sha256", key, "buffer");
+  const expected = typeof storedHash === "string" ? Buffer.from(storedHash, "hex") : storedHash;
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

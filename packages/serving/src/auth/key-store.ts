@@ -21,7 +21,8 @@ export interface CreatedApiKey extends Principal {
 
 interface CachedLookup {
   principal: Principal | null;
-  hash: string | null;
+  /** The stored sha256, decoded once per lookup rather than per request. */
+  hash: Buffer | null;
   expiresAt: number;
 }
 
@@ -95,7 +96,7 @@ export class ApiKeyStore implements Authenticator {
       lookup = {
         principal:
           row && !row.revokedAt ? { keyId: row.id, prefix, name: row.name, role: row.role } : null,
-        hash: row?.hash ?? null,
+        hash: row ? Buffer.from(row.hash, "hex") : null,
         expiresAt: now + this.cacheMs,
       };
       this.lookups.set(prefix, lookup);
