@@ -17,6 +17,16 @@ const env = loadEnvOrExit(workerEnvSchema);
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
 const topics = topicNames(env.TOPIC_PREFIX);
 
+// Until the worker runs, a stop signal just ends the process: nothing has been committed yet, and a
+// stop at any point is safe by design (files are reconciled with offsets at the next start). From
+// then on it is a graceful shutdown (flush, commit, leave the group).
+let onStopSignal: (signal: string) => void = (signal) => {
+  logger.info({ signal }, "stopped during start-up");
+  process.exit(0);
+};
+process.on("SIGTERM", () => onStopSignal("SIGTERM"));
+process.on("SIGINT", () => onStopSignal("SIGINT"));
+
 /** Retries while a service is unreachable at start (a broker restarting), instead of exiting. */
 async function untilConnected<T>(what: string, connect: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -102,13 +112,12 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
 
 if (env.EVENT_LOG_READ_ONLY !== "true") {
   await untilConnected("creating topics", () => bus.ensureTopics(Object.values(topics)));
 }
 await worker.start();
+onStopSignal = (signal) => void shutdown(signal);
 logger.info(
   { port: http.port, bus: bus.kind, snapshots: worker.config.snapshotRoot },
   "stream worker running",
