@@ -4,3 +4,4 @@ export * from "./validate.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./cli.ts";
+export * from "./worker-thread.ts";

@@ -1,24 +1,6 @@
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { typeScriptWorker } from "@reco/contracts";
 import { validatePacked, type ValidationReply, type ValidationRequest } from "./validation.ts";
-
-/**
- * The worker runs TypeScript; on Node 20 tsx's `--import` hooks are not installed in worker
- * threads, so a tiny bootstrap registers tsx inside the thread and then imports the entry.
- */
-function bootstrap(entry: URL): string {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("tsx/package.json");
-  const exports = (
-    require(manifest) as { exports: Record<string, { import: { default: string } }> }
-  ).exports;
-  const api = pathToFileURL(
-    path.join(path.dirname(manifest), exports["./esm/api"]!.import.default),
-  ).href;
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-}
 
 /**
  * Validation (JSON parse + zod) on a worker thread, so it overlaps with fetching and writing on
@@ -51,9 +33,7 @@ export class ValidationPool {
 
   static create(threads: number): ValidationPool {
     if (threads <= 0) return new ValidationPool(null);
-    return new ValidationPool(
-      new Worker(bootstrap(new URL("./validation-entry.ts", import.meta.url)), { eval: true }),
-    );
+    return new ValidationPool(typeScriptWorker(new URL("./validation-entry.ts", import.meta.url)));
   }
 
   validate(values: readonly Buffer[], keepEvents: boolean): Promise<ValidationReply> {

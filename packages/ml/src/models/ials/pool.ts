@@ -1,26 +1,6 @@
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { typeScriptWorker } from "@reco/contracts";
 import { GRAM_BLOCKS, runTask, type SharedState, type Side, type Task } from "./tasks.ts";
-
-/**
- * Workers are TypeScript too. On Node 20, tsx's `--import` hooks are not installed in worker
- * threads (execArgv alone fails with ERR_UNKNOWN_FILE_EXTENSION), so a tiny bootstrap registers
- * tsx's ESM API inside the worker and then imports worker.ts.
- */
-function workerBootstrap(): string {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("tsx/package.json");
-  const exports = (
-    require(manifest) as { exports: Record<string, { import: { default: string } }> }
-  ).exports;
-  const api = pathToFileURL(
-    path.join(path.dirname(manifest), exports["./esm/api"]!.import.default),
-  ).href;
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
 
 /** Runs iALS tasks on `threads` worker threads (0 = on the calling thread). */
 export class SolverPool {
@@ -30,9 +10,8 @@ export class SolverPool {
   ) {}
 
   static create(state: SharedState, threads: number): SolverPool {
-    const workers = Array.from(
-      { length: threads },
-      () => new Worker(workerBootstrap(), { eval: true, workerData: state }),
+    const workers = Array.from({ length: threads }, () =>
+      typeScriptWorker(new URL("./worker.ts", import.meta.url), { workerData: state }),
     );
     return new SolverPool(state, workers);
   }
