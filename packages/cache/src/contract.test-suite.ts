@@ -53,6 +53,31 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
       await expect(cache.setText("t:2", 5 as unknown as string)).rejects.toThrow(/string/);
     });
 
+    it("deletes a tag's entries only, whichever way they were set", async () => {
+      await cache.setText("u1:a", "1", { tag: "user:1" });
+      await cache.set("u1:b", { n: 2 }, { tag: "user:1", ttlMs: 60_000 });
+      await cache.setText("u2:a", "3", { tag: "user:2" });
+      await cache.setText("untagged", "4");
+      expect(await cache.deleteTag("user:1")).toBe(2);
+      expect(await cache.getText("u1:a")).toBeUndefined();
+      expect(await cache.get("u1:b")).toBeUndefined();
+      expect(await cache.getText("u2:a")).toBe("3");
+      expect(await cache.getText("untagged")).toBe("4");
+      expect(await cache.deleteTag("user:1")).toBe(0);
+      // tagged again after a delete: the tag works again
+      await cache.setText("u1:a", "6", { tag: "user:1" });
+      expect(await cache.deleteTag("user:1")).toBe(1);
+      expect(await cache.deleteTag("user:2")).toBe(1);
+      await expect(cache.setText("k", "v", { tag: "" })).rejects.toThrow(/tag/);
+    });
+
+    it("an entry re-set under another tag goes with the new tag (the old one may take it too)", async () => {
+      await cache.setText("moved", "5", { tag: "a" });
+      await cache.setText("moved", "5", { tag: "b" });
+      expect(await cache.deleteTag("b")).toBe(1);
+      expect(await cache.getText("moved")).toBeUndefined();
+    });
+
     it("stores a copy: mutating the original or a read value does not change the stored one", async () => {
       const value = { list: [1, 2] };
       await cache.set("copy", value);

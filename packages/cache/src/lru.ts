@@ -2,6 +2,7 @@ import { LRUCache } from "lru-cache";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   checkKey,
+  checkTag,
   checkText,
   checkTtl,
   encodeValue,
@@ -23,6 +24,9 @@ export interface MemoryCacheOptions {
 export class MemoryCache implements Cache {
   readonly kind = "memory";
   private readonly lru: LRUCache<string, string>;
+  /** Keys per tag, and each tagged key's tag; entries leave both when the LRU drops them. */
+  private readonly tagged = new Map<string, Set<string>>();
+  private readonly tagOf = new Map<string, string>();
   private readonly maxValueBytes: number;
   private readonly defaultTtlMs: number | undefined;
 
@@ -38,6 +42,8 @@ export class MemoryCache implements Cache {
       sizeCalculation: (value, key) => Buffer.byteLength(value) + Buffer.byteLength(key),
       allowStale: false,
       updateAgeOnGet: false,
+      // Evicted, expired, deleted or overwritten: the key leaves its tag (a re-set re-adds it).
+      dispose: (_value, key) => this.untag(key),
     });
   }
 
@@ -60,13 +66,40 @@ export class MemoryCache implements Cache {
     checkKey(key);
     checkText(text);
     checkTtl(options.ttlMs);
+    checkTag(options.tag);
     if (Buffer.byteLength(text) + Buffer.byteLength(key) > this.maxValueBytes) {
       this.lru.delete(key); // an older value must not survive a refused overwrite
       return false;
     }
     const ttl = options.ttlMs ?? this.defaultTtlMs;
     this.lru.set(key, text, ttl === undefined ? {} : { ttl });
+    this.untag(key); // an overwrite with an equal value is not disposed: drop the old tag here
+    if (options.tag !== undefined && this.lru.has(key)) {
+      this.tagOf.set(key, options.tag);
+      let keys = this.tagged.get(options.tag);
+      if (!keys) this.tagged.set(options.tag, (keys = new Set()));
+      keys.add(key);
+    }
     return true;
+  }
+
+  async deleteTag(tag: string): Promise<number> {
+    checkTag(tag);
+    const keys = this.tagged.get(tag);
+    if (!keys) return 0;
+    let removed = 0;
+    for (const key of [...keys]) if (this.lru.delete(key)) removed += 1;
+    this.tagged.delete(tag);
+    return removed;
+  }
+
+  private untag(key: string): void {
+    const tag = this.tagOf.get(key);
+    if (tag === undefined) return;
+    this.tagOf.delete(key);
+    const keys = this.tagged.get(tag);
+    keys?.delete(key);
+    if (keys?.size === 0) this.tagged.delete(tag);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -90,5 +123,7 @@ export class MemoryCache implements Cache {
 
   async close(): Promise<void> {
     this.lru.clear();
+    this.tagged.clear();
+    this.tagOf.clear();
   }
 }

@@ -23,8 +23,17 @@ export interface Cache {
   setText(key: string, text: string, options?: CacheSetOptions): Promise<boolean>;
   /** Removes one key; true when it existed. */
   delete(key: string): Promise<boolean>;
-  /** Removes every key that starts with `prefix`; returns how many were removed. */
+  /**
+   * Removes every key that starts with `prefix`; returns how many were removed. Scans the keyspace:
+   * for invalidating a group of entries on a hot path, tag them and use `deleteTag`.
+   */
   deleteByPrefix(prefix: string): Promise<number>;
+  /**
+   * Removes every entry stored with `{ tag }` (e.g. all of one user's answers) at a cost that grows
+   * with that group, not with the cache; returns how many were removed. An entry re-set under
+   * another tag may still go with its old tag too (an extra invalidation, never a missed one).
+   */
+  deleteTag(tag: string): Promise<number>;
   /** Releases connections; the cache must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -32,6 +41,8 @@ export interface Cache {
 export interface CacheSetOptions {
   /** Time to live in milliseconds; without it the adapter's default TTL applies (if any). */
   ttlMs?: number;
+  /** A group the entry belongs to, removed together by `deleteTag`. */
+  tag?: string;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -51,6 +62,11 @@ export function checkText(text: string): void {
 export function checkKey(key: string): void {
   if (typeof key !== "string" || key.length === 0)
     throw new TypeError("cache key must be a non-empty string");
+}
+
+export function checkTag(tag: string | undefined): void {
+  if (tag !== undefined && (typeof tag !== "string" || tag.length === 0))
+    throw new TypeError("cache tag must be a non-empty string");
 }
 
 export function checkTtl(ttlMs: number | undefined): void {

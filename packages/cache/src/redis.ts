@@ -3,6 +3,7 @@ import { CacheUnavailable } from "./errors.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   checkKey,
+  checkTag,
   checkText,
   checkTtl,
   encodeValue,
@@ -105,18 +106,59 @@ export class RedisCache implements Cache {
     checkKey(key);
     checkText(json);
     checkTtl(options.ttlMs);
+    checkTag(options.tag);
     const fullKey = this.namespace + key;
     if (Buffer.byteLength(json) + Buffer.byteLength(key) > this.maxValueBytes) {
       await this.run("DEL", () => this.client.del(fullKey)); // a refused overwrite must not leave the old value
       return false;
     }
     const ttl = options.ttlMs ?? this.defaultTtlMs;
-    await this.run("SET", () =>
-      ttl === undefined
-        ? this.client.set(fullKey, json)
-        : this.client.set(fullKey, json, "PX", ttl),
-    );
+    if (options.tag === undefined) {
+      await this.run("SET", () =>
+        ttl === undefined
+          ? this.client.set(fullKey, json)
+          : this.client.set(fullKey, json, "PX", ttl),
+      );
+      return true;
+    }
+    // The entry and its tag's member set in one transaction. The set lives as long as its newest
+    // member; members that expired before it are harmless (UNLINK of a missing key is a no-op).
+    const tagKey = this.tagKey(options.tag);
+    await this.run("SET+SADD", async () => {
+      const multi = this.client.multi();
+      if (ttl === undefined) multi.set(fullKey, json);
+      else multi.set(fullKey, json, "PX", ttl);
+      multi.sadd(tagKey, fullKey);
+      if (ttl === undefined) multi.persist(tagKey);
+      else multi.pexpire(tagKey, ttl);
+      const results = await multi.exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error("transaction aborted");
+    });
     return true;
+  }
+
+  async deleteTag(tag: string): Promise<number> {
+    checkTag(tag);
+    const tagKey = this.tagKey(tag);
+    const members = await this.run("SMEMBERS", () => this.client.smembers(tagKey));
+    if (members.length === 0) return 0;
+    const [entries] = await this.run("UNLINK", async () => {
+      const results = await this.client
+        .multi()
+        .unlink(...members)
+        .unlink(tagKey)
+        .exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error("transaction aborted");
+      return results.map(([, count]) => Number(count));
+    });
+    return entries!;
+  }
+
+  private tagKey(tag: string): string {
+    // "\u0000" cannot start an entry key a caller passes through `set` by accident.
+    return `${this.namespace}\u0000tag:${tag}`;
   }
 
   async delete(key: string): Promise<boolean> {

@@ -33,7 +33,6 @@ export * from "./schemas.ts";
 export { buildOpenApi } from "./openapi.ts";
 export {
   RecommendationService,
-  userCachePrefix,
   type RecommendInput,
   type RecommendationServiceDeps,
   type RoutingOptions,

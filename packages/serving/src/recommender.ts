@@ -119,9 +119,14 @@ function knownIndices(loaded: LoadedModel, ids: readonly string[], into: number[
   return into;
 }
 
-/** Cache keys start with the user, so one prefix delete drops all of a user's entries. */
-export function userCachePrefix(userId: string): string {
+/** Cache keys start with the user (readable in Redis); each entry is tagged with its user. */
+function userCachePrefix(userId: string): string {
   return `rec:${encodeURIComponent(userId)}:`;
+}
+
+/** The tag of all of one user's cached answers: their feedback drops them in one step. */
+function userCacheTag(userId: string): string {
+  return `rec-user:${userId}`;
 }
 
 /** Why the model path failed, as a metric label. */
@@ -197,7 +202,7 @@ export class RecommendationService {
       if (resolution?.variant) computed.variant = resolution.variant;
       if (resolution?.experimentKey) computed.experimentKey = resolution.experimentKey;
       answer = cachedAnswer(computed);
-      if (!computed.fallback) await this.cacheSet(cacheKey, answer);
+      if (!computed.fallback) await this.cacheSet(cacheKey, input.userId, answer);
     }
     const recId = randomUUID();
     this.publishExposure(input, recId, answer, cached, performance.now() - started);
@@ -409,9 +414,12 @@ export class RecommendationService {
     }
   }
 
-  private async cacheSet(key: string, value: CachedAnswer): Promise<void> {
+  private async cacheSet(key: string, userId: string, value: CachedAnswer): Promise<void> {
     try {
-      await this.deps.cache.setText(key, encodeAnswer(value), { ttlMs: this.cacheTtlMs });
+      await this.deps.cache.setText(key, encodeAnswer(value), {
+        ttlMs: this.cacheTtlMs,
+        tag: userCacheTag(userId),
+      });
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
     }
@@ -420,7 +428,7 @@ export class RecommendationService {
   /** Drops every cached answer for the user (their feedback changes what they should see). */
   async invalidateUser(userId: string): Promise<void> {
     try {
-      await this.deps.cache.deleteByPrefix(userCachePrefix(userId));
+      await this.deps.cache.deleteTag(userCacheTag(userId));
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
       this.deps.metrics.cacheRequests.inc({ result: "error" });
