@@ -187,6 +187,14 @@ export function isValidTopicName(name: string): boolean {
 /** Serialises an outgoing value: Buffers as-is, everything else as JSON. Throws a clear TypeError. */
 export function encodeMessageValue(value: unknown): Buffer {
   if (Buffer.isBuffer(value)) return value;
+  return Buffer.from(encodeJsonValue(value), "utf8");
+}
+
+/**
+ * A message value as JSON text. Adapters keep it as text where they can: the file log stores it
+ * inline (no bytes round trip, no escaping), kafkajs sends it as it is.
+ */
+export function encodeJsonValue(value: unknown): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -197,7 +205,7 @@ export function encodeMessageValue(value: unknown): Buffer {
   }
   if (json === undefined)
     throw new TypeError("message value is not JSON-serialisable (undefined or a function)");
-  return Buffer.from(json, "utf8");
+  return json;
 }
 
 export function nextOffset(offset: string): string {
@@ -262,14 +270,14 @@ export function checkTopicName(name: string): void {
 export function encodeOutgoing(
   message: OutgoingMessage,
   index: number,
-): { key: string; value: Buffer; timestamp: number } {
+): { key: string; value: Buffer | string; timestamp: number } {
   if (typeof message?.key !== "string" || message.key.length === 0)
     throw new BadInput(`message ${index}: key must be a non-empty string`);
   if (message.timestamp !== undefined && !Number.isFinite(message.timestamp))
     throw new BadInput(`message ${index}: timestamp must be ms since the epoch`);
-  let value: Buffer;
+  let value: Buffer | string;
   try {
-    value = encodeMessageValue(message.value);
+    value = Buffer.isBuffer(message.value) ? message.value : encodeJsonValue(message.value);
   } catch (error) {
     throw new BadInput(`message ${index}: ${(error as Error).message}`);
   }

@@ -32,7 +32,8 @@ export interface TailRepair {
 
 export interface PendingRecord {
   key: string;
-  value: Buffer;
+  /** Bytes, or JSON text the producer serialised (stored inline). */
+  value: Buffer | string;
   timestamp: number;
 }
 

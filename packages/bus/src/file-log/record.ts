@@ -1,9 +1,13 @@
 /**
  * On-disk record format of the file log: one record per line,
  *   `<payload byte length> <crc32 of payload, 8 hex> <payload JSON>\n`
- * payload = {"o":offset,"t":timestamp,"k":key,"v":utf8 value} (or "b": base64 when the value is
- * not valid UTF-8). JSON escapes newlines, so '\n' appears only as the record terminator: a line
- * without its '\n' is a torn write, anything else that fails to parse is corruption.
+ * payload = {"o":offset,"t":timestamp,"k":key,"j":<the value's JSON text, inline>} when the
+ * producer handed a JSON value, else {"o":…,"t":…,"k":…,"v":utf8 value as a string} (or "b": base64
+ * when the value is not valid UTF-8). The inline form costs no escaping to write and no copy to
+ * read (the value is the bytes between `,"j":` and the closing brace); the fields before it are
+ * numbers and a JSON string, which cannot hold a raw `,"j":`. JSON escapes newlines, so '\n'
+ * appears only as the record terminator: a line without its '\n' is a torn write, anything else
+ * that fails to parse is corruption.
  */
 import { isUtf8 } from "node:buffer";
 import { crc32 } from "node:zlib";
@@ -21,17 +25,25 @@ const MAX_HEADER = 10 + 1 + 8 + 1;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
-export function encodeRecord(record: StoredRecord): Buffer {
-  const body = {
-    o: record.offset,
-    t: record.timestamp,
-    k: record.key,
-    ...(isUtf8(record.value)
-      ? { v: record.value.toString("utf8") }
-      : { b: record.value.toString("base64") }),
-  };
+/** A record to append: its value as bytes, or as JSON text (stored inline). */
+export interface RecordToAppend extends Omit<StoredRecord, "value"> {
+  value: Buffer | string;
+}
+
+const INLINE_JSON = Buffer.from(',"j":');
+const CLOSING_BRACE = 0x7d;
+
+export function encodeRecord(record: RecordToAppend): Buffer {
+  // Same bytes JSON.stringify({o, t, k, v|b|j}) would give, without building the object.
+  const head = `{"o":${record.offset},"t":${record.timestamp},"k":${JSON.stringify(record.key)}`;
+  const { value } = record;
+  const payload =
+    typeof value === "string"
+      ? `${head},"j":${value}}`
+      : isUtf8(value)
+        ? `${head},"v":${JSON.stringify(value.toString("utf8"))}}`
+        : `${head},"b":"${value.toString("base64")}"}`;
   // One encode of the whole line: crc32 and the length are taken over the payload's UTF-8 bytes.
-  const payload = JSON.stringify(body);
   const header = `${Buffer.byteLength(payload)} ${crc32(payload).toString(16).padStart(8, "0")} `;
   return Buffer.from(`${header}${payload}\n`, "utf8");
 }
@@ -66,8 +78,17 @@ export function parseRecord(buf: Buffer, start: number, expectedOffset: number):
   if (crc32(payload) !== parseInt(expectedCrc, 16))
     return { kind: "invalid", reason: "checksum mismatch" };
   let body: { o?: unknown; t?: unknown; k?: unknown; v?: unknown; b?: unknown };
+  let inline: Buffer | undefined;
+  const inlineAt = payload.indexOf(INLINE_JSON);
   try {
-    body = JSON.parse(payload.toString("utf8")) as typeof body;
+    if (inlineAt >= 0) {
+      if (payload[payload.length - 1] !== CLOSING_BRACE)
+        return { kind: "invalid", reason: "payload is not JSON" };
+      body = JSON.parse(`${payload.toString("utf8", 0, inlineAt)}}`) as typeof body;
+      inline = payload.subarray(inlineAt + INLINE_JSON.length, payload.length - 1);
+    } else {
+      body = JSON.parse(payload.toString("utf8")) as typeof body;
+    }
   } catch {
     return { kind: "invalid", reason: "payload is not JSON" };
   }
@@ -79,11 +100,12 @@ export function parseRecord(buf: Buffer, start: number, expectedOffset: number):
   if (typeof body.t !== "number" || !(typeof body.k === "string" || body.k === null))
     return { kind: "invalid", reason: "bad record fields" };
   const value =
-    typeof body.v === "string"
+    inline ??
+    (typeof body.v === "string"
       ? Buffer.from(body.v, "utf8")
       : typeof body.b === "string"
         ? Buffer.from(body.b, "base64")
-        : undefined;
+        : undefined);
   if (!value) return { kind: "invalid", reason: "record has no value" };
   return {
     kind: "record",
