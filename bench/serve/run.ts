@@ -8,7 +8,7 @@
  * The demo routes run in interleaved rounds (bare, uncached, cached, bare, …) and the ratios are
  * taken per round, then the median: a machine that slows down for a while affects both sides.
  *
- *   npx tsx bench/serve/run.ts [--seconds 4] [--rounds 3] [--connections 32] [--part all|demo|synthetic]
+ *   npx tsx bench/serve/run.ts [--seconds 2] [--rounds 7] [--connections 32] [--part all|demo|synthetic]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -34,8 +34,8 @@ import { pino } from "pino";
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: "string", default: "4" },
-    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "7" },
     connections: { type: "string", default: "32" },
     part: { type: "string", default: "all" },
     threads: { type: "string", default: "2" },

@@ -98,6 +98,17 @@ describe("api skeleton", () => {
     });
   });
 
+  it("a key's secret is checked on every request: a forged secret with a known prefix is refused after the real key was used", async () => {
+    const { key } = await keys.create({ name: "viewer", role: "viewer" });
+    expect(await keys.authenticate(key)).toMatchObject({ role: "viewer" });
+    expect(await keys.authenticate(key)).toMatchObject({ role: "viewer" }); // the remembered match
+    const last = key.at(-1) === "A" ? "B" : "A";
+    const forged = `${key.slice(0, -1)}${last}`;
+    expect(await keys.authenticate(forged)).toBeNull();
+    expect(await keys.authenticate(key.slice(0, -1))).toBeNull();
+    expect(await keys.authenticate(key)).toMatchObject({ role: "viewer" });
+  });
+
   it("unknown routes answer 404 in the error shape", async () => {
     const response = await fetch(`${baseUrl}/nope?x=1`);
     expect(response.status).toBe(404);

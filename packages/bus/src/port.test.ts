@@ -2,7 +2,8 @@ import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import {
   consumerLag,
-  encodeMessageValue,
+  JsonText,
+  encodeOutgoing,
   isValidTopicName,
   nextOffset,
   partitionForKey,
@@ -39,12 +40,15 @@ describe("partitionForKey", () => {
 });
 
 describe("port helpers", () => {
-  it("encodes JSON values and passes Buffers through; refuses what JSON cannot carry", () => {
-    expect(encodeMessageValue({ a: 1 }).toString()).toBe('{"a":1}');
+  it("encodes JSON values as text, passes Buffers and JsonText through; refuses what JSON cannot carry", () => {
+    const value = (v: unknown) => encodeOutgoing({ key: "k", value: v }, 0).value;
+    expect(value({ a: 1 })).toBe('{"a":1}');
     const raw = Buffer.from([1, 2, 3]);
-    expect(encodeMessageValue(raw)).toBe(raw);
-    expect(() => encodeMessageValue(undefined)).toThrow(/JSON-serialisable/);
-    expect(() => encodeMessageValue({ n: 10n })).toThrow(/JSON-serialisable.*BigInt/);
+    expect(value(raw)).toBe(raw);
+    expect(value(new JsonText('{"b":2}'))).toBe('{"b":2}');
+    expect(() => value(undefined)).toThrow(/message 0: .*JSON-serialisable/);
+    expect(() => value({ n: 10n })).toThrow(/JSON-serialisable.*BigInt/);
+    expect(() => encodeOutgoing({ key: "", value: 1 }, 3)).toThrow(/message 3: key/);
   });
 
   it("computes lag per partition, counting a missing commit from offset 0", () => {

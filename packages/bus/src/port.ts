@@ -37,10 +37,20 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/**
+ * A message value already serialised as JSON by the producer (built from JSON.stringify output),
+ * published without a parse or a second serialisation. The producer answers for its validity.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export interface OutgoingMessage {
   /** The partitioning key: the user id for events, so one user's events stay in order. */
   key: string;
-  /** A Buffer is sent as-is; anything else is sent as `JSON.stringify(value)`. */
+  /**
+   * A Buffer is sent as-is, a `JsonText` as its text; anything else as `JSON.stringify(value)`.
+   */
   value: unknown;
   /** Event time in ms since the epoch; defaults to now. */
   timestamp?: number;
@@ -185,11 +195,6 @@ export function isValidTopicName(name: string): boolean {
 }
 
 /** Serialises an outgoing value: Buffers as-is, everything else as JSON. Throws a clear TypeError. */
-export function encodeMessageValue(value: unknown): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  return Buffer.from(encodeJsonValue(value), "utf8");
-}
-
 /**
  * A message value as JSON text. Adapters keep it as text where they can: the file log stores it
  * inline (no bytes round trip, no escaping), kafkajs sends it as it is.
@@ -277,7 +282,11 @@ export function encodeOutgoing(
     throw new BadInput(`message ${index}: timestamp must be ms since the epoch`);
   let value: Buffer | string;
   try {
-    value = Buffer.isBuffer(message.value) ? message.value : encodeJsonValue(message.value);
+    value = Buffer.isBuffer(message.value)
+      ? message.value
+      : message.value instanceof JsonText
+        ? message.value.text
+        : encodeJsonValue(message.value);
   } catch (error) {
     throw new BadInput(`message ${index}: ${(error as Error).message}`);
   }

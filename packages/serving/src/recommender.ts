@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { CacheUnavailable, type Cache } from "@reco/cache";
 import { LRUCache } from "lru-cache";
-import { NotFound, SCHEMA_VERSION, type RequestContext, type TopicNames } from "@reco/contracts";
+import { NotFound, type RequestContext, type TopicNames } from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
 import type { Catalog } from "./catalog.ts";
 import type { EventQueue } from "./event-queue.ts";
+import { exposureEvents, type AnswerMeta } from "./exposure.ts";
 import type { InteractionHistory } from "./history.ts";
 import type { ServingMetrics } from "./metrics.ts";
 import type { LoadedModel, ModelPool, ModelRef, ScoreRequest } from "./model-pool.ts";
@@ -47,21 +48,15 @@ export interface RecommendInput {
 type Item = Recommendation["items"][number];
 type Computed = Omit<Recommendation, "recId" | "cached">;
 
-/** One answer: its serialised body plus the fields exposure logging reads. */
+/** One answer, serialised: the response body and the exposure fields (AnswerMeta) as JSON. */
 interface CachedAnswer {
   /** JSON of the answer without recId and cached (they differ per request). */
   body: string;
-  itemIds: string[];
-  modelVersion: string;
-  experimentKey?: string;
-  variant?: string;
-  fallback: boolean;
-  fallbackReason?: string;
+  metaJson: string;
 }
 
 function cachedAnswer(computed: Computed): CachedAnswer {
-  return {
-    body: JSON.stringify(computed),
+  const meta: AnswerMeta = {
     itemIds: computed.items.map((item) => item.itemId),
     modelVersion: computed.modelVersion,
     ...(computed.experimentKey ? { experimentKey: computed.experimentKey } : {}),
@@ -69,25 +64,22 @@ function cachedAnswer(computed: Computed): CachedAnswer {
     fallback: computed.fallback,
     ...(computed.fallbackReason ? { fallbackReason: computed.fallbackReason } : {}),
   };
+  return { body: JSON.stringify(computed), metaJson: JSON.stringify(meta) };
 }
 
 /**
- * Cached as text: a line of JSON with the exposure fields, then the body as it is. A hit parses
- * only the short first line (JSON never holds a raw newline, so the first one ends it).
+ * Cached as text: the meta JSON on the first line, then the body. A hit is split, never parsed
+ * (JSON holds no raw newline, so the first one ends the meta).
  */
-function encodeAnswer({ body, ...meta }: CachedAnswer): string {
-  return `${JSON.stringify(meta)}\n${body}`;
+function encodeAnswer({ body, metaJson }: CachedAnswer): string {
+  return `${metaJson}\n${body}`;
 }
 
 function decodeAnswer(text: string): CachedAnswer | undefined {
   const newline = text.indexOf("\n");
-  if (newline < 0) return undefined; // not written by this code: a miss
-  try {
-    const meta = JSON.parse(text.slice(0, newline)) as Omit<CachedAnswer, "body">;
-    return { ...meta, body: text.slice(newline + 1) };
-  } catch {
-    return undefined;
-  }
+  // Anything else under our key (not written by this code) is a miss.
+  if (!text.startsWith('{"itemIds":') || newline < 0 || text[newline + 1] !== "{") return undefined;
+  return { metaJson: text.slice(0, newline), body: text.slice(newline + 1) };
 }
 
 /**
@@ -443,39 +435,20 @@ export class RecommendationService {
     cacheHit: boolean,
     latencyMs: number,
   ): void {
-    const eventTime = new Date().toISOString();
-    // Built field by field in one order (no conditional spreads): same-shaped objects serialise
-    // on JSON.stringify's fast path, and this runs twice per served request.
-    const request: Record<string, unknown> = {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: randomUUID(),
-      eventTime,
-      userId: input.userId,
-      type: "reco.request",
-      recId,
-      k: input.k,
-    };
-    if (input.context.device || input.context.country) request.context = input.context;
-    const response: Record<string, unknown> = {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: randomUUID(),
-      eventTime,
-      userId: input.userId,
-      type: "reco.response",
-      recId,
-      itemIds: answer.itemIds,
-      modelVersion: answer.modelVersion,
-      latencyMs: Math.max(0, latencyMs),
-      cacheHit,
-      fallback: answer.fallback,
-      status: 200,
-    };
-    if (answer.experimentKey) response.experimentKey = answer.experimentKey;
-    if (answer.variant) response.variant = answer.variant;
-    if (answer.fallbackReason) response.fallbackReason = answer.fallbackReason;
-    this.deps.events.offer("telemetry", [
-      { topic: this.deps.topics.requests, key: input.userId, value: request },
-      { topic: this.deps.topics.responses, key: input.userId, value: response },
-    ]);
+    this.deps.events.offer(
+      "telemetry",
+      exposureEvents({
+        topics: this.deps.topics,
+        userId: input.userId,
+        k: input.k,
+        context: input.context,
+        recId,
+        metaJson: answer.metaJson,
+        cacheHit,
+        latencyMs,
+        eventTime: new Date().toISOString(),
+        eventIds: [randomUUID(), randomUUID()],
+      }),
+    );
   }
 }
