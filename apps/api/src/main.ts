@@ -1,7 +1,7 @@
 import path from "node:path";
 import { createEventBus } from "@reco/bus";
 import { createCache } from "@reco/cache";
-import { topicNames } from "@reco/contracts";
+import { cacheNamespace, topicNames } from "@reco/contracts";
 import { MetricAggregateRepository, ModelVersionRepository, openDatabase } from "@reco/db";
 import {
   ExperimentAssigner,
@@ -49,7 +49,7 @@ const cache = await createCache(
     ? {
         kind: "redis",
         url: env.REDIS_URL,
-        namespace: `${env.TOPIC_PREFIX}:cache:`,
+        namespace: cacheNamespace(env.TOPIC_PREFIX),
         onError: (e) => logThrottled("redis cache", e),
       }
     : { kind: "memory", maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 },

@@ -28,6 +28,7 @@ export interface ServingApp {
   revokedKey: string;
   topics: TopicNames;
   bus: EventBus;
+  cache: Cache;
   modelDir: string;
   close(): Promise<void>;
 }
@@ -124,6 +125,7 @@ export async function startServingApp(options: {
     revokedKey: revoked.key,
     topics,
     bus,
+    cache: options.cache,
     modelDir,
     async close() {
       await app.close();

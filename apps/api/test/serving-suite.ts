@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Cache } from "@reco/cache";
 import type { EventBus } from "@reco/bus";
-import { decodeEvent } from "@reco/contracts";
+import { DEFAULT_FEATURE_KEY_PREFIX, decodeEvent, recentItemsKey } from "@reco/contracts";
 import { recommendationSchema } from "@reco/serving";
 import { waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,6 +132,26 @@ export function runServingSuite(name: string, adapters: ServingAdapters): void {
       const ids = body.items.map((i: { itemId: string }) => i.itemId);
       expect(ids).not.toContain("10");
       expect(ids).not.toContain("11");
+    });
+
+    it("interactions that reached another instance (the worker's recent items in the cache) personalise, and are never shown", async () => {
+      const user = `elsewhere-${randomUUID()}`;
+      const cold = await call(server, `/recommend/${user}?k=5`, { key: server.clientKey });
+      expect(cold.body.items[0].reason).toBe("popular"); // nothing known of this user here
+      const watched = cold.body.items.slice(0, 3).map((i: { itemId: string }) => i.itemId);
+      // What the stream worker writes when those events reach it through another api instance;
+      // that instance's feedback also dropped the user's cached answers (shared cache, by tag).
+      const at = new Date().toISOString();
+      await server.cache.set(
+        recentItemsKey(DEFAULT_FEATURE_KEY_PREFIX, user),
+        watched.map((itemId: string) => ({ itemId, type: "watch", at })),
+      );
+      await server.runtime.recommendations.invalidateUser(user);
+      const { body } = await call(server, `/recommend/${user}?k=5`, { key: server.clientKey });
+      expect(body).toMatchObject({ fallback: false, cached: false, modelVersion: "ials@v1" });
+      expect(body.items[0].reason).toBe("similar_to_recent");
+      const ids = body.items.map((i: { itemId: string }) => i.itemId);
+      for (const itemId of watched) expect(ids).not.toContain(itemId);
     });
 
     it("feedback and served recommendations reach the bus", async () => {

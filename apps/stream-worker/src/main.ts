@@ -5,7 +5,7 @@
 import path from "node:path";
 import { BusUnavailable, connectKafkaBus, openFileLogBus, type EventBus } from "@reco/bus";
 import { createCache, type Cache } from "@reco/cache";
-import { loadEnvOrExit, topicNames } from "@reco/contracts";
+import { cacheNamespace, loadEnvOrExit, topicNames } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
@@ -59,8 +59,13 @@ const bus: EventBus = brokers
       readOnly: env.EVENT_LOG_READ_ONLY === "true",
       logger,
     });
+// The api's namespace: serving reads the real-time features this worker writes.
 const cache: Cache | undefined = env.REDIS_URL
-  ? await createCache({ kind: "redis", url: env.REDIS_URL })
+  ? await createCache({
+      kind: "redis",
+      url: env.REDIS_URL,
+      namespace: cacheNamespace(env.TOPIC_PREFIX),
+    })
   : undefined;
 // PGlite belongs to the embedded api process; the standalone worker writes aggregates only to PostgreSQL.
 const db: Database | undefined = env.DATABASE_URL

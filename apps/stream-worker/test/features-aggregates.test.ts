@@ -3,17 +3,19 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { openFileLogBus, type EventBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
-import { topicForEvent, topicNames, type RecoEvent } from "@reco/contracts";
+import {
+  recentItemsKey,
+  topicForEvent,
+  topicNames,
+  trendingKey,
+  type RecentItem,
+  type RecoEvent,
+  type TrendingScores,
+} from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  createStreamWorker,
-  recentItemsKey,
-  trendingKey,
-  type RecentItem,
-  type TrendingScores,
-} from "@reco/stream";
+import { createStreamWorker } from "@reco/stream";
 import { allCovered, consumed, quietLogger } from "./helpers.ts";
 
 // Embedded stack, no mocks: PGlite (the real embedded database), the LRU cache, the file log.

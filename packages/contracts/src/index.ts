@@ -5,3 +5,4 @@ export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./cli.ts";
 export * from "./worker-thread.ts";
+export * from "./features.ts";

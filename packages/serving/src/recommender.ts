@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { CacheUnavailable, type Cache } from "@reco/cache";
 import { LRUCache } from "lru-cache";
-import { NotFound, type RequestContext, type TopicNames } from "@reco/contracts";
+import {
+  DEFAULT_FEATURE_KEY_PREFIX,
+  NotFound,
+  recentItemsKey,
+  type RecentItem,
+  type RequestContext,
+  type TopicNames,
+} from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
 import type { Catalog } from "./catalog.ts";
 import type { EventQueue } from "./event-queue.ts";
@@ -36,6 +43,8 @@ export interface RecommendationServiceDeps {
   cacheTtlMs?: number;
   /** Users and items whose history feeds fold-in: the most recent this many. */
   foldInHistory?: number;
+  /** Where the stream worker keeps each user's recent interactions in the cache (its config's). */
+  featureKeyPrefix?: string;
 }
 
 export interface RecommendInput {
@@ -140,7 +149,8 @@ export class RecommendationService {
   private readonly routing: RoutingOptions;
   private readonly cacheTtlMs: number;
   private readonly foldInHistory: number;
-  private readonly indexCache = new LRUCache<string, { version: number; indices: number[] }>({
+  private readonly featureKeyPrefix: string;
+  private readonly indexCache = new LRUCache<string, { version: string; indices: number[] }>({
     max: 100_000,
   });
 
@@ -148,6 +158,7 @@ export class RecommendationService {
     this.routing = { foldInMinInteractions: 1, warmMinInteractions: 5, ...deps.routing };
     this.cacheTtlMs = deps.cacheTtlMs ?? 3_600_000;
     this.foldInHistory = deps.foldInHistory ?? 200;
+    this.featureKeyPrefix = deps.featureKeyPrefix ?? DEFAULT_FEATURE_KEY_PREFIX;
   }
 
   /**
@@ -244,8 +255,14 @@ export class RecommendationService {
     resolveError: unknown,
     popularityByDesign = false,
   ): Promise<Computed> {
-    const seen = this.deps.history.items(input.userId);
-    const exclude = new Exclusion(this.deps.history.seen(input.userId), input.exclude);
+    // This process's history, plus what the stream worker saw reach other instances.
+    const elsewhere = await this.recentElsewhere(input.userId);
+    const local = this.deps.history.items(input.userId);
+    const seen = elsewhere.length ? [...local, ...elsewhere] : local;
+    const exclude = new Exclusion(this.deps.history.seen(input.userId), [
+      ...input.exclude,
+      ...elsewhere,
+    ]);
     const base = { userId: input.userId };
     if (!ref && popularityByDesign) {
       this.deps.metrics.recommendations.inc({ source: "popularity" });
@@ -279,7 +296,7 @@ export class RecommendationService {
     }
     try {
       const loaded = await this.deps.pool.get(ref);
-      const { request, source } = this.route(loaded, input, seen);
+      const { request, source } = this.route(loaded, input, seen, elsewhere);
       const items = await this.scoreWithModel(
         loaded,
         request,
@@ -315,8 +332,10 @@ export class RecommendationService {
     loaded: LoadedModel,
     input: RecommendInput,
     seen: readonly string[],
+    elsewhere: readonly string[],
   ): { request: ScoreRequest; source: "model" | "foldin" } {
-    const seenIndices = this.seenIndices(loaded, input.userId, seen);
+    const version = `${this.deps.history.version(input.userId)}\n${elsewhere.join("\n")}`;
+    const seenIndices = this.seenIndices(loaded, input.userId, seen, version);
     const excludeIndices =
       input.exclude.length === 0
         ? seenIndices
@@ -338,9 +357,13 @@ export class RecommendationService {
    * The model's indices of a user's history, kept until the history or the model changes: mapping a
    * few hundred ids per request costs more than scoring them.
    */
-  private seenIndices(loaded: LoadedModel, userId: string, seen: readonly string[]): number[] {
+  private seenIndices(
+    loaded: LoadedModel,
+    userId: string,
+    seen: readonly string[],
+    version: string,
+  ): number[] {
     const key = `${loaded.key}\n${userId}`;
-    const version = this.deps.history.version(userId);
     const kept = this.indexCache.get(key);
     if (kept?.version === version) return kept.indices;
     const indices = knownIndices(loaded, seen, []);
@@ -415,6 +438,32 @@ export class RecommendationService {
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
     }
+  }
+
+  /**
+   * The user's recent interactions the stream worker recorded in the cache that this process has
+   * not seen itself (feedback that reached another instance), oldest first. Without the cache,
+   * none: serving goes on with its own history.
+   */
+  private async recentElsewhere(userId: string): Promise<string[]> {
+    let recent: RecentItem[] | undefined;
+    try {
+      recent = await this.deps.cache.get<RecentItem[]>(
+        recentItemsKey(this.featureKeyPrefix, userId),
+      );
+    } catch (error) {
+      if (!(error instanceof CacheUnavailable)) throw error;
+      return [];
+    }
+    if (!Array.isArray(recent) || recent.length === 0) return [];
+    const known = this.deps.history.seen(userId);
+    const extra: string[] = [];
+    for (let i = recent.length - 1; i >= 0; i -= 1) {
+      const itemId = recent[i]?.itemId;
+      if (typeof itemId === "string" && !known.has(itemId) && !extra.includes(itemId))
+        extra.push(itemId);
+    }
+    return extra;
   }
 
   /** Drops every cached answer for the user (their feedback changes what they should see). */

@@ -1,3 +1,4 @@
+import { DEFAULT_FEATURE_KEY_PREFIX } from "@reco/contracts";
 /** Tunables of the stream worker; main.ts fills them from the environment, the api from its config. */
 export interface WorkerConfig {
   /** Consumer group id shared by every worker instance of a deployment. */
@@ -47,5 +48,5 @@ export const defaultWorkerConfig: WorkerConfig = {
   trendingHalfLifeMs: 3_600_000,
   lagSampleIntervalMs: 10_000,
   validationThreads: 1,
-  featureKeyPrefix: "features",
+  featureKeyPrefix: DEFAULT_FEATURE_KEY_PREFIX,
 };

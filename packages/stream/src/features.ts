@@ -1,19 +1,13 @@
 import type { Cache } from "@reco/cache";
-import type { RecoEvent } from "@reco/contracts";
+import {
+  recentItemsKey,
+  trendingKey,
+  type RecentItem,
+  type RecoEvent,
+  type TrendingScores,
+} from "@reco/contracts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
-
-export interface RecentItem {
-  itemId: string;
-  type: string;
-  at: string;
-}
-
-export interface TrendingScores {
-  /** When the scores were last decayed to, ms since the epoch. */
-  asOf: number;
-  scores: Record<string, number>;
-}
 
 export interface FeatureOptions {
   keyPrefix: string;
@@ -23,9 +17,6 @@ export interface FeatureOptions {
   /** Items kept in the trending table. */
   trendingSize?: number;
 }
-
-export const recentItemsKey = (prefix: string, userId: string) => `${prefix}:recent:${userId}`;
-export const trendingKey = (prefix: string) => `${prefix}:trending`;
 
 /**
  * Real-time serving features from freshly written batches: each user's last N interactions

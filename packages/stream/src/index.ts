@@ -6,7 +6,6 @@ export {
   type WorkerHealth,
 } from "./worker.ts";
 export { defaultWorkerConfig, type WorkerConfig } from "./config.ts";
-export { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } from "./features.ts";
 export {
   computeMinuteAggregates,
   upsertMinuteAggregates,
