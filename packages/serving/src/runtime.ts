@@ -3,6 +3,7 @@ import type { Cache } from "@reco/cache";
 import type { TopicNames } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import { createScorer } from "@reco/ml";
+import { InferenceThread } from "./inference-thread.ts";
 import { InferenceBatcher } from "./batcher.ts";
 import { Catalog } from "./catalog.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -19,6 +20,8 @@ export interface ServingOptions {
   modelCacheSize: number;
   /** onnxruntime intra-op threads per session. */
   inferenceThreads: number;
+  /** Run ONNX sessions on a worker thread (default) rather than on the event loop. */
+  inferenceOnThread: boolean;
   batchWindowMs: number;
   maxBatch: number;
   eventQueueCapacity: number;
@@ -31,6 +34,7 @@ export interface ServingOptions {
 export const defaultServingOptions: ServingOptions = {
   modelCacheSize: 3,
   inferenceThreads: 2,
+  inferenceOnThread: true,
   batchWindowMs: 1,
   maxBatch: 32,
   eventQueueCapacity: 10_000,
@@ -77,19 +81,21 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
   const metrics = deps.metrics ?? new ServingMetrics();
   // No spinning: idle onnxruntime pool threads that spin steal the cores the event loop needs
   // (measured: uncached /recommend went from 5 % to 31–39 % of the bare route's req/s).
+  const sessionOptions = {
+    intraOpNumThreads: options.inferenceThreads,
+    interOpNumThreads: 1,
+    executionMode: "sequential" as const,
+    extra: {
+      session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } },
+    },
+  };
+  // Sessions run on their own thread unless the caller brings a loader (or asks for the event loop).
+  const inferenceThread =
+    deps.loader || !options.inferenceOnThread ? null : new InferenceThread({ sessionOptions });
   const loader: ModelLoader =
     deps.loader ??
-    ((ref) =>
-      createScorer(ref.artifactPath, {
-        sessionOptions: {
-          intraOpNumThreads: options.inferenceThreads,
-          interOpNumThreads: 1,
-          executionMode: "sequential",
-          extra: {
-            session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } },
-          },
-        },
-      }));
+    inferenceThread?.loader ??
+    ((ref) => createScorer(ref.artifactPath, { sessionOptions }));
   let catalog = await Catalog.load(deps.prisma);
   let popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
   const history = await InteractionHistory.fromSnapshots(deps.snapshotsRoot);
@@ -141,6 +147,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     async close(flushTimeoutMs = 5_000) {
       const left = await events.close(flushTimeoutMs);
       await pool.close();
+      await inferenceThread?.close();
       return left;
     },
   };

@@ -1,0 +1,54 @@
+/** The inference thread (see inference-thread.ts): ONNX sessions, loaded and run on request. */
+import { parentPort, workerData } from "node:worker_threads";
+import { createScorer, type ArtifactScorer, type ScorerOptions } from "@reco/ml";
+import type { InferenceCall, InferenceReply, LoadedInfo } from "./inference-thread.ts";
+
+const options = workerData as Pick<ScorerOptions, "sessionOptions">;
+const models = new Map<number, ArtifactScorer>();
+let nextModelId = 0;
+
+async function handle(call: InferenceCall): Promise<unknown> {
+  switch (call.type) {
+    case "load": {
+      const scorer = await createScorer(call.ref.artifactPath, options);
+      const modelId = nextModelId++;
+      models.set(modelId, scorer);
+      const info: LoadedInfo = {
+        modelId,
+        kind: scorer.kind,
+        nItems: scorer.nItems,
+        itemIds: scorer.itemIds,
+        userIds: scorer.userIds,
+      };
+      return info;
+    }
+    case "recommend": {
+      const scorer = models.get(call.modelId);
+      if (!scorer) throw new Error(`model ${call.modelId} is not loaded on the inference thread`);
+      return scorer.recommend(call.batch, call.k);
+    }
+    case "release": {
+      const scorer = models.get(call.modelId);
+      models.delete(call.modelId);
+      await scorer?.release();
+      return null;
+    }
+  }
+}
+
+parentPort!.on("message", (message: InferenceCall & { id: number }) => {
+  handle(message).then(
+    (result) =>
+      parentPort!.postMessage({ id: message.id, ok: true, result } satisfies InferenceReply),
+    (error: Error & { code?: string }) =>
+      parentPort!.postMessage({
+        id: message.id,
+        ok: false,
+        error: {
+          name: error?.name ?? "Error",
+          message: error?.message ?? String(error),
+          ...(typeof error?.code === "string" ? { code: error.code } : {}),
+        },
+      } satisfies InferenceReply),
+  );
+});

@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Worker } from "node:worker_threads";
+import { publishVersion, seededRandom, type FactorParams } from "@reco/ml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InferenceThread } from "./inference-thread.ts";
+import type { ModelRef } from "./model-pool.ts";
+
+const nUsers = 6;
+const nItems = 30;
+let dir: string;
+let ref: ModelRef;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "inference-thread-"));
+  const rnd = seededRandom(7);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => rnd.normal() * 0.3);
+  const params: FactorParams = {
+    kind: "factors",
+    factors: 4,
+    nUsers,
+    nItems,
+    userFactors: fill(nUsers * 4),
+    itemFactors: fill(nItems * 4),
+    regularization: 0.1,
+    alpha: 1,
+  };
+  const published = await publishVersion({
+    registryDir: dir,
+    name: "tiny",
+    algorithm: "ials",
+    params,
+    idMaps: {
+      users: Array.from({ length: nUsers }, (_, u) => `u${u}`),
+      items: Array.from({ length: nItems }, (_, i) => `i${i}`),
+    },
+    data: { source: "test", from: null, to: null, nUsers, nItems, nInteractions: 0 },
+  });
+  ref = { name: "tiny", version: published.metadata.version, artifactPath: published.dir };
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("InferenceThread", () => {
+  it("loads and scores off the event loop, with the artifact's id maps", async () => {
+    const thread = new InferenceThread();
+    try {
+      const model = await thread.loader(ref);
+      expect(model).toMatchObject({ kind: "factors", nItems });
+      expect(model.itemIds[3]).toBe("i3");
+      const [ranked] = await model.recommend([{ userIndex: 2, exclude: [0, 1] }], 5);
+      expect(ranked!.itemIndices).toHaveLength(5);
+      expect(ranked!.itemIndices).not.toContain(0);
+      const scores = ranked!.scores;
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    } finally {
+      await thread.close();
+    }
+  }, 60_000);
+
+  it("keeps the loader's error names (a corrupt artifact is ArtifactCorrupt)", async () => {
+    const copy = path.join(dir, "corrupt");
+    const { cp } = await import("node:fs/promises");
+    await cp(ref.artifactPath, copy, { recursive: true });
+    await writeFile(path.join(copy, "model.onnx"), "not a model");
+    const thread = new InferenceThread();
+    try {
+      await expect(thread.loader({ ...ref, artifactPath: copy })).rejects.toMatchObject({
+        name: "ArtifactCorrupt",
+      });
+    } finally {
+      await thread.close();
+    }
+  }, 60_000);
+
+  it("when the thread dies, a call in flight settles (answered or failed, never hanging) and the next call reloads the model on a new thread", async () => {
+    const thread = new InferenceThread();
+    try {
+      const model = await thread.loader(ref);
+      const before = await model.recommend([{ userIndex: 1 }], 4);
+      // A crash of the thread (what an abort in native code would do), from outside.
+      const worker = (thread as unknown as { worker: Worker }).worker;
+      const inFlight = model.recommend([{ userIndex: 1 }], 4);
+      await worker.terminate();
+      await inFlight.then(
+        (answer) => expect(answer).toEqual(before), // it may have finished just before
+        (error: Error) => expect(error.message).toMatch(/inference thread exited/),
+      );
+      expect(await model.recommend([{ userIndex: 1 }], 4)).toEqual(before);
+    } finally {
+      await thread.close();
+    }
+  }, 60_000);
+});
