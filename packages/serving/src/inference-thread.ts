@@ -57,28 +57,24 @@ export class InferenceThread {
   private async load(ref: ModelRef): Promise<ServableModel> {
     let info = (await this.call({ type: "load", ref })) as LoadedInfo;
     let generation = this.generation;
-    const thread = this;
+    const alive = () => generation === this.generation && this.worker !== null;
     return {
       kind: info.kind,
       nItems: info.nItems,
       itemIds: info.itemIds,
       userIds: info.userIds,
-      async recommend(batch: ScoreRequest[], k: number): Promise<Ranked[]> {
-        if (generation !== thread.generation || !thread.worker) {
+      recommend: async (batch: ScoreRequest[], k: number): Promise<Ranked[]> => {
+        if (!alive()) {
           // The thread died since: load the same version into its successor first.
-          info = (await thread.call({ type: "load", ref })) as LoadedInfo;
-          generation = thread.generation;
+          info = (await this.call({ type: "load", ref })) as LoadedInfo;
+          generation = this.generation;
         }
-        return (await thread.call({
-          type: "recommend",
-          modelId: info.modelId,
-          batch,
-          k,
-        })) as Ranked[];
+        const call = { type: "recommend", modelId: info.modelId, batch, k } as const;
+        return (await this.call(call)) as Ranked[];
       },
-      async release(): Promise<void> {
-        if (generation !== thread.generation || !thread.worker) return;
-        await thread.call({ type: "release", modelId: info.modelId }).catch(() => undefined);
+      release: async (): Promise<void> => {
+        if (!alive()) return;
+        await this.call({ type: "release", modelId: info.modelId }).catch(() => undefined);
       },
     };
   }
