@@ -222,10 +222,11 @@ export class SnapshotIngest {
     const { batch } = state;
     let skipped = 0;
     let valid = 0;
+    let invalid = 0;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
-      const verdict = reply.verdicts[i]!;
-      const isValid = verdict.charCodeAt(0) === 43; // "+"
+      const isValid = reply.valid[i] === 1;
+      const reason = isValid ? "" : reply.reasons[invalid++]!;
       const event = isValid && this.options.keepEvents ? reply.events[valid] : undefined;
       if (isValid) valid++;
       const offset = BigInt(message.offset);
@@ -240,11 +241,17 @@ export class SnapshotIngest {
       batch.lastOffset = offset;
       state.taken = offset;
       if (isValid) {
-        batch.records.push({ payload: message.value.toString("utf8"), offset: Number(offset) });
-        batch.firstEventTime ??= verdict.slice(1);
+        const payload = message.value.toString("utf8");
+        batch.records.push({ payload, offset: Number(offset) });
+        // The first valid message's time comes with the reply; a later one (the first was a
+        // redelivery, skipped above) is read from its payload.
+        batch.firstEventTime ??=
+          i === reply.firstValid
+            ? reply.firstEventTime
+            : (JSON.parse(payload) as { eventTime: string }).eventTime;
         if (event) batch.events.push(event);
       } else {
-        batch.dead.push(deadLetter(topic, partition, message, verdict.slice(1)));
+        batch.dead.push(deadLetter(topic, partition, message, reason));
       }
     }
     if (skipped) this.options.metrics.records.inc({ topic, outcome: "skipped_covered" }, skipped);

@@ -4,4 +4,7 @@ import { validatePacked, type ValidationRequest } from "./validation.ts";
 
 if (!parentPort) throw new Error("validation-entry.ts must run as a worker thread");
 const port = parentPort;
-port.on("message", (request: ValidationRequest) => port.postMessage(validatePacked(request)));
+port.on("message", (request: ValidationRequest) => {
+  const reply = validatePacked(request);
+  port.postMessage(reply, [reply.valid.buffer as ArrayBuffer]);
+});

@@ -1,7 +1,8 @@
 /**
- * Validation of packed message bytes with the shared zod schemas, answering per message
- * "+<eventTime>" (valid) or "-<reason>" (dead letter). Runs on the validation thread
- * (validation-entry.ts), or inline.
+ * Validation of packed message bytes with the shared zod schemas, answering per message valid or
+ * not (a byte each), the reasons of the invalid ones, and the event time of the first valid one.
+ * Runs on the validation thread (validation-entry.ts), or inline. A typed array and a few strings
+ * cross the thread boundary instead of a string per message.
  */
 import { decodeEvent, MAX_EVENT_BYTES, type RecoEvent } from "@reco/contracts";
 
@@ -15,7 +16,13 @@ export interface ValidationRequest {
 
 export interface ValidationReply {
   id: number;
-  verdicts: string[];
+  /** 1 when message i is a valid event, 0 when it is a dead letter. */
+  valid: Uint8Array;
+  /** Why, for each invalid message in order. */
+  reasons: string[];
+  /** Index and event time of the first valid message (-1 / null when none). */
+  firstValid: number;
+  firstEventTime: string | null;
   /** The decoded events of the valid messages, in order, when asked for. */
   events: RecoEvent[];
 }
@@ -23,7 +30,10 @@ export interface ValidationReply {
 /** Decodes every message of a packed request (also used on the calling thread when threads = 0). */
 export function validatePacked(request: ValidationRequest): ValidationReply {
   const buffer = Buffer.from(request.bytes);
-  const verdicts: string[] = new Array(request.ends.length);
+  const valid = new Uint8Array(request.ends.length);
+  const reasons: string[] = [];
+  let firstValid = -1;
+  let firstEventTime: string | null = null;
   const events: RecoEvent[] = [];
   let start = 0;
   for (let i = 0; i < request.ends.length; i++) {
@@ -35,12 +45,16 @@ export function validatePacked(request: ValidationRequest): ValidationReply {
         : buffer.toString("utf8", start, end);
     const decoded = decodeEvent(input);
     if (decoded.ok) {
-      verdicts[i] = `+${decoded.event.eventTime}`;
+      valid[i] = 1;
+      if (firstValid < 0) {
+        firstValid = i;
+        firstEventTime = decoded.event.eventTime;
+      }
       if (request.keepEvents) events.push(decoded.event);
     } else {
-      verdicts[i] = `-${decoded.reason}`;
+      reasons.push(decoded.reason);
     }
     start = end;
   }
-  return { id: request.id, verdicts, events };
+  return { id: request.id, valid, reasons, firstValid, firstEventTime, events };
 }
