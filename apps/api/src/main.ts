@@ -28,6 +28,20 @@ const dataDir = path.resolve(env.DATA_DIR);
 const snapshotsRoot = path.join(dataDir, "snapshots");
 const topics = topicNames(env.TOPIC_PREFIX);
 
+// A stop during start-up (migrations, loading) waits until start-up is done, then shuts down as
+// usual: killing the process mid-migration could leave the embedded database half written.
+let stopRequested: string | null = null;
+const deferStop = (signal: string) => {
+  stopRequested ??= signal;
+  logger.info({ signal }, "stop requested during start-up; stopping as soon as it is done");
+};
+const onStartupSignal = {
+  SIGINT: () => deferStop("SIGINT"),
+  SIGTERM: () => deferStop("SIGTERM"),
+};
+process.on("SIGINT", onStartupSignal.SIGINT);
+process.on("SIGTERM", onStartupSignal.SIGTERM);
+
 /** Logs a recurring failure at most once per 10 s per kind, so a down service does not flood logs. */
 const lastLogged = new Map<string, number>();
 function logThrottled(what: string, error: Error): void {
@@ -181,8 +195,11 @@ async function shutdown(signal: string): Promise<void> {
   }
   process.exit(0);
 }
+process.off("SIGINT", onStartupSignal.SIGINT);
+process.off("SIGTERM", onStartupSignal.SIGTERM);
 process.once("SIGINT", () => void shutdown("SIGINT"));
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
+if (stopRequested) await shutdown(stopRequested);
 
 const address = await app.listen({ port: env.PORT, host: env.HOST });
 process.stdout.write(
