@@ -81,6 +81,15 @@ describe("stream worker on the file log", () => {
         reason: /^oversized/,
       },
       { bytes: Buffer.from([0xff, 0xfe, 0x00, 0x7b]), reason: /^bad json/ },
+      {
+        // a well-formed event except for one invalid UTF-8 sequence inside a string
+        bytes: (() => {
+          const bytes = Buffer.from(JSON.stringify({ ...sampleEvent(0), userId: "u-ZZ" }));
+          bytes.set([0xc3, 0x28], bytes.indexOf("ZZ"));
+          return bytes;
+        })(),
+        reason: /^bad json: not valid UTF-8/,
+      },
     ];
     let good = 0;
     for (let round = 0; round < 40; round++) {

@@ -4,7 +4,8 @@
  * Runs on the validation thread (validation-entry.ts), or inline. A typed array and a few strings
  * cross the thread boundary instead of a string per message.
  */
-import { decodeEvent, MAX_EVENT_BYTES, type RecoEvent } from "@reco/contracts";
+import { isUtf8 } from "node:buffer";
+import { decodeEvent, MAX_EVENT_BYTES, type DecodeResult, type RecoEvent } from "@reco/contracts";
 
 export interface ValidationRequest {
   id: number;
@@ -38,12 +39,15 @@ export function validatePacked(request: ValidationRequest): ValidationReply {
   let start = 0;
   for (let i = 0; i < request.ends.length; i++) {
     const end = request.ends[i]!;
-    // Oversize is judged on the bytes received (bad UTF-8 may make the text shorter).
-    const input =
+    const bytes = buffer.subarray(start, end);
+    // Oversize is judged on the bytes received. JSON on the wire is UTF-8 (RFC 8259): anything
+    // else goes to the DLQ with its bytes rather than into a snapshot with replacement characters.
+    const decoded: DecodeResult =
       end - start > MAX_EVENT_BYTES
-        ? buffer.subarray(start, end)
-        : buffer.toString("utf8", start, end);
-    const decoded = decodeEvent(input);
+        ? decodeEvent(bytes)
+        : isUtf8(bytes)
+          ? decodeEvent(buffer.toString("utf8", start, end))
+          : { ok: false, reason: "bad json: not valid UTF-8" };
     if (decoded.ok) {
       valid[i] = 1;
       if (firstValid < 0) {
