@@ -150,8 +150,11 @@ export class RecommendationService {
   private readonly cacheTtlMs: number;
   private readonly foldInHistory: number;
   private readonly featureKeyPrefix: string;
+  /** Per model and user, bounded by count and by indices held (5M ≈ 40 MB of numbers). */
   private readonly indexCache = new LRUCache<string, { version: string; indices: number[] }>({
     max: 100_000,
+    maxSize: 5_000_000,
+    sizeCalculation: (value) => value.indices.length + 1,
   });
 
   constructor(private readonly deps: RecommendationServiceDeps) {
@@ -163,8 +166,8 @@ export class RecommendationService {
 
   /**
    * The response body for GET /recommend, as JSON text. Answers are cached already serialised (with
-   * what exposure logging needs beside them), so a cache hit costs one small parse and a splice
-   * instead of rebuilding and re-serialising the item list.
+   * what exposure logging needs beside them as JSON), so a cache hit is a split and a splice, with no
+   * parse and no re-serialising of the item list.
    */
   async recommendJson(input: RecommendInput): Promise<string> {
     const started = performance.now();
