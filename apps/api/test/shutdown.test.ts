@@ -17,31 +17,42 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+/** The real api process in embedded mode, its output collected. */
+function spawnApi(dataDir: string, env: Record<string, string>) {
+  const output: string[] = [];
+  // `node --import tsx` (not the tsx CLI): the signal must reach main.ts itself, not a relaying parent.
+  const api = spawn(process.execPath, ["--import", "tsx", "apps/api/src/main.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: "",
+      REDIS_URL: "",
+      KAFKA_BROKERS: "",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  api.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  api.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<[number | null, string | null]>((resolve) =>
+    api.once("exit", (code, signal) => resolve([code, signal])),
+  );
+  return { api, output, exited };
+}
+
 describe("graceful shutdown of the real process (main.ts, embedded mode)", () => {
   it("on SIGTERM turns not-ready, answers the requests in flight, flushes queued feedback to the bus and exits 0", async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "api-shutdown-"));
     const port = await freePort();
-    const output: string[] = [];
-    // `node --import tsx` (not the tsx CLI): the signal must reach main.ts itself, not a relaying parent.
-    child = spawn(process.execPath, ["--import", "tsx", "apps/api/src/main.ts"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        SHUTDOWN_GRACE_MS: "3000",
-        DATABASE_URL: "",
-        REDIS_URL: "",
-        KAFKA_BROKERS: "",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const started = spawnApi(dataDir, {
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      SHUTDOWN_GRACE_MS: "3000",
     });
-    child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child!.once("exit", (code) => resolve(code)),
-    );
+    child = started.api;
+    const { output } = started;
+    const exited = started.exited.then(([code]) => code);
     const base = `http://127.0.0.1:${port}`;
     await waitFor(() => fetch(`${base}/healthz`).then((r) => r.ok), {
       timeoutMs: 90_000,
@@ -96,29 +107,8 @@ describe("graceful shutdown of the real process (main.ts, embedded mode)", () =>
   it("a SIGTERM during start-up lets start-up finish, then stops cleanly (exit 0); the data directory opens again", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "api-early-stop-"));
     try {
-      const start = (logLevel: string) => {
-        const output: string[] = [];
-        const api = spawn(process.execPath, ["--import", "tsx", "apps/api/src/main.ts"], {
-          cwd: root,
-          env: {
-            ...process.env,
-            DATA_DIR: dir,
-            PORT: "0",
-            LOG_LEVEL: logLevel,
-            SHUTDOWN_GRACE_MS: "0",
-            DATABASE_URL: "",
-            REDIS_URL: "",
-            KAFKA_BROKERS: "",
-          },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        api.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-        api.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-        const exited = new Promise<[number | null, string | null]>((resolve) =>
-          api.once("exit", (code, signal) => resolve([code, signal])),
-        );
-        return { api, output, exited };
-      };
+      const start = (logLevel: string) =>
+        spawnApi(dir, { PORT: "0", LOG_LEVEL: logLevel, SHUTDOWN_GRACE_MS: "0" });
 
       // Debug logging shows the database being migrated: the signal lands in the middle of start-up.
       const first = start("debug");
