@@ -297,6 +297,8 @@ kafka_start() {
   if [[ ! -f $KAFKA_STATE/data/meta.properties ]]; then
     # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # One id in 64 starts with "-", which the storage tool would take for an option.
+    [[ $cluster_id == -* ]] && cluster_id="A${cluster_id:1}"
     say "kafka: formatting log dir $KAFKA_STATE/data"
     java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_STATE/server.properties" \

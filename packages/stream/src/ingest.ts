@@ -234,6 +234,7 @@ export class SnapshotIngest {
         skipped++;
         continue;
       }
+      if (offset > state.taken + 1n && state.taken >= 0n) this.reportGap(state, offset);
       if (batch.firstOffset === null) {
         batch.firstOffset = offset;
         batch.openedAt = Date.now();
@@ -268,6 +269,26 @@ export class SnapshotIngest {
       // Everything was already on disk (crash between file and commit): move the commit up to it.
       await this.commit([{ topic, partition, offset: (state.covered + 1n).toString() }]);
     }
+  }
+
+  /**
+   * Offsets after the last one handled that the broker no longer delivers: deleted by its
+   * retention (or by an operator) before this group read them. Nothing can bring them back, so
+   * they are counted and logged loudly instead of vanishing unseen.
+   */
+  private reportGap(state: PartitionState, next: bigint): void {
+    const missing = next - state.taken - 1n;
+    this.options.metrics.records.inc({ topic: state.topic, outcome: "missing" }, Number(missing));
+    this.options.logger.error(
+      {
+        topic: state.topic,
+        partition: state.partition,
+        from: String(state.taken + 1n),
+        to: String(next - 1n),
+        missing: String(missing),
+      },
+      "offsets never delivered: the broker deleted them (retention?) before they were read",
+    );
   }
 
   /**

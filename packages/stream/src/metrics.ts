@@ -7,7 +7,7 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
     registry,
     records: new Counter({
       name: "stream_worker_records_total",
-      help: "Records consumed, by topic and outcome (snapshot, dead_letter, skipped_covered)",
+      help: "Records by topic and outcome: snapshot, dead_letter, skipped_covered, or missing (deleted by the broker before they were read)",
       labelNames: ["topic", "outcome"] as const,
       registers,
     }),

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { ManagedProcess, makeTempDir, type PrivateProcess } from "./managed-process.ts";
+import { kafkaClusterId } from "./names.ts";
 import { freePort } from "./ports.ts";
 import { kafkaLibsDir, repoRoot, run } from "./repo.ts";
 
@@ -47,8 +47,7 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
     `-Dlog4j.configuration=file:${resolve(repoRoot, "scripts/kafka/log4j.properties")}`,
   ];
   const logFile = join(dir, "kafka.log");
-  // A cluster id is 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString("base64url");
+  const clusterId = kafkaClusterId();
   try {
     await run(
       "java",

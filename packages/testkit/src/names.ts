@@ -8,3 +8,11 @@ import { randomBytes } from "node:crypto";
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
 }
+
+/**
+ * A Kafka cluster id: 16 random bytes in URL-safe base64 without padding. Never one that starts
+ * with "-": the storage tool would read it as an option and refuse to format (1 run in 64).
+ */
+export function kafkaClusterId(): string {
+  return randomBytes(16).toString("base64url").replace(/^-/, "A");
+}
