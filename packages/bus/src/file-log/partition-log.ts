@@ -13,13 +13,8 @@
  */
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { CorruptLog } from "../port.ts";
-import {
-  encodeRecord,
-  HEADER_BYTES,
-  isTornTail,
-  parseRecord,
-  type StoredRecord,
-} from "./record.ts";
+import { HEADER_BYTES, isTornTail, parseRecord, type StoredRecord } from "./record.ts";
+import { writerThread, type AppendReply } from "./writer-thread.ts";
 
 const INDEX_EVERY = 256;
 const SCAN_CHUNK = 4 * 1024 * 1024;
@@ -192,48 +187,58 @@ export class PartitionLog {
   }
 
   private async writeDurably(batch: Waiter[]): Promise<void> {
-    const writer = this.writer!;
-    const lines: Buffer[] = [];
-    const starts: number[] = [];
-    let offset = this.nextOffset;
-    let bytes = 0;
+    const keys: string[] = [];
+    const values: (string | Buffer)[] = [];
+    const timestamps: number[] = [];
     for (const waiter of batch) {
-      for (const r of waiter.records) {
-        const line = encodeRecord({ offset, timestamp: r.timestamp, key: r.key, value: r.value });
-        starts.push(this.size + bytes);
-        lines.push(line);
-        bytes += line.length;
-        offset += 1;
+      for (const record of waiter.records) {
+        keys.push(record.key);
+        values.push(record.value);
+        timestamps.push(record.timestamp);
       }
     }
-    const data = Buffer.concat(lines, bytes);
+    let reply: AppendReply;
     try {
-      let written = 0;
-      while (written < data.length) written += (await writer.write(data, written)).bytesWritten;
-      await writer.datasync();
+      reply = await writerThread.append({
+        fd: this.writer!.fd,
+        position: this.size,
+        firstOffset: this.nextOffset,
+        indexEvery: INDEX_EVERY,
+        keys,
+        values,
+        timestamps,
+      });
     } catch (cause) {
-      const error = new Error(
-        `append to event log ${this.file} failed: ${(cause as Error).message}`,
-        { cause },
+      // The thread died mid-write: what it wrote cannot be known, so nothing more is appended
+      // to this handle; reopening truncates a partial record as a torn tail.
+      this.broken = new Error(
+        `event log ${this.file} is unusable after a failed write; reopen it`,
+        {
+          cause,
+        },
       );
-      try {
-        await writer.truncate(this.size);
-      } catch {
-        // The file may now hold a partial write; reopening truncates it as a torn tail.
+      for (const w of batch) w.reject(this.broken);
+      return;
+    }
+    if (!reply.ok) {
+      const cause = new Error(reply.message);
+      const error = new Error(`append to event log ${this.file} failed: ${reply.message}`, {
+        cause,
+      });
+      // The file may now hold a partial write; reopening truncates it as a torn tail.
+      if (!reply.truncated)
         this.broken = new Error(
           `event log ${this.file} is unusable after a failed write; reopen it`,
-          { cause },
+          {
+            cause,
+          },
         );
-      }
       for (const w of batch) w.reject(error);
       return;
     }
-    starts.forEach((start, i) => {
-      const o = this.nextOffset + i;
-      if (o % INDEX_EVERY === 0) this.index.push(start);
-    });
-    this.nextOffset = offset;
-    this.size += bytes;
+    this.index.push(...reply.indexed);
+    this.nextOffset += keys.length;
+    this.size += reply.bytes;
     for (const w of batch) w.resolve();
     for (const listener of this.listeners) listener();
   }
