@@ -33,6 +33,8 @@ class RankingModel implements ServableModel {
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const ref = { name: "m", version: "v1", artifactPath: "/nowhere" };
 
 describe("InferenceBatcher", () => {
@@ -103,5 +105,42 @@ describe("InferenceBatcher", () => {
           new ServingMetrics({ defaultMetrics: false }),
         ),
     ).toThrow(/0\.\.2/);
+  });
+
+  it("keeps gathering while a batch of the model runs, and sends what gathered as one batch when it is done", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const model = new RankingModel(20);
+    const recommend = model.recommend.bind(model);
+    // The first batch holds the (only) inference until the gate opens.
+    model.recommend = async (batch, k) => {
+      if (model.batches.length === 0) {
+        const answer = recommend(batch, k);
+        await gate;
+        return answer;
+      }
+      return recommend(batch, k);
+    };
+    const batcher = new InferenceBatcher(
+      { windowMs: 1, maxBatch: 64 },
+      new ServingMetrics({ defaultMetrics: false }),
+    );
+    const loaded = new LoadedModel(ref, model);
+    const first = batcher.score(loaded, { userIndex: 0 }, 3);
+    await sleep(5); // its window ended: it runs, alone
+    const later: Promise<Ranked>[] = [];
+    for (let i = 0; i < 5; i++) {
+      later.push(batcher.score(loaded, { userIndex: 1, exclude: [i] }, 3));
+      await sleep(4); // each arrives after the previous one's window ended
+    }
+    expect(model.batches).toEqual([{ size: 1, k: 3 }]);
+    open();
+    await first;
+    const answers = await Promise.all(later);
+    expect(model.batches).toEqual([
+      { size: 1, k: 3 },
+      { size: 5, k: 3 },
+    ]);
+    answers.forEach((answer, i) => expect(answer.itemIndices).not.toContain(i));
   });
 });

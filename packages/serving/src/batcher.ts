@@ -15,16 +15,27 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+interface Queue {
+  model: LoadedModel;
+  pending: Pending[];
+  timer?: NodeJS.Timeout;
+  /** The window ended while a batch of this model was running: go as soon as it is done. */
+  due?: boolean;
+}
+
 /**
  * Dynamic batching: concurrent requests for one model that arrive within `windowMs` run as one
- * inference (with the largest k, each answer cut to its own k). If the batch fails, each request
- * is retried alone so one bad request cannot fail its neighbours.
+ * inference (with the largest k, each answer cut to its own k). While a batch of the model is
+ * running, a window that ends keeps gathering until that batch is done: sent earlier, it would
+ * only wait in the inference thread's queue, and many small batches waste the time one large
+ * batch saves (at 100k items, a batch of 32 costs about as much as four single requests). A full
+ * batch always goes at once. If a batch fails, each request is retried alone so one bad request
+ * cannot fail its neighbours.
  */
 export class InferenceBatcher {
-  private readonly queues = new Map<
-    string,
-    { model: LoadedModel; pending: Pending[]; timer?: NodeJS.Timeout }
-  >();
+  private readonly queues = new Map<string, Queue>();
+  /** Batches running per model key. */
+  private readonly running = new Map<string, number>();
 
   constructor(
     private readonly options: BatchingOptions,
@@ -48,8 +59,17 @@ export class InferenceBatcher {
       }
       queue.pending.push({ request, k, resolve, reject });
       if (queue.pending.length >= this.options.maxBatch) this.flush(model.key);
-      else queue.timer ??= setTimeout(() => this.flush(model.key), this.options.windowMs);
+      else if (!queue.due)
+        queue.timer ??= setTimeout(() => this.windowEnded(model.key), this.options.windowMs);
     });
+  }
+
+  private windowEnded(key: string): void {
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    queue.timer = undefined;
+    if ((this.running.get(key) ?? 0) > 0) queue.due = true;
+    else this.flush(key);
   }
 
   private flush(key: string): void {
@@ -80,12 +100,20 @@ export class InferenceBatcher {
   }
 
   private async run(model: LoadedModel, requests: ScoreRequest[], k: number): Promise<Ranked[]> {
-    const stop = this.metrics.inferenceDuration.startTimer({ model: model.key });
-    this.metrics.batchSize.observe({ model: model.key }, requests.length);
+    const { key } = model;
+    const stop = this.metrics.inferenceDuration.startTimer({ model: key });
+    this.metrics.batchSize.observe({ model: key }, requests.length);
+    this.running.set(key, (this.running.get(key) ?? 0) + 1);
     try {
       return await model.with((m) => m.recommend(requests, k));
     } finally {
       stop();
+      const left = this.running.get(key)! - 1;
+      if (left > 0) this.running.set(key, left);
+      else {
+        this.running.delete(key);
+        if (this.queues.get(key)?.due) this.flush(key);
+      }
     }
   }
 }
