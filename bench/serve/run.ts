@@ -9,6 +9,7 @@
  * taken per round, then the median: a machine that slows down for a while affects both sides.
  *
  *   npx tsx bench/serve/run.ts [--seconds 2] [--rounds 7] [--connections 32] [--part all|demo|synthetic]
+ *                              [--threads N] [--max-batch N] (default: the serving defaults)
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -29,7 +30,13 @@ import {
   seededRandom,
   type FactorParams,
 } from "@reco/ml";
-import { ApiKeyStore, createServingRuntime, type ServingOptions } from "@reco/serving";
+import {
+  ApiKeyStore,
+  createServingRuntime,
+  DEFAULT_INFERENCE_THREADS,
+  DEFAULT_MAX_BATCH,
+  type ServingOptions,
+} from "@reco/serving";
 import { pino } from "pino";
 
 const { values } = parseArgs({
@@ -38,12 +45,14 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "7" },
     connections: { type: "string", default: "32" },
     part: { type: "string", default: "all" },
-    threads: { type: "string", default: "2" },
+    threads: { type: "string", default: String(DEFAULT_INFERENCE_THREADS) },
+    "max-batch": { type: "string", default: String(DEFAULT_MAX_BATCH) },
   },
 });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
+const maxBatch = Number(values["max-batch"]);
 
 interface Figures {
   label: string;
@@ -194,7 +203,7 @@ async function demoPart(): Promise<void> {
   const users = train.ids.users;
   console.log(`demo: ${train.nItems} items, ${users.length} users, ${log.length} ratings\n`);
 
-  const demo = await serve(db, demoDir, { batchWindowMs: 1, maxBatch: 32 });
+  const demo = await serve(db, demoDir, { batchWindowMs: 1, maxBatch });
   const userPath = (n: number) => `/recommend/${users[n % users.length]}?k=10`;
   for (const user of users)
     await fetch(`${demo.url}${userPath(0).replace(users[0]!, user)}`, {
@@ -283,7 +292,7 @@ async function syntheticPart(): Promise<void> {
   // Both servers up at once (each with its own event log), loaded in alternation, rounds as above.
   const variants = [
     ["100k items, batching off", { batchWindowMs: 0, maxBatch: 1, routing }],
-    ["100k items, batching on (≤ 2 ms, ≤ 32)", { batchWindowMs: 2, maxBatch: 32, routing }],
+    [`100k items, batching on (≤ 2 ms, ≤ ${maxBatch})`, { batchWindowMs: 2, maxBatch, routing }],
   ] as const;
   const servers = [];
   for (const [label, options] of variants) {
@@ -316,7 +325,23 @@ async function syntheticPart(): Promise<void> {
       `round ${round}: off ${figures[0]!.rps.toFixed(0)} req/s, on ${figures[1]!.rps.toFixed(0)} req/s (${(figures[1]!.rps / figures[0]!.rps).toFixed(2)}×)`,
     );
   }
-  for (const { server } of servers) await server.close();
+  for (const { label, server } of servers) {
+    // Mean batch size and inference time per batch, from the server's own histograms.
+    const mean = async (histogram: typeof server.runtime.metrics.batchSize) => {
+      const { name, values } = await histogram.get();
+      const total = (suffix: string) =>
+        values
+          .filter((v) => v.metricName === `${name}_${suffix}`)
+          .reduce((sum, v) => sum + v.value, 0);
+      return total("sum") / total("count");
+    };
+    const size = await mean(server.runtime.metrics.batchSize);
+    const seconds = await mean(server.runtime.metrics.inferenceDuration);
+    console.log(
+      `${label}: mean batch ${size.toFixed(1)} requests, ${(seconds * 1000).toFixed(2)} ms per inference`,
+    );
+    await server.close();
+  }
   await synthDb.close();
   const ratios = perRound.map(([off, on]) => on.rps / off.rps);
   const middle = [...ratios].sort((x, y) => x - y)[ratios.length >> 1]!;

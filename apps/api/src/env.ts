@@ -1,4 +1,5 @@
 import { envFields, loadEnvOrExit } from "@reco/contracts";
+import { DEFAULT_INFERENCE_THREADS, DEFAULT_MAX_BATCH } from "@reco/serving";
 import { z } from "zod";
 
 const csv = z.string().transform((value) =>
@@ -22,10 +23,10 @@ export const apiEnvSchema = z.object({
   CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),
   MODEL_CACHE_SIZE: z.coerce.number().int().min(1).max(32).default(3),
   /** onnxruntime intra-op threads per model session (spinning is off either way). */
-  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(DEFAULT_INFERENCE_THREADS),
   /** Dynamic batching window in ms (0 disables batching). */
   BATCH_WINDOW_MS: z.coerce.number().min(0).max(2).default(1),
-  BATCH_MAX: z.coerce.number().int().min(1).max(1024).default(32),
+  BATCH_MAX: z.coerce.number().int().min(1).max(1024).default(DEFAULT_MAX_BATCH),
   EVENT_QUEUE_CAPACITY: z.coerce.number().int().min(1).default(10_000),
   RATE_LIMIT_RPS: z.coerce.number().positive().default(200),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(400),

@@ -41,6 +41,8 @@ export { FeedbackService, parseFeedbackBody, toInteractionEvent } from "./feedba
 export {
   createServingRuntime,
   defaultServingOptions,
+  DEFAULT_INFERENCE_THREADS,
+  DEFAULT_MAX_BATCH,
   type ServingOptions,
   type ServingRuntime,
   type ServingRuntimeDeps,

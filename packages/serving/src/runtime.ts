@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { EventBus } from "@reco/bus";
 import type { Cache } from "@reco/cache";
 import type { TopicNames } from "@reco/contracts";
@@ -18,7 +19,7 @@ import { StableModelResolver, type ModelResolver } from "./resolver.ts";
 
 export interface ServingOptions {
   modelCacheSize: number;
-  /** onnxruntime intra-op threads per session. */
+  /** onnxruntime intra-op threads per session (default: every core but one). */
   inferenceThreads: number;
   /** Run ONNX sessions on a worker thread (default) rather than on the event loop. */
   inferenceOnThread: boolean;
@@ -31,12 +32,21 @@ export interface ServingOptions {
   cacheTtlMs?: number;
 }
 
+/**
+ * Every core but one for inference leaves the event loop a core of its own, and a batch of at most
+ * 16 lets two batches overlap (one scored while the event loop answers and gathers the other).
+ * Measured at 100k items, c = 32, 2 cores (bench/serve): 1 intra-op thread and batches of 16 served
+ * 5.4k req/s; 2 threads and 32, 4.8k; 2 and 16, 5.1k; 1 and 32, 3.5k.
+ */
+export const DEFAULT_INFERENCE_THREADS = Math.max(1, availableParallelism() - 1);
+export const DEFAULT_MAX_BATCH = 16;
+
 export const defaultServingOptions: ServingOptions = {
   modelCacheSize: 3,
-  inferenceThreads: 2,
+  inferenceThreads: DEFAULT_INFERENCE_THREADS,
   inferenceOnThread: true,
   batchWindowMs: 1,
-  maxBatch: 32,
+  maxBatch: DEFAULT_MAX_BATCH,
   eventQueueCapacity: 10_000,
   rateLimitPerSecond: 200,
   rateLimitBurst: 400,

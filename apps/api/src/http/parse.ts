@@ -17,3 +17,32 @@ export function parseRequestPart<S extends z.ZodType>(
     })),
   });
 }
+
+/**
+ * parseRequestPart for a query string, remembering the answers for the last `capacity` distinct
+ * raw query strings: client apps send the same few (`k=10`) again and again, and validating them
+ * anew was a few per cent of a cached /recommend. Answers are frozen, so no caller can change
+ * what the next request receives. Invalid queries are not remembered (they throw each time).
+ */
+export function queryParser<S extends z.ZodType>(
+  schema: S,
+  capacity = 1024,
+): (rawQuery: string, query: unknown) => Readonly<z.infer<S>> {
+  const remembered = new Map<string, Readonly<z.infer<S>>>();
+  return (rawQuery, query) => {
+    const known = remembered.get(rawQuery);
+    if (known !== undefined) return known;
+    const parsed = deepFreeze(parseRequestPart(schema, query, "query"));
+    if (remembered.size >= capacity) remembered.clear();
+    remembered.set(rawQuery, parsed);
+    return parsed;
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -15,7 +15,7 @@ import {
 import { NotFound } from "@reco/contracts";
 import type { FastifyInstance } from "fastify";
 import { requireKey } from "../http/auth.ts";
-import { parseRequestPart } from "../http/parse.ts";
+import { parseRequestPart, queryParser } from "../http/parse.ts";
 
 export interface ServingRoutesDeps {
   authenticator: Authenticator;
@@ -41,6 +41,7 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
     deps.metrics.rateLimited.inc(),
   );
   const openApi = buildOpenApi();
+  const recommendQuery = queryParser(recommendQuerySchema);
 
   app.get("/openapi.json", async () => openApi);
 
@@ -51,7 +52,7 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
 
   app.get("/recommend/:userId", { preHandler: client }, async (request, reply) => {
     const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
-    const query = parseRequestPart(recommendQuerySchema, request.query, "query");
+    const query = recommendQuery(rawQuery(request.url), request.query);
     const body = await deps.recommendations.recommendJson({
       userId,
       k: query.k,
@@ -80,4 +81,10 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
     if (!item) throw new NotFound("item", itemId);
     return item;
   });
+}
+
+/** The query string of a request URL, as sent ("" when there is none). */
+function rawQuery(url: string): string {
+  const at = url.indexOf("?");
+  return at < 0 ? "" : url.slice(at + 1);
 }
