@@ -6,14 +6,9 @@ import { topicNames } from "@reco/contracts";
 import { uniqueName, waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createStreamWorker, type StreamWorker } from "@reco/stream";
-import { publishEvents, quietLogger, snapshotCounts } from "./helpers.ts";
+import { publishEvents, quietLogger, sharedKafkaBrokers, snapshotCounts } from "./helpers.ts";
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) {
-  throw new Error(
-    'KAFKA_BROKERS is not set: run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"`',
-  );
-}
+const brokers = sharedKafkaBrokers();
 
 const prefix = uniqueName("grp");
 const topics = topicNames(prefix);

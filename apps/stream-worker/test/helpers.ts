@@ -2,10 +2,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EventBus, OutgoingMessage } from "@reco/bus";
-import { topicForEvent, type RecoEvent, type TopicNames } from "@reco/contracts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { connectKafkaBus, type EventBus, type OutgoingMessage } from "@reco/bus";
+import { topicForEvent, topicNames, type RecoEvent, type TopicNames } from "@reco/contracts";
 import { coveredOffset, querySnapshots } from "@reco/snapshots";
+import { createStreamWorker, type StreamWorker } from "@reco/stream";
+import { uniqueName, waitFor } from "@reco/testkit";
 import { pino } from "pino";
+import { afterAll, beforeAll } from "vitest";
 
 export const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -160,3 +165,68 @@ export async function stopGracefully(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The shared broker's address for the *.kafka tests (`npm test` exports it). */
+export function sharedKafkaBrokers(): string {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) {
+    throw new Error(
+      'KAFKA_BROKERS is not set: run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"`',
+    );
+  }
+  return brokers;
+}
+
+export interface KafkaTestFixture {
+  brokers: string;
+  topics: TopicNames;
+  groupId: string;
+  /** A temp dir of the test file's own (set before its tests run). */
+  dir: string;
+  /** A producer on the shared broker (set before the tests run). */
+  bus: EventBus;
+  /** The worker under test, if any: stopped after all tests. */
+  worker?: StreamWorker;
+}
+
+/** Fresh topics (`partitions` each), a temp dir and a producer on the shared broker for one test file. */
+export function kafkaTestFixture(name: string, partitions: number): KafkaTestFixture {
+  const fixture = {
+    brokers: sharedKafkaBrokers(),
+    topics: topicNames(uniqueName(name)),
+    groupId: uniqueName(`${name}-workers`),
+  } as KafkaTestFixture;
+  beforeAll(async () => {
+    fixture.dir = await mkdtemp(path.join(tmpdir(), `${name}-`));
+    fixture.bus = await connectKafkaBus({ brokers: fixture.brokers, clientId: `${name}-test` });
+    await fixture.bus.ensureTopics(Object.values(fixture.topics), partitions);
+  });
+  afterAll(async () => {
+    await fixture.worker?.stop();
+    await fixture.bus?.close();
+    if (fixture.dir) await rm(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
+/** Starts a worker on the fixture's topics (snapshots under its dir) and waits until it has committed everything published. */
+export async function startWorkerUntilCommitted(fixture: KafkaTestFixture): Promise<StreamWorker> {
+  const worker = createStreamWorker({
+    bus: fixture.bus,
+    topics: fixture.topics,
+    logger: quietLogger,
+    config: {
+      groupId: fixture.groupId,
+      snapshotRoot: path.join(fixture.dir, "snapshots"),
+      batchIntervalMs: 200,
+    },
+  });
+  fixture.worker = worker;
+  await worker.start();
+  await waitFor(() => allCommitted(fixture.bus, fixture.groupId, consumed(fixture.topics)), {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    description: "the worker to commit every record",
+  });
+  return worker;
+}

@@ -1,41 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { connectKafkaBus, type EventBus } from "@reco/bus";
-import { topicNames } from "@reco/contracts";
-import { createStreamWorker, type StreamWorker } from "@reco/stream";
-import { uniqueName, waitFor } from "@reco/testkit";
+import type { StreamWorker } from "@reco/stream";
 import { Kafka, logLevel } from "kafkajs";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { allCommitted, consumed, quietLogger, sampleEvent, snapshotCounts } from "./helpers.ts";
+import { expect, it } from "vitest";
+import {
+  kafkaTestFixture,
+  sampleEvent,
+  snapshotCounts,
+  startWorkerUntilCommitted,
+} from "./helpers.ts";
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) {
-  throw new Error(
-    'KAFKA_BROKERS is not set: run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"`',
-  );
-}
-
-const topics = topicNames(uniqueName("gap"));
-const groupId = uniqueName("gap-workers");
-let dir: string;
-let bus: EventBus;
-let worker: StreamWorker | undefined;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "gap-"));
-  bus = await connectKafkaBus({ brokers, clientId: "gap-test" });
-  await bus.ensureTopics(Object.values(topics), 1);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await bus?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const fixture = kafkaTestFixture("gap", 1);
+const { topics } = fixture;
 
 /** Watch events number from..to-1 (sampleEvent(5i) is a watch). */
 const publishWatches = (from: number, to: number) =>
-  bus.publishBatch(
+  fixture.bus.publishBatch(
     topics.watch,
     Array.from({ length: to - from }, (_, i) => {
       const event = sampleEvent((from + i) * 5);
@@ -44,22 +23,10 @@ const publishWatches = (from: number, to: number) =>
   );
 
 async function runWorkerUntilCommitted(): Promise<StreamWorker> {
-  worker = createStreamWorker({
-    bus,
-    topics,
-    logger: quietLogger,
-    config: { groupId, snapshotRoot: path.join(dir, "snapshots"), batchIntervalMs: 200 },
-  });
-  await worker.start();
-  await waitFor(() => allCommitted(bus, groupId, consumed(topics)), {
-    timeoutMs: 60_000,
-    intervalMs: 250,
-    description: "the worker to commit every record",
-  });
-  const done = worker;
-  await done.stop();
-  worker = undefined;
-  return done;
+  const worker = await startWorkerUntilCommitted(fixture);
+  await worker.stop();
+  fixture.worker = undefined;
+  return worker;
 }
 
 async function missingCount(of: StreamWorker): Promise<number> {
@@ -78,7 +45,7 @@ it("real Kafka: records the broker deleted before the group read them are counte
   await publishWatches(10, 20);
   const admin = new Kafka({
     clientId: "gap-admin",
-    brokers: [brokers],
+    brokers: [fixture.brokers],
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();
@@ -95,5 +62,8 @@ it("real Kafka: records the broker deleted before the group read them are counte
 
   const second = await runWorkerUntilCommitted();
   expect(await missingCount(second)).toBe(5);
-  expect(await snapshotCounts(path.join(dir, "snapshots"))).toEqual({ rows: 15, distinct: 15 });
+  expect(await snapshotCounts(path.join(fixture.dir, "snapshots"))).toEqual({
+    rows: 15,
+    distinct: 15,
+  });
 });
