@@ -186,6 +186,12 @@ export class PartitionLog {
     }
   }
 
+  private unusable(cause: unknown): Error {
+    return new Error(`event log ${this.file} is unusable after a failed write; reopen it`, {
+      cause,
+    });
+  }
+
   private async writeDurably(batch: Waiter[]): Promise<void> {
     const keys: string[] = [];
     const values: (string | Buffer)[] = [];
@@ -211,12 +217,7 @@ export class PartitionLog {
     } catch (cause) {
       // The thread died mid-write: what it wrote cannot be known, so nothing more is appended
       // to this handle; reopening truncates a partial record as a torn tail.
-      this.broken = new Error(
-        `event log ${this.file} is unusable after a failed write; reopen it`,
-        {
-          cause,
-        },
-      );
+      this.broken = this.unusable(cause);
       for (const w of batch) w.reject(this.broken);
       return;
     }
@@ -225,14 +226,8 @@ export class PartitionLog {
       const error = new Error(`append to event log ${this.file} failed: ${reply.message}`, {
         cause,
       });
-      // The file may now hold a partial write; reopening truncates it as a torn tail.
-      if (!reply.truncated)
-        this.broken = new Error(
-          `event log ${this.file} is unusable after a failed write; reopen it`,
-          {
-            cause,
-          },
-        );
+      // Not cut back: the file may now hold a partial write, which reopening truncates.
+      if (!reply.truncated) this.broken = this.unusable(cause);
       for (const w of batch) w.reject(error);
       return;
     }

@@ -86,11 +86,12 @@ export class RecordEncoder {
   }
 }
 
+const singleRecords = new RecordEncoder();
+
 /** One record as its own line (tests, and tools that write a single record). */
 export function encodeRecord(record: RecordToAppend): Buffer {
-  const encoder = new RecordEncoder();
-  encoder.add(record);
-  return Buffer.from(encoder.take());
+  singleRecords.add(record);
+  return Buffer.from(singleRecords.take());
 }
 
 export type ParseStep =
