@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import { Worker, type TransferListItem, type WorkerOptions } from "node:worker_threads";
 
 let tsxApi: string | undefined;
 
@@ -27,4 +27,63 @@ function tsxApiUrl(): string {
 export function typeScriptWorker(entry: URL, options: Omit<WorkerOptions, "eval"> = {}): Worker {
   const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/**
+ * Request/reply over one worker thread: each call is posted with a fresh `id`, and the thread's
+ * message carrying that id settles it. Once the thread fails or exits, the calls in flight and
+ * every later call reject with that error (the owner starts a new thread if it wants one). The
+ * thread never keeps the process alive, except while a call is in flight when `refWhileWaiting`.
+ */
+export class ThreadCalls<Reply extends { id: number }> {
+  private readonly pending = new Map<
+    number,
+    { resolve: (reply: Reply) => void; reject: (error: Error) => void }
+  >();
+  private nextId = 0;
+  private failed: Error | null = null;
+
+  constructor(
+    readonly worker: Worker,
+    name: string,
+    private readonly refWhileWaiting = false,
+  ) {
+    worker.on("message", (reply: Reply) => {
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (refWhileWaiting && this.pending.size === 0) worker.unref();
+      waiter?.resolve(reply);
+    });
+    worker.on("error", (error) => this.fail(error));
+    worker.on("exit", (code) => this.fail(new Error(`${name} exited with code ${code}`)));
+    worker.unref();
+  }
+
+  /** The error that ended the thread, or null while it serves. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
+  call(message: object, transfer?: readonly TransferListItem[]): Promise<Reply> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.refWhileWaiting && this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  /** Stops the thread; the calls in flight reject with `reason`. */
+  async close(reason: Error): Promise<void> {
+    this.worker.removeAllListeners("exit");
+    await this.worker.terminate();
+    this.fail(reason);
+  }
+
+  private fail(error: Error): void {
+    this.failed ??= error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
 }

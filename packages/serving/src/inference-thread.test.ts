@@ -81,7 +81,7 @@ describe("InferenceThread", () => {
       const model = await thread.loader(ref);
       const before = await model.recommend([{ userIndex: 1 }], 4);
       // A crash of the thread (what an abort in native code would do), from outside.
-      const worker = (thread as unknown as { worker: Worker }).worker;
+      const { worker } = (thread as unknown as { thread: { worker: Worker } }).thread;
       const inFlight = model.recommend([{ userIndex: 1 }], 4);
       await worker.terminate();
       await inFlight.then(

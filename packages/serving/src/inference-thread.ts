@@ -1,5 +1,4 @@
-import type { Worker } from "node:worker_threads";
-import { typeScriptWorker } from "@reco/contracts";
+import { ThreadCalls, typeScriptWorker } from "@reco/contracts";
 import type { ScorerOptions } from "@reco/ml";
 import type { ModelLoader, ModelRef, Ranked, ScoreRequest, ServableModel } from "./model-pool.ts";
 
@@ -29,14 +28,8 @@ export type InferenceReply =
  * If the thread dies, the next call starts a new one and loads the model there again.
  */
 export class InferenceThread {
-  private worker: Worker | null = null;
-  private generation = 0;
-  private nextId = 0;
+  private thread: ThreadCalls<InferenceReply> | null = null;
   private closed = false;
-  private readonly pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (error: Error) => void }
-  >();
 
   constructor(private readonly scorerOptions: Pick<ScorerOptions, "sessionOptions"> = {}) {}
 
@@ -45,19 +38,16 @@ export class InferenceThread {
 
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) {
-      worker.removeAllListeners("exit");
-      await worker.terminate();
-    }
-    this.failAll(new Error("inference thread closed"));
+    const thread = this.thread;
+    this.thread = null;
+    await thread?.close(new Error("inference thread closed"));
   }
 
   private async load(ref: ModelRef): Promise<ServableModel> {
     let info = (await this.call({ type: "load", ref })) as LoadedInfo;
-    let generation = this.generation;
-    const alive = () => generation === this.generation && this.worker !== null;
+    // The thread that holds the session: a successor has to load it again.
+    let holder = this.thread;
+    const alive = () => holder !== null && holder === this.thread && !holder.failure;
     return {
       kind: info.kind,
       nItems: info.nItems,
@@ -67,7 +57,7 @@ export class InferenceThread {
         if (!alive()) {
           // The thread died since: load the same version into its successor first.
           info = (await this.call({ type: "load", ref })) as LoadedInfo;
-          generation = this.generation;
+          holder = this.thread;
         }
         const call = { type: "recommend", modelId: info.modelId, batch, k } as const;
         return (await this.call(call)) as Ranked[];
@@ -79,42 +69,16 @@ export class InferenceThread {
     };
   }
 
-  private call(message: InferenceCall): Promise<unknown> {
-    if (this.closed) return Promise.reject(new Error("inference thread closed"));
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...message });
-    });
-  }
-
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const worker = typeScriptWorker(new URL("./inference-thread-entry.ts", import.meta.url), {
-      workerData: this.scorerOptions,
-    });
-    this.generation += 1;
-    worker.on("message", (reply: InferenceReply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (!waiter) return;
-      if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(Object.assign(new Error(reply.error.message), reply.error));
-    });
-    const lost = (error: Error) => {
-      if (this.worker === worker) this.worker = null;
-      this.failAll(error);
-    };
-    worker.on("error", lost);
-    worker.on("exit", (code) => lost(new Error(`inference thread exited with code ${code}`)));
-    worker.unref(); // never what keeps the process alive
-    this.worker = worker;
-    return worker;
-  }
-
-  private failAll(error: Error): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
+  private async call(message: InferenceCall): Promise<unknown> {
+    if (this.closed) throw new Error("inference thread closed");
+    if (!this.thread || this.thread.failure) {
+      const worker = typeScriptWorker(new URL("./inference-thread-entry.ts", import.meta.url), {
+        workerData: this.scorerOptions,
+      });
+      this.thread = new ThreadCalls(worker, "inference thread");
+    }
+    const reply = await this.thread.call(message);
+    if (reply.ok) return reply.result;
+    throw Object.assign(new Error(reply.error.message), reply.error);
   }
 }

@@ -1,5 +1,4 @@
-import type { Worker } from "node:worker_threads";
-import { typeScriptWorker } from "@reco/contracts";
+import { ThreadCalls, typeScriptWorker } from "@reco/contracts";
 import { validatePacked, type ValidationReply, type ValidationRequest } from "./validation.ts";
 
 /**
@@ -8,32 +7,12 @@ import { validatePacked, type ValidationReply, type ValidationRequest } from "./
  * With `threads: 0` validation runs inline.
  */
 export class ValidationPool {
-  private readonly pending = new Map<
-    number,
-    { resolve: (reply: ValidationReply) => void; reject: (error: Error) => void }
-  >();
-  private nextId = 0;
-  private failure: Error | null = null;
-
-  private constructor(private readonly worker: Worker | null) {
-    worker?.on("message", (reply: ValidationReply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      waiter?.resolve(reply);
-    });
-    const fail = (error: Error) => {
-      this.failure = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    worker?.on("error", fail);
-    worker?.on("exit", (code) => fail(new Error(`validation thread exited with code ${code}`)));
-    worker?.unref();
-  }
+  private constructor(private readonly thread: ThreadCalls<ValidationReply> | null) {}
 
   static create(threads: number): ValidationPool {
     if (threads <= 0) return new ValidationPool(null);
-    return new ValidationPool(typeScriptWorker(new URL("./validation-entry.ts", import.meta.url)));
+    const worker = typeScriptWorker(new URL("./validation-entry.ts", import.meta.url));
+    return new ValidationPool(new ThreadCalls(worker, "validation thread"));
   }
 
   validate(values: readonly Buffer[], keepEvents: boolean): Promise<ValidationReply> {
@@ -48,13 +27,9 @@ export class ValidationPool {
       at += value.byteLength;
       ends[i] = at;
     });
-    const request: ValidationRequest = { id: this.nextId++, bytes, ends, keepEvents };
-    if (!this.worker) return Promise.resolve(validatePacked(request));
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject });
-      this.worker!.postMessage(request, [bytes, ends.buffer]);
-    });
+    const request: Omit<ValidationRequest, "id"> = { bytes, ends, keepEvents };
+    if (!this.thread) return Promise.resolve(validatePacked({ ...request, id: 0 }));
+    return this.thread.call(request, [bytes, ends.buffer]);
   }
 
   /** Resolves once the thread answers (it loads tsx, zod and the schemas first: about a second). */
@@ -63,7 +38,6 @@ export class ValidationPool {
   }
 
   async close(): Promise<void> {
-    this.worker?.removeAllListeners("exit");
-    await this.worker?.terminate();
+    await this.thread?.close(new Error("validation thread closed"));
   }
 }

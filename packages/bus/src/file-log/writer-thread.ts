@@ -1,5 +1,4 @@
-import type { Worker } from "node:worker_threads";
-import { typeScriptWorker } from "@reco/contracts";
+import { ThreadCalls, typeScriptWorker } from "@reco/contracts";
 
 /** One batch for one partition file, as the writer thread receives it. */
 export interface AppendRequest {
@@ -30,50 +29,19 @@ export type AppendReply =
  * caller rolls back as for any failed write) and the next write starts a new one.
  */
 export class WriterThread {
-  private worker: Worker | null = null;
-  private nextId = 0;
-  private readonly pending = new Map<
-    number,
-    { resolve: (reply: AppendReply) => void; reject: (error: Error) => void }
-  >();
+  private thread: ThreadCalls<AppendReply> | null = null;
 
   append(request: Omit<AppendRequest, "id">): Promise<AppendReply> {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...request });
-    });
+    if (!this.thread || this.thread.failure) {
+      const worker = typeScriptWorker(new URL("./writer-thread-entry.ts", import.meta.url));
+      this.thread = new ThreadCalls(worker, "event log writer thread", true);
+    }
+    return this.thread.call(request);
   }
 
   /** Stops the thread; pending writes fail as if it had died. The next append starts a new one. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (worker) await worker.terminate();
-  }
-
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const worker = typeScriptWorker(new URL("./writer-thread-entry.ts", import.meta.url));
-    worker.on("message", (reply: AppendReply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
-      waiter?.resolve(reply);
-    });
-    const lost = (error: Error) => {
-      if (this.worker === worker) this.worker = null;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    worker.on("error", lost);
-    worker.on("exit", (code) =>
-      lost(new Error(`event log writer thread exited with code ${code}`)),
-    );
-    worker.unref();
-    this.worker = worker;
-    return worker;
+    await this.thread?.worker.terminate();
   }
 }
 
