@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBTimestampValue } from "@duckdb/node-api";
 import { pathExists, renameDurably } from "./durable.ts";
-import { duckConnection, sqlString } from "./duckdb.ts";
+import { snapshotWriterConnection, sqlString } from "./duckdb.ts";
 import { snapshotDir, snapshotFileName, type SnapshotRange } from "./layout.ts";
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from "./rows.ts";
 
@@ -32,7 +32,7 @@ export async function writeSnapshot(
   await mkdir(dir, { recursive: true });
   const tempPath = path.join(dir, `.tmp-${randomUUID()}.parquet`);
 
-  const connection = await duckConnection();
+  const connection = await snapshotWriterConnection();
   const table = `snap_${randomUUID().replaceAll("-", "")}`;
   try {
     await connection.run(

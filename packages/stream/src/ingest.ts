@@ -62,9 +62,9 @@ const MAX_QUEUED_DELIVERIES = 3;
  * committed only after that file is durable, and a (re)assigned partition skips every offset a
  * file on disk already covers. A crash at any point therefore replays exactly the records that
  * are in no file.
- * Writes run one at a time, in order, while the next records are being validated (DuckDB's COPY
- * works off the JS thread); a failed write stops the ingest until `reset`, so no later batch can
- * be committed past records that never reached a file.
+ * Cuts are written one at a time, in order (the partitions of a cut side by side), while the next
+ * records are being validated (DuckDB's COPY works off the JS thread); a failed write stops the
+ * ingest until `reset`, so no later batch can be committed past records that never reached a file.
  */
 export class SnapshotIngest {
   private readonly partitions = new Map<string, PartitionState>();
@@ -315,11 +315,18 @@ export class SnapshotIngest {
   private async writeAndCommit(
     taken: { state: PartitionState; batch: MicroBatch }[],
   ): Promise<void> {
+    // The partitions of one cut are written side by side (each COPY is single-threaded in DuckDB);
+    // all of them settle before anything is committed or the failure is reported.
+    const settled = await Promise.allSettled(
+      taken.map(({ state, batch }) => this.write(state, batch)),
+    );
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
     const flushed: { state: PartitionState; result: FlushedBatch }[] = [];
-    for (const { state, batch } of taken) {
-      const result = await this.write(state, batch);
-      if (result) flushed.push({ state, result });
-    }
+    settled.forEach((result, i) => {
+      if (result.status === "fulfilled" && result.value)
+        flushed.push({ state: taken[i]!.state, result: result.value });
+    });
     if (flushed.length === 0) return;
     await this.options.beforeCommit(flushed.map(({ result }) => result));
     const commits: TopicPartitionOffset[] = flushed

@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import {
-  duckConnection,
   pathExists,
   renameDurably,
   snapshotDir,
   snapshotFileName,
+  snapshotWriterConnection,
   sqlString,
   type SnapshotRange,
 } from "@reco/snapshots";
@@ -69,7 +69,7 @@ export async function writeValidatedSnapshot(
   await mkdir(dir, { recursive: true });
   const tempPath = path.join(dir, `.tmp-${randomUUID()}.parquet`);
   const table = `batch_${randomUUID().replaceAll("-", "")}`;
-  const connection = await duckConnection();
+  const connection = await snapshotWriterConnection();
   try {
     await connection.run(`CREATE TABLE ${table} (payload VARCHAR, "offset" DOUBLE)`);
     const appender = await connection.createAppender(table);

@@ -2,17 +2,28 @@ import { ThreadCalls, typeScriptWorker } from "@reco/contracts";
 import { validatePacked, type ValidationReply, type ValidationRequest } from "./validation.ts";
 
 /**
- * Validation (JSON parse + zod) on a worker thread, so it overlaps with fetching and writing on
- * the main thread: about half of the worker's CPU per record. Replies come back in request order.
+ * Validation (JSON parse + zod) on worker threads, so it overlaps with fetching and writing on
+ * the main thread: the largest share of the worker's CPU per record. Deliveries go to the threads
+ * in turn; each call answers for its own delivery, and the caller appends them in delivery order.
  * With `threads: 0` validation runs inline.
  */
 export class ValidationPool {
-  private constructor(private readonly thread: ThreadCalls<ValidationReply> | null) {}
+  private next = 0;
+
+  private constructor(private readonly threads: ThreadCalls<ValidationReply>[]) {}
 
   static create(threads: number): ValidationPool {
-    if (threads <= 0) return new ValidationPool(null);
-    const worker = typeScriptWorker(new URL("./validation-entry.ts", import.meta.url));
-    return new ValidationPool(new ThreadCalls(worker, "validation thread"));
+    const calls: ThreadCalls<ValidationReply>[] = [];
+    for (let i = 0; i < threads; i++) {
+      const worker = typeScriptWorker(new URL("./validation-entry.ts", import.meta.url));
+      calls.push(new ThreadCalls(worker, `validation thread ${i + 1}`));
+    }
+    return new ValidationPool(calls);
+  }
+
+  /** Threads validating (0: inline). */
+  get size(): number {
+    return this.threads.length;
   }
 
   validate(values: readonly Buffer[], keepEvents: boolean): Promise<ValidationReply> {
@@ -28,16 +39,20 @@ export class ValidationPool {
       ends[i] = at;
     });
     const request: Omit<ValidationRequest, "id"> = { bytes, ends, keepEvents };
-    if (!this.thread) return Promise.resolve(validatePacked({ ...request, id: 0 }));
-    return this.thread.call(request, [bytes, ends.buffer]);
+    if (this.threads.length === 0) return Promise.resolve(validatePacked({ ...request, id: 0 }));
+    const thread = this.threads[this.next]!;
+    this.next = (this.next + 1) % this.threads.length;
+    return thread.call(request, [bytes, ends.buffer]);
   }
 
-  /** Resolves once the thread answers (it loads tsx, zod and the schemas first: about a second). */
+  /** Resolves once every thread answers (each loads tsx, zod and the schemas first: about a second). */
   async ready(): Promise<void> {
-    await this.validate([], false);
+    await Promise.all(this.threads.map(() => this.validate([], false)));
   }
 
   async close(): Promise<void> {
-    await this.thread?.close(new Error("validation thread closed"));
+    await Promise.all(
+      this.threads.map((thread) => thread.close(new Error("validation thread closed"))),
+    );
   }
 }
