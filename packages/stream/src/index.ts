@@ -12,3 +12,4 @@ export {
   type MinuteAggregate,
 } from "./aggregates.ts";
 export type { DeadLetter } from "./dead-letters.ts";
+export { measureIngestStages, type IngestStageCosts } from "./stage-costs.ts";
