@@ -293,7 +293,7 @@ export class SnapshotIngest {
 
   /**
    * Takes the due batches out of their partitions and queues their write + commit behind the
-   * writes already queued. Waits only for the write before it (one write in flight at a time).
+   * writes already queued. Waits only for the cut before it (one cut in flight at a time).
    */
   private async cut(due: (state: PartitionState) => boolean): Promise<void> {
     const taken: { state: PartitionState; batch: MicroBatch }[] = [];
