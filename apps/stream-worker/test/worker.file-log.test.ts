@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openFileLogBus, type ConsumedBatch, type ConsumedMessage, type EventBus } from "@reco/bus";
@@ -164,6 +164,38 @@ describe("stream worker on the file log", () => {
     await worker!.flush();
 
     expect(await snapshotCounts(root())).toEqual({ rows: 3_000, distinct: 3_000 });
+  });
+});
+
+describe("a snapshot write that fails", () => {
+  it("commits nothing of its cut; once the disk is fixed the rejoined worker writes every record once", async () => {
+    // A dangling symlink where the rate topic's hour directory belongs: that directory cannot be
+    // created (ENOENT), while listing the disk still works and the other topics' files of the
+    // same cut are written.
+    const hourDir = path.join(root(), `topic=${topics.rate}`, "date=2026-01-05", "hour=10");
+    await mkdir(path.dirname(hourDir), { recursive: true });
+    await symlink(path.join(dir, "no-such-disk", "hour=10"), hourDir);
+    await publishEvents(bus, topics, 0, 1_000);
+    startWorker();
+    await worker!.start();
+    await waitFor(() => worker!.health().consumerRestarts >= 2, {
+      timeoutMs: 20_000,
+      description: "the failed write stops the consumer, which rejoins and fails again",
+    });
+    const rateEnd = await bus.endOffsets(topics.rate);
+    const rateCommitted = await bus.committedOffsets("g", topics.rate);
+    for (const { partition, offset } of rateEnd) {
+      const committed = rateCommitted.find((c) => c.partition === partition)?.offset ?? "0";
+      expect(BigInt(committed)).toBeLessThan(BigInt(offset));
+    }
+    // The watch files of the failed cuts are on disk, uncommitted: the rejoined worker must skip them.
+    expect((await snapshotCounts(root())).rows).toBeGreaterThan(0);
+
+    await rm(hourDir);
+    await waitFor(() => allCovered(bus, root(), consumed(topics)), { timeoutMs: 20_000 });
+    await worker!.flush();
+    expect(await snapshotCounts(root())).toEqual({ rows: 1_000, distinct: 1_000 });
+    expect(worker!.health().status).toBe("ok");
   });
 });
 

@@ -50,6 +50,11 @@ export interface IngestOptions {
   keepEvents: boolean;
   /** Runs after the files are written and before the offsets are committed (real-time features). */
   beforeCommit: (batches: FlushedBatch[]) => Promise<void>;
+  /**
+   * A write failed: nothing more is written or committed for `consumer` until `reset`. Called once
+   * per consumer served; the owner restarts it (delivery resumes at the committed offsets).
+   */
+  onFailure?: (error: Error, consumer: BusConsumer) => void;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -152,9 +157,7 @@ export class SnapshotIngest {
     );
     verdicts.catch(() => undefined); // surfaced by the append below
     const appended = this.exclusive(async () => this.append(batch, generation, await verdicts));
-    appended.catch((error: Error) => {
-      this.failure ??= error;
-    });
+    appended.catch((error: Error) => this.fail(error));
     this.queued.push(appended);
     while (this.queued.length > MAX_QUEUED_DELIVERIES) await this.queued.shift();
   }
@@ -162,6 +165,7 @@ export class SnapshotIngest {
   /** Writes and commits every batch older than the interval (called by a timer). */
   flushDue(now = Date.now()): Promise<void> {
     return this.exclusive(async () => {
+      if (this.failure) return; // already reported; the consumer is being restarted
       await this.cut((state) => now - state.batch.openedAt >= this.options.batchIntervalMs);
     });
   }
@@ -172,6 +176,13 @@ export class SnapshotIngest {
       await this.cut(() => true);
       await this.writes;
     });
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    // Not while `reset` waits for the previous consumer's work: that consumer is gone already.
+    if (this.consumer) this.options.onFailure?.(error, this.consumer);
   }
 
   private exclusive(task: () => Promise<void>): Promise<void> {
@@ -306,9 +317,7 @@ export class SnapshotIngest {
     const previous = this.writes;
     const job = previous.then(() => this.writeAndCommit(taken));
     this.writes = job;
-    job.catch((error: Error) => {
-      this.failure ??= error;
-    });
+    job.catch((error: Error) => this.fail(error));
     await previous;
   }
 

@@ -112,7 +112,28 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     logger,
     keepEvents: Boolean(deps.cache || aggregates),
     beforeCommit,
+    onFailure: (error, failed) =>
+      restart(
+        failed,
+        error,
+        "snapshot write failed; restarting the consumer from the committed offsets",
+      ),
   });
+
+  /** Leaves the group (if the member has not already) and rejoins; what was not committed is redelivered. */
+  function restart(member: BusConsumer, error: Error, message: string): void {
+    if (status === "stopped" || member !== consumer) return;
+    logger.error({ err: error }, message);
+    status = "restarting";
+    restarts++;
+    consumer = null;
+    void member
+      .stop()
+      .catch((stopError: unknown) =>
+        logger.warn({ err: stopError }, "consumer did not stop cleanly"),
+      )
+      .then(rejoin);
+  }
 
   async function join(): Promise<void> {
     const member = bus.consumer({
@@ -121,14 +142,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       maxBatchSize: config.fetchBatchSize,
       onPartitionsAssigned: (partitions) => ingest.assign(partitions),
       onPartitionsRevoked: (partitions) => ingest.revoke(partitions),
-      onCrash: (error) => {
-        if (status === "stopped" || member !== consumer) return;
-        logger.error({ err: error }, "consumer stopped; rejoining from the committed offsets");
-        status = "restarting";
-        restarts++;
-        consumer = null;
-        void rejoin();
-      },
+      onCrash: (error) =>
+        restart(member, error, "consumer stopped; rejoining from the committed offsets"),
     });
     consumer = member;
     await ingest.reset(member);
@@ -229,7 +244,11 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       if (status === "stopped") return;
       for (const timer of timers) clearInterval(timer);
       const member = consumer;
-      if (member) await ingest.flushAll();
+      if (member)
+        await ingest.flushAll().catch((error: unknown) =>
+          // Not committed either: the group redelivers them to the next worker.
+          logger.error({ err: error }, "buffered records could not be written at stop"),
+        );
       status = "stopped";
       await member?.stop();
       await validation.close();
