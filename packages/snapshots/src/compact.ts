@@ -4,6 +4,13 @@ import path from "node:path";
 import { renameDurably } from "./durable.ts";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { listSnapshotFiles, snapshotFileName, type SnapshotFile } from "./layout.ts";
+import {
+  quarantineSnapshot,
+  reportQuarantine,
+  unreadableSnapshotIn,
+  type QuarantineOptions,
+  type QuarantinedSnapshot,
+} from "./quarantine.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -88,7 +95,7 @@ async function mergeFiles(inputs: SnapshotFile[]): Promise<string> {
   return finalPath;
 }
 
-export interface CompactionOptions {
+export interface CompactionOptions extends QuarantineOptions {
   topic?: string;
   partition?: number;
   /** Only hours that ended at least this long before `now` are compacted (default 1 h): late writers settle first. */
@@ -101,6 +108,8 @@ export interface CompactionReport {
   written: string[];
   /** Input files deleted after their merged file was durably in place. */
   removed: string[];
+  /** Inputs DuckDB could not read, moved to the quarantine (their run is merged next time). */
+  quarantined: QuarantinedSnapshot[];
 }
 
 /**
@@ -117,7 +126,7 @@ export async function compactSnapshots(
   const filter = { topic: options.topic, partition: options.partition };
   await resolveOverlaps(root, filter);
   const cutoff = (options.now ?? new Date()).getTime() - (options.settleMs ?? HOUR_MS);
-  const report: CompactionReport = { written: [], removed: [] };
+  const report: CompactionReport = { written: [], removed: [], quarantined: [] };
   for (const files of byPartition(await listSnapshotFiles(root, filter)).values()) {
     const runs: SnapshotFile[][] = [];
     for (const file of files) {
@@ -130,7 +139,18 @@ export async function compactSnapshots(
     }
     for (const run of runs) {
       if (run.length < 2) continue;
-      report.written.push(await mergeFiles(run));
+      let merged: string;
+      try {
+        merged = await mergeFiles(run);
+      } catch (error) {
+        const unreadable = await unreadableSnapshotIn(root, error);
+        if (!unreadable) throw error;
+        const quarantined = await quarantineSnapshot(root, unreadable, (error as Error).message);
+        reportQuarantine(quarantined, options);
+        report.quarantined.push(quarantined);
+        continue;
+      }
+      report.written.push(merged);
       for (const input of run) {
         await rm(input.path, { force: true });
         report.removed.push(input.path);

@@ -5,3 +5,9 @@ export * from "./reader.ts";
 export { duckConnection, snapshotWriterConnection, sqlString } from "./duckdb.ts";
 export * from "./compact.ts";
 export { fsyncPath, pathExists, renameDurably } from "./durable.ts";
+export {
+  quarantineDir,
+  readingSnapshots,
+  type QuarantineOptions,
+  type QuarantinedSnapshot,
+} from "./quarantine.ts";

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { listSnapshotFiles } from "./layout.ts";
+import { readingSnapshots, type QuarantineOptions } from "./quarantine.ts";
 
 /** A read_parquet() source over every snapshot file of the given topics (all topics if none). */
 export async function snapshotSource(root: string, topics?: string[]): Promise<string | null> {
@@ -11,21 +12,31 @@ export async function snapshotSource(root: string, topics?: string[]): Promise<s
   return `read_parquet([${files.map((file) => sqlString(path.resolve(file.path))).join(", ")}], hive_partitioning = false)`;
 }
 
-/** Runs an aggregate query over the snapshots; `{source}` in the SQL is replaced by the file list. */
+/**
+ * Runs an aggregate query over the snapshots; `{source}` in the SQL is replaced by the file list.
+ * An unreadable file is quarantined and the query rerun without it (see `readingSnapshots`).
+ */
 export async function querySnapshots<T extends Record<string, unknown>>(
   root: string,
   sql: string,
   topics?: string[],
+  options: QuarantineOptions = {},
 ): Promise<T[]> {
-  const source = await snapshotSource(root, topics);
-  if (!source) return [];
-  const connection = await duckConnection();
-  try {
-    const reader = await connection.runAndReadAll(sql.replaceAll("{source}", source));
-    return reader.getRowObjectsJS() as T[];
-  } finally {
-    connection.closeSync();
-  }
+  return readingSnapshots(
+    root,
+    async () => {
+      const source = await snapshotSource(root, topics);
+      if (!source) return [];
+      const connection = await duckConnection();
+      try {
+        const reader = await connection.runAndReadAll(sql.replaceAll("{source}", source));
+        return reader.getRowObjectsJS() as T[];
+      } finally {
+        connection.closeSync();
+      }
+    },
+    options,
+  );
 }
 
 /** Number of distinct interaction events (watch/rate/click) stored, across all topics. */

@@ -2,7 +2,13 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import type { RecoEvent } from "@reco/contracts";
-import { duckConnection, listSnapshotFiles, sqlString } from "@reco/snapshots";
+import {
+  duckConnection,
+  listSnapshotFiles,
+  readingSnapshots,
+  sqlString,
+  type QuarantineOptions,
+} from "@reco/snapshots";
 import type { Logger } from "pino";
 import {
   computeMinuteAggregates,
@@ -38,6 +44,8 @@ export class AggregateRunner {
     private readonly topics: AggregateTopics,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
+    /** Unreadable snapshot files met while reading are quarantined and reported here. */
+    private readonly quarantine: QuarantineOptions = {},
   ) {}
 
   note(topic: string, events: RecoEvent[]): void {
@@ -49,7 +57,11 @@ export class AggregateRunner {
   }
 
   /** After a crash: re-marks the minutes and users of recently written files (their run may be lost). */
-  async recover(now = Date.now()): Promise<void> {
+  recover(now = Date.now()): Promise<void> {
+    return readingSnapshots(this.config.snapshotRoot, () => this.recoverOnce(now), this.quarantine);
+  }
+
+  private async recoverOnce(now: number): Promise<void> {
     const recent: string[] = [];
     for (const topic of [this.topics.responses, ...this.topics.interactions]) {
       for (const file of await listSnapshotFiles(this.config.snapshotRoot, { topic })) {
@@ -96,6 +108,7 @@ export class AggregateRunner {
         this.topics,
         span,
         this.config.attributionWindowMs,
+        this.quarantine,
       );
       await upsertMinuteAggregates(this.prisma, rows);
       this.metrics.aggregateRuns.inc({ result: "ok" });
@@ -120,6 +133,7 @@ export class AggregateRunner {
           this.topics,
           chunk,
           this.config.attributionWindowMs,
+          this.quarantine,
         );
         await upsertUserStats(this.prisma, rows);
       } catch (error) {

@@ -1,7 +1,14 @@
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import type { RecoEvent } from "@reco/contracts";
-import { duckConnection, listSnapshotFiles, snapshotHourStart, sqlString } from "@reco/snapshots";
+import {
+  duckConnection,
+  listSnapshotFiles,
+  readingSnapshots,
+  snapshotHourStart,
+  sqlString,
+  type QuarantineOptions,
+} from "@reco/snapshots";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -90,7 +97,21 @@ async function filesNear(root: string, topic: string, from: number, to: number):
  * with the same recId when they follow it within the attribution window. Interactions count in
  * the minute they happened. Absolute values, never increments: a replay or a rerun is harmless.
  */
-export async function computeMinuteAggregates(
+export function computeMinuteAggregates(
+  root: string,
+  topics: AggregateTopics,
+  span: MinuteSpan,
+  attributionWindowMs: number,
+  options: QuarantineOptions = {},
+): Promise<MinuteAggregate[]> {
+  return readingSnapshots(
+    root,
+    () => minuteAggregatesOnce(root, topics, span, attributionWindowMs),
+    options,
+  );
+}
+
+async function minuteAggregatesOnce(
   root: string,
   topics: AggregateTopics,
   span: MinuteSpan,

@@ -47,7 +47,7 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
     }),
     maintenance: new Counter({
       name: "stream_worker_snapshot_files_removed_total",
-      help: "Snapshot files removed, by reason (compacted, retention, overlap)",
+      help: "Snapshot files removed, by reason (compacted, retention, overlap, temp, quarantined: unreadable, moved to <root>/quarantine)",
       labelNames: ["reason"] as const,
       registers,
     }),

@@ -1,7 +1,13 @@
 import path from "node:path";
 import type { RecoEvent } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
-import { duckConnection, listSnapshotFiles, sqlString } from "@reco/snapshots";
+import {
+  duckConnection,
+  listSnapshotFiles,
+  readingSnapshots,
+  sqlString,
+  type QuarantineOptions,
+} from "@reco/snapshots";
 import type { AggregateTopics } from "./aggregates.ts";
 
 export interface ExperimentUserStatRow {
@@ -35,7 +41,21 @@ async function files(root: string, topics: string[]): Promise<string[]> {
  * exposure. Recomputed over all snapshot files for the given users (absolute values), so the
  * sufficient statistics the experiment results need stay exact under replay.
  */
-export async function computeUserStats(
+export function computeUserStats(
+  root: string,
+  topics: AggregateTopics,
+  users: string[],
+  attributionWindowMs: number,
+  options: QuarantineOptions = {},
+): Promise<ExperimentUserStatRow[]> {
+  return readingSnapshots(
+    root,
+    () => userStatsOnce(root, topics, users, attributionWindowMs),
+    options,
+  );
+}
+
+async function userStatsOnce(
   root: string,
   topics: AggregateTopics,
   users: string[],

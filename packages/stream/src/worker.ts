@@ -7,6 +7,7 @@ import {
   removeExpiredSnapshots,
   removeStaleTempFiles,
   resolveOverlaps,
+  type QuarantineOptions,
 } from "@reco/snapshots";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -62,6 +63,12 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   const config: WorkerConfig = { ...defaultWorkerConfig, ...deps.config };
   const { bus, logger, topics } = deps;
   const metrics = createWorkerMetrics(deps.registry);
+  const quarantine: QuarantineOptions = {
+    onQuarantine: ({ file, movedTo, reason }) => {
+      metrics.maintenance.inc({ reason: "quarantined" });
+      logger.error({ file, movedTo, reason }, "unreadable snapshot file moved to the quarantine");
+    },
+  };
   const subscribed = consumedTopics(topics);
   const aggregates = deps.prisma
     ? new AggregateRunner(
@@ -70,6 +77,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         { responses: topics.responses, interactions: [topics.watch, topics.rate, topics.click] },
         metrics,
         logger,
+        quarantine,
       )
     : null;
   let status: WorkerHealth["status"] = "starting";
@@ -198,7 +206,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   async function maintain(): Promise<void> {
     const temps = await removeStaleTempFiles(config.snapshotRoot, TEMP_FILE_MAX_AGE_MS);
     metrics.maintenance.inc({ reason: "temp" }, temps.length);
-    const compacted = await compactSnapshots(config.snapshotRoot);
+    const compacted = await compactSnapshots(config.snapshotRoot, quarantine);
     metrics.maintenance.inc({ reason: "compacted" }, compacted.removed.length);
     if (config.retentionMs > 0) {
       const expired = await removeExpiredSnapshots(config.snapshotRoot, {
