@@ -6,6 +6,8 @@
  *   eval "$(bash scripts/services.sh env)"
  *   npx tsx bench/ingest/run.ts                 # 1,000,000 events, 3 rounds (about a minute)
  *   npx tsx bench/ingest/run.ts --events 100000 --rounds 1
+ *   npx tsx bench/ingest/run.ts --features     # as deployed: real-time features into the cache
+ *                                              # (Redis at REDIS_URL, else in-process)
  *
  * Rounds alternate raw loop and worker over the same topic (fresh consumer groups each time); the
  * ratio is taken per round and the median reported, so a slow spell of the machine hits both sides.
@@ -22,6 +24,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectKafkaBus, type EventBus, type OutgoingMessage } from "@reco/bus";
+import { createCache, type Cache } from "@reco/cache";
 import { topicNames, type WatchEvent } from "@reco/contracts";
 import { createStreamWorker, measureIngestStages } from "@reco/stream";
 import { Kafka, logLevel } from "kafkajs";
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     events: { type: "string", default: "1000000" },
     partitions: { type: "string", default: "3" },
     rounds: { type: "string", default: "3" },
+    features: { type: "boolean", default: false },
   },
 });
 const total = Number(values.events);
@@ -161,9 +165,11 @@ async function workerLoop(producer: EventBus, round: number): Promise<Timed> {
   const root = await mkdtemp(path.join(tmpdir(), "bench-ingest-"));
   const bus = await connectKafkaBus({ brokers: brokers!, clientId: "bench-worker" });
   const groupId = `${run}-worker-${round}`;
+  const cache = values.features ? await featureCache() : undefined;
   const worker = createStreamWorker({
     bus,
     topics,
+    cache,
     logger: pino({ level: "warn" }),
     // A short interval so the tail of each partition does not wait out the 30 s default.
     config: {
@@ -194,15 +200,28 @@ async function workerLoop(producer: EventBus, round: number): Promise<Timed> {
     return { seconds: (performance.now() - started) / 1000, cpu: stopCpu() };
   } finally {
     await worker.stop();
+    await cache?.close();
     await bus.close();
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/** Where the worker's real-time features go with --features (they make it keep decoded events). */
+function featureCache(): Promise<Cache> {
+  const url = process.env.REDIS_URL;
+  return url
+    ? createCache({ kind: "redis", url, namespace: `${run}:` })
+    : createCache({ kind: "memory" });
 }
 
 const producer = await connectKafkaBus({ brokers, clientId: "bench-producer" });
 try {
   await producer.ensureTopics(Object.values(topics), partitions);
   await produce(producer);
+  if (values.features)
+    console.log(
+      `worker with real-time features in ${process.env.REDIS_URL ? "Redis" : "the in-process cache"}`,
+    );
   console.log(
     `load average before: ${loadavg()
       .map((l) => l.toFixed(2))

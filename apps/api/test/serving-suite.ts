@@ -142,9 +142,14 @@ export function runServingSuite(name: string, adapters: ServingAdapters): void {
       // What the stream worker writes when those events reach it through another api instance;
       // that instance's feedback also dropped the user's cached answers (shared cache, by tag).
       const at = new Date().toISOString();
-      await server.cache.set(
-        recentItemsKey(DEFAULT_FEATURE_KEY_PREFIX, user),
-        watched.map((itemId: string) => ({ itemId, type: "watch", at })),
+      await server.cache.pushLists(
+        [
+          {
+            key: recentItemsKey(DEFAULT_FEATURE_KEY_PREFIX, user),
+            values: watched.map((itemId: string) => ({ itemId, type: "watch", at })),
+          },
+        ],
+        { maxLength: 50 },
       );
       await server.runtime.recommendations.invalidateUser(user);
       const { body } = await call(server, `/recommend/${user}?k=5`, { key: server.clientKey });

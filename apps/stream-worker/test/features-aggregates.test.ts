@@ -162,8 +162,8 @@ it("keeps recent items and trending in the cache, and per-minute aggregates and 
   });
   await worker.stop();
 
-  const recent = await cache.get<RecentItem[]>(recentItemsKey("features", "u-a1"));
-  expect(recent?.map((r) => `${r.type}:${r.itemId}`)).toEqual(["watch:i9", "click:i1"]);
+  const recent = await cache.getList<RecentItem>(recentItemsKey("features", "u-a1"));
+  expect(recent.map((r) => `${r.type}:${r.itemId}`)).toEqual(["watch:i9", "click:i1"]);
   const trending = await cache.get<TrendingScores>(trendingKey("features"));
   expect(Object.keys(trending?.scores ?? {}).sort()).toEqual(["i1", "i2", "i9"]);
   expect(trending!.scores.i1).toBeGreaterThan(trending!.scores.i9!);

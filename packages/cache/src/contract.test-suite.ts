@@ -159,6 +159,71 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
       await expect(cache.deleteByPrefix("")).rejects.toThrow(/non-empty/);
     });
 
+    describe("bounded lists", () => {
+      it("push values to the front, newest first, and keep only the newest maxLength", async () => {
+        expect(await cache.getList("l:absent")).toEqual([]);
+        await cache.pushLists([{ key: "l:1", values: ["a", "b"] }], { maxLength: 4 });
+        await cache.pushLists([{ key: "l:1", values: ["c", "d", "e"] }], { maxLength: 4 });
+        expect(await cache.getList("l:1")).toEqual(["e", "d", "c", "b"]);
+        // More values than fit at once: only the newest can stay.
+        await cache.pushLists([{ key: "l:2", values: [1, 2, 3, 4, 5, 6] }], { maxLength: 3 });
+        expect(await cache.getList("l:2")).toEqual([6, 5, 4]);
+      });
+
+      it("push to many keys in one call, as JSON copies; empty pushes change nothing", async () => {
+        const at = new Date("2026-01-05T10:00:00Z");
+        const item = { itemId: "i1", at };
+        await cache.pushLists(
+          Array.from({ length: 300 }, (_, i) => ({ key: `l:u${i}`, values: [{ n: i }, item] })),
+          { maxLength: 50 },
+        );
+        item.itemId = "changed";
+        expect(await cache.getList("l:u299")).toEqual([
+          { itemId: "i1", at: at.toISOString() },
+          { n: 299 },
+        ]);
+        await cache.pushLists([{ key: "l:u0", values: [] }], { maxLength: 50 });
+        expect(await cache.getList("l:u0")).toHaveLength(2);
+      });
+
+      it("expire after their TTL, restarted by each push; delete and deleteByPrefix remove them", async () => {
+        await cache.pushLists([{ key: "l:t", values: ["x"] }], { maxLength: 5, ttlMs: 300 });
+        await sleep(150);
+        await cache.pushLists([{ key: "l:t", values: ["y"] }], { maxLength: 5, ttlMs: 300 });
+        await sleep(200);
+        expect(await cache.getList("l:t")).toEqual(["y", "x"]);
+        await sleep(250);
+        expect(await cache.getList("l:t")).toEqual([]);
+        await cache.pushLists([{ key: "l:d", values: [1] }], { maxLength: 5 });
+        expect(await cache.delete("l:d")).toBe(true);
+        expect(await cache.getList("l:d")).toEqual([]);
+        await cache.pushLists([{ key: "l:p:1", values: [1] }], { maxLength: 5 });
+        await cache.set("l:p:2", 2);
+        expect(await cache.deleteByPrefix("l:p:")).toBe(2);
+      });
+
+      it("replace a value under the same key, and are replaced by a value", async () => {
+        await cache.set("l:v", { old: true });
+        expect(await cache.getList("l:v")).toEqual([]);
+        await cache.pushLists([{ key: "l:v", values: ["new"] }], { maxLength: 5 });
+        expect(await cache.getList("l:v")).toEqual(["new"]);
+        expect(await cache.get("l:v")).toBeUndefined();
+        await cache.set("l:v", 7);
+        expect(await cache.get("l:v")).toBe(7);
+        expect(await cache.getList("l:v")).toEqual([]);
+      });
+
+      it("refuse a bad length, TTL or key with a clear error", async () => {
+        const push = (maxLength: number, ttlMs?: number, key = "l:bad") =>
+          cache.pushLists([{ key, values: [1] }], { maxLength, ttlMs });
+        await expect(push(0)).rejects.toThrow(/maxLength must be a positive integer/);
+        await expect(push(2.5)).rejects.toThrow(/maxLength/);
+        await expect(push(3, -1)).rejects.toThrow(/ttlMs/);
+        await expect(push(3, undefined, "")).rejects.toThrow(/non-empty/);
+        await expect(cache.getList("")).rejects.toThrow(/non-empty/);
+      });
+    });
+
     it("serves many concurrent operations consistently", async () => {
       await Promise.all(Array.from({ length: 200 }, (_, i) => cache.set(`c:${i}`, { i })));
       const read = await Promise.all(

@@ -2,12 +2,16 @@ import { LRUCache } from "lru-cache";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   checkKey,
+  checkListOptions,
   checkTag,
   checkText,
   checkTtl,
+  encodeListPush,
   encodeValue,
   type Cache,
   type CacheSetOptions,
+  type ListOptions,
+  type ListPush,
 } from "./port.ts";
 
 export interface MemoryCacheOptions {
@@ -24,6 +28,8 @@ export interface MemoryCacheOptions {
 export class MemoryCache implements Cache {
   readonly kind = "memory";
   private readonly lru: LRUCache<string, string>;
+  /** Lists, newest first, as JSON items; bounded like the values, under their own budget. */
+  private readonly lists: LRUCache<string, string[]>;
   /** Keys per tag, and each tagged key's tag; entries leave both when the LRU drops them. */
   private readonly tagged = new Map<string, Set<string>>();
   private readonly tagOf = new Map<string, string>();
@@ -45,6 +51,34 @@ export class MemoryCache implements Cache {
       // Evicted, expired, deleted or overwritten: the key leaves its tag (a re-set re-adds it).
       dispose: (_value, key) => this.untag(key),
     });
+    this.lists = new LRUCache<string, string[]>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (items, key) =>
+        Buffer.byteLength(key) + items.reduce((sum, item) => sum + Buffer.byteLength(item), 1),
+      allowStale: false,
+      updateAgeOnGet: false,
+    });
+  }
+
+  async pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void> {
+    checkListOptions(options);
+    const ttl = options.ttlMs ?? this.defaultTtlMs;
+    for (const entry of entries) {
+      const fresh = encodeListPush(entry, options);
+      if (fresh.length === 0) continue;
+      this.lru.delete(entry.key); // a value under the key is replaced, as in Redis
+      const items = [...fresh.reverse(), ...(this.lists.get(entry.key) ?? [])].slice(
+        0,
+        options.maxLength,
+      );
+      this.lists.set(entry.key, items, ttl === undefined ? {} : { ttl });
+    }
+  }
+
+  async getList<T = unknown>(key: string): Promise<T[]> {
+    checkKey(key);
+    return (this.lists.get(key) ?? []).map((item) => JSON.parse(item) as T);
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
@@ -72,6 +106,7 @@ export class MemoryCache implements Cache {
       return false;
     }
     const ttl = options.ttlMs ?? this.defaultTtlMs;
+    this.lists.delete(key); // a list under the key is replaced, as in Redis
     this.lru.set(key, text, ttl === undefined ? {} : { ttl });
     this.untag(key); // an overwrite with an equal value is not disposed: drop the old tag here
     if (options.tag !== undefined && this.lru.has(key)) {
@@ -104,25 +139,32 @@ export class MemoryCache implements Cache {
 
   async delete(key: string): Promise<boolean> {
     checkKey(key);
-    return this.lru.delete(key);
+    const list = this.lists.delete(key);
+    return this.lru.delete(key) || list;
   }
 
   async deleteByPrefix(prefix: string): Promise<number> {
     checkKey(prefix);
-    // Collect first: deleting while iterating an LRUCache skips entries.
-    const doomed = [...this.lru.keys()].filter((key) => key.startsWith(prefix));
     let removed = 0;
-    for (const key of doomed) if (this.lru.delete(key)) removed += 1;
+    // Collect first: deleting while iterating an LRUCache skips entries.
+    for (const key of [...this.lru.keys()].filter((k) => k.startsWith(prefix)))
+      if (this.lru.delete(key)) removed += 1;
+    for (const key of [...this.lists.keys()].filter((k) => k.startsWith(prefix)))
+      if (this.lists.delete(key)) removed += 1;
     return removed;
   }
 
   /** Entries and bytes held now (expired entries not yet purged may still count). */
   get usage(): { entries: number; bytes: number } {
-    return { entries: this.lru.size, bytes: this.lru.calculatedSize };
+    return {
+      entries: this.lru.size + this.lists.size,
+      bytes: this.lru.calculatedSize + this.lists.calculatedSize,
+    };
   }
 
   async close(): Promise<void> {
     this.lru.clear();
+    this.lists.clear();
     this.tagged.clear();
     this.tagOf.clear();
   }

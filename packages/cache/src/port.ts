@@ -34,6 +34,16 @@ export interface Cache {
    * another tag may still go with its old tag too (an extra invalidation, never a missed one).
    */
   deleteTag(tag: string): Promise<number>;
+  /**
+   * Bounded lists, newest first (a user's recent interactions). For each entry, `values` (given
+   * oldest first, JSON like `set`) go to the front of the list under `key`, the list keeps its
+   * first `maxLength` and its TTL restarts: each key in one atomic step, all keys in one round
+   * trip. Nothing is read back, so the cost grows with what is pushed, not with the list.
+   * A key is used either as a list or as a value; pushing onto a value replaces it.
+   */
+  pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void>;
+  /** The list under `key`, newest first; empty when absent or expired. */
+  getList<T = unknown>(key: string): Promise<T[]>;
   /** Releases connections; the cache must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -43,6 +53,19 @@ export interface CacheSetOptions {
   ttlMs?: number;
   /** A group the entry belongs to, removed together by `deleteTag`. */
   tag?: string;
+}
+
+export interface ListPush {
+  key: string;
+  /** Oldest first: the last one ends up at the head of the list. */
+  values: readonly unknown[];
+}
+
+export interface ListOptions {
+  /** Longest the list may grow; older values fall off its end. */
+  maxLength: number;
+  /** Time to live of the whole list, restarted by every push; else the adapter's default TTL. */
+  ttlMs?: number;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -67,6 +90,19 @@ export function checkKey(key: string): void {
 export function checkTag(tag: string | undefined): void {
   if (tag !== undefined && (typeof tag !== "string" || tag.length === 0))
     throw new TypeError("cache tag must be a non-empty string");
+}
+
+/** Checks a push and encodes the values that can still be in the list afterwards (the newest `maxLength`). */
+export function encodeListPush(entry: ListPush, options: ListOptions): string[] {
+  checkKey(entry.key);
+  if (!Array.isArray(entry.values)) throw new TypeError("list values must be an array");
+  return entry.values.slice(-options.maxLength).map(encodeValue);
+}
+
+export function checkListOptions(options: ListOptions): void {
+  if (!(Number.isInteger(options.maxLength) && options.maxLength > 0))
+    throw new RangeError(`list maxLength must be a positive integer, got ${options.maxLength}`);
+  checkTtl(options.ttlMs);
 }
 
 export function checkTtl(ttlMs: number | undefined): void {

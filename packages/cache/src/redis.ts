@@ -3,12 +3,16 @@ import { CacheUnavailable } from "./errors.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   checkKey,
+  checkListOptions,
   checkTag,
   checkText,
   checkTtl,
+  encodeListPush,
   encodeValue,
   type Cache,
   type CacheSetOptions,
+  type ListOptions,
+  type ListPush,
 } from "./port.ts";
 
 export interface RedisCacheOptions {
@@ -27,10 +31,29 @@ export interface RedisCacheOptions {
 
 const SCAN_COUNT = 1000;
 
+/**
+ * One list push, atomic: a value left under the key is replaced, the values go to the front,
+ * the list is trimmed and its TTL restarted. ARGV: maxLength, ttlMs ("" = none), values…
+ */
+const PUSH_LIST = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'list' then redis.call('DEL', KEYS[1]) end
+redis.call('LPUSH', KEYS[1], unpack(ARGV, 3))
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if ARGV[2] == '' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
 /** Escapes Redis glob metacharacters so a prefix matches literally in SCAN MATCH. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`);
 }
+
+/** A list read as a value or a value read as a list is a miss, as in the in-process adapter. */
+const whenWrongType =
+  <T>(miss: T) =>
+  (error: Error): T => {
+    if (error.message.startsWith("WRONGTYPE")) return miss;
+    throw error;
+  };
 
 /**
  * Redis adapter. Unreachable-Redis policy: FAIL FAST. There is no offline queue and no per-command
@@ -59,6 +82,7 @@ export class RedisCache implements Cache {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });
+    this.client.defineCommand("pushList", { numberOfKeys: 1, lua: PUSH_LIST });
     // Without a listener ioredis prints every reconnect failure as an unhandled error.
     this.client.on("error", (error: Error) => options.onError?.(error));
   }
@@ -99,7 +123,10 @@ export class RedisCache implements Cache {
 
   async getText(key: string): Promise<string | undefined> {
     checkKey(key);
-    return (await this.run("GET", () => this.client.get(this.namespace + key))) ?? undefined;
+    const text = await this.run("GET", () =>
+      this.client.get(this.namespace + key).catch(whenWrongType(null)),
+    );
+    return text ?? undefined;
   }
 
   async setText(key: string, json: string, options: CacheSetOptions = {}): Promise<boolean> {
@@ -154,6 +181,41 @@ export class RedisCache implements Cache {
       return results.map(([, count]) => Number(count));
     });
     return entries!;
+  }
+
+  async pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void> {
+    checkListOptions(options);
+    const pushes = entries
+      .map((entry) => ({ key: this.namespace + entry.key, values: encodeListPush(entry, options) }))
+      .filter((push) => push.values.length > 0);
+    if (pushes.length === 0) return;
+    const ttl = String(options.ttlMs ?? this.defaultTtlMs ?? "");
+    await this.run("pushList", async () => {
+      const pipeline = this.client.pipeline() as ReturnType<Redis["pipeline"]> & {
+        pushList(key: string, maxLength: number, ttl: string, ...values: string[]): unknown;
+      };
+      for (const { key, values } of pushes)
+        pipeline.pushList(key, options.maxLength, ttl, ...values);
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error("pipeline aborted");
+    });
+  }
+
+  async getList<T = unknown>(key: string): Promise<T[]> {
+    checkKey(key);
+    const items = await this.run("LRANGE", () =>
+      this.client.lrange(this.namespace + key, 0, -1).catch(whenWrongType([])),
+    );
+    const values: T[] = [];
+    for (const item of items) {
+      try {
+        values.push(JSON.parse(item) as T);
+      } catch {
+        // not written by this adapter: skipped, not a crash
+      }
+    }
+    return values;
   }
 
   private tagKey(tag: string): string {

@@ -6,7 +6,10 @@
 /** Default first part of every feature key. */
 export const DEFAULT_FEATURE_KEY_PREFIX = "features";
 
-/** One of a user's most recent interactions (the list is newest first). */
+/**
+ * One of a user's most recent interactions: a bounded list in the cache under `recentItemsKey`
+ * (`pushLists` / `getList`, newest first); the trending scores are one value under `trendingKey`.
+ */
 export interface RecentItem {
   itemId: string;
   type: string;

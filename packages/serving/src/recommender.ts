@@ -449,16 +449,16 @@ export class RecommendationService {
    * none: serving goes on with its own history.
    */
   private async recentElsewhere(userId: string): Promise<string[]> {
-    let recent: RecentItem[] | undefined;
+    let recent: RecentItem[];
     try {
-      recent = await this.deps.cache.get<RecentItem[]>(
+      recent = await this.deps.cache.getList<RecentItem>(
         recentItemsKey(this.featureKeyPrefix, userId),
       );
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
       return [];
     }
-    if (!Array.isArray(recent) || recent.length === 0) return [];
+    if (recent.length === 0) return [];
     const known = this.deps.history.seen(userId);
     const extra: string[] = [];
     for (let i = recent.length - 1; i >= 0; i -= 1) {

@@ -8,6 +8,8 @@ import {
 } from "@reco/contracts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
+/** Users per round trip to the cache (one pipelined command each). */
+const USERS_PER_PUSH = 1_000;
 
 export interface FeatureOptions {
   keyPrefix: string;
@@ -20,7 +22,7 @@ export interface FeatureOptions {
 
 /**
  * Real-time serving features from freshly written batches: each user's last N interactions
- * (newest first) and exponentially decayed trending scores per item.
+ * (a bounded list in the cache, newest first) and exponentially decayed trending scores per item.
  * A user's events all live in one partition (key = user id), so only one worker updates a user.
  * The trending table is shared: two workers updating it at the same instant may lose one update,
  * which a decaying popularity signal tolerates.
@@ -43,16 +45,17 @@ export async function updateFeatures(
     byUser.set(event.userId, list);
     counts.set(event.itemId, (counts.get(event.itemId) ?? 0) + 1);
   }
-  const users = [...byUser.entries()];
-  for (let i = 0; i < users.length; i += 200) {
-    await Promise.all(
-      users.slice(i, i + 200).map(async ([userId, fresh]) => {
-        const cacheKey = recentItemsKey(options.keyPrefix, userId);
-        const previous = (await cache.get<RecentItem[]>(cacheKey)) ?? [];
-        const merged = [...fresh.reverse(), ...previous].slice(0, options.recentItemsPerUser);
-        await cache.set(cacheKey, merged, { ttlMs: options.ttlMs });
-      }),
-    );
+  // Pushed onto bounded lists: nothing is read back, so a batch costs what it adds, however long
+  // the users' lists already are (a read-modify-write of each list was most of the worker's CPU).
+  const pushes = [...byUser].map(([userId, values]) => ({
+    key: recentItemsKey(options.keyPrefix, userId),
+    values,
+  }));
+  for (let i = 0; i < pushes.length; i += USERS_PER_PUSH) {
+    await cache.pushLists(pushes.slice(i, i + USERS_PER_PUSH), {
+      maxLength: options.recentItemsPerUser,
+      ttlMs: options.ttlMs,
+    });
   }
   if (counts.size) await updateTrending(cache, counts, options);
 }
