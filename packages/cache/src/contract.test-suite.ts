@@ -174,14 +174,15 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
         const at = new Date("2026-01-05T10:00:00Z");
         const item = { itemId: "i1", at };
         await cache.pushLists(
-          Array.from({ length: 300 }, (_, i) => ({ key: `l:u${i}`, values: [{ n: i }, item] })),
+          Array.from({ length: 1_200 }, (_, i) => ({ key: `l:u${i}`, values: [{ n: i }, item] })),
           { maxLength: 50 },
         );
         item.itemId = "changed";
-        expect(await cache.getList("l:u299")).toEqual([
-          { itemId: "i1", at: at.toISOString() },
-          { n: 299 },
-        ]);
+        for (const i of [0, 499, 500, 1_199])
+          expect(await cache.getList(`l:u${i}`)).toEqual([
+            { itemId: "i1", at: at.toISOString() },
+            { n: i },
+          ]);
         await cache.pushLists([{ key: "l:u0", values: [] }], { maxLength: 50 });
         expect(await cache.getList("l:u0")).toHaveLength(2);
       });

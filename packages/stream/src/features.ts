@@ -8,8 +8,6 @@ import {
 } from "@reco/contracts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
-/** Users per round trip to the cache (one pipelined command each). */
-const USERS_PER_PUSH = 1_000;
 
 export interface FeatureOptions {
   keyPrefix: string;
@@ -51,12 +49,10 @@ export async function updateFeatures(
     key: recentItemsKey(options.keyPrefix, userId),
     values,
   }));
-  for (let i = 0; i < pushes.length; i += USERS_PER_PUSH) {
-    await cache.pushLists(pushes.slice(i, i + USERS_PER_PUSH), {
-      maxLength: options.recentItemsPerUser,
-      ttlMs: options.ttlMs,
-    });
-  }
+  await cache.pushLists(pushes, {
+    maxLength: options.recentItemsPerUser,
+    ttlMs: options.ttlMs,
+  });
   if (counts.size) await updateTrending(cache, counts, options);
 }
 
