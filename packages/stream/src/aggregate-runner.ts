@@ -1,7 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
-import type { RecoEvent } from "@reco/contracts";
 import {
   duckConnection,
   listSnapshotFiles,
@@ -19,6 +18,7 @@ import {
   type MinuteSpan,
 } from "./aggregates.ts";
 import type { WorkerConfig } from "./config.ts";
+import type { EventSummary } from "./event-summary.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import { computeUserStats, touchedUsers, upsertUserStats } from "./user-stats.ts";
 
@@ -48,7 +48,7 @@ export class AggregateRunner {
     private readonly quarantine: QuarantineOptions = {},
   ) {}
 
-  note(topic: string, events: RecoEvent[]): void {
+  note(topic: string, events: readonly EventSummary[]): void {
     touchedUsers(events, this.pendingUsers);
     this.pending = mergeSpans(
       this.pending,

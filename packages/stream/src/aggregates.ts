@@ -1,6 +1,5 @@
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
-import type { RecoEvent } from "@reco/contracts";
 import {
   duckConnection,
   listSnapshotFiles,
@@ -9,6 +8,7 @@ import {
   sqlString,
   type QuarantineOptions,
 } from "@reco/snapshots";
+import type { EventSummary } from "./event-summary.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -50,7 +50,7 @@ const timestamp = (date: Date) =>
 
 /** Minutes whose aggregates the given events can change (responses, and interactions carrying a recId). */
 export function touchedSpan(
-  events: RecoEvent[],
+  events: readonly EventSummary[],
   topics: AggregateTopics,
   topic: string,
   attributionWindowMs: number,
@@ -65,7 +65,7 @@ export function touchedSpan(
     // written before it (topics are flushed independently) and counted as unattributed.
     let reach = time;
     if (event.type === "reco.response") reach = time + attributionWindowMs;
-    else if (!("recId" in event && event.recId)) continue;
+    else if (!event.recId) continue;
     if (time < min) min = time;
     if (reach > max) max = reach;
   }

@@ -1,11 +1,6 @@
 import type { Cache } from "@reco/cache";
-import {
-  recentItemsKey,
-  trendingKey,
-  type RecentItem,
-  type RecoEvent,
-  type TrendingScores,
-} from "@reco/contracts";
+import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } from "@reco/contracts";
+import type { EventSummary } from "./event-summary.ts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
 
@@ -27,13 +22,13 @@ export interface FeatureOptions {
  */
 export async function updateFeatures(
   cache: Cache,
-  events: RecoEvent[],
+  events: readonly EventSummary[],
   options: FeatureOptions,
 ): Promise<void> {
   const byUser = new Map<string, RecentItem[]>();
   const counts = new Map<string, number>();
   for (const event of events) {
-    if (!INTERACTIONS.has(event.type) || !("itemId" in event)) continue;
+    if (!INTERACTIONS.has(event.type) || event.itemId === undefined) continue;
     const list = byUser.get(event.userId) ?? [];
     list.push({
       itemId: event.itemId,

@@ -6,10 +6,10 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from "@reco/bus";
-import type { RecoEvent } from "@reco/contracts";
 import { coveredOffset, resolveOverlaps } from "@reco/snapshots";
 import type { Logger } from "pino";
 import { deadLetter, deadLetterMessage } from "./dead-letters.ts";
+import type { EventSummary } from "./event-summary.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import { batchSize as size, emptyBatch, trimBatch, type MicroBatch } from "./micro-batch.ts";
 import { writeValidatedSnapshot } from "./parquet-batch.ts";
@@ -32,7 +32,7 @@ interface PartitionState extends TopicPartition {
 export interface FlushedBatch extends TopicPartition {
   firstOffset: bigint;
   lastOffset: bigint;
-  events: RecoEvent[];
+  events: EventSummary[];
   deadLetters: number;
   file: string | null;
 }

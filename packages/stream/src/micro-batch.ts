@@ -1,4 +1,4 @@
-import type { RecoEvent } from "@reco/contracts";
+import type { EventSummary } from "./event-summary.ts";
 import type { DeadLetter } from "./dead-letters.ts";
 import type { ValidatedRecord } from "./parquet-batch.ts";
 
@@ -6,7 +6,7 @@ import type { ValidatedRecord } from "./parquet-batch.ts";
 export interface MicroBatch {
   records: ValidatedRecord[];
   /** Kept only when something downstream reads them (features, aggregates); aligned with `records`. */
-  events: RecoEvent[];
+  events: EventSummary[];
   /** Event time of the first valid record: its hour names the snapshot directory. */
   firstEventTime: string | null;
   dead: DeadLetter[];
@@ -36,7 +36,7 @@ export function trimBatch(
     return { trimmed: batch, dropped: 0 };
   const keep = (offset: bigint | number | string) => BigInt(offset) > onDisk;
   const records: ValidatedRecord[] = [];
-  const events: RecoEvent[] = [];
+  const events: EventSummary[] = [];
   batch.records.forEach((record, i) => {
     if (!keep(record.offset)) return;
     records.push(record);

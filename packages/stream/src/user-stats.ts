@@ -1,5 +1,4 @@
 import path from "node:path";
-import type { RecoEvent } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import {
   duckConnection,
@@ -8,6 +7,7 @@ import {
   sqlString,
   type QuarantineOptions,
 } from "@reco/snapshots";
+import type { EventSummary } from "./event-summary.ts";
 import type { AggregateTopics } from "./aggregates.ts";
 
 export interface ExperimentUserStatRow {
@@ -23,10 +23,9 @@ export interface ExperimentUserStatRow {
 }
 
 /** Users whose experiment statistics the given events can change. */
-export function touchedUsers(events: RecoEvent[], into: Set<string>): void {
+export function touchedUsers(events: readonly EventSummary[], into: Set<string>): void {
   for (const event of events) {
-    if (event.type === "reco.response" ? event.experimentKey : "recId" in event && event.recId)
-      into.add(event.userId);
+    if (event.type === "reco.response" ? event.experimentKey : event.recId) into.add(event.userId);
   }
 }
 

@@ -40,7 +40,7 @@ describe("ValidationPool", () => {
       const reply = threaded[d]!;
       expect([...reply.valid]).toEqual([...expected.valid]);
       expect(reply.reasons).toEqual(expected.reasons);
-      expect(reply.events.map((e) => e.eventId)).toEqual(expected.events.map((e) => e.eventId));
+      expect(reply.events).toEqual(expected.events);
       expect(reply.firstEventTime).toBe(expected.firstEventTime);
       expect(reply.valid.filter((v) => v === 0).length).toBeGreaterThan(0);
     }

@@ -5,7 +5,8 @@
  * cross the thread boundary instead of a string per message.
  */
 import { isUtf8 } from "node:buffer";
-import { decodeEvent, MAX_EVENT_BYTES, type DecodeResult, type RecoEvent } from "@reco/contracts";
+import { decodeEvent, MAX_EVENT_BYTES, type DecodeResult } from "@reco/contracts";
+import { summarize, type EventSummary } from "./event-summary.ts";
 
 export interface ValidationRequest {
   id: number;
@@ -24,8 +25,8 @@ export interface ValidationReply {
   /** Index and event time of the first valid message (-1 / null when none). */
   firstValid: number;
   firstEventTime: string | null;
-  /** The decoded events of the valid messages, in order, when asked for. */
-  events: RecoEvent[];
+  /** What features and aggregates read of the valid messages, in order, when asked for. */
+  events: EventSummary[];
 }
 
 /** Decodes every message of a packed request (also used on the calling thread when threads = 0). */
@@ -35,7 +36,7 @@ export function validatePacked(request: ValidationRequest): ValidationReply {
   const reasons: string[] = [];
   let firstValid = -1;
   let firstEventTime: string | null = null;
-  const events: RecoEvent[] = [];
+  const events: EventSummary[] = [];
   let start = 0;
   for (let i = 0; i < request.ends.length; i++) {
     const end = request.ends[i]!;
@@ -54,7 +55,7 @@ export function validatePacked(request: ValidationRequest): ValidationReply {
         firstValid = i;
         firstEventTime = decoded.event.eventTime;
       }
-      if (request.keepEvents) events.push(decoded.event);
+      if (request.keepEvents) events.push(summarize(decoded.event));
     } else {
       reasons.push(decoded.reason);
     }
