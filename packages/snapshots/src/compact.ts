@@ -5,9 +5,7 @@ import { renameDurably } from "./durable.ts";
 import { duckConnection, sqlString } from "./duckdb.ts";
 import { listSnapshotFiles, snapshotFileName, type SnapshotFile } from "./layout.ts";
 import {
-  quarantineSnapshot,
-  reportQuarantine,
-  unreadableSnapshotIn,
+  quarantineUnreadable,
   type QuarantineOptions,
   type QuarantinedSnapshot,
 } from "./quarantine.ts";
@@ -143,10 +141,8 @@ export async function compactSnapshots(
       try {
         merged = await mergeFiles(run);
       } catch (error) {
-        const unreadable = await unreadableSnapshotIn(root, error);
-        if (!unreadable) throw error;
-        const quarantined = await quarantineSnapshot(root, unreadable, (error as Error).message);
-        reportQuarantine(quarantined, options);
+        const quarantined = await quarantineUnreadable(root, error, options);
+        if (!quarantined) throw error;
         report.quarantined.push(quarantined);
         continue;
       }

@@ -38,21 +38,43 @@ export async function readingSnapshots<T>(
     try {
       return await read();
     } catch (error) {
-      const file = await unreadableSnapshotIn(root, error);
-      if (!file || moved.has(file)) throw error;
-      moved.add(file);
-      reportQuarantine(await quarantineSnapshot(root, file, (error as Error).message), options);
+      const quarantined = await quarantineUnreadable(root, error, options, moved);
+      if (!quarantined) throw error;
+      moved.add(quarantined.file);
     }
   }
 }
 
 /**
- * The snapshot file under `root` that `error` names and that DuckDB cannot read on its own, or
+ * When `error` comes from a snapshot file DuckDB cannot read on its own, moves that file to the
+ * quarantine, reports it and returns it; else null (the caller rethrows). Files in `skip` are
+ * not moved again.
+ */
+export async function quarantineUnreadable(
+  root: string,
+  error: unknown,
+  options: QuarantineOptions = {},
+  skip: ReadonlySet<string> = new Set(),
+): Promise<QuarantinedSnapshot | null> {
+  const message = error instanceof Error ? error.message : String(error);
+  const file = await unreadableSnapshotIn(root, message);
+  if (!file || skip.has(file)) return null;
+  const quarantined = await quarantineSnapshot(root, file, message);
+  if (options.onQuarantine) options.onQuarantine(quarantined);
+  else
+    process.emitWarning(
+      `unreadable snapshot file ${quarantined.file} moved to ${quarantined.movedTo}: ${quarantined.reason}`,
+      "SnapshotQuarantine",
+    );
+  return quarantined;
+}
+
+/**
+ * The snapshot file under `root` that an error message names and that DuckDB cannot read on its own, or
  * null. A file named by the error but readable alone (or gone: deleted by a compaction since it
  * was listed) is not blamed.
  */
-export async function unreadableSnapshotIn(root: string, error: unknown): Promise<string | null> {
-  const message = error instanceof Error ? error.message : String(error);
+async function unreadableSnapshotIn(root: string, message: string): Promise<string | null> {
   const tree = path.resolve(root) + path.sep;
   for (const [, named] of message.matchAll(/'([^']+\.parquet)'/g)) {
     const file = path.resolve(named!);
@@ -76,7 +98,7 @@ async function readableAlone(file: string): Promise<boolean> {
 }
 
 /** Moves an unreadable snapshot file out of the snapshot tree, with a note of why, durably. */
-export async function quarantineSnapshot(
+async function quarantineSnapshot(
   root: string,
   file: string,
   reason: string,
@@ -91,16 +113,4 @@ export async function quarantineSnapshot(
   await fsyncPath(path.dirname(movedTo));
   await fsyncPath(path.dirname(file));
   return { file, movedTo, reason };
-}
-
-export function reportQuarantine(
-  quarantined: QuarantinedSnapshot,
-  options: QuarantineOptions,
-): void {
-  if (options.onQuarantine) options.onQuarantine(quarantined);
-  else
-    process.emitWarning(
-      `unreadable snapshot file ${quarantined.file} moved to ${quarantined.movedTo}: ${quarantined.reason}`,
-      "SnapshotQuarantine",
-    );
 }
