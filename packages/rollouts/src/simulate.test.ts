@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_GATES, DEFAULT_STAGES } from "./plan.ts";
+import { simulateRollout, type SimulatedTraffic } from "./simulate.ts";
+
+/**
+ * The click-through gate is checked every minute; the always-valid interval is what keeps that
+ * from inflating false rollbacks. Traffic: 1,000 new users a minute (5 exposures each on average,
+ * CTR 0.10 varying per user), the default stages (5 % → 50 % → 100 %) and gates.
+ */
+const RUNS = 400;
+const traffic = (candidateCtrRatio: number): SimulatedTraffic => ({
+  usersPerMinute: 1_000,
+  stableCtr: 0.1,
+  candidateCtrRatio,
+  meanExposures: 5,
+  errorRate: { stable: 0.001, candidate: 0.001 },
+});
+
+function outcomes(ratio: number, firstSeed: number) {
+  const counts = { promoted: 0, rolled_back: 0, paused: 0, unfinished: 0 };
+  for (let run = 0; run < RUNS; run++)
+    counts[
+      simulateRollout(firstSeed + run, DEFAULT_STAGES, DEFAULT_GATES, traffic(ratio)).result
+    ]++;
+  return counts;
+}
+
+describe("rollout gates under simulated traffic, evaluated every minute", () => {
+  it("A/A (candidate = stable) rolls back in at most 5 % of runs", () => {
+    const counts = outcomes(1, 1_000);
+    console.log(`A/A over ${RUNS} runs:`, counts);
+    expect(counts.rolled_back / RUNS).toBeLessThanOrEqual(0.05);
+    // and a good candidate mostly gets through
+    expect(counts.promoted / RUNS).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("a 10 % relative click-through drop is rolled back in at least 80 % of runs", () => {
+    const counts = outcomes(0.9, 50_000);
+    console.log(`10 % drop over ${RUNS} runs:`, counts);
+    expect(counts.rolled_back / RUNS).toBeGreaterThanOrEqual(0.8);
+    expect(counts.promoted).toBe(0);
+  });
+
+  it("a candidate with 20 % errors is rolled back in the first stage", () => {
+    const result = simulateRollout(7, DEFAULT_STAGES, DEFAULT_GATES, {
+      ...traffic(1),
+      errorRate: { stable: 0.001, candidate: 0.2 },
+    });
+    expect(result).toMatchObject({ result: "rolled_back", step: 0 });
+    expect(result.last?.reason).toContain("error_rate");
+  });
+
+  it("too little traffic pauses as inconclusive instead of promoting", () => {
+    const result = simulateRollout(11, DEFAULT_STAGES, DEFAULT_GATES, {
+      ...traffic(1),
+      usersPerMinute: 20,
+    });
+    expect(result.result).toBe("paused");
+  });
+});
