@@ -106,25 +106,28 @@ export type Decision =
   | { kind: "wait"; reason: string }
   | { kind: "inconclusive"; reason: string };
 
-/** Whether the stage has run long enough and seen enough users to be judged for passing. */
-export function stageReady(progress: StageProgress): { ready: boolean; missing: string[] } {
-  const missing: string[] = [];
+/** What the stage still lacks before it may pass: its minimum running time and users per arm. */
+export function stageMissing(progress: StageProgress): { time: string | null; users: string[] } {
   const { stage } = progress;
-  if (progress.elapsedMs < stage.minDurationS * 1000)
-    missing.push(
-      `${Math.ceil((stage.minDurationS * 1000 - progress.elapsedMs) / 1000)} s of ${stage.minDurationS} s`,
-    );
+  const remainingMs = stage.minDurationS * 1000 - progress.elapsedMs;
+  const users: string[] = [];
   if (progress.users.candidate < stage.minUsersPerArm)
-    missing.push(`candidate users ${progress.users.candidate}/${stage.minUsersPerArm}`);
+    users.push(`candidate users ${progress.users.candidate}/${stage.minUsersPerArm}`);
   if (stage.trafficPct < 100 && progress.users.stable < stage.minUsersPerArm)
-    missing.push(`stable users ${progress.users.stable}/${stage.minUsersPerArm}`);
-  return { ready: missing.length === 0, missing };
+    users.push(`stable users ${progress.users.stable}/${stage.minUsersPerArm}`);
+  return {
+    time:
+      remainingMs > 0 ? `${Math.ceil(remainingMs / 1000)} s of ${stage.minDurationS} s left` : null,
+    users,
+  };
 }
 
 /**
  * The controller's judgement of one evaluation: any failed gate rolls back at once (a failure
- * needs no minimum, the intervals already guard it); a stage passes when its minimums are met
- * and every gate passes; inconclusive evaluations past the limit pause the rollout.
+ * needs no minimum: the always-valid intervals already guard it). Before the stage's minimum
+ * time nothing else is decided. After it, the stage passes when it has its users and every gate
+ * passes; otherwise the evaluation is inconclusive (too few users counts too), and one past the
+ * limit pauses the rollout, so thin traffic never promotes by waiting.
  */
 export function decide(progress: StageProgress, gates: readonly GateResult[]): Decision {
   const failed = gates.filter((gate) => gate.verdict === "fail");
@@ -133,21 +136,21 @@ export function decide(progress: StageProgress, gates: readonly GateResult[]): D
       kind: "rollback",
       reason: `gate failed: ${failed.map((gate) => `${gate.gate} (${gate.note})`).join("; ")}`,
     };
-  const { ready, missing } = stageReady(progress);
-  if (!ready) return { kind: "wait", reason: `stage minimums not met: ${missing.join(", ")}` };
+  const missing = stageMissing(progress);
+  if (missing.time) return { kind: "wait", reason: `stage minimum time: ${missing.time}` };
   const ctrOptional = progress.stage.trafficPct < progress.ctrProofFromPct;
   const open = gates.filter(
     (gate) => gate.verdict !== "pass" && !(ctrOptional && gate.gate === "click_through"),
   );
-  if (!open.length)
+  if (!open.length && !missing.users.length)
     return progress.isLastStage
       ? { kind: "promote", reason: "every gate passed in the last stage" }
       : { kind: "advance", reason: "every gate passed" };
-  const names = open.map((gate) => gate.gate).join(", ");
+  const what = [...missing.users, ...open.map((gate) => `${gate.gate} inconclusive`)].join(", ");
   if (progress.inconclusiveCount + 1 > progress.maxInconclusive)
     return {
       kind: "pause",
-      reason: `inconclusive ${progress.inconclusiveCount + 1} times past the stage's minimums (${names}); limit ${progress.maxInconclusive}`,
+      reason: `inconclusive ${progress.inconclusiveCount + 1} times past the stage's minimum time (${what}); limit ${progress.maxInconclusive}`,
     };
-  return { kind: "inconclusive", reason: `inconclusive: ${names}` };
+  return { kind: "inconclusive", reason: what };
 }

@@ -57,7 +57,7 @@ export function simulateRollout(
   let inconclusive = 0;
   let serving = fresh();
   // Stable's serving figures from every stage, for the 100 % stage's comparison.
-  let stableHistory = fresh().stable;
+  const stableHistory = fresh().stable;
   let last: Decision | null = null;
   const geometricP = 1 / traffic.meanExposures;
   for (let minute = 1; minute <= maxMinutes; minute++) {

@@ -1,0 +1,124 @@
+import type { PrismaClient } from "@reco/db";
+import { rolloutArm, rolloutKey, rolloutVariant } from "../routing.ts";
+
+export interface ServedRef {
+  name: string;
+  version: string;
+  artifactPath: string;
+}
+
+/** Structurally @reco/serving's ModelResolution (this package does not depend on serving). */
+export interface Resolution {
+  ref: ServedRef | null;
+  variant?: string;
+  experimentKey?: string;
+}
+
+export interface ResolveRequest {
+  userId: string;
+  context: Record<string, unknown>;
+}
+
+/** A rollout as routing needs it: whose traffic it splits, to what, and how much. */
+export interface ActiveRoute {
+  id: number;
+  baseline: { name: string; version: string };
+  candidate: ServedRef;
+  trafficPct: number;
+}
+
+export interface RolloutRoutingOptions {
+  /** How often routes are reloaded; every api instance follows a change within it (default 1 s). */
+  refreshMs?: number;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * The progressing and paused rollouts, held in memory by every api instance and reloaded every
+ * second (a stage change reaches all instances within the refresh interval plus one query).
+ * When the database cannot be read, the last routes keep being served.
+ */
+export class RolloutRouting {
+  private routes: ActiveRoute[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly refreshMs: number;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: RolloutRoutingOptions = {},
+  ) {
+    this.refreshMs = options.refreshMs ?? 1_000;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch((error: Error) => this.options.onError?.(error));
+    }, this.refreshMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  get active(): readonly ActiveRoute[] {
+    return this.routes;
+  }
+
+  async refresh(): Promise<void> {
+    const rows = await this.prisma.rollout.findMany({
+      where: { status: { in: ["progressing", "paused"] }, currentStep: { gte: 0 } },
+      include: {
+        stages: { orderBy: { position: "asc" } },
+        candidateVersion: { select: { name: true, version: true, artifactPath: true } },
+        baselineVersion: { select: { name: true, version: true } },
+      },
+      orderBy: { id: "asc" },
+    });
+    this.routes = rows.flatMap((row) => {
+      const stage = row.stages[row.currentStep];
+      if (!stage || !row.baselineVersion) return [];
+      return [
+        {
+          id: row.id,
+          baseline: row.baselineVersion,
+          candidate: row.candidateVersion,
+          trafficPct: stage.trafficPct,
+        },
+      ];
+    });
+  }
+}
+
+/**
+ * Rollout(Experiment(Stable)): users in an experiment keep their experiment's arm (a rollout
+ * never changes what an experiment measures); every other request that would be served by a
+ * rollout's baseline goes to the candidate when the user's rollout bucket is below the stage's
+ * share. The answer names the rollout and arm (experimentKey rollout:<id>, variant
+ * rollout:<id>:<arm>), which the exposure log and the per-arm aggregates carry.
+ */
+export class RolloutModelResolver {
+  constructor(
+    private readonly routing: Pick<RolloutRouting, "active">,
+    private readonly inner: { resolve(request: ResolveRequest): Promise<Resolution> },
+  ) {}
+
+  async resolve(request: ResolveRequest): Promise<Resolution> {
+    const inner = await this.inner.resolve(request);
+    if (inner.experimentKey || !inner.ref) return inner;
+    const routes = this.routing.active;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      if (route.baseline.name !== inner.ref.name || route.baseline.version !== inner.ref.version)
+        continue;
+      const arm = rolloutArm(route.id, request.userId, route.trafficPct);
+      return {
+        ref: arm === "candidate" ? route.candidate : inner.ref,
+        experimentKey: rolloutKey(route.id),
+        variant: rolloutVariant(route.id, arm),
+      };
+    }
+    return inner;
+  }
+}

@@ -1,0 +1,3 @@
+import { runControllerSuite } from "./controller-suite.ts";
+
+runControllerSuite("pglite");
