@@ -2,6 +2,7 @@ import type { ApiKeyStore, Authenticator, CatalogStats, Principal } from "@reco/
 import { apiKeyFromHeaders } from "@reco/serving";
 import type { MetricAggregateRepository, ModelVersionRepository } from "@reco/db";
 import type { ExperimentService } from "@reco/experiments/store";
+import type { RolloutService } from "@reco/rollouts/store";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 
 /** What procedures may use; built once in main.ts and handed to buildServer. */
@@ -14,6 +15,8 @@ export interface TrpcServices {
   models?: ModelVersionRepository;
   /** Per-minute aggregates for monitoring; procedures answer 503 when absent. */
   monitoring?: MetricAggregateRepository;
+  /** Canary rollouts (list, detail, start, manual actions); procedures answer 503 when absent. */
+  rollouts?: RolloutService;
 }
 
 export interface TrpcContext {

@@ -5,9 +5,13 @@ import type { TrpcContext } from "./context.ts";
 
 const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
-    // Keep our typed code visible to the client next to tRPC's own.
-    const appCode = error.cause instanceof AppError ? error.cause.code : undefined;
-    return { ...shape, data: { ...shape.data, appCode, stack: undefined } };
+    // Keep our typed code visible to the client next to tRPC's own, with the error's details
+    // (as REST answers carry them: the fields of a 400, the current version of a 409).
+    const cause = error.cause instanceof AppError ? error.cause : undefined;
+    return {
+      ...shape,
+      data: { ...shape.data, appCode: cause?.code, details: cause?.details, stack: undefined },
+    };
   },
 });
 

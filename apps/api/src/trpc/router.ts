@@ -3,6 +3,8 @@ import { experimentsRouter } from "./experiments/router.ts";
 import { createTRPCRouter } from "./init.ts";
 import { modelsRouter } from "./models/router.ts";
 import { monitoringRouter } from "./monitoring/router.ts";
+import { rolloutsRouter } from "./rollouts/router.ts";
+import { sessionRouter } from "./session/router.ts";
 import { statsRouter } from "./stats/router.ts";
 
 /** One router per domain; the web app imports only `AppRouter`, the type. */
@@ -12,6 +14,8 @@ export const appRouter = createTRPCRouter({
   experiments: experimentsRouter,
   models: modelsRouter,
   monitoring: monitoringRouter,
+  rollouts: rolloutsRouter,
+  session: sessionRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,1 @@
+export { idInput as getInput, type IdInput as GetInput } from "./id.schema.ts";
