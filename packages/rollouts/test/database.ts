@@ -88,6 +88,18 @@ export async function writeArmData(
   minutes: Date[],
   traffic: ArmTraffic,
 ): Promise<void> {
+  await writeArmMinutes(db, rolloutId, arm, minutes, traffic);
+  await writeArmUsers(db, rolloutId, arm, traffic);
+}
+
+/** The per-minute aggregates alone. */
+export async function writeArmMinutes(
+  db: Database,
+  rolloutId: number,
+  arm: "candidate" | "stable",
+  minutes: Date[],
+  traffic: Omit<ArmTraffic, "users" | "exposuresPerUser" | "clicksPerUser">,
+): Promise<void> {
   const variant = rolloutVariant(rolloutId, arm);
   for (const minute of minutes) {
     await db.prisma.metricAggregate.upsert({
@@ -115,6 +127,16 @@ export async function writeArmData(
       },
     });
   }
+}
+
+/** The per-user statistics alone. */
+export async function writeArmUsers(
+  db: Database,
+  rolloutId: number,
+  arm: "candidate" | "stable",
+  traffic: Pick<ArmTraffic, "users" | "exposuresPerUser" | "clicksPerUser">,
+): Promise<void> {
+  const variant = rolloutVariant(rolloutId, arm);
   const rows = Array.from({ length: traffic.users }, (_, user) => ({
     experimentKey: `rollout:${rolloutId}`,
     variant,
