@@ -2,7 +2,7 @@ import path from "node:path";
 import { createEventBus } from "@reco/bus";
 import { createCache } from "@reco/cache";
 import { cacheNamespace, topicNames } from "@reco/contracts";
-import { MetricAggregateRepository, ModelVersionRepository, openDatabase } from "@reco/db";
+import { MetricAggregateRepository, ModelVersionStore, openDatabase } from "@reco/db";
 import {
   ExperimentAssigner,
   ExperimentModelResolver,
@@ -88,7 +88,9 @@ if (!env.DATABASE_URL) {
   );
 }
 
-const experiments = new ExperimentService(db.prisma);
+// The one owner of model_versions: serving, experiments and the models router share it.
+const models = new ModelVersionStore(db.prisma);
+const experiments = new ExperimentService(db.prisma, models);
 // Running experiments in memory, refreshed every few seconds; they decide the served version.
 const assigner = new ExperimentAssigner(db.prisma, {
   onError: (e) => logThrottled("experiment refresh", e),
@@ -97,7 +99,7 @@ await assigner.start();
 
 const serving = await createServingRuntime({
   prisma: db.prisma,
-  resolver: new ExperimentModelResolver(assigner, new StableModelResolver(db.prisma)),
+  resolver: new ExperimentModelResolver(assigner, new StableModelResolver(models)),
   cache,
   bus,
   topics,
@@ -153,7 +155,7 @@ const app = await buildServer({
     stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }),
     apiKeys: keys,
     experiments,
-    models: new ModelVersionRepository(db.prisma),
+    models,
     monitoring: new MetricAggregateRepository(db.prisma),
   },
   readiness: {

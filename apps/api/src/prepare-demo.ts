@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { z } from "zod";
 import { envFields, loadEnvOrExit } from "@reco/contracts";
-import { openDatabase } from "@reco/db";
+import { ModelVersionStore, openDatabase } from "@reco/db";
 import { importMovieLens } from "@reco/importer";
 
 /*
@@ -87,7 +87,7 @@ async function countStable(): Promise<number> {
     migrate: false,
   });
   try {
-    return await handle.prisma.modelVersion.count({ where: { stage: "stable" } });
+    return await new ModelVersionStore(handle.prisma).countByStage("stable");
   } finally {
     await handle.close();
   }
@@ -100,17 +100,22 @@ async function promoteDemoModel(): Promise<void> {
     migrate: false,
   });
   try {
-    const names = DEMO_MODELS.filter((model) => model.stable).map((model) => model.name);
-    const newest = await handle.prisma.modelVersion.findFirst({
-      where: { name: { in: names } },
-      orderBy: { id: "desc" },
-    });
+    const models = new ModelVersionStore(handle.prisma);
+    const names = new Set<string>(
+      DEMO_MODELS.filter((model) => model.stable).map((model) => model.name),
+    );
+    // the version the training above just recorded (highest id among the stable demo models)
+    const [newest] = (await models.list())
+      .filter((v) => names.has(v.name))
+      .sort((a, b) => b.id - a.id);
     if (!newest) return;
-    await handle.prisma.modelVersion.update({
-      where: { id: newest.id },
-      data: { stage: "stable", stageChangedAt: new Date() },
+    const promoted = await models.setStage({ id: newest.id }, "stable", {
+      by: "demo",
+      reason: "demo model promoted on first start",
     });
-    process.stdout.write(`[prepare] ${newest.name} ${newest.version} is now the stable version\n`);
+    process.stdout.write(
+      `[prepare] ${promoted.name} ${promoted.version} is now the stable version\n`,
+    );
   } finally {
     await handle.close();
   }

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { AppRouter } from "@reco/api/router";
 import {
   MetricAggregateRepository,
-  ModelVersionRepository,
+  ModelVersionStore,
   openDatabase,
   type Database,
 } from "@reco/db";
@@ -54,7 +54,7 @@ export async function startTestApi(kind: DatabaseKind): Promise<TestApi> {
     services: {
       stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot: path.join(dataDir, "s") }),
       apiKeys: store,
-      models: new ModelVersionRepository(db.prisma),
+      models: new ModelVersionStore(db.prisma),
       monitoring: new MetricAggregateRepository(db.prisma),
     },
     readiness: {},

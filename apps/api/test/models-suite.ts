@@ -1,6 +1,7 @@
 /** The models router against a real database; run on PGlite and on PostgreSQL. */
 import path from "node:path";
 import { finishTrainingRun, publishVersion, recordModelVersion, startTrainingRun } from "@reco/ml";
+import { ModelVersionStore } from "@reco/db";
 import { StableModelResolver } from "@reco/serving";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -158,7 +159,8 @@ export function runModelsSuite(kind: DatabaseKind): void {
     });
 
     it("serves the stable version stamped last without retiring the previous one", async () => {
-      const resolver = () => new StableModelResolver(api.db.prisma, 0).resolve();
+      const resolver = () =>
+        new StableModelResolver(new ModelVersionStore(api.db.prisma), 0).resolve();
       const engineer = api.client("engineer");
       const v1 = await engineer.models.setStage.mutate({
         name: "pop",
@@ -179,8 +181,23 @@ export function runModelsSuite(kind: DatabaseKind): void {
         ["v1", false],
       ]);
 
-      // stamping v1 stable again rolls serving back to it
-      await engineer.models.setStage.mutate({ name: "pop", version: "v1", stage: "stable" });
+      // stamping v1 stable again rolls serving back to it; the engineer may say why (not blank)
+      const blank = await failure(
+        engineer.models.setStage.mutate({
+          name: "pop",
+          version: "v1",
+          stage: "stable",
+          reason: " ",
+        }),
+      );
+      expect(blank.data?.code).toBe("BAD_REQUEST");
+      expect((await resolver()).ref).toMatchObject({ name: "pop", version: "v2" });
+      await engineer.models.setStage.mutate({
+        name: "pop",
+        version: "v1",
+        stage: "stable",
+        reason: "v2 regressed click-through",
+      });
       expect((await resolver()).ref).toMatchObject({ name: "pop", version: "v1" });
       await engineer.models.setStage.mutate({ name: "pop", version: "v1", stage: "retired" });
       expect((await resolver()).ref).toMatchObject({ name: "pop", version: "v2" });
@@ -191,7 +208,7 @@ export function runModelsSuite(kind: DatabaseKind): void {
         where: { name_version: { name: "other", version: "v1" } },
       });
       const rollout = await api.db.prisma.rollout.create({
-        data: { candidateVersionId: other.id, status: "canary", currentStep: 0 },
+        data: { candidateVersionId: other.id, status: "progressing", currentStep: 0 },
       });
       const error = await failure(
         api.client("engineer").models.setStage.mutate({

@@ -1,5 +1,5 @@
 import type { RequestContext } from "@reco/contracts";
-import type { PrismaClient } from "@reco/db";
+import type { ModelVersionStore } from "@reco/db";
 import type { ModelRef } from "./model-pool.ts";
 
 export interface ModelResolution {
@@ -17,15 +17,15 @@ export interface ModelResolver {
 }
 
 /**
- * Serves the newest `stable` version. The lookup is cached for `refreshMs`; if the database fails,
- * the last known answer keeps being served.
+ * Serves the newest `stable` version, as the model-version store answers it. The lookup is cached
+ * for `refreshMs`; if the database fails, the last known answer keeps being served.
  */
 export class StableModelResolver implements ModelResolver {
   private cached: { at: number; ref: ModelRef | null } | undefined;
   private inflight: Promise<ModelRef | null> | undefined;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly versions: Pick<ModelVersionStore, "servingVersion">,
     private readonly refreshMs = 5_000,
   ) {}
 
@@ -42,13 +42,10 @@ export class StableModelResolver implements ModelResolver {
   }
 
   private async lookup(): Promise<ModelRef | null> {
-    const row = await this.prisma.modelVersion.findFirst({
-      where: { stage: "stable" },
-      orderBy: [{ stageChangedAt: "desc" }, { id: "desc" }],
-      select: { name: true, version: true, artifactPath: true },
-    });
-    this.cached = { at: Date.now(), ref: row };
-    return row;
+    const row = await this.versions.servingVersion();
+    const ref = row && { name: row.name, version: row.version, artifactPath: row.artifactPath };
+    this.cached = { at: Date.now(), ref };
+    return ref;
   }
 }
 

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { EventBus } from "@reco/bus";
 import type { Cache } from "@reco/cache";
 import type { TopicNames } from "@reco/contracts";
-import type { PrismaClient } from "@reco/db";
+import { ModelVersionStore, type PrismaClient } from "@reco/db";
 import { createScorer } from "@reco/ml";
 import { InferenceThread } from "./inference-thread.ts";
 import { InferenceBatcher } from "./batcher.ts";
@@ -123,7 +123,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
   const recommendations = new RecommendationService({
     pool,
     batcher,
-    resolver: deps.resolver ?? new StableModelResolver(deps.prisma),
+    resolver: deps.resolver ?? new StableModelResolver(new ModelVersionStore(deps.prisma)),
     popularity: () => popularity,
     history,
     catalog: () => catalog,

@@ -1,6 +1,6 @@
 import type { ApiKeyStore, Authenticator, CatalogStats, Principal } from "@reco/serving";
 import { apiKeyFromHeaders } from "@reco/serving";
-import type { MetricAggregateRepository, ModelVersionRepository } from "@reco/db";
+import type { MetricAggregateRepository, ModelVersionStore } from "@reco/db";
 import type { ExperimentService } from "@reco/experiments/store";
 import type { RolloutService } from "@reco/rollouts/store";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
@@ -12,7 +12,7 @@ export interface TrpcServices {
   /** Experiments (create, start, results…); procedures answer 503 when absent. */
   experiments?: ExperimentService;
   /** Model versions (list, card, stage); procedures answer 503 when absent. */
-  models?: ModelVersionRepository;
+  models?: ModelVersionStore;
   /** Per-minute aggregates for monitoring; procedures answer 503 when absent. */
   monitoring?: MetricAggregateRepository;
   /** Canary rollouts (list, detail, start, manual actions); procedures answer 503 when absent. */

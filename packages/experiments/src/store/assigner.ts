@@ -81,16 +81,16 @@ export class ExperimentAssigner {
     this.running = rows.map((row) => ({
       def: rowToDefinition(row),
       serves: new Map(
-        row.variants.map((v) => [
+        row.variants.map(({ modelVersion: served, ...v }) => [
           v.name,
           {
             ...(v.modelVersionId === null ? {} : { modelVersionId: v.modelVersionId }),
-            ...(v.modelVersion
+            ...(served
               ? {
                   modelVersion: {
-                    name: v.modelVersion.name,
-                    version: v.modelVersion.version,
-                    artifactPath: v.modelVersion.artifactPath,
+                    name: served.name,
+                    version: served.version,
+                    artifactPath: served.artifactPath,
                   },
                 }
               : {}),

@@ -1,5 +1,5 @@
 import { AppError, NotFound } from "@reco/contracts";
-import type { Prisma, PrismaClient } from "@reco/db";
+import { ModelVersionStore, type Prisma, type PrismaClient } from "@reco/db";
 import type { ExperimentDefinition, ExperimentStatus } from "../definition.ts";
 import { ExperimentValidationError, type FieldIssue } from "../errors.ts";
 import { editExperiment, transitionExperiment, validateExperiment } from "../lifecycle.ts";
@@ -48,7 +48,11 @@ const TIMESTAMP_OF: Partial<Record<ExperimentStatus, "startedAt" | "stoppedAt" |
 export class ExperimentService {
   private readonly running = new Map<string, ExperimentDefinition>();
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The registry a variant's modelVersionId is checked against. */
+    private readonly models: Pick<ModelVersionStore, "existing"> = new ModelVersionStore(prisma),
+  ) {}
 
   async list(filter: { status?: ExperimentStatus } = {}): Promise<ExperimentRecord[]> {
     const rows = await unlessDatabaseLost(() =>
@@ -78,7 +82,7 @@ export class ExperimentService {
       ]);
     return this.locked(async (tx) => {
       const def = validateExperiment(input, await this.liveOthers(tx));
-      await checkServes(tx, def);
+      await checkServes(this.models, tx, def);
       if (await tx.experiment.findUnique({ where: { key: def.key }, select: { id: true } }))
         throw new AppError("CONFLICT", `key: an experiment "${def.key}" already exists`, {
           issues: [{ field: "key", message: `an experiment "${def.key}" already exists` }],
@@ -96,7 +100,7 @@ export class ExperimentService {
     return this.locked(async (tx) => {
       const current = rowToDefinition(await this.row(tx, key));
       const next = editExperiment(current, patch, await this.liveOthers(tx, key));
-      await checkServes(tx, next);
+      await checkServes(this.models, tx, next);
       return this.save(tx, next, current.status === "draft");
     });
   }
@@ -189,7 +193,7 @@ export class ExperimentService {
     return this.locked(async (tx) => {
       const current = rowToDefinition(await this.row(tx, key));
       const next = transitionExperiment(current, step, await this.liveOthers(tx, key));
-      if (step.to === "running") await checkServes(tx, next);
+      if (step.to === "running") await checkServes(this.models, tx, next);
       const stamp = TIMESTAMP_OF[step.to];
       return this.save(tx, next, false, stamp ? { [stamp]: new Date() } : {});
     });
@@ -244,17 +248,15 @@ export class ExperimentService {
 }
 
 /** Each variant must serve something that exists: a registered model version or a known strategy. */
-async function checkServes(tx: Tx, def: ExperimentDefinition): Promise<void> {
+async function checkServes(
+  models: Pick<ModelVersionStore, "existing">,
+  tx: Tx,
+  def: ExperimentDefinition,
+): Promise<void> {
   const ids = def.variants.flatMap((v) =>
     v.modelVersionId === undefined ? [] : [v.modelVersionId],
   );
-  const found = new Set(
-    ids.length === 0
-      ? []
-      : (await tx.modelVersion.findMany({ where: { id: { in: ids } }, select: { id: true } })).map(
-          (m) => m.id,
-        ),
-  );
+  const found = new Set(await models.existing(ids, tx));
   const issues: FieldIssue[] = [];
   def.variants.forEach((v, i) => {
     if (v.modelVersionId !== undefined && !found.has(v.modelVersionId))

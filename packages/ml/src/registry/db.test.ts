@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Database, openDatabase } from "@reco/db";
+import { type Database, ModelVersionStore, openDatabase } from "@reco/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomPopularityParams } from "../onnx/random-params.ts";
+import { readMetadata } from "./artifact.ts";
 import { finishTrainingRun, recordModelVersion, startTrainingRun } from "./db.ts";
 import { publishVersion } from "./store.ts";
 
@@ -45,12 +46,12 @@ describe("registry rows (PGlite)", () => {
       timings: { fitMs: 3 },
       modelVersionId: versionId,
     });
-    const version = await db.prisma.modelVersion.findUniqueOrThrow({ where: { id: versionId } });
+    const version = await new ModelVersionStore(db.prisma).get("pop", "v1");
     expect(version).toMatchObject({
-      name: "pop",
-      version: "v1",
+      id: versionId,
       stage: "candidate",
       kind: "popularity",
+      artifactPath: artifact,
     });
     expect(version.checksum).toBe(metadata.files["model.onnx"]!.sha256);
     expect(version.offlineMetrics).toEqual({ "ndcg@10": 0.5 });
@@ -76,12 +77,10 @@ describe("registry rows (PGlite)", () => {
   });
 
   it("refuses a second row for the same name and version", async () => {
-    const [first] = await db.prisma.modelVersion.findMany({ where: { name: "pop" } });
-    const { id: _id, ...copy } = first!;
+    const [first] = await new ModelVersionStore(db.prisma).list({ name: "pop" });
+    const { artifactPath } = first!;
     await expect(
-      db.prisma.modelVersion.create({
-        data: { ...copy, hyperparams: {}, offlineMetrics: {}, dataRange: {} },
-      }),
+      recordModelVersion(db.prisma, artifactPath, await readMetadata(artifactPath)),
     ).rejects.toThrow(/Unique constraint/);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * Database rows of the registry: a training run (params, status, log, timings) and, on success,
  * a model version in stage `candidate` pointing at the immutable artifact directory.
- * Functions take the Prisma client so the caller (CLI, api) owns the connection.
+ * Functions take the Prisma client so the caller (CLI, api) owns the connection; the version row
+ * is written through @reco/db's ModelVersionStore, the one owner of `model_versions`.
  */
-import type { Prisma, PrismaClient } from "@reco/db";
+import { ModelVersionStore, type Prisma, type PrismaClient } from "@reco/db";
 import type { ArtifactMetadata } from "./metadata.ts";
 
-export type RegistryDb = Pick<PrismaClient, "modelVersion" | "trainingRun">;
+/** Training runs only need their table; a PrismaClient or a transaction client fits. */
+export type RegistryDb = Pick<PrismaClient, "trainingRun">;
 
 const json = (value: unknown): Prisma.InputJsonValue => JSON.parse(JSON.stringify(value ?? {}));
 
@@ -61,25 +63,21 @@ export async function finishTrainingRun(
   });
 }
 
-/** The version row; stage starts at `candidate` (promotion happens through rollouts). */
+/** The version row, recorded by the model-version store in stage `candidate` (promotion happens through rollouts). */
 export async function recordModelVersion(
-  db: RegistryDb,
+  db: PrismaClient,
   dir: string,
   m: ArtifactMetadata,
 ): Promise<number> {
-  const row = await db.modelVersion.create({
-    data: {
-      name: m.name,
-      version: m.version,
-      kind: m.algorithm,
-      stage: "candidate",
-      artifactPath: dir,
-      checksum: m.files["model.onnx"]!.sha256,
-      hyperparams: json(m.hyperparameters),
-      offlineMetrics: json(m.metrics),
-      dataRange: json(m.data),
-      createdAt: new Date(m.createdAt),
-    },
+  return new ModelVersionStore(db).record({
+    name: m.name,
+    version: m.version,
+    kind: m.algorithm,
+    artifactPath: dir,
+    checksum: m.files["model.onnx"]!.sha256,
+    hyperparams: json(m.hyperparameters),
+    offlineMetrics: json(m.metrics),
+    dataRange: json(m.data),
+    createdAt: new Date(m.createdAt),
   });
-  return row.id;
 }

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Unavailable } from "@reco/contracts";
-import type { ModelVersionRepository } from "@reco/db";
+import type { ModelVersionStore } from "@reco/db";
 import { listVersions, type ArtifactMetadata } from "@reco/ml";
 import type { TrpcContext } from "../context.ts";
 
 /** The model versions of this api; absent only in servers built without a database for them. */
-export function modelsOf(ctx: TrpcContext): ModelVersionRepository {
+export function modelsOf(ctx: TrpcContext): ModelVersionStore {
   const models = ctx.services.models;
   if (!models) throw new Unavailable("model versions are not configured on this server");
   return models;

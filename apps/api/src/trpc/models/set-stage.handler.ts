@@ -1,10 +1,25 @@
+import type { Principal } from "@reco/serving";
 import type { TrpcContext } from "../context.ts";
 import type { SetStageInput } from "./set-stage.schema.ts";
 import { modelsOf } from "./service.ts";
 
 /**
- * Stamps the new stage. Setting stable retires nothing: the stable version stamped last serves
- * (the serving resolver re-reads within its refresh interval).
+ * Stamps the new stage through the model-version store, as the calling key (`key:<prefix>`) with
+ * the engineer's reason. Setting stable retires nothing: the stable version stamped last serves
+ * (the serving resolver re-reads within its refresh interval). Answers the version's summary.
  */
-export const setStageHandler = ({ ctx, input }: { ctx: TrpcContext; input: SetStageInput }) =>
-  modelsOf(ctx).setStage(input.name, input.version, input.stage);
+export async function setStageHandler({
+  ctx,
+  input,
+}: {
+  ctx: TrpcContext & { principal: Principal };
+  input: SetStageInput;
+}) {
+  const models = modelsOf(ctx);
+  const { name, version } = input;
+  await models.setStage({ name, version }, input.stage, {
+    by: `key:${ctx.principal.prefix}`,
+    reason: input.reason,
+  });
+  return models.get(name, version);
+}
