@@ -37,6 +37,15 @@ export {
   type RecommendationServiceDeps,
   type RoutingOptions,
 } from "./recommender.ts";
+export {
+  defaultStrategies,
+  foldInStrategy,
+  popularityStrategy,
+  StrategyError,
+  warmModelStrategy,
+  type RecommendStrategy,
+  type StrategyContext,
+} from "./strategies/index.ts";
 export { FeedbackService, parseFeedbackBody, toInteractionEvent } from "./feedback.ts";
 export {
   createServingRuntime,

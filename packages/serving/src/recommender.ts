@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { CacheUnavailable, type Cache } from "@reco/cache";
-import { LRUCache } from "lru-cache";
 import {
   DEFAULT_FEATURE_KEY_PREFIX,
   NotFound,
   recentItemsKey,
   type RecentItem,
-  type RequestContext,
   type TopicNames,
 } from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
@@ -15,17 +13,27 @@ import type { EventQueue } from "./event-queue.ts";
 import { exposureEvents, type AnswerMeta } from "./exposure.ts";
 import type { InteractionHistory } from "./history.ts";
 import type { ServingMetrics } from "./metrics.ts";
-import type { LoadedModel, ModelPool, ModelRef, ScoreRequest } from "./model-pool.ts";
+import { modelKey, type LoadedModel, type ModelPool, type ModelRef } from "./model-pool.ts";
 import type { PopularityRanker } from "./popularity.ts";
 import type { ModelResolver } from "./resolver.ts";
 import type { Recommendation } from "./schemas.ts";
+import {
+  defaultStrategies,
+  Exclusion,
+  fallbackReason,
+  HistoryIndexCache,
+  popularItems,
+  rankedItems,
+  runStrategies,
+  StrategyError,
+  type Item,
+  type RecommendInput,
+  type RecommendStrategy,
+  type RoutingOptions,
+  type StrategyContext,
+} from "./strategies/index.ts";
 
-export interface RoutingOptions {
-  /** Below this many interactions a user gets contextual popularity (cold). */
-  foldInMinInteractions: number;
-  /** From this many, a user the model was trained on is scored by the model directly (warm). */
-  warmMinInteractions: number;
-}
+export type { RecommendInput, RoutingOptions };
 
 export interface RecommendationServiceDeps {
   pool: ModelPool;
@@ -45,16 +53,13 @@ export interface RecommendationServiceDeps {
   foldInHistory?: number;
   /** Where the stream worker keeps each user's recent interactions in the cache (its config's). */
   featureKeyPrefix?: string;
+  /**
+   * How an answer is filled, in order, until it holds k items (default `defaultStrategies`: warm
+   * model, fold-in, popularity). A new way to recommend is one more element here.
+   */
+  strategies?: readonly RecommendStrategy[];
 }
 
-export interface RecommendInput {
-  userId: string;
-  k: number;
-  exclude: string[];
-  context: RequestContext;
-}
-
-type Item = Recommendation["items"][number];
 type Computed = Omit<Recommendation, "recId" | "cached">;
 
 /** One answer, serialised: the response body and the exposure fields (AnswerMeta) as JSON. */
@@ -91,35 +96,6 @@ function decodeAnswer(text: string): CachedAnswer | undefined {
   return { metaJson: text.slice(0, newline), body: text.slice(newline + 1) };
 }
 
-/**
- * What a user must not be shown: their history (shared, not copied per request) plus the request's
- * own excludes and whatever this answer already holds.
- */
-class Exclusion {
-  private readonly extra: Set<string>;
-  constructor(
-    private readonly seen: ReadonlySet<string>,
-    extra: Iterable<string>,
-  ) {
-    this.extra = new Set(extra);
-  }
-  has(itemId: string): boolean {
-    return this.seen.has(itemId) || this.extra.has(itemId);
-  }
-  add(itemId: string): void {
-    this.extra.add(itemId);
-  }
-}
-
-/** The model's indices of the ids it knows, appended to `into` (ids it never saw are skipped). */
-function knownIndices(loaded: LoadedModel, ids: readonly string[], into: number[]): number[] {
-  for (const id of ids) {
-    const index = loaded.itemIndex.get(id);
-    if (index !== undefined) into.push(index);
-  }
-  return into;
-}
-
 /** Cache keys start with the user (readable in Redis); each entry is tagged with its user. */
 function userCachePrefix(userId: string): string {
   return `rec:${encodeURIComponent(userId)}:`;
@@ -130,38 +106,26 @@ function userCacheTag(userId: string): string {
   return `rec-user:${userId}`;
 }
 
-/** Why the model path failed, as a metric label. */
-function fallbackReason(error: unknown): string {
-  const name = (error as Error)?.name ?? "";
-  if (name === "ArtifactCorrupt") return "model_corrupt";
-  if (name === "ModelVersionMissing" || (error as NodeJS.ErrnoException)?.code === "ENOENT")
-    return "model_missing";
-  if (name === "ResolverError") return "resolver_error";
-  return "inference_error";
-}
-
 /**
- * The serving path: resolve the version, answer from cache, else route the user (cold → popularity,
- * a few events → fold-in from history, warm → the model), filter seen items, and fall back to
- * popularity — flagged `fallback: true` and counted — whenever the model path fails.
+ * The serving path: resolve the version, answer from cache, else fill the answer through the
+ * strategies (by default: warm → the model, a few events → fold-in from history, then popularity for
+ * cold users and short answers), never showing seen items; an answer is flagged `fallback: true` and
+ * counted when there is no model or a strategy failed.
  */
 export class RecommendationService {
   private readonly routing: RoutingOptions;
   private readonly cacheTtlMs: number;
   private readonly foldInHistory: number;
   private readonly featureKeyPrefix: string;
-  /** Per model and user, bounded by count and by indices held (5M ≈ 40 MB of numbers). */
-  private readonly indexCache = new LRUCache<string, { version: string; indices: number[] }>({
-    max: 100_000,
-    maxSize: 5_000_000,
-    sizeCalculation: (value) => value.indices.length + 1,
-  });
+  private readonly strategies: readonly RecommendStrategy[];
+  private readonly historyIndices = new HistoryIndexCache();
 
   constructor(private readonly deps: RecommendationServiceDeps) {
     this.routing = { foldInMinInteractions: 1, warmMinInteractions: 5, ...deps.routing };
     this.cacheTtlMs = deps.cacheTtlMs ?? 3_600_000;
     this.foldInHistory = deps.foldInHistory ?? 200;
     this.featureKeyPrefix = deps.featureKeyPrefix ?? DEFAULT_FEATURE_KEY_PREFIX;
+    this.strategies = deps.strategies ?? defaultStrategies;
   }
 
   /**
@@ -231,7 +195,9 @@ export class RecommendationService {
         const loaded = await this.deps.pool.get(resolution.ref);
         const index = loaded.itemIndex.get(itemId);
         if (index !== undefined && loaded.model.kind !== "popularity") {
-          const items = await this.scoreWithModel(
+          const items = await rankedItems(
+            this.deps.batcher,
+            this.deps.catalog(),
             loaded,
             { historyIndices: [index], exclude: [index] },
             k,
@@ -246,7 +212,7 @@ export class RecommendationService {
     }
     return {
       itemId,
-      items: this.popular(k, exclude, {}, "popular"),
+      items: popularItems(this.deps.popularity(), this.deps.catalog(), k, exclude, {}, "popular"),
       modelVersion: "popularity",
       fallback: true,
     };
@@ -266,157 +232,50 @@ export class RecommendationService {
       ...input.exclude,
       ...elsewhere,
     ]);
-    const base = { userId: input.userId };
-    if (!ref && popularityByDesign) {
-      this.deps.metrics.recommendations.inc({ source: "popularity" });
-      return {
-        ...base,
-        items: this.popular(input.k, exclude, input.context, "popular"),
-        modelVersion: "popularity",
-        fallback: false,
-      };
-    }
-    if (!ref) {
-      const reason = resolveError ? fallbackReason(resolveError) : "no_model";
-      this.deps.metrics.fallbacks.inc({ reason });
-      this.deps.metrics.recommendations.inc({ source: "popularity" });
-      return {
-        ...base,
-        items: this.popular(input.k, exclude, input.context, "popular"),
-        modelVersion: "popularity",
-        fallback: true,
-        fallbackReason: reason,
-      };
-    }
-    if (seen.length < this.routing.foldInMinInteractions) {
-      this.deps.metrics.recommendations.inc({ source: "popularity" });
-      return {
-        ...base,
-        items: this.popular(input.k, exclude, input.context, "popular"),
-        modelVersion: `${ref.name}@${ref.version}`,
-        fallback: false,
-      };
-    }
-    try {
-      const loaded = await this.deps.pool.get(ref);
-      const { request, source } = this.route(loaded, input, seen, elsewhere);
-      const items = await this.scoreWithModel(
-        loaded,
-        request,
-        input.k,
-        exclude,
-        source === "model" ? "personalized" : "similar_to_recent",
-      );
-      if (items.length === 0)
-        throw Object.assign(new Error("model returned no items"), { name: "EmptyResult" });
-      this.deps.metrics.recommendations.inc({ source });
-      if (items.length < input.k) {
-        for (const item of items) exclude.add(item.itemId);
-        items.push(...this.popular(input.k - items.length, exclude, input.context, "popular"));
-      }
-      return { ...base, items, modelVersion: loaded.key, fallback: false };
-    } catch (error) {
-      const reason =
-        (error as Error).name === "EmptyResult" ? "empty_result" : fallbackReason(error);
-      this.deps.metrics.fallbacks.inc({ reason });
-      this.deps.metrics.recommendations.inc({ source: "popularity" });
-      return {
-        ...base,
-        items: this.popular(input.k, exclude, input.context, "popular"),
-        modelVersion: `${ref.name}@${ref.version}`,
-        fallback: true,
-        fallbackReason: reason,
-      };
-    }
-  }
-
-  /** Warm users known to the model → their row; others → their recent history (fold-in / item-item). */
-  private route(
-    loaded: LoadedModel,
-    input: RecommendInput,
-    seen: readonly string[],
-    elsewhere: readonly string[],
-  ): { request: ScoreRequest; source: "model" | "foldin" } {
-    const version = `${this.deps.history.version(input.userId)}\n${elsewhere.join("\n")}`;
-    const seenIndices = this.seenIndices(loaded, input.userId, seen, version);
-    const excludeIndices =
-      input.exclude.length === 0
-        ? seenIndices
-        : knownIndices(loaded, input.exclude, [...seenIndices]);
-    const context = { device: input.context.device, country: input.context.country };
-    const userIndex = loaded.userIndex.get(input.userId);
-    if (loaded.model.kind === "popularity")
-      return { request: { context, exclude: excludeIndices }, source: "model" };
-    if (userIndex !== undefined && seen.length >= this.routing.warmMinInteractions) {
-      return { request: { userIndex, exclude: excludeIndices, context }, source: "model" };
-    }
-    const historyIndices = seenIndices.slice(-this.foldInHistory);
-    if (historyIndices.length === 0)
-      throw Object.assign(new Error("no history item known to the model"), { name: "EmptyResult" });
-    return { request: { historyIndices, exclude: excludeIndices, context }, source: "foldin" };
-  }
-
-  /**
-   * The model's indices of a user's history, kept until the history or the model changes: mapping a
-   * few hundred ids per request costs more than scoring them.
-   */
-  private seenIndices(
-    loaded: LoadedModel,
-    userId: string,
-    seen: readonly string[],
-    version: string,
-  ): number[] {
-    const key = `${loaded.key}\n${userId}`;
-    const kept = this.indexCache.get(key);
-    if (kept?.version === version) return kept.indices;
-    const indices = knownIndices(loaded, seen, []);
-    this.indexCache.set(key, { version, indices });
-    return indices;
-  }
-
-  private async scoreWithModel(
-    loaded: LoadedModel,
-    request: ScoreRequest,
-    k: number,
-    exclude: Pick<ReadonlySet<string>, "has">,
-    reason: string,
-  ): Promise<Item[]> {
-    const ranked = await this.deps.batcher.score(loaded, request, k);
-    const catalog = this.deps.catalog();
-    const items: Item[] = [];
-    ranked.itemIndices.forEach((index, i) => {
-      const itemId = loaded.model.itemIds[index];
-      if (itemId === undefined || exclude.has(itemId) || items.length >= k) return;
-      const title = catalog.get(itemId)?.title;
-      items.push({
-        itemId,
-        score: ranked.scores[i]!,
-        ...(title === undefined ? {} : { title }),
-        reason,
-      });
-    });
-    return items;
-  }
-
-  private popular(
-    k: number,
-    exclude: Pick<ReadonlySet<string>, "has">,
-    context: RequestContext,
-    reason: string,
-  ): Item[] {
-    const catalog = this.deps.catalog();
-    return this.deps
-      .popularity()
-      .top(k, exclude, context)
-      .map((item) => {
-        const title = catalog.get(item.itemId)?.title;
-        return {
-          itemId: item.itemId,
-          score: item.count,
-          ...(title === undefined ? {} : { title }),
-          reason,
-        };
-      });
+    const { deps, historyIndices } = this;
+    let loading: Promise<LoadedModel> | undefined;
+    const ctx: StrategyContext = {
+      input,
+      ref,
+      seen,
+      exclude,
+      routing: this.routing,
+      foldInHistory: this.foldInHistory,
+      batcher: deps.batcher,
+      get catalog() {
+        return deps.catalog();
+      },
+      get popularity() {
+        return deps.popularity();
+      },
+      history: deps.history,
+      model: () =>
+        (loading ??= ref
+          ? deps.pool.get(ref)
+          : Promise.reject(new StrategyError("no_model", "no model version to serve"))),
+      historyIndices: (loaded) =>
+        historyIndices.get(
+          loaded,
+          input.userId,
+          seen,
+          `${deps.history.version(input.userId)}\n${elsewhere.join("\n")}`,
+        ),
+    };
+    // No version to serve makes the answer a fallback, unless an experiment arm serves popularity.
+    const reason =
+      ref || popularityByDesign
+        ? undefined
+        : resolveError
+          ? fallbackReason(resolveError)
+          : "no_model";
+    const answer = await runStrategies(this.strategies, ctx, exclude, deps.metrics, reason);
+    return {
+      userId: input.userId,
+      items: answer.items,
+      modelVersion: ref ? modelKey(ref) : "popularity",
+      fallback: answer.fallbackReason !== undefined,
+      ...(answer.fallbackReason === undefined ? {} : { fallbackReason: answer.fallbackReason }),
+    };
   }
 
   private async cacheGet(key: string): Promise<CachedAnswer | undefined> {

@@ -15,6 +15,7 @@ import { ModelPool, type ModelLoader } from "./model-pool.ts";
 import { PopularityRanker } from "./popularity.ts";
 import { TokenBucketLimiter } from "./rate-limit.ts";
 import { RecommendationService, type RoutingOptions } from "./recommender.ts";
+import type { RecommendStrategy } from "./strategies/index.ts";
 import { StableModelResolver, type ModelResolver } from "./resolver.ts";
 
 export interface ServingOptions {
@@ -64,6 +65,8 @@ export interface ServingRuntimeDeps {
   /** Defaults to @reco/ml's createScorer (checksum-verified ONNX session). */
   loader?: ModelLoader;
   metrics?: ServingMetrics;
+  /** How answers are filled, in order (default: warm model, fold-in, popularity). */
+  strategies?: readonly RecommendStrategy[];
   onError?: (error: Error, what: string) => void;
 }
 
@@ -133,6 +136,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     topics: deps.topics,
     routing: options.routing,
     cacheTtlMs: options.cacheTtlMs,
+    strategies: deps.strategies,
   });
   const feedback = new FeedbackService({ events, topics: deps.topics, history, recommendations });
   return {

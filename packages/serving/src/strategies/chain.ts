@@ -1,0 +1,75 @@
+import type { ServingMetrics } from "../metrics.ts";
+import {
+  fallbackReason,
+  type Item,
+  type RecommendStrategy,
+  type StrategyContext,
+} from "./strategy.ts";
+
+/**
+ * What a user must not be shown: their history (shared, not copied per request) plus the request's
+ * own excludes and whatever this answer already holds.
+ */
+export class Exclusion {
+  private readonly extra: Set<string>;
+  constructor(
+    private readonly seen: ReadonlySet<string>,
+    extra: Iterable<string>,
+  ) {
+    this.extra = new Set(extra);
+  }
+  has(itemId: string): boolean {
+    return this.seen.has(itemId) || this.extra.has(itemId);
+  }
+  add(itemId: string): void {
+    this.extra.add(itemId);
+  }
+}
+
+export interface ChainAnswer {
+  items: Item[];
+  /** Set when the answer is a fallback: the reason given, else the first strategy failure's. */
+  fallbackReason?: string;
+}
+
+/**
+ * Runs the strategies in order until the answer holds `ctx.input.k` items (Gorse's
+ * RecommendSequential): each one that applies adds the items it returns that are not excluded, and
+ * they join the exclusion. A strategy that throws makes the answer a fallback — the first failure
+ * names the reason — and the next one goes on. Counts the answer once in
+ * `reco_recommendations_total{source}` (the strategy that gave its first item, else the last that
+ * ran) and, if it is a fallback, once in `reco_fallbacks_total{reason}`.
+ */
+export async function runStrategies(
+  strategies: readonly RecommendStrategy[],
+  ctx: StrategyContext,
+  exclude: Exclusion,
+  metrics: ServingMetrics,
+  /** A reason known before any strategy runs (the resolver found no model). */
+  reason?: string,
+): Promise<ChainAnswer> {
+  const k = ctx.input.k;
+  const items: Item[] = [];
+  let source: string | undefined;
+  let lastRan = "none";
+  for (const strategy of strategies) {
+    if (items.length >= k) break;
+    try {
+      if (strategy.applies && !(await strategy.applies(ctx))) continue;
+      lastRan = strategy.name;
+      const added = await strategy.fill(ctx, k - items.length);
+      for (const item of added) {
+        if (items.length >= k) break;
+        if (exclude.has(item.itemId)) continue;
+        exclude.add(item.itemId);
+        items.push(item);
+        source ??= strategy.name;
+      }
+    } catch (error) {
+      reason ??= fallbackReason(error);
+    }
+  }
+  if (reason !== undefined) metrics.fallbacks.inc({ reason });
+  metrics.recommendations.inc({ source: source ?? lastRan });
+  return reason === undefined ? { items } : { items, fallbackReason: reason };
+}

@@ -1,0 +1,142 @@
+import { LRUCache } from "lru-cache";
+import type { InferenceBatcher } from "../batcher.ts";
+import type { Catalog } from "../catalog.ts";
+import type { LoadedModel, ScoreRequest } from "../model-pool.ts";
+import {
+  StrategyError,
+  type Item,
+  type RecommendStrategy,
+  type StrategyContext,
+} from "./strategy.ts";
+
+/** The model's indices of the ids it knows, appended to `into` (ids it never saw are skipped). */
+function knownIndices(loaded: LoadedModel, ids: readonly string[], into: number[]): number[] {
+  for (const id of ids) {
+    const index = loaded.itemIndex.get(id);
+    if (index !== undefined) into.push(index);
+  }
+  return into;
+}
+
+/**
+ * The model indices of users' histories, kept until the history or the model changes: mapping a few
+ * hundred ids per request costs more than scoring them. Bounded by count and by indices held
+ * (5M ≈ 40 MB of numbers).
+ */
+export class HistoryIndexCache {
+  private readonly cache = new LRUCache<string, { version: string; indices: number[] }>({
+    max: 100_000,
+    maxSize: 5_000_000,
+    sizeCalculation: (value) => value.indices.length + 1,
+  });
+
+  /** `version` changes whenever `seen` does. */
+  get(loaded: LoadedModel, userId: string, seen: readonly string[], version: string): number[] {
+    const key = `${loaded.key}\n${userId}`;
+    const kept = this.cache.get(key);
+    if (kept?.version === version) return kept.indices;
+    const indices = knownIndices(loaded, seen, []);
+    this.cache.set(key, { version, indices });
+    return indices;
+  }
+}
+
+/** The model's top `k` as answer items: unknown and excluded items dropped, titles from the catalog. */
+export async function rankedItems(
+  batcher: InferenceBatcher,
+  catalog: Catalog,
+  loaded: LoadedModel,
+  request: ScoreRequest,
+  k: number,
+  exclude: Pick<ReadonlySet<string>, "has">,
+  reason: string,
+): Promise<Item[]> {
+  const ranked = await batcher.score(loaded, request, k);
+  const items: Item[] = [];
+  ranked.itemIndices.forEach((index, i) => {
+    const itemId = loaded.model.itemIds[index];
+    if (itemId === undefined || exclude.has(itemId) || items.length >= k) return;
+    const title = catalog.get(itemId)?.title;
+    items.push({
+      itemId,
+      score: ranked.scores[i]!,
+      ...(title === undefined ? {} : { title }),
+      reason,
+    });
+  });
+  return items;
+}
+
+/** Not cold: a model to serve and at least `foldInMinInteractions` events. */
+function personalised(ctx: StrategyContext): boolean {
+  return ctx.ref !== null && ctx.seen.length >= ctx.routing.foldInMinInteractions;
+}
+
+/** Scored by the model's user row: a user it knows with ≥ `warmMinInteractions` events (or a popularity model). */
+function warm(ctx: StrategyContext, loaded: LoadedModel): boolean {
+  return (
+    loaded.model.kind === "popularity" ||
+    (loaded.userIndex.has(ctx.input.userId) && ctx.seen.length >= ctx.routing.warmMinInteractions)
+  );
+}
+
+/** Asks the model for the request's k (items already answered are dropped from its list). */
+async function score(
+  ctx: StrategyContext,
+  loaded: LoadedModel,
+  request: Omit<ScoreRequest, "exclude" | "context">,
+  seenIndices: number[],
+  reason: string,
+): Promise<Item[]> {
+  const { input } = ctx;
+  const exclude =
+    input.exclude.length === 0
+      ? seenIndices
+      : knownIndices(loaded, input.exclude, [...seenIndices]);
+  const context = { device: input.context.device, country: input.context.country };
+  const items = await rankedItems(
+    ctx.batcher,
+    ctx.catalog,
+    loaded,
+    { ...request, exclude, context },
+    input.k,
+    ctx.exclude,
+    reason,
+  );
+  if (items.length === 0) throw new StrategyError("empty_result", "model returned no items");
+  return items;
+}
+
+/** Warm users: the model's row for them (reason "personalized"). */
+export const warmModelStrategy: RecommendStrategy = {
+  name: "model",
+  async applies(ctx) {
+    return personalised(ctx) && warm(ctx, await ctx.model());
+  },
+  async fill(ctx) {
+    const loaded = await ctx.model();
+    const seenIndices = ctx.historyIndices(loaded);
+    const userIndex = loaded.userIndex.get(ctx.input.userId);
+    const request = loaded.model.kind === "popularity" ? {} : { userIndex };
+    return score(ctx, loaded, request, seenIndices, "personalized");
+  },
+};
+
+/**
+ * Users with a few events (or unknown to the model): fold-in / item-item from their most recent
+ * `foldInHistory` items the model knows (reason "similar_to_recent").
+ */
+export const foldInStrategy: RecommendStrategy = {
+  name: "foldin",
+  async applies(ctx) {
+    return personalised(ctx) && !warm(ctx, await ctx.model());
+  },
+  async fill(ctx) {
+    const loaded = await ctx.model();
+    const seenIndices = ctx.historyIndices(loaded);
+    const historyIndices = seenIndices.slice(-ctx.foldInHistory);
+    if (historyIndices.length === 0)
+      throw new StrategyError("empty_result", "no history item known to the model");
+    return score(ctx, loaded, { historyIndices }, seenIndices, "similar_to_recent");
+  },
+};

@@ -1,0 +1,86 @@
+import type { RequestContext } from "@reco/contracts";
+import type { InferenceBatcher } from "../batcher.ts";
+import type { Catalog } from "../catalog.ts";
+import type { InteractionHistory } from "../history.ts";
+import type { LoadedModel, ModelRef } from "../model-pool.ts";
+import type { PopularityRanker } from "../popularity.ts";
+import type { Recommendation } from "../schemas.ts";
+
+export type Item = Recommendation["items"][number];
+
+export interface RecommendInput {
+  userId: string;
+  k: number;
+  exclude: string[];
+  context: RequestContext;
+}
+
+export interface RoutingOptions {
+  /** Below this many interactions a user gets contextual popularity (cold). */
+  foldInMinInteractions: number;
+  /** From this many, a user the model was trained on is scored by the model directly (warm). */
+  warmMinInteractions: number;
+}
+
+/** What one request's strategies see. Built once per uncached answer by RecommendationService. */
+export interface StrategyContext {
+  readonly input: RecommendInput;
+  /** The version the resolver chose; null when there is none (or the resolver failed). */
+  readonly ref: ModelRef | null;
+  /** The user's history, oldest first: this process's, then what reached other instances. */
+  readonly seen: readonly string[];
+  /** Never to be returned: the history, the request's excludes and the items already answered. */
+  readonly exclude: Pick<ReadonlySet<string>, "has">;
+  readonly routing: RoutingOptions;
+  /** Fold-in uses at most this many of the most recent history items. */
+  readonly foldInHistory: number;
+  readonly batcher: InferenceBatcher;
+  readonly catalog: Catalog;
+  readonly popularity: PopularityRanker;
+  readonly history: InteractionHistory;
+  /** `ref` loaded (once per request); rejects with the load error, or when there is no `ref`. */
+  model(): Promise<LoadedModel>;
+  /** The model's indices of the user's history, kept across requests until either changes. */
+  historyIndices(loaded: LoadedModel): number[];
+}
+
+/**
+ * One way to fill an answer. RecommendationService runs its strategies in order until the answer
+ * holds k items; items a strategy returns that are excluded or already answered are dropped.
+ */
+export interface RecommendStrategy {
+  /**
+   * The `reco_recommendations_total{source}` label when this strategy supplies the answer's first
+   * items (e.g. "model", "foldin", "popularity").
+   */
+  readonly name: string;
+  /** Whether it takes part in this request (default: yes). Throwing counts as `fill` throwing. */
+  applies?(ctx: StrategyContext): boolean | Promise<boolean>;
+  /**
+   * Up to `want` items. Throwing makes the answer a fallback (`fallbackReason`, counted once per
+   * answer in `reco_fallbacks_total{reason}`, see `fallbackReason`) and the next strategy goes on.
+   */
+  fill(ctx: StrategyContext, want: number): Item[] | Promise<Item[]>;
+}
+
+/** A failure that names its own fallback reason (the metric label). */
+export class StrategyError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StrategyError";
+  }
+}
+
+/** Why a strategy (or the resolver) failed, as the answer's `fallbackReason` and a metric label. */
+export function fallbackReason(error: unknown): string {
+  if (error instanceof StrategyError) return error.reason;
+  const name = (error as Error)?.name ?? "";
+  if (name === "ArtifactCorrupt") return "model_corrupt";
+  if (name === "ModelVersionMissing" || (error as NodeJS.ErrnoException)?.code === "ENOENT")
+    return "model_missing";
+  if (name === "ResolverError") return "resolver_error";
+  return "inference_error";
+}
