@@ -1,0 +1,3 @@
+import { runRolloutsEndToEnd } from "./rollouts-e2e-suite.ts";
+
+runRolloutsEndToEnd("embedded");
