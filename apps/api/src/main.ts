@@ -15,6 +15,13 @@ import {
   ensureDevApiKey,
   StableModelResolver,
 } from "@reco/serving";
+import {
+  RolloutController,
+  RolloutModelResolver,
+  RolloutRouting,
+  RolloutService,
+  WebhookSender,
+} from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
 import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
@@ -97,9 +104,41 @@ const assigner = new ExperimentAssigner(db.prisma, {
 });
 await assigner.start();
 
+// Rollouts: every transition is logged and sent to the rollout's webhook (off the controller's path).
+const rollouts = new RolloutService(db.prisma, models);
+const webhooks = new WebhookSender({
+  onResult: (result) => {
+    if (!result.ok) logger.warn(result, "rollout webhook not delivered");
+  },
+});
+rollouts.onTransition((notice) => {
+  logger.info(
+    {
+      rollout: notice.rollout.id,
+      from: notice.from,
+      to: notice.to,
+      step: notice.step,
+      action: notice.action,
+      actor: notice.actor,
+      reason: notice.reason,
+    },
+    "rollout transition",
+  );
+  webhooks.send(notice);
+});
+// Active rollouts in memory, reloaded every second: a stage change reaches every instance within it.
+const routing = new RolloutRouting(db.prisma, {
+  onError: (e) => logThrottled("rollout refresh", e),
+});
+await routing.start();
+
 const serving = await createServingRuntime({
   prisma: db.prisma,
-  resolver: new ExperimentModelResolver(assigner, new StableModelResolver(models)),
+  // Rollout(Experiment(Stable)): experiment users keep their arm; the rest may see a canary.
+  resolver: new RolloutModelResolver(
+    routing,
+    new ExperimentModelResolver(assigner, new StableModelResolver(models, 1_000)),
+  ),
   cache,
   bus,
   topics,
@@ -141,6 +180,14 @@ if (streamWorker) {
   await streamWorker.start();
   logger.info("embedded stream worker started");
 }
+// The rollout controller runs beside the stream worker: here in embedded mode, in apps/stream-worker
+// with Kafka. A database lease makes one of any number of controllers the acting leader.
+const controller = streamWorker
+  ? new RolloutController(db.prisma, rollouts, {
+      logger: logger.child({ component: "rollout-controller" }),
+    })
+  : null;
+controller?.start();
 // Popularity and the catalog follow new data without a restart.
 const refresher = setInterval(() => {
   serving.refresh().catch((e: Error) => logThrottled("popularity refresh", e));
@@ -156,6 +203,7 @@ const app = await buildServer({
     apiKeys: keys,
     experiments,
     models,
+    rollouts,
     monitoring: new MetricAggregateRepository(db.prisma),
   },
   readiness: {
@@ -181,12 +229,15 @@ async function shutdown(signal: string): Promise<void> {
   try {
     clearInterval(refresher);
     assigner.close();
+    routing.close();
+    await controller?.stop(); // gives the lease up for another controller
     // Not ready any more, but still serving: requests already on their way are answered.
     await new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS));
     await app.close(); // stops accepting, waits for in-flight requests
     const unpublished = await serving.close(5_000); // flushes the event queue to the bus
     if (unpublished > 0) logger.error({ unpublished }, "events could not be published before exit");
     await streamWorker?.stop(); // writes the open micro-batches, then commits
+    await webhooks.close();
     await bus.close();
     await cache.close();
     await db.close();

@@ -11,6 +11,7 @@ import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { workerEnvSchema } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
+import { RolloutController, RolloutService, WebhookSender } from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
 
 const env = loadEnvOrExit(workerEnvSchema);
@@ -94,6 +95,33 @@ const worker = createStreamWorker({
     validationThreads: env.VALIDATION_THREADS,
   },
 });
+// The rollout controller runs beside the worker whenever there is a database: a lease in it makes
+// exactly one controller (of any number of workers and embedded apis) the acting leader.
+const webhooks = new WebhookSender({
+  onResult: (result) => {
+    if (!result.ok) logger.warn(result, "rollout webhook not delivered");
+  },
+});
+const rollouts = db ? new RolloutService(db.prisma) : null;
+rollouts?.onTransition((notice) => {
+  logger.info(
+    {
+      rollout: notice.rollout.id,
+      from: notice.from,
+      to: notice.to,
+      action: notice.action,
+      reason: notice.reason,
+    },
+    "rollout transition",
+  );
+  webhooks.send(notice);
+});
+const controller =
+  db && rollouts
+    ? new RolloutController(db.prisma, rollouts, {
+        logger: logger.child({ component: "rollout-controller" }),
+      })
+    : null;
 const http = await startWorkerHttp({
   port: env.WORKER_PORT,
   registry,
@@ -106,7 +134,9 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, "stopping: flushing and committing");
   try {
+    await controller?.stop(); // gives the lease up for another controller
     await worker.stop();
+    await webhooks.close();
     http.close();
     await bus.close();
     await cache?.close();
@@ -122,6 +152,7 @@ if (env.EVENT_LOG_READ_ONLY !== "true") {
   await untilConnected("creating topics", () => bus.ensureTopics(Object.values(topics)));
 }
 await worker.start();
+controller?.start();
 onStopSignal = (signal) => void shutdown(signal);
 logger.info(
   { port: http.port, bus: bus.kind, snapshots: worker.config.snapshotRoot },
