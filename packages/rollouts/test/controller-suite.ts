@@ -1,6 +1,10 @@
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { waitFor } from "@reco/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RolloutValidationError } from "../src/index.ts";
-import { LeaseLost, RolloutController, RolloutService } from "../src/store/index.ts";
+import { LeaseLost, RolloutController, RolloutService, WebhookSender } from "../src/store/index.ts";
 import {
   openTestDatabase,
   registerVersion,
@@ -37,7 +41,7 @@ export function runControllerSuite(kind: DatabaseKind): void {
 
     beforeAll(async () => {
       t = await openTestDatabase(kind);
-      service = new RolloutService(t.db.prisma, t.models);
+      service = new RolloutService(t.db.prisma, t.models, { now: () => clock });
     }, 120_000);
     afterEach(async () => {
       for (const c of controllers.splice(0)) await c.stop();
@@ -251,6 +255,91 @@ export function runControllerSuite(kind: DatabaseKind): void {
       await expect(
         service.act({ id, action: "pause", expectedVersion: before.version, actor: "key:eng" }),
       ).rejects.toMatchObject({ code: "CONFLICT" });
+    });
+
+    it("sends every transition, signed, to the rollout's webhook", async () => {
+      const bodies: { body: string; signature: string }[] = [];
+      const server = createServer((req, res) => {
+        let body = "";
+        req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        req.on("end", () => {
+          bodies.push({ body, signature: String(req.headers["x-reco-signature-256"]) });
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const sender = new WebhookSender();
+      const unsubscribe = service.onTransition((notice) => sender.send(notice));
+      try {
+        const v = await versions();
+        const { port } = server.address() as AddressInfo;
+        const { rollout, webhookSecret } = await service.start(
+          {
+            candidate: v.candidate,
+            stages: STAGES,
+            webhookUrl: `http://127.0.0.1:${port}/hooks/reco`,
+          },
+          "key:eng",
+        );
+        expect(webhookSecret).toMatch(/^[\w-]{32}$/);
+        await controller().tick();
+        await service.act({
+          id: rollout.id,
+          action: "pause",
+          expectedVersion: (await service.get(rollout.id)).version,
+          actor: "key:eng",
+          reason: "investigating a dashboard",
+        });
+        await waitFor(() => bodies.length >= 3, { description: "three webhook deliveries" });
+        const events = bodies.map((b) => JSON.parse(b.body) as { action: string; to: string });
+        expect(events.map((e) => `${e.action}:${e.to}`)).toEqual([
+          "start:pending",
+          "start_stage:progressing",
+          "pause:paused",
+        ]);
+        for (const { body, signature } of bodies)
+          expect(signature).toBe(
+            `sha256=${createHmac("sha256", webhookSecret!).update(body).digest("hex")}`,
+          );
+      } finally {
+        unsubscribe();
+        await sender.close();
+        server.close();
+      }
+    });
+
+    it("pause stops the stage clock and resume keeps the time already run", async () => {
+      const { id } = await startRollout();
+      const c = controller();
+      await c.tick();
+      clock += 30_000;
+      const paused = await service.act({
+        id,
+        action: "pause",
+        expectedVersion: (await service.get(id)).version,
+        actor: "key:eng",
+      });
+      expect(paused.status).toBe("paused");
+      const ranMs = paused.stageElapsedMs;
+      expect(ranMs).toBeGreaterThanOrEqual(29_000);
+      // while paused the controller leaves it alone and the clock does not run
+      clock += 600_000;
+      await c.tick();
+      expect((await service.get(id)).stageElapsedMs).toBe(ranMs);
+      // resume is not allowed twice, and refused actions name the state
+      const resumed = await service.act({
+        id,
+        action: "resume",
+        expectedVersion: paused.version,
+        actor: "key:eng",
+      });
+      expect(resumed).toMatchObject({ status: "progressing", step: 0 });
+      await expect(
+        service.act({ id, action: "resume", expectedVersion: resumed.version, actor: "key:eng" }),
+      ).rejects.toThrow(/cannot resume a rollout that is progressing/);
+      await expect(
+        service.act({ id, action: "undo", expectedVersion: resumed.version, actor: "key:eng" }),
+      ).rejects.toThrow(/cannot undo a rollout that is progressing/);
     });
 
     it("two controllers: one leader writes; a leader past its lease is fenced mid-write", async () => {

@@ -85,11 +85,16 @@ export class RolloutService {
   readonly models: ModelVersionStore;
   private readonly listeners = new Set<(notice: RolloutTransitionNotice) => void>();
 
+  private readonly now: () => number;
+
   constructor(
     private readonly prisma: PrismaClient,
     models?: ModelVersionStore,
+    /** The clock stage times are measured with (tests move it). */
+    options: { now?: () => number } = {},
   ) {
     this.models = models ?? new ModelVersionStore(prisma);
+    this.now = options.now ?? Date.now;
   }
 
   /** Called after every committed transition (webhooks, logs); never awaited. */
@@ -105,11 +110,11 @@ export class RolloutService {
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: 200,
     });
-    return rows.map((row) => toView(row));
+    return rows.map((row) => toView(row, this.now()));
   }
 
   async get(id: number): Promise<RolloutView> {
-    return toView(await this.row(this.prisma, id));
+    return toView(await this.row(this.prisma, id), this.now());
   }
 
   async detail(id: number, evaluations = 120): Promise<RolloutDetail> {
@@ -126,7 +131,7 @@ export class RolloutService {
       }),
     ]);
     return {
-      ...toView(row),
+      ...toView(row, this.now()),
       events: events.map((e) => ({
         id: e.id,
         fromStatus: e.fromStatus,
@@ -246,7 +251,7 @@ export class RolloutService {
       });
       return { row, webhookSecret };
     });
-    const rollout = toView(created.row);
+    const rollout = toView(created.row, this.now());
     this.emit({
       rollout,
       from: "pending",
@@ -277,13 +282,18 @@ export class RolloutService {
           request.action,
         );
         if ("refused" in transition) throw new RolloutConflict(transition.refused);
-        return this.transition(tx, row, {
-          transition,
-          expectedVersion: request.expectedVersion,
-          actor: request.actor,
-          action: request.action,
-          reason: request.reason?.trim() || `${request.action.replace("_", "-")} by hand`,
-        });
+        return this.transition(
+          tx,
+          row,
+          {
+            transition,
+            expectedVersion: request.expectedVersion,
+            actor: request.actor,
+            action: request.action,
+            reason: request.reason?.trim() || `${request.action.replace("_", "-")} by hand`,
+          },
+          new Date(this.now()),
+        );
       })
       .then((result) => this.committed(result));
   }

@@ -32,6 +32,7 @@ export interface WebhookSenderOptions {
 export class WebhookSender {
   private inFlight = 0;
   private closed = false;
+  private abandoned = false;
   private readonly pending = new Set<Promise<void>>();
   private readonly attempts: number;
   private readonly baseDelayMs: number;
@@ -89,13 +90,14 @@ export class WebhookSender {
     void delivery.finally(() => this.pending.delete(delivery));
   }
 
-  /** Stops retrying and waits (bounded) for deliveries in flight. */
+  /** Takes no new deliveries and gives those in flight (retries included) up to `waitMs`. */
   async close(waitMs = 2_000): Promise<void> {
     this.closed = true;
     await Promise.race([
       Promise.allSettled([...this.pending]),
       new Promise((resolve) => setTimeout(resolve, waitMs).unref()),
     ]);
+    this.abandoned = true;
   }
 
   private async deliver(
@@ -138,7 +140,7 @@ export class WebhookSender {
         } catch (failure) {
           error = (failure as Error).message;
         }
-        if (this.closed || attempt === this.attempts) break;
+        if (this.abandoned || attempt === this.attempts) break;
         await new Promise((resolve) =>
           setTimeout(resolve, this.baseDelayMs * 2 ** (attempt - 1)).unref(),
         );
