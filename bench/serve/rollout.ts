@@ -1,0 +1,226 @@
+/**
+ * Serving with an active canary rollout vs none, side by side (c = 32, the load generator in its
+ * own process): two servers over the same demo catalog, model and database, both with the
+ * production resolver chain Rollout(Experiment(Stable)); one sees a rollout at its 50 % stage (a
+ * second registered version as the candidate), the other sees no active rollout. Rounds alternate
+ * (none, active, none, …) and the ratio is the median of the per-round ratios.
+ *
+ *   npx tsx bench/serve/rollout.ts [--seconds 3] [--rounds 7] [--connections 32] [--uncached]
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { buildServer, servingRoutesDeps } from "@reco/api";
+import { openFileLogBus } from "@reco/bus";
+import { MemoryCache } from "@reco/cache";
+import { topicNames } from "@reco/contracts";
+import { ModelVersionStore, openDatabase, type Database } from "@reco/db";
+import { ExperimentAssigner, ExperimentModelResolver } from "@reco/experiments/store";
+import { importMovieLens } from "@reco/importer";
+import { buildInteractions, fitModel, loadSnapshots, publishVersion } from "@reco/ml";
+import {
+  RolloutController,
+  RolloutModelResolver,
+  RolloutRouting,
+  RolloutService,
+} from "@reco/rollouts/store";
+import { ApiKeyStore, createServingRuntime, StableModelResolver } from "@reco/serving";
+import { pino } from "pino";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "7" },
+    connections: { type: "string", default: "32" },
+    uncached: { type: "boolean", default: false },
+  },
+});
+const run = promisify(execFile);
+const generator = path.join(path.dirname(fileURLToPath(import.meta.url)), "load-generator.ts");
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, key: string, paths: string[], suffix?: string): Promise<Figures> {
+  const job = {
+    url,
+    key,
+    connections: Number(values.connections),
+    seconds: Number(values.seconds),
+    paths,
+    suffix,
+  };
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "tsx", generator, JSON.stringify(job)],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Figures;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function publish(db: Database, store: ModelVersionStore, dir: string, version: string) {
+  const { log } = await loadSnapshots(path.join(dir, "snapshots"));
+  const train = buildInteractions(log);
+  const { model } = await fitModel("ials", train, { factors: 64, epochs: 5 });
+  const published = await publishVersion({
+    registryDir: path.join(dir, "registry"),
+    name: "ials",
+    version,
+    algorithm: "ials",
+    params: model,
+    idMaps: train.ids,
+    trainHistory: train.userItems,
+    data: {
+      source: "ml-latest-small",
+      from: null,
+      to: null,
+      nUsers: train.nUsers,
+      nItems: train.nItems,
+      nInteractions: log.length,
+    },
+  });
+  const id = await store.record({
+    name: "ials",
+    version,
+    kind: "ials",
+    artifactPath: published.dir,
+    checksum: published.metadata.files["model.onnx"]!.sha256,
+  });
+  return { id, users: train.ids.users };
+}
+
+async function serve(
+  db: Database,
+  dir: string,
+  label: string,
+  routing: Pick<RolloutRouting, "active">,
+) {
+  const bus = await openFileLogBus({ dir: path.join(dir, `events-${label}`) });
+  const topics = topicNames("bench");
+  await bus.ensureTopics(Object.values(topics));
+  const assigner = new ExperimentAssigner(db.prisma);
+  await assigner.start();
+  const runtime = await createServingRuntime({
+    prisma: db.prisma,
+    cache: new MemoryCache({ maxEntries: 1_000_000, maxBytes: 1024 * 1024 * 1024 }),
+    bus,
+    topics,
+    snapshotsRoot: path.join(dir, "snapshots"),
+    resolver: new RolloutModelResolver(
+      routing,
+      new ExperimentModelResolver(
+        assigner,
+        new StableModelResolver(new ModelVersionStore(db.prisma), 1_000),
+      ),
+    ),
+    options: { rateLimitPerSecond: 1e9, rateLimitBurst: 1e9 },
+  });
+  const keys = new ApiKeyStore(db.prisma);
+  const key = (await keys.create({ name: `bench-${label}`, role: "client" })).key;
+  const app = await buildServer({
+    logger: pino({ level: "silent" }),
+    authenticator: keys,
+    services: {
+      stats: { counts: async () => ({ items: 0, users: 0, ratings: 0 }) },
+      apiKeys: keys,
+    },
+    readiness: {},
+    serving: servingRoutesDeps(runtime, keys),
+  });
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return {
+    url,
+    key,
+    async close() {
+      assigner.close();
+      await app.close();
+      await runtime.close(1000);
+      await bus.close();
+    },
+  };
+}
+
+const work = await mkdtemp(path.join(tmpdir(), "bench-rollout-"));
+try {
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        " ",
+      )}; c = ${values.connections}, ${values.seconds} s per run, ${values.uncached ? "uncached" : "cached"} /recommend\n`,
+  );
+  const db = await openDatabase({ dataDir: work });
+  await importMovieLens({
+    prisma: db.prisma,
+    snapshotsRoot: path.join(work, "snapshots"),
+    moviesPath: "data/ml-latest-small/movies.csv",
+    ratingsPath: "data/ml-latest-small/ratings.csv",
+  });
+  const store = new ModelVersionStore(db.prisma);
+  const stable = await publish(db, store, work, "v1");
+  await store.setStage({ id: stable.id }, "stable", { by: "bench", reason: "baseline" });
+  await publish(db, store, work, "v2");
+  // A real rollout: started, first stage entered by the controller, promoted by hand to 50 %.
+  const rollouts = new RolloutService(db.prisma, store);
+  const { rollout } = await rollouts.start({ candidate: { name: "ials", version: "v2" } }, "bench");
+  await new RolloutController(db.prisma, rollouts).tick();
+  const current = await rollouts.get(rollout.id);
+  await rollouts.act({
+    id: rollout.id,
+    action: "promote",
+    expectedVersion: current.version,
+    actor: "bench",
+  });
+  const routing = new RolloutRouting(db.prisma);
+  await routing.start();
+  console.log(
+    `active rollout ${rollout.id}: ${routing.active.map((r) => `${r.trafficPct} % to ials@v2`).join(", ")}\n`,
+  );
+
+  const none = await serve(db, work, "none", { active: [] });
+  const active = await serve(db, work, "active", routing);
+  const paths = stable.users.map((u) => `/recommend/${u}?k=10`);
+  // every user's answer cached on both servers (the rollout's under its arm's key)
+  for (const server of [none, active])
+    for (const p of paths)
+      await fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${server.key}` } });
+  const suffix = values.uncached ? "&exclude=b" : undefined;
+  const ratios: number[] = [];
+  const p99s: [number, number][] = [];
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    const base = await load(none.url, none.key, paths, suffix);
+    const with_ = await load(active.url, active.key, paths, suffix);
+    ratios.push(with_.rps / base.rps);
+    p99s.push([base.p99, with_.p99]);
+    console.log(
+      `round ${round}: none ${base.rps.toFixed(0)} req/s (p99 ${base.p99} ms, ${base.errors} errors), ` +
+        `active rollout ${with_.rps.toFixed(0)} req/s (p99 ${with_.p99} ms, ${with_.errors} errors): ${(ratios.at(-1)! * 100).toFixed(1)} %`,
+    );
+  }
+  console.log(
+    `\nmedian of ${values.rounds} rounds — with an active rollout: ${(median(ratios) * 100).toFixed(1)} % of the throughput without ` +
+      `(rounds ${(Math.min(...ratios) * 100).toFixed(1)}–${(Math.max(...ratios) * 100).toFixed(1)} %; target ≥ 95 %); ` +
+      `median p99 ${median(p99s.map((p) => p[0]))} vs ${median(p99s.map((p) => p[1]))} ms`,
+  );
+  routing.close();
+  await none.close();
+  await active.close();
+  await db.close();
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
