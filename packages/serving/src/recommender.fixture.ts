@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { openFileLogBus, type FileLogBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
-import { topicNames, type RequestContext } from "@reco/contracts";
+import { topicNames, type RequestContext, type TopicNames } from "@reco/contracts";
 import { InferenceBatcher } from "./batcher.ts";
 import { Catalog } from "./catalog.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -52,6 +52,10 @@ export interface RecommenderHarness {
   cache: MemoryCache;
   history: InteractionHistory;
   model: RankingModel;
+  /** Where the exposure events go (a file log in a temp dir), and the queue in front of it. */
+  bus: FileLogBus;
+  topics: TopicNames;
+  events: EventQueue;
   /** GET /recommend's answer, parsed. */
   recommend(
     userId: string,
@@ -73,6 +77,8 @@ export async function recommenderHarness(
     resolver?: ModelResolver;
     model?: { limit?: number; failWith?: Error };
     loadError?: Error;
+    /** The cache the service uses (default: a fresh MemoryCache); closed with the harness. */
+    cache?: MemoryCache;
     deps?: Partial<RecommendationServiceDeps>;
   } = {},
 ): Promise<RecommenderHarness> {
@@ -81,7 +87,7 @@ export async function recommenderHarness(
   const topics = topicNames("t");
   await bus.ensureTopics(Object.values(topics), 1);
   const metrics = new ServingMetrics({ defaultMetrics: false });
-  const cache = new MemoryCache();
+  const cache = options.cache ?? new MemoryCache();
   const catalog = Catalog.fromItems(
     [...ITEM_IDS, "x1"].map((itemId) => ({ itemId, title: `T ${itemId}`, genres: [], year: null })),
   );
@@ -130,6 +136,9 @@ export async function recommenderHarness(
     cache,
     history,
     model,
+    bus,
+    topics,
+    events,
     async recommend(userId, k, extra = {}) {
       return JSON.parse(
         await service.recommendJson({
