@@ -32,6 +32,38 @@ describe("MemoryCache bounds", () => {
     expect(await cache.get("k0000")).toBeUndefined();
   });
 
+  it("bounds lists by their bytes, not their item count: seen through which lists survive", async () => {
+    // Each list: a 7-byte key and 4 items of ~50 bytes as JSON, so about 210 bytes. 10 kB holds
+    // under 50 of them, whatever the entry bound (10,000) says.
+    const cache = new MemoryCache({ maxEntries: 10_000, maxBytes: 10_000 });
+    const item = (i: number, j: number) => ({ itemId: `item-${i}-${j}`, pad: "p".repeat(24) });
+    for (let i = 0; i < 200; i += 1)
+      await cache.pushLists(
+        [{ key: `l:${String(i).padStart(5, "0")}`, values: [0, 1, 2, 3].map((j) => item(i, j)) }],
+        { maxLength: 10 },
+      );
+    const kept: number[] = [];
+    for (let i = 0; i < 200; i += 1)
+      if ((await cache.getList(`l:${String(i).padStart(5, "0")}`)).length > 0) kept.push(i);
+    expect(kept.length).toBeGreaterThan(30); // bytes, not a smaller bound, decide
+    expect(kept.length).toBeLessThan(50);
+    // the least recently pushed went first: the kept ones are the newest, whole
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, n) => 200 - kept.length + n));
+    expect(await cache.getList("l:00199")).toEqual([3, 2, 1, 0].map((j) => item(199, j)));
+  });
+
+  it("a list that grows past the byte bound is dropped; small lists and values are not flushed by it", async () => {
+    const cache = new MemoryCache({ maxBytes: 2_000, maxValueBytes: 1_000 });
+    await cache.set("keep", "x");
+    await cache.pushLists([{ key: "l:small", values: ["a"] }], { maxLength: 5 });
+    const big = "b".repeat(100);
+    for (let i = 0; i < 30; i += 1)
+      await cache.pushLists([{ key: "l:big", values: [big] }], { maxLength: 1_000 });
+    // 30 items of 102 bytes: over 2 kB, so the list cannot be held whole
+    expect((await cache.getList("l:big")).length).toBeLessThan(20);
+    expect(await cache.get("keep")).toBe("x");
+  });
+
   it("refuses a value bigger than the byte bound instead of flushing everything else", async () => {
     const cache = new MemoryCache({ maxBytes: 2000, maxValueBytes: 1_000_000 });
     await cache.set("keep", "x");
