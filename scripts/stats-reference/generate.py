@@ -4,11 +4,17 @@ Run:  pip install -r scripts/stats-reference/requirements.txt
       python3 scripts/stats-reference/generate.py
 Writes packages/experiments/test/fixtures/*.json (committed; the TypeScript tests never need Python).
 
-Each expected value comes from an implementation independent of the TypeScript one where one
-exists: scipy's t-test on the raw per-user arrays, statsmodels' multipletests / NormalIndPower,
-scipy's chisquare, numerical integration for Bayesian risk and the sequential mixture boundary.
-Where no library implements a formula (delta-method uplift, CUPED's pooled theta) the formula is
-evaluated here on the raw arrays with numpy, not on sufficient statistics.
+Each expected value comes from an implementation independent of the TypeScript one: scipy's
+t-test on the raw per-user arrays, statsmodels' multipletests / NormalIndPower, scipy's chisquare,
+statsmodels' NonlinearDeltaCov (complex-step derivatives of the uplift function, not the closed
+form) for the relative uplift, statsmodels' OLS for CUPED's pooled theta, numerical integration for
+Bayesian risk, and the sequential interval from the mixture martingale solved numerically
+(quadrature + root finding, not the closed form the TypeScript uses).
+The `results` fixture runs whole experiments (a primary and guardrail metrics, fixed and
+sequential mode) through those references and the documented decision rule, so the decisions near
+the boundary are checked against values the code under test never produced.
+Bayesian chance to win / risk and CUPED are also checked by simulations with a known truth in
+packages/experiments/test/known-truth.test.ts.
 """
 
 import json
@@ -18,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import integrate, optimize, stats
+import statsmodels.api as sm
+from statsmodels.stats._delta_method import NonlinearDeltaCov
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 
@@ -76,21 +84,22 @@ def welch_cases():
     return cases
 
 
+def delta_uplift(c, t, alpha=0.05):
+    """Relative uplift mean(t)/mean(c) − 1 by statsmodels' generic delta method: the two sample means
+    with their (independent) sampling variances, the gradient by complex-step differentiation."""
+    params = np.array([c.mean(), t.mean()])
+    cov = np.diag([np.var(c, ddof=1) / c.size, np.var(t, ddof=1) / t.size])
+    nl = NonlinearDeltaCov(lambda p: np.atleast_1d(p[1] / p[0] - 1), params, cov)
+    up = float(nl.predicted()[0])
+    se = float(nl.se_vectorized()[0])
+    lo, hi = nl.conf_int(alpha=alpha)[0]
+    return {"uplift": up, "standardError": se, "pValue": float(2 * stats.norm.sf(abs(up / se))) if se > 0 else 1.0,
+            "ci": [float(lo), float(hi)]}
+
+
 def uplift_cases():
-    cases = []
-    for name, kind, c, t in raw:
-        mc, mt = c.mean(), t.mean()
-        vc, vt = np.var(c, ddof=1), np.var(t, ddof=1)
-        var = vt / (t.size * mc**2) + mt**2 * vc / (c.size * mc**4)
-        se = math.sqrt(var)
-        up = mt / mc - 1
-        q = stats.norm.ppf(0.975)
-        cases.append({
-            "name": name, "kind": kind, "alpha": 0.05, "control": suff(c), "treatment": suff(t),
-            "expected": {"uplift": float(up), "standardError": se, "pValue": float(2 * stats.norm.sf(abs(up / se))),
-                         "ci": [float(up - q * se), float(up + q * se)]},
-        })
-    return cases
+    return [{"name": name, "kind": kind, "alpha": 0.05, "control": suff(c), "treatment": suff(t), "expected": delta_uplift(c, t)}
+            for name, kind, c, t in raw]
 
 
 def bayesian_cases():
@@ -137,28 +146,32 @@ def beta_binomial_cases():
     return cases
 
 
-def sequential_cases():
+def sequential_half_width(variance, n, tuning_n, alpha):
     """Half-width found by solving the normal-mixture martingale = 1/alpha numerically."""
+    l = -2 * math.log(alpha)
+    rho2 = (l + math.log(l + 1)) / tuning_n
+    s = math.sqrt(variance * n)
+
+    a = n + 1 / rho2  # λS − λ²n/2 − λ²/(2ρ²) peaks at λ* = S/a with value S²/(2a)
+
+    def log_mixture(S):  # ln ∫ exp(λS − λ²n/2) dN(0, ρ²)(λ) for a unit-variance sum S after n observations
+        peak, centre, width = S * S / (2 * a), S / a, 1 / math.sqrt(a)
+        f = lambda lam: math.exp(lam * S - lam * lam * n / 2 - lam * lam / (2 * rho2) - peak)
+        integral = integrate.quad(f, centre - 40 * width, centre + 40 * width, points=[centre], epsabs=0, epsrel=1e-13, limit=500)[0]
+        return peak + math.log(integral) - 0.5 * math.log(2 * math.pi * rho2)
+
+    hi = math.sqrt(2 * a * (math.log(1 / alpha) + math.log(a * rho2) + 50))
+    S = optimize.brentq(lambda S: log_mixture(S) - math.log(1 / alpha), 0.0, hi, xtol=1e-13, rtol=1e-15)
+    return s * S / n
+
+
+def sequential_cases():
     cases = []
     for n, tuning_n, variance, alpha, estimate in [
         (1000, 5000, 4e-4, 0.05, 0.02), (5000, 5000, 8e-5, 0.05, -0.01), (20000, 5000, 2e-5, 0.05, 0.003),
         (200, 10000, 0.01, 0.05, 0.1), (10000, 10000, 1e-4, 0.01, 0.05), (3000, 800, 3e-3, 0.1, 0.0),
     ]:
-        l = -2 * math.log(alpha)
-        rho2 = (l + math.log(l + 1)) / tuning_n
-        s = math.sqrt(variance * n)
-
-        a = n + 1 / rho2  # λS − λ²n/2 − λ²/(2ρ²) peaks at λ* = S/a with value S²/(2a)
-
-        def log_mixture(S):  # ln ∫ exp(λS − λ²n/2) dN(0, ρ²)(λ) for a unit-variance sum S after n observations
-            peak, centre, width = S * S / (2 * a), S / a, 1 / math.sqrt(a)
-            f = lambda lam: math.exp(lam * S - lam * lam * n / 2 - lam * lam / (2 * rho2) - peak)
-            integral = integrate.quad(f, centre - 40 * width, centre + 40 * width, points=[centre], epsabs=0, epsrel=1e-13, limit=500)[0]
-            return peak + math.log(integral) - 0.5 * math.log(2 * math.pi * rho2)
-
-        hi = math.sqrt(2 * a * (math.log(1 / alpha) + math.log(a * rho2) + 50))
-        S = optimize.brentq(lambda S: log_mixture(S) - math.log(1 / alpha), 0.0, hi, xtol=1e-13, rtol=1e-15)
-        half = s * S / n
+        half = sequential_half_width(variance, n, tuning_n, alpha)
         cases.append({"name": f"n={n} tuningN={tuning_n} alpha={alpha}", "input": {"estimate": estimate, "variance": variance, "n": n, "tuningN": tuning_n, "alpha": alpha},
                       "expected": {"halfWidth": half, "interval": [estimate - half, estimate + half]}})
     return cases
@@ -201,7 +214,8 @@ def cuped_cases():
             y = 10 + rho * (x - 10) + math.sqrt(1 - rho**2) * rng.normal(0, 3, x.size) + (lift * 10 if v > 0 else 0)
             xs.append(x); ys.append(y)
         X, Y = np.concatenate(xs), np.concatenate(ys)
-        theta = float(np.cov(X, Y, ddof=1)[0, 1] / np.var(X, ddof=1))
+        # θ is the slope of the pooled least-squares fit of Y on X (statsmodels OLS with an intercept)
+        theta = float(sm.OLS(Y, sm.add_constant(X)).fit().params[1])
         adj = [y - theta * (x - X.mean()) for x, y in zip(xs, ys)]
         variants = [{**suff(y), "preSum": float(x.sum()), "preSumSquares": float((x * x).sum()), "crossSum": float((x * y).sum())} for x, y in zip(xs, ys)]
         r = stats.ttest_ind(adj[1], adj[0], equal_var=False)
@@ -243,6 +257,99 @@ def power_cases():
     return cases
 
 
+def binary(n, k):
+    """A 0/1 per-user array with k ones: what proportionStats(n, k) summarises."""
+    x = np.zeros(n)
+    x[:k] = 1.0
+    return x
+
+
+def results_cases():
+    """Whole experiments through computeResults: uplift by statsmodels' delta method, Holm and BH by
+    multipletests over every (treatment, metric) pair, the always-valid interval by the numerical
+    mixture boundary at α / (pairs in the family), and the decision by the rule the results page
+    documents (fixed: Holm-adjusted p < α once the planned sample is reached; sequential: the
+    always-valid interval excludes 0; guardrails before the primary metric)."""
+    higher = {"click_through": True, "error_rate": False, "watch_rate": True}
+    scenarios = [
+        # name, mode, variants {name: (users, {metric: conversions})}, guardrails
+        ("fixed: raw p < 0.05 but Holm-adjusted p > 0.05 is inconclusive", "fixed",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1090, "error_rate": 50})}, ["error_rate"]),
+        ("fixed: Holm-adjusted p just below 0.05 is a winner", "fixed",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1110, "error_rate": 50})}, ["error_rate"]),
+        ("sequential: interval at alpha excludes 0 but at alpha / 2 does not, inconclusive", "sequential",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1150, "error_rate": 50})}, ["error_rate"]),
+        ("sequential: interval at alpha / 2 just excludes 0, a winner", "sequential",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1175, "error_rate": 50})}, ["error_rate"]),
+        ("sequential: a guardrail worse with confidence blocks a primary winner", "sequential",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1250, "error_rate": 130})}, ["error_rate"]),
+        ("fixed: a guardrail rise that is not significant does not block a winner", "fixed",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1200, "error_rate": 68})}, ["error_rate"]),
+        ("fixed: three variants, two guardrails: six comparisons in the family", "fixed",
+         {"control": (8000, {"click_through": 800, "error_rate": 40, "watch_rate": 2400}),
+          "ranker-v2": (8000, {"click_through": 880, "error_rate": 44, "watch_rate": 2470}),
+          "ranker-v3": (8000, {"click_through": 930, "error_rate": 37, "watch_rate": 2390})}, ["error_rate", "watch_rate"]),
+        ("sequential: three variants, two guardrails: the interval at alpha / 6", "sequential",
+         {"control": (8000, {"click_through": 800, "error_rate": 40, "watch_rate": 2400}),
+          "ranker-v2": (8000, {"click_through": 880, "error_rate": 44, "watch_rate": 2470}),
+          "ranker-v3": (8000, {"click_through": 960, "error_rate": 37, "watch_rate": 2390})}, ["error_rate", "watch_rate"]),
+        ("fixed: both metrics moved, both adjusted over the family", "fixed",
+         {"control": (10000, {"click_through": 1000, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1060, "error_rate": 65})}, ["error_rate"]),
+        ("fixed: every treatment worse on the primary is a loser", "fixed",
+         {"control": (10000, {"click_through": 1200, "error_rate": 50}), "ranker-v2": (10000, {"click_through": 1000, "error_rate": 50})}, ["error_rate"]),
+    ]
+    alpha, min_sample = 0.05, 5000
+    tuning_n = 2 * min_sample
+    cases = []
+    for name, mode, variants, guardrails in scenarios:
+        names = list(variants)
+        metrics = ["click_through", *guardrails]
+        rows = []
+        for metric in metrics:
+            c_users, c_conv = variants["control"][0], variants["control"][1][metric]
+            for v in names[1:]:
+                users, conv = variants[v][0], variants[v][1][metric]
+                ref = delta_uplift(binary(c_users, c_conv), binary(users, conv), alpha)
+                rows.append({"metric": metric, "variant": v, "n": c_users + users, **ref})
+        p = [r["pValue"] for r in rows]
+        holm = multipletests(p, alpha=alpha, method="holm")[1]
+        bh = multipletests(p, alpha=alpha, method="fdr_bh")[1]
+        family_alpha = alpha / len(rows)
+        comparisons = []
+        for r, h, b in zip(rows, holm, bh):
+            half = sequential_half_width(r["standardError"] ** 2, r["n"], tuning_n, family_alpha)
+            seq = [r["uplift"] - half, r["uplift"] + half]
+            # the same interval without the split of α over the family: where the boundary is
+            half_alpha = sequential_half_width(r["standardError"] ** 2, r["n"], tuning_n, alpha)
+            significant = bool(seq[0] > 0 or seq[1] < 0) if mode == "sequential" else bool(h < alpha)
+            improved = (r["uplift"] > 0) == higher[r["metric"]]
+            outcome = "no_difference" if not significant else ("better" if improved else "worse")
+            comparisons.append({"metric": r["metric"], "variant": r["variant"], "uplift": r["uplift"], "ci": r["ci"], "pValue": r["pValue"],
+                                "holm": float(h), "benjaminiHochberg": float(b), "sequentialCi": seq, "significant": significant, "outcome": outcome,
+                                "rawPBelowAlpha": bool(r["pValue"] < alpha),
+                                "sequentialCiAtAlphaExcludesZero": bool(abs(r["uplift"]) > half_alpha)})
+        users = [variants[v][0] for v in names]
+        srm = stats.chisquare(users, np.full(len(users), sum(users) / len(users))).pvalue < 0.001
+        primary = [c for c in comparisons if c["metric"] == "click_through"]
+        if srm:
+            outcome, winner = "srm", None
+        elif mode == "fixed" and min(users) < min_sample:
+            outcome, winner = "waiting_for_sample", None
+        elif any(c["outcome"] == "worse" for c in comparisons if c["metric"] != "click_through"):
+            outcome, winner = "guardrail_violated", None
+        elif any(c["outcome"] == "better" for c in primary):
+            outcome = "winner"
+            winner = max((c for c in primary if c["outcome"] == "better"), key=lambda c: abs(c["uplift"]))["variant"]
+        elif all(c["outcome"] == "worse" for c in primary):
+            outcome, winner = "loser", None
+        else:
+            outcome, winner = "inconclusive", None
+        cases.append({"name": name, "mode": mode, "alpha": alpha, "minSampleSize": min_sample, "guardrailMetrics": guardrails,
+                      "variants": [{"name": v, "users": variants[v][0], "conversions": variants[v][1]} for v in names],
+                      "expected": {"comparisons": comparisons, "outcome": outcome, "winner": winner}})
+    return cases
+
+
 def distribution_cases():
     return [
         *({"fn": "normalCdf", "args": [z], "expected": float(stats.norm.cdf(z))} for z in (-9.0, -4.2, -1.96, -0.5, 0.0, 0.7, 2.33, 6.0)),
@@ -263,6 +370,7 @@ write("srm", srm_cases())
 write("multiple-comparisons", multiple_comparison_cases())
 write("cuped", cuped_cases())
 write("power", power_cases())
+write("results", results_cases())
 
 # Same formatting as the rest of the repo, so regenerating unchanged values leaves no diff.
 subprocess.run(["npx", "prettier", "--log-level", "warn", "--write", str(OUT)], check=True, cwd=OUT.parents[3])

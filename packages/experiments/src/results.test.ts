@@ -3,7 +3,6 @@ import { parseExperimentDefinition } from "./definition.ts";
 import { ExperimentValidationError } from "./errors.ts";
 import { computeResults } from "./results.ts";
 import { betaBinomialComparison } from "./stats/beta-binomial.ts";
-import { holmAdjust } from "./stats/multiple-comparisons.ts";
 import { proportionStats } from "./stats/sufficient-stats.ts";
 import { sampleDefinition } from "./test-definitions.ts";
 
@@ -81,10 +80,14 @@ describe("computeResults", () => {
   });
 
   it("adjusts p-values across the whole family of treatment × metric comparisons", () => {
+    // The values themselves are checked against statsmodels' multipletests in
+    // test/results-reference.test.ts ("fixed: both metrics moved, both adjusted over the family").
     const r = computeResults(def, stats([10_000, 1000, 50], [10_000, 1060, 65]), { mode: "fixed" });
     const comparisons = r.metrics.map((m) => m.variants[1]!.comparison!);
-    const expected = holmAdjust(comparisons.map((c) => c.pValue));
-    expect(comparisons.map((c) => c.adjustedPValue.holm)).toEqual(expected);
+    // two comparisons: Holm doubles the smaller p-value, and the larger one keeps its own
+    const [small, large] = [...comparisons].sort((a, b) => a.pValue - b.pValue);
+    expect(small!.adjustedPValue.holm).toBeCloseTo(Math.min(1, 2 * small!.pValue), 15);
+    expect(large!.adjustedPValue.holm).toBeCloseTo(Math.max(large!.pValue, 2 * small!.pValue), 15);
     comparisons.forEach((c) => {
       expect(c.adjustedPValue.holm).toBeGreaterThanOrEqual(c.pValue);
       expect(c.adjustedPValue.benjaminiHochberg).toBeGreaterThanOrEqual(c.pValue);

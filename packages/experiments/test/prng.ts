@@ -16,3 +16,9 @@ export function binomial(random: () => number, n: number, p: number): number {
   for (let i = 0; i < n; i++) if (random() < p) successes++;
   return successes;
 }
+
+/** Standard normal draw (Box–Muller) from a uniform PRNG. */
+export function normal(random: () => number): number {
+  const u = 1 - random(); // (0, 1]: log(0) never happens
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}

@@ -76,7 +76,7 @@ describe("Welch t-test matches scipy.stats.ttest_ind(equal_var=False) on the raw
   });
 });
 
-describe("relative uplift with delta-method interval matches numpy on the raw data", () => {
+describe("relative uplift with delta-method interval matches statsmodels NonlinearDeltaCov on the raw data", () => {
   type E = { uplift: number; standardError: number; pValue: number; ci: [number, number] };
   it.each(loadFixture<PairCase<E>>("uplift"))("$name", (c) => {
     const r = relativeUplift(c.control, c.treatment, c.alpha);
@@ -161,7 +161,7 @@ describe("Holm and Benjamini–Hochberg match statsmodels multipletests", () => 
   });
 });
 
-describe("CUPED from sufficient statistics matches adjustment of the raw data", () => {
+describe("CUPED from sufficient statistics matches statsmodels OLS θ and adjustment of the raw data", () => {
   type C = {
     name: string;
     variants: CovariateStats[];
