@@ -252,6 +252,14 @@ describe("rollouts router (pglite)", () => {
     expect(badId.data?.code).toBe("BAD_REQUEST");
   });
 
+  it("a viewer reads the plan defaults a start form begins with", async () => {
+    const defaults = await api.client("viewer").rollouts.defaults.query();
+    expect(defaults.stages.map((s) => s.trafficPct)).toEqual([5, 50, 100]);
+    expect(defaults.stages[0]).toEqual({ trafficPct: 5, minDurationS: 600, minUsersPerArm: 1_000 });
+    expect(defaults.gates).toMatchObject({ ctrMarginPct: 5, errorRateMargin: 0.01 });
+    expect(defaults.evaluationIntervalS).toBe(60);
+  });
+
   it("session.whoami tells the dashboard the key's role and what it may operate", async () => {
     const viewer = await api.client("viewer").session.whoami.query();
     expect(viewer).toMatchObject({
