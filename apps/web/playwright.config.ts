@@ -21,7 +21,11 @@ export default defineConfig({
   // run after them against the same product.
   projects: [
     { name: "reads", testMatch: /(overview|models|monitoring)\.spec\.ts/ },
-    { name: "writes", testMatch: /(experiments|feedback-loop)\.spec\.ts/, dependencies: ["reads"] },
+    {
+      name: "writes",
+      testMatch: /(experiments|feedback-loop|rollouts)\.spec\.ts/,
+      dependencies: ["reads"],
+    },
   ],
   use: {
     baseURL: `http://127.0.0.1:${webPort}`,

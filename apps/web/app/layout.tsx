@@ -17,6 +17,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/">Overview</a>
             <a href="/experiments">Experiments</a>
             <a href="/models">Models</a>
+            <a href="/rollouts">Rollouts</a>
             <a href="/monitoring">Monitoring</a>
             <a href="/signin">API key</a>
           </nav>

@@ -13,7 +13,9 @@ import {
   pivotMetrics,
   runDuration,
 } from "../../../../src/components/model-format.ts";
+import { StartRolloutForm } from "../../../../src/components/rollouts/StartRolloutForm.tsx";
 import { StageBadge } from "../../../../src/components/StageBadge.tsx";
+import { useWhoami } from "../../../../src/session.ts";
 import { useTRPC } from "../../../../src/trpc.tsx";
 
 const STAGES = ["candidate", "stable", "retired"] as const;
@@ -26,6 +28,7 @@ export default function ModelVersionPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [stage, setStage] = useState<Stage | "">("");
+  const whoami = useWhoami();
   const model = useQuery(trpc.models.get.queryOptions({ name, version }));
   const change = useMutation(
     trpc.models.setStage.mutationOptions({
@@ -86,6 +89,15 @@ export default function ModelVersionPage() {
                 : "Could not change the stage"
             }
           />
+
+          {data.stage === "candidate" && whoami.data?.may.operateRollouts ? (
+            <StartRolloutForm candidate={{ name, version }} />
+          ) : null}
+          {data.stage === "canary" ? (
+            <p className="muted" data-testid="in-rollout">
+              This version is in a canary rollout: see <Link href="/rollouts">Rollouts</Link>.
+            </p>
+          ) : null}
 
           <h2>Offline metrics</h2>
           {metrics.rows.length === 0 ? (
