@@ -308,6 +308,22 @@ export function runControllerSuite(kind: DatabaseKind): void {
       }
     });
 
+    it("an evaluation that changes nothing keeps the version an engineer acts on", async () => {
+      const { id } = await startRollout();
+      const c = controller();
+      await c.tick();
+      const seen = await service.get(id);
+      await feed(id);
+      clock += 5_000;
+      await c.tick();
+      const after = await service.detail(id);
+      expect(after.evaluations.length).toBeGreaterThan(0);
+      expect(after.version).toBe(seen.version);
+      await expect(
+        service.act({ id, action: "pause", expectedVersion: seen.version, actor: "key:eng" }),
+      ).resolves.toMatchObject({ status: "paused" });
+    });
+
     it("pause stops the stage clock and resume keeps the time already run", async () => {
       const { id } = await startRollout();
       const c = controller();

@@ -203,11 +203,13 @@ export class RolloutController {
         },
       });
       if (!transition) {
+        // Bookkeeping only, so the version stays: an engineer's action based on the status and
+        // stage they saw is not refused because an evaluation happened meanwhile. The version in
+        // the condition still refuses this write if an action changed the rollout first.
         const updated = await tx.rollout.updateMany({
           where: { id: row.id, version: row.version },
           data: {
             lastEvaluatedAt: new Date(now),
-            version: { increment: 1 },
             ...(decision.kind === "inconclusive" ? { inconclusiveCount: { increment: 1 } } : {}),
           },
         });
