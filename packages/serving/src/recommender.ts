@@ -13,11 +13,12 @@ import type { EventQueue } from "./event-queue.ts";
 import { exposureEvents, type AnswerMeta } from "./exposure.ts";
 import type { InteractionHistory } from "./history.ts";
 import type { ServingMetrics } from "./metrics.ts";
-import { modelKey, type LoadedModel, type ModelPool, type ModelRef } from "./model-pool.ts";
+import { modelKey, type ModelPool, type ModelRef } from "./model-pool.ts";
 import type { PopularityRanker } from "./popularity.ts";
 import type { ModelResolver } from "./resolver.ts";
 import type { Recommendation } from "./schemas.ts";
 import {
+  ChainContext,
   defaultStrategies,
   Exclusion,
   fallbackReason,
@@ -25,12 +26,11 @@ import {
   popularItems,
   rankedItems,
   runStrategies,
-  StrategyError,
+  type ChainSettings,
   type Item,
   type RecommendInput,
   type RecommendStrategy,
   type RoutingOptions,
-  type StrategyContext,
 } from "./strategies/index.ts";
 
 export type { RecommendInput, RoutingOptions };
@@ -118,7 +118,7 @@ export class RecommendationService {
   private readonly foldInHistory: number;
   private readonly featureKeyPrefix: string;
   private readonly strategies: readonly RecommendStrategy[];
-  private readonly historyIndices = new HistoryIndexCache();
+  private readonly chain: ChainSettings;
 
   constructor(private readonly deps: RecommendationServiceDeps) {
     this.routing = { foldInMinInteractions: 1, warmMinInteractions: 5, ...deps.routing };
@@ -126,6 +126,12 @@ export class RecommendationService {
     this.foldInHistory = deps.foldInHistory ?? 200;
     this.featureKeyPrefix = deps.featureKeyPrefix ?? DEFAULT_FEATURE_KEY_PREFIX;
     this.strategies = deps.strategies ?? defaultStrategies;
+    this.chain = {
+      ...deps,
+      routing: this.routing,
+      foldInHistory: this.foldInHistory,
+      historyIndices: new HistoryIndexCache(),
+    };
   }
 
   /**
@@ -232,35 +238,7 @@ export class RecommendationService {
       ...input.exclude,
       ...elsewhere,
     ]);
-    const { deps, historyIndices } = this;
-    let loading: Promise<LoadedModel> | undefined;
-    const ctx: StrategyContext = {
-      input,
-      ref,
-      seen,
-      exclude,
-      routing: this.routing,
-      foldInHistory: this.foldInHistory,
-      batcher: deps.batcher,
-      get catalog() {
-        return deps.catalog();
-      },
-      get popularity() {
-        return deps.popularity();
-      },
-      history: deps.history,
-      model: () =>
-        (loading ??= ref
-          ? deps.pool.get(ref)
-          : Promise.reject(new StrategyError("no_model", "no model version to serve"))),
-      historyIndices: (loaded) =>
-        historyIndices.get(
-          loaded,
-          input.userId,
-          seen,
-          `${deps.history.version(input.userId)}\n${elsewhere.join("\n")}`,
-        ),
-    };
+    const ctx = new ChainContext(this.chain, input, ref, seen, elsewhere, exclude);
     // No version to serve makes the answer a fallback, unless an experiment arm serves popularity.
     const reason =
       ref || popularityByDesign
@@ -268,7 +246,7 @@ export class RecommendationService {
         : resolveError
           ? fallbackReason(resolveError)
           : "no_model";
-    const answer = await runStrategies(this.strategies, ctx, exclude, deps.metrics, reason);
+    const answer = await runStrategies(this.strategies, ctx, exclude, this.deps.metrics, reason);
     return {
       userId: input.userId,
       items: answer.items,

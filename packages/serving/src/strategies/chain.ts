@@ -55,9 +55,13 @@ export async function runStrategies(
   for (const strategy of strategies) {
     if (items.length >= k) break;
     try {
-      if (strategy.applies && !(await strategy.applies(ctx))) continue;
+      // Sync answers are not awaited: each await is a turn of the microtask queue per request.
+      let applies = strategy.applies?.(ctx) ?? true;
+      if (typeof applies !== "boolean") applies = await applies;
+      if (!applies) continue;
       lastRan = strategy.name;
-      const added = await strategy.fill(ctx, k - items.length);
+      let added = strategy.fill(ctx, k - items.length);
+      if (!Array.isArray(added)) added = await added;
       for (const item of added) {
         if (items.length >= k) break;
         if (exclude.has(item.itemId)) continue;

@@ -3,6 +3,7 @@ import { popularityStrategy } from "./popular.ts";
 import type { RecommendStrategy } from "./strategy.ts";
 
 export { Exclusion, runStrategies, type ChainAnswer } from "./chain.ts";
+export { ChainContext, type ChainSettings } from "./context.ts";
 export { foldInStrategy, HistoryIndexCache, rankedItems, warmModelStrategy } from "./model.ts";
 export { popularItems, popularityStrategy } from "./popular.ts";
 export {

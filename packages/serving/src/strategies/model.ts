@@ -80,26 +80,22 @@ function warm(ctx: StrategyContext, loaded: LoadedModel): boolean {
   );
 }
 
-/** Asks the model for the request's k (items already answered are dropped from its list). */
+/**
+ * The model's top k for `request` (the request's k: items already answered are dropped from it),
+ * excluding the user's history and the request's excludes. Throws empty_result when nothing is left.
+ */
 async function score(
   ctx: StrategyContext,
   loaded: LoadedModel,
-  request: Omit<ScoreRequest, "exclude" | "context">,
-  seenIndices: number[],
+  request: ScoreRequest,
   reason: string,
 ): Promise<Item[]> {
-  const { input } = ctx;
-  const exclude =
-    input.exclude.length === 0
-      ? seenIndices
-      : knownIndices(loaded, input.exclude, [...seenIndices]);
-  const context = { device: input.context.device, country: input.context.country };
   const items = await rankedItems(
     ctx.batcher,
     ctx.catalog,
     loaded,
-    { ...request, exclude, context },
-    input.k,
+    request,
+    ctx.input.k,
     ctx.exclude,
     reason,
   );
@@ -107,36 +103,56 @@ async function score(
   return items;
 }
 
-/** Warm users: the model's row for them (reason "personalized"). */
+/** The history's model indices plus the request's excludes it knows. */
+function excludeIndices(
+  ctx: StrategyContext,
+  loaded: LoadedModel,
+  seenIndices: number[],
+): number[] {
+  const { exclude } = ctx.input;
+  return exclude.length === 0 ? seenIndices : knownIndices(loaded, exclude, [...seenIndices]);
+}
+
+function scoringContext(ctx: StrategyContext): ScoreRequest["context"] {
+  return { device: ctx.input.context.device, country: ctx.input.context.country };
+}
+
+/**
+ * Warm users: the model's row for them (reason "personalized"). Takes part for every user who is not
+ * cold; returns nothing for the others (fold-in's), so a model that fails to load fails here.
+ */
 export const warmModelStrategy: RecommendStrategy = {
   name: "model",
-  async applies(ctx) {
-    return personalised(ctx) && warm(ctx, await ctx.model());
-  },
+  applies: personalised,
   async fill(ctx) {
     const loaded = await ctx.model();
-    const seenIndices = ctx.historyIndices(loaded);
-    const userIndex = loaded.userIndex.get(ctx.input.userId);
-    const request = loaded.model.kind === "popularity" ? {} : { userIndex };
-    return score(ctx, loaded, request, seenIndices, "personalized");
+    if (!warm(ctx, loaded)) return [];
+    const exclude = excludeIndices(ctx, loaded, ctx.historyIndices(loaded));
+    const context = scoringContext(ctx);
+    const request =
+      loaded.model.kind === "popularity"
+        ? { context, exclude }
+        : { userIndex: loaded.userIndex.get(ctx.input.userId), exclude, context };
+    return score(ctx, loaded, request, "personalized");
   },
 };
 
 /**
  * Users with a few events (or unknown to the model): fold-in / item-item from their most recent
- * `foldInHistory` items the model knows (reason "similar_to_recent").
+ * `foldInHistory` items the model knows (reason "similar_to_recent"). Returns nothing for warm users.
  */
 export const foldInStrategy: RecommendStrategy = {
   name: "foldin",
-  async applies(ctx) {
-    return personalised(ctx) && !warm(ctx, await ctx.model());
-  },
+  applies: personalised,
   async fill(ctx) {
     const loaded = await ctx.model();
+    if (warm(ctx, loaded)) return [];
     const seenIndices = ctx.historyIndices(loaded);
     const historyIndices = seenIndices.slice(-ctx.foldInHistory);
     if (historyIndices.length === 0)
       throw new StrategyError("empty_result", "no history item known to the model");
-    return score(ctx, loaded, { historyIndices }, seenIndices, "similar_to_recent");
+    const exclude = excludeIndices(ctx, loaded, seenIndices);
+    const request = { historyIndices, exclude, context: scoringContext(ctx) };
+    return score(ctx, loaded, request, "similar_to_recent");
   },
 };

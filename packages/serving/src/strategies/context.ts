@@ -1,0 +1,73 @@
+import type { InferenceBatcher } from "../batcher.ts";
+import type { Catalog } from "../catalog.ts";
+import type { InteractionHistory } from "../history.ts";
+import type { LoadedModel, ModelPool, ModelRef } from "../model-pool.ts";
+import type { PopularityRanker } from "../popularity.ts";
+import type { Exclusion } from "./chain.ts";
+import type { HistoryIndexCache } from "./model.ts";
+import {
+  StrategyError,
+  type RecommendInput,
+  type RoutingOptions,
+  type StrategyContext,
+} from "./strategy.ts";
+
+/** What every request's context shares: one per RecommendationService. */
+export interface ChainSettings {
+  pool: ModelPool;
+  batcher: InferenceBatcher;
+  /** Getters: catalog and popularity are reloaded in the background and swapped in. */
+  popularity: () => PopularityRanker;
+  catalog: () => Catalog;
+  history: InteractionHistory;
+  routing: RoutingOptions;
+  foldInHistory: number;
+  historyIndices: HistoryIndexCache;
+}
+
+/** One request's StrategyContext (a class: nothing is allocated per request but the instance). */
+export class ChainContext implements StrategyContext {
+  private loading: Promise<LoadedModel> | undefined;
+
+  constructor(
+    private readonly settings: ChainSettings,
+    readonly input: RecommendInput,
+    readonly ref: ModelRef | null,
+    readonly seen: readonly string[],
+    /** The part of `seen` that reached other instances (it versions the history's indices). */
+    private readonly elsewhere: readonly string[],
+    readonly exclude: Exclusion,
+  ) {}
+
+  get routing(): RoutingOptions {
+    return this.settings.routing;
+  }
+  get foldInHistory(): number {
+    return this.settings.foldInHistory;
+  }
+  get batcher(): InferenceBatcher {
+    return this.settings.batcher;
+  }
+  get catalog(): Catalog {
+    return this.settings.catalog();
+  }
+  get popularity(): PopularityRanker {
+    return this.settings.popularity();
+  }
+  get history(): InteractionHistory {
+    return this.settings.history;
+  }
+
+  model(): Promise<LoadedModel> {
+    this.loading ??= this.ref
+      ? this.settings.pool.get(this.ref)
+      : Promise.reject(new StrategyError("no_model", "no model version to serve"));
+    return this.loading;
+  }
+
+  historyIndices(loaded: LoadedModel): number[] {
+    const { userId } = this.input;
+    const version = `${this.settings.history.version(userId)}\n${this.elsewhere.join("\n")}`;
+    return this.settings.historyIndices.get(loaded, userId, this.seen, version);
+  }
+}
