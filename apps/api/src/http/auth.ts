@@ -7,7 +7,7 @@ import {
   type Role,
   type TokenBucketLimiter,
 } from "@reco/serving";
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -55,4 +55,31 @@ export function requireKey(
       );
     }
   };
+}
+
+export interface KeyScopeOptions {
+  authenticator: Authenticator;
+  /** The least role a key needs for every route of the scope. */
+  role: Role;
+  /** Charged per key after the role check (429 + Retry-After when empty). */
+  limiter?: TokenBucketLimiter;
+  /** Called when the limiter refuses a request (e.g. to count it). */
+  onLimited?: () => void;
+}
+
+/**
+ * Registers `routes` in their own Fastify scope whose preHandler hook requires a key with
+ * `options.role`: the check is declared once for the scope, so a route added there cannot forget
+ * it. Hooks and handlers of the parent (errors, 404, CORS, metrics) still apply inside.
+ */
+export async function keyedScope(
+  app: FastifyInstance,
+  options: KeyScopeOptions,
+  routes: (scope: FastifyInstance) => void | Promise<void>,
+): Promise<void> {
+  const { authenticator, role, limiter, onLimited } = options;
+  await app.register(async (scope) => {
+    scope.addHook("preHandler", requireKey(authenticator, role, limiter, onLimited));
+    await routes(scope);
+  });
 }

@@ -2,7 +2,7 @@ import type { ExperimentAssigner, ExperimentService } from "@reco/experiments/st
 import type { Authenticator, TokenBucketLimiter } from "@reco/serving";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { requireKey } from "../http/auth.ts";
+import { keyedScope } from "../http/auth.ts";
 import { parseRequestPart } from "../http/parse.ts";
 
 export interface ExperimentRoutesDeps {
@@ -22,31 +22,32 @@ const outcomeBody = z.discriminatedUnion("kind", [
   z.object({ userId: id, kind: z.literal("rating"), rating: z.number() }).strict(),
 ]);
 
-/** Client-facing experiment routes: assignment, exposure and outcome logging. */
+/** Client-facing experiment routes: assignment, exposure and outcome logging; all need a client key. */
 export async function experimentRoutes(
   app: FastifyInstance,
   deps: ExperimentRoutesDeps,
 ): Promise<void> {
-  const client = requireKey(deps.authenticator, "client", deps.limiter);
+  const { authenticator, limiter } = deps;
+  await keyedScope(app, { authenticator, role: "client", limiter }, (scope) => {
+    /** Which variant the user gets; pure (logs nothing), the same from every api process. */
+    scope.get("/experiments/:key/assignment/:userId", async (request) => {
+      const { key, userId } = parseRequestPart(assignmentParams, request.params, "path");
+      const assignment = await deps.assigner.assignment(key, userId);
+      return { userId, ...assignment };
+    });
 
-  /** Which variant the user gets; pure (logs nothing), the same from every api process. */
-  app.get("/experiments/:key/assignment/:userId", { preHandler: client }, async (request) => {
-    const { key, userId } = parseRequestPart(assignmentParams, request.params, "path");
-    const assignment = await deps.assigner.assignment(key, userId);
-    return { userId, ...assignment };
-  });
+    /** The client showed the experiment to the user: assigns and logs the exposure. */
+    scope.post("/experiments/:key/exposures", async (request) => {
+      const { key } = parseRequestPart(keyParams, request.params, "path");
+      const { userId } = parseRequestPart(exposureBody, request.body, "body");
+      return { userId, ...(await deps.experiments.expose(key, userId)) };
+    });
 
-  /** The client showed the experiment to the user: assigns and logs the exposure. */
-  app.post("/experiments/:key/exposures", { preHandler: client }, async (request) => {
-    const { key } = parseRequestPart(keyParams, request.params, "path");
-    const { userId } = parseRequestPart(exposureBody, request.body, "body");
-    return { userId, ...(await deps.experiments.expose(key, userId)) };
-  });
-
-  /** A click, watch or rating by an exposed user. */
-  app.post("/experiments/:key/outcomes", { preHandler: client }, async (request) => {
-    const { key } = parseRequestPart(keyParams, request.params, "path");
-    const { userId, ...outcome } = parseRequestPart(outcomeBody, request.body, "body");
-    return { userId, ...(await deps.experiments.recordOutcome(key, userId, outcome)) };
+    /** A click, watch or rating by an exposed user. */
+    scope.post("/experiments/:key/outcomes", async (request) => {
+      const { key } = parseRequestPart(keyParams, request.params, "path");
+      const { userId, ...outcome } = parseRequestPart(outcomeBody, request.body, "body");
+      return { userId, ...(await deps.experiments.recordOutcome(key, userId, outcome)) };
+    });
   });
 }

@@ -14,7 +14,7 @@ import {
 } from "@reco/serving";
 import { NotFound } from "@reco/contracts";
 import type { FastifyInstance } from "fastify";
-import { requireKey } from "../http/auth.ts";
+import { keyedScope } from "../http/auth.ts";
 import { parseRequestPart, queryParser } from "../http/parse.ts";
 
 export interface ServingRoutesDeps {
@@ -35,11 +35,22 @@ export function servingRoutesDeps(
   return { authenticator, recommendations, feedback, catalog, metrics, limiter };
 }
 
+/**
+ * The scope of the client-facing serving routes: every route registered in `routes` needs a client
+ * key (admin keys too) and is charged to that key's token bucket (429s counted in the metrics).
+ */
+export function servingScope(
+  app: FastifyInstance,
+  deps: Pick<ServingRoutesDeps, "authenticator" | "limiter" | "metrics">,
+  routes: (scope: FastifyInstance) => void | Promise<void>,
+): Promise<void> {
+  const { authenticator, limiter, metrics } = deps;
+  const onLimited = () => metrics.rateLimited.inc();
+  return keyedScope(app, { authenticator, role: "client", limiter, onLimited }, routes);
+}
+
 /** The REST serving API: thin handlers that validate, call @reco/serving, and answer. */
 export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDeps): Promise<void> {
-  const client = requireKey(deps.authenticator, "client", deps.limiter, () =>
-    deps.metrics.rateLimited.inc(),
-  );
   const openApi = buildOpenApi();
   const recommendQuery = queryParser(recommendQuerySchema);
 
@@ -50,36 +61,38 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
     return deps.metrics.registry.metrics();
   });
 
-  app.get("/recommend/:userId", { preHandler: client }, async (request, reply) => {
-    const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
-    const query = recommendQuery(rawQuery(request.url), request.query);
-    const body = await deps.recommendations.recommendJson({
-      userId,
-      k: query.k,
-      exclude: query.exclude,
-      context: { device: query.device, country: query.country },
+  await servingScope(app, deps, (scope) => {
+    scope.get("/recommend/:userId", async (request, reply) => {
+      const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
+      const query = recommendQuery(rawQuery(request.url), request.query);
+      const body = await deps.recommendations.recommendJson({
+        userId,
+        k: query.k,
+        exclude: query.exclude,
+        context: { device: query.device, country: query.country },
+      });
+      // Already JSON (see recommendJson): Fastify sends a string with a JSON content type as it is.
+      return reply.type("application/json; charset=utf-8").send(body);
     });
-    // Already JSON (see recommendJson): Fastify sends a string with a JSON content type as it is.
-    return reply.type("application/json; charset=utf-8").send(body);
-  });
 
-  app.get("/similar/:itemId", { preHandler: client }, async (request) => {
-    const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
-    const { k } = parseRequestPart(similarQuerySchema, request.query, "query");
-    return deps.recommendations.similar(itemId, k);
-  });
+    scope.get("/similar/:itemId", async (request) => {
+      const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
+      const { k } = parseRequestPart(similarQuerySchema, request.query, "query");
+      return deps.recommendations.similar(itemId, k);
+    });
 
-  app.post("/feedback", { preHandler: client }, async (request, reply) => {
-    const events = parseFeedbackBody(request.body);
-    const accepted = await deps.feedback.accept(events);
-    return reply.status(202).send(accepted);
-  });
+    scope.post("/feedback", async (request, reply) => {
+      const events = parseFeedbackBody(request.body);
+      const accepted = await deps.feedback.accept(events);
+      return reply.status(202).send(accepted);
+    });
 
-  app.get("/items/:itemId", { preHandler: client }, async (request) => {
-    const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
-    const item = deps.catalog().get(itemId);
-    if (!item) throw new NotFound("item", itemId);
-    return item;
+    scope.get("/items/:itemId", async (request) => {
+      const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
+      const item = deps.catalog().get(itemId);
+      if (!item) throw new NotFound("item", itemId);
+      return item;
+    });
   });
 }
 
