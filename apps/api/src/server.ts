@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
+import { appRouter, contextFactory, type AppRouter, type TrpcServices } from "@reco/api-router";
 import type { Authenticator } from "@reco/serving";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { errorBody, sendError } from "./http/errors.ts";
 import { experimentRoutes, type ExperimentRoutesDeps } from "./routes/experiments.ts";
 import { servingRoutes, type ServingRoutesDeps } from "./routes/serving.ts";
-import { contextFactory, type TrpcServices } from "./trpc/context.ts";
-import { appRouter, type AppRouter } from "./trpc/router.ts";
 
 /** A named readiness probe: true when that dependency can serve. */
 export type ReadinessChecks = Record<string, () => Promise<boolean>>;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 import { openDatabase, type Database } from "@reco/db";
 import { assignVariant, parseExperimentDefinition } from "@reco/experiments";
 import {

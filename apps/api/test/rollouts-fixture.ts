@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 import { ModelVersionStore, openDatabase, type Database } from "@reco/db";
 import { RolloutService } from "@reco/rollouts/store";
 import { ApiKeyStore, createCatalogStats } from "@reco/serving";

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { ApiKeyStore, createCatalogStats } from "@reco/serving";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildServer } from "../src/server.ts";

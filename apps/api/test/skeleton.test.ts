@@ -1,5 +1,5 @@
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 import { ApiKeyStore, createCatalogStats } from "@reco/serving";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";

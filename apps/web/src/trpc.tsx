@@ -4,7 +4,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 

@@ -1,7 +1,7 @@
 "use client";
 
 import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 import {
   formatCount,
   formatInterval,

@@ -1,5 +1,5 @@
 import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@reco/api/router";
+import type { AppRouter } from "@reco/api-router";
 
 type Outputs = inferRouterOutputs<AppRouter>;
 export type RolloutSummary = Outputs["rollouts"]["list"][number];
