@@ -85,3 +85,112 @@ describe("MemoryCache bounds", () => {
     expect(await cache.get("x")).toEqual({ ok: true });
   });
 });
+
+describe("MemoryCache: details the shared contract leaves open", () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** The tag index, read from outside: it must only ever hold tagged keys the cache still has. */
+  const tagIndex = (cache: MemoryCache) => {
+    const inside = cache as unknown as {
+      tagged: Map<string | undefined, Set<string>>;
+      tagOf: Map<string, string | undefined>;
+    };
+    return {
+      tags: [...inside.tagged.keys()],
+      keys: [...inside.tagOf.keys()].sort(),
+      members: [...inside.tagged.values()].reduce((n, keys) => n + keys.size, 0),
+    };
+  };
+
+  it("a read does not extend a value's TTL", async () => {
+    const cache = new MemoryCache();
+    await cache.set("t", 1, { ttlMs: 300 });
+    await sleep(150);
+    expect(await cache.get("t")).toBe(1);
+    await sleep(250);
+    expect(await cache.get("t")).toBeUndefined();
+  });
+
+  it("the size limit counts key and value bytes, and a value exactly at maxValueBytes is kept", async () => {
+    const cache = new MemoryCache({ maxValueBytes: 100 });
+    expect(await cache.setText("k", "x".repeat(99))).toBe(true); // 1 + 99 = 100
+    expect(await cache.setText("k2", "x".repeat(99))).toBe(false); // 2 + 99 = 101
+    const longKey = "k".repeat(50);
+    expect(await cache.setText(longKey, "x".repeat(60))).toBe(false); // 110: the key counts too
+    expect(await cache.getText("k")).toBe("x".repeat(99));
+  });
+
+  it("an empty push leaves a value under the key alone", async () => {
+    const cache = new MemoryCache();
+    await cache.set("k", { v: 1 });
+    await cache.pushLists([{ key: "k", values: [] }], { maxLength: 3 });
+    expect(await cache.get("k")).toEqual({ v: 1 });
+    expect(await cache.getList("k")).toEqual([]);
+  });
+
+  it("an entry re-set under another tag leaves its old tag (stricter than the contract)", async () => {
+    const cache = new MemoryCache();
+    await cache.setText("a", "1", { tag: "t" });
+    await cache.setText("b", "2", { tag: "t" });
+    await cache.setText("a", "1", { tag: "u" });
+    expect(await cache.deleteTag("t")).toBe(1); // only b: a moved to u
+    expect(await cache.getText("a")).toBe("1");
+    expect(await cache.getText("b")).toBeUndefined();
+    expect(await cache.deleteTag("u")).toBe(1);
+    // re-set without a tag: it leaves t, and t's other key stays under t
+    await cache.setText("c", "3", { tag: "t" });
+    await cache.setText("d", "4", { tag: "t" });
+    await cache.setText("c", "3");
+    expect(await cache.deleteTag("t")).toBe(1);
+    expect(await cache.getText("c")).toBe("3");
+  });
+
+  it("the tag index only holds tagged keys still cached (evicted, deleted and untagged ones leave)", async () => {
+    const cache = new MemoryCache({ maxEntries: 2 });
+    await cache.setText("plain", "0");
+    expect(tagIndex(cache)).toEqual({ tags: [], keys: [], members: 0 });
+    await cache.setText("a", "1", { tag: "t" });
+    await cache.setText("b", "2", { tag: "t" });
+    await cache.setText("c", "3", { tag: "u" }); // evicts plain
+    await cache.setText("d", "4", { tag: "u" }); // evicts a
+    expect(tagIndex(cache)).toEqual({ tags: ["u"], keys: ["c", "d"], members: 2 });
+    await cache.delete("c");
+    await cache.pushLists([{ key: "d", values: [1] }], { maxLength: 2 }); // a list replaces d
+    expect(tagIndex(cache)).toEqual({ tags: [], keys: [], members: 0 });
+  });
+
+  it("deleteByPrefix removes only the lists under the prefix, and usage counts values and lists", async () => {
+    const cache = new MemoryCache();
+    await cache.pushLists(
+      [
+        { key: "p:1", values: ["a"] },
+        { key: "q:1", values: ["b"] },
+      ],
+      { maxLength: 3 },
+    );
+    await cache.setText("p:2", "v");
+    expect(cache.usage.entries).toBe(3);
+    // bytes: "p:2"+"v" = 4; each list: key 3 + item JSON 3 + 1 = 7
+    expect(cache.usage.bytes).toBe(4 + 7 + 7);
+    expect(await cache.deleteByPrefix("p:")).toBe(2);
+    expect(await cache.getList("q:1")).toEqual(["b"]);
+    expect(cache.usage).toEqual({ entries: 1, bytes: 7 });
+    await cache.close();
+    expect(cache.usage).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it("names a bad key, tag, text or list values in its error", async () => {
+    const cache = new MemoryCache();
+    await expect(cache.set(5 as unknown as string, 1)).rejects.toThrow(
+      "cache key must be a non-empty string",
+    );
+    await expect(cache.setText("k", "v", { tag: 5 as unknown as string })).rejects.toThrow(
+      "cache tag must be a non-empty string",
+    );
+    await expect(cache.setText("k", 5 as unknown as string)).rejects.toThrow(
+      "setText needs a string value",
+    );
+    await expect(
+      cache.pushLists([{ key: "k", values: "abc" as unknown as unknown[] }], { maxLength: 2 }),
+    ).rejects.toThrow("list values must be an array");
+  });
+});

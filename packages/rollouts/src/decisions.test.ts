@@ -1,0 +1,607 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { RolloutValidationError } from "./errors.ts";
+import {
+  evaluateGates,
+  ratioEstimate,
+  type ArmServing,
+  type ArmUsers,
+  type GateInput,
+  type GateResult,
+} from "./gates.ts";
+import {
+  ACTION_FROM,
+  decide,
+  MANUAL_ACTIONS,
+  manualTransition,
+  ROLLOUT_STATUSES,
+  stageMissing,
+  type StageProgress,
+} from "./machine.ts";
+import { DEFAULT_GATES, DEFAULT_STAGES, parseRolloutInput, type GateConfig } from "./plan.ts";
+import { rolloutArm, rolloutBucket, rolloutKey, rolloutVariant } from "./routing.ts";
+
+/**
+ * The canary's decisions at their boundaries: each gate's verdict on either side of its margin,
+ * the stage decision for every combination that matters, the manual actions from every status,
+ * the routing hash and the plan's defaults. Expected values are computed here from the published
+ * formulas (Howard et al. 2021 normal mixture, delta method), not by calling the code under test.
+ */
+
+/** Half-width of the always-valid interval (Howard et al. 2021, eq. 14; GrowthBook's form). */
+function mixtureHalfWidth(variance: number, n: number, tuningN: number, alpha: number): number {
+  const l = -2 * Math.log(alpha);
+  const rho2 = (l + Math.log(l + 1)) / tuningN;
+  return Math.sqrt(
+    ((variance * n * 2 * (n * rho2 + 1)) / (n * n * rho2)) *
+      Math.log(Math.sqrt(n * rho2 + 1) / alpha),
+  );
+}
+
+/** Per-user sums of users who each had `exposures` exposures and `clicks` clicks. */
+function users(rows: [exposures: number, clicks: number][]): ArmUsers {
+  const u = { n: 0, exposures: 0, clicks: 0, exposuresSq: 0, clicksSq: 0, cross: 0 };
+  for (const [x, y] of rows) {
+    u.n++;
+    u.exposures += x;
+    u.clicks += y;
+    u.exposuresSq += x * x;
+    u.clicksSq += y * y;
+    u.cross += x * y;
+  }
+  return u;
+}
+
+/** `count` users with `exposures` each, `clickers` of whom clicked once. */
+function uniformUsers(count: number, exposures: number, clickers: number): ArmUsers {
+  return users(Array.from({ length: count }, (_, i) => [exposures, i < clickers ? 1 : 0]));
+}
+
+const serving = (impressions: number, errors: number, latencyP99Ms: number | null = 20) =>
+  ({ impressions, errors, latencyP99Ms }) satisfies ArmServing;
+
+function gateInput(
+  overrides: Partial<GateInput> = {},
+  config: Partial<GateConfig> = {},
+): GateInput {
+  return {
+    candidate: serving(10_000, 10),
+    stable: serving(10_000, 10),
+    candidateUsers: uniformUsers(2000, 5, 1000),
+    stableUsers: uniformUsers(2000, 5, 1000),
+    config: { ...DEFAULT_GATES, ...config },
+    ...overrides,
+  };
+}
+
+const gate = (results: GateResult[], name: GateResult["gate"]) =>
+  results.find((r) => r.gate === name)!;
+
+describe("ratioEstimate: click-through per exposure with a per-user delta-method variance", () => {
+  it("matches the hand-computed ratio and variance", () => {
+    // users (x exposures, y clicks): (2,1) (4,0) (6,3): Σx 12, Σy 4, Σx² 56, Σy² 10, Σxy 20
+    // r = 1/3, x̄ = 4, Var x = 4, Var y = 7/3, Cov = 2 → (7/3 − 4/3 + 4/9) / (3·16) = 13/432
+    const r = ratioEstimate(
+      users([
+        [2, 1],
+        [4, 0],
+        [6, 3],
+      ]),
+    )!;
+    expect(r.ratio).toBeCloseTo(1 / 3, 15);
+    expect(r.variance).toBeCloseTo(13 / 432, 15);
+  });
+
+  it("needs 2 users and some exposures", () => {
+    expect(ratioEstimate(users([[3, 1]]))).toBeNull();
+    expect(
+      ratioEstimate(
+        users([
+          [0, 0],
+          [0, 0],
+        ]),
+      ),
+    ).toBeNull();
+    expect(
+      ratioEstimate(
+        users([
+          [1, 0],
+          [1, 1],
+        ]),
+      ),
+    ).not.toBeNull();
+  });
+});
+
+describe("error-rate gate", () => {
+  const base = gateInput({ candidate: serving(10_000, 90), stable: serving(8_000, 40) });
+  const first = gate(evaluateGates(base), "error_rate");
+
+  it("reports both rates, the threshold and an always-valid interval of the difference", () => {
+    const rc = 90 / 10_000;
+    const rs = 40 / 8_000;
+    const sc = 91 / 10_002;
+    const ss = 41 / 8_002;
+    const variance = (sc * (1 - sc)) / 10_000 + (ss * (1 - ss)) / 8_000;
+    const half = mixtureHalfWidth(variance, 18_000, DEFAULT_GATES.tuningUsers, DEFAULT_GATES.alpha);
+    expect(first.candidate).toBeCloseTo(rc, 15);
+    expect(first.stable).toBeCloseTo(rs, 15);
+    expect(first.threshold).toBeCloseTo(rs + DEFAULT_GATES.errorRateMargin, 15);
+    expect(first.interval![0]).toBeCloseTo(rc - rs - half, 12);
+    expect(first.interval![1]).toBeCloseTo(rc - rs + half, 12);
+    expect(first.samples).toEqual({ candidate: 10_000, stable: 8_000 });
+    expect(first).toMatchObject({
+      verdict: "pass",
+      note: "error rate within 0.01 of stable's with confidence",
+    });
+  });
+
+  it("passes when the upper end is at the margin, and is inconclusive just above it", () => {
+    const [lo, hi] = first.interval!;
+    const at = (errorRateMargin: number) =>
+      gate(evaluateGates({ ...base, config: { ...base.config, errorRateMargin } }), "error_rate");
+    expect(at(hi).verdict).toBe("pass");
+    expect(at(hi * (1 - 1e-9)).verdict).toBe("inconclusive");
+    expect(at(hi * (1 - 1e-9)).note).toBe("interval still spans the margin");
+    // fails only when the lower end is strictly above the margin
+    expect(lo).toBeGreaterThan(0);
+    expect(at(lo).verdict).toBe("inconclusive");
+    const failed = at(lo * (1 - 1e-9));
+    expect(failed.verdict).toBe("fail");
+    expect(failed.note).toBe(
+      `error rate above stable's by more than ${lo * (1 - 1e-9)} with confidence`,
+    );
+  });
+
+  it("is inconclusive without impressions in an arm, and smooths zero errors on both sides", () => {
+    const none = gate(evaluateGates(gateInput({ candidate: serving(0, 0) })), "error_rate");
+    expect(none).toMatchObject({
+      verdict: "inconclusive",
+      candidate: null,
+      stable: 10 / 10_000,
+      threshold: null,
+      interval: null,
+      note: "no impressions in one arm yet",
+    });
+    const noStable = gate(evaluateGates(gateInput({ stable: serving(0, 0) })), "error_rate");
+    expect(noStable).toMatchObject({
+      candidate: 10 / 10_000,
+      stable: null,
+      verdict: "inconclusive",
+    });
+    // zero errors on both sides: the variance comes from (0 + 1) / (n + 2), not from 0
+    const clean = gate(
+      evaluateGates(gateInput({ candidate: serving(100, 0), stable: serving(100, 0) })),
+      "error_rate",
+    );
+    const s = 1 / 102;
+    const half = mixtureHalfWidth((2 * s * (1 - s)) / 100, 200, 10_000, 0.05);
+    expect(clean.interval![1]).toBeCloseTo(half, 12);
+    expect(clean.interval![0]).toBeCloseTo(-half, 12);
+  });
+});
+
+describe("p99 latency gate", () => {
+  const at = (candidateP99: number | null, impressions = 500, stableP99: number | null = 40) =>
+    gate(
+      evaluateGates(
+        gateInput({
+          candidate: serving(impressions, 0, candidateP99),
+          stable: serving(5_000, 0, stableP99),
+        }),
+      ),
+      "latency_p99",
+    );
+  // threshold: 40 ms × 1.25 + 5 ms = 55 ms
+  it("passes at the threshold and fails above it", () => {
+    expect(at(55)).toMatchObject({
+      verdict: "pass",
+      candidate: 55,
+      stable: 40,
+      threshold: 55,
+      interval: null,
+      note: "p99 within the margin of stable's",
+    });
+    expect(at(55.000001)).toMatchObject({
+      verdict: "fail",
+      note: "p99 above stable's by more than 25 % + 5 ms",
+    });
+  });
+
+  it("waits for the candidate's minimum impressions and for both figures", () => {
+    const note = "needs 500 candidate impressions and stable figures";
+    expect(at(100, 499)).toMatchObject({ verdict: "inconclusive", threshold: 55, note });
+    expect(at(100, 500).verdict).toBe("fail");
+    expect(at(null)).toMatchObject({ verdict: "inconclusive", candidate: null, threshold: 55 });
+    expect(at(30, 500, null)).toMatchObject({
+      verdict: "inconclusive",
+      stable: null,
+      threshold: null,
+    });
+    expect(at(30).samples).toEqual({ candidate: 500, stable: 5_000 });
+  });
+});
+
+describe("click-through gate (non-inferiority on an always-valid interval)", () => {
+  it("computes the interval of candidate − stable from both arms' delta-method variances", () => {
+    const candidateUsers = uniformUsers(3000, 4, 1100);
+    const stableUsers = uniformUsers(2500, 5, 1200);
+    const c = ratioEstimate(candidateUsers)!;
+    const s = ratioEstimate(stableUsers)!;
+    const r = gate(evaluateGates(gateInput({ candidateUsers, stableUsers })), "click_through");
+    const half = mixtureHalfWidth(c.variance + s.variance, 5500, 10_000, 0.05);
+    expect(r.candidate).toBeCloseTo(1100 / 12_000, 15);
+    expect(r.stable).toBeCloseTo(1200 / 12_500, 15);
+    expect(r.threshold).toBeCloseTo(s.ratio * 0.95, 15);
+    expect(r.interval![0]).toBeCloseTo(c.ratio - s.ratio - half, 12);
+    expect(r.interval![1]).toBeCloseTo(c.ratio - s.ratio + half, 12);
+    expect(r.samples).toEqual({ candidate: 3000, stable: 2500 });
+  });
+
+  it("fails when the whole interval is below 0, passes above −margin, else inconclusive", () => {
+    const stableUsers = uniformUsers(20_000, 5, 10_000); // CTR 0.1
+    const verdict = (clickers: number, ctrMarginPct = 5) =>
+      gate(
+        evaluateGates(
+          gateInput(
+            { candidateUsers: uniformUsers(20_000, 5, clickers), stableUsers },
+            { ctrMarginPct },
+          ),
+        ),
+        "click_through",
+      );
+    expect(verdict(9_000)).toMatchObject({
+      verdict: "fail",
+      note: "click-through below stable's with confidence",
+    });
+    expect(verdict(10_000)).toMatchObject({
+      verdict: "pass",
+      note: "not worse than stable's by more than 5 % (non-inferior)",
+    });
+    expect(verdict(10_000, 0.5)).toMatchObject({
+      verdict: "inconclusive",
+      note: "interval still spans the non-inferiority margin",
+    });
+    // the margin scales with stable's rate: the same interval passes a wider margin
+    const lo = verdict(9_700).interval![0];
+    expect(lo).toBeLessThan(0);
+    const pctAt = (-lo / 0.1) * 100;
+    expect(verdict(9_700, pctAt * 1.001).verdict).toBe("pass");
+    expect(verdict(9_700, pctAt * 0.999).verdict).toBe("inconclusive");
+  });
+
+  it("needs 2 exposed users per arm; a zero variance is floored, not a certainty", () => {
+    const one = gate(
+      evaluateGates(gateInput({ candidateUsers: uniformUsers(1, 5, 1) })),
+      "click_through",
+    );
+    expect(one).toMatchObject({
+      verdict: "inconclusive",
+      candidate: null,
+      stable: 0.1,
+      interval: null,
+      threshold: null,
+      note: "needs at least 2 exposed users in each arm",
+    });
+    const oneStable = gate(
+      evaluateGates(gateInput({ stableUsers: uniformUsers(1, 5, 0) })),
+      "click_through",
+    );
+    expect(oneStable).toMatchObject({ candidate: 0.1, stable: null });
+    const noClicks = gate(
+      evaluateGates(
+        gateInput({ candidateUsers: uniformUsers(50, 2, 0), stableUsers: uniformUsers(50, 2, 0) }),
+      ),
+      "click_through",
+    );
+    const half = mixtureHalfWidth(1e-12, 100, 10_000, 0.05);
+    expect(noClicks.interval![1]).toBeCloseTo(half, 15);
+    expect(noClicks.interval![0]).toBeCloseTo(-half, 15);
+    expect(noClicks.verdict).toBe("inconclusive"); // margin 5 % of 0 is 0: lower end not above it
+  });
+
+  it("evaluates the three gates in a fixed order", () => {
+    expect(evaluateGates(gateInput()).map((r) => r.gate)).toEqual([
+      "error_rate",
+      "latency_p99",
+      "click_through",
+    ]);
+  });
+});
+
+describe("manual actions", () => {
+  it("are allowed exactly from the statuses ACTION_FROM lists, and refused with a readable reason", () => {
+    expect(ACTION_FROM).toEqual({
+      promote: ["progressing", "paused"],
+      promote_full: ["pending", "progressing", "paused"],
+      pause: ["pending", "progressing"],
+      resume: ["paused"],
+      abort: ["pending", "progressing", "paused"],
+      rollback: ["pending", "progressing", "paused"],
+      undo: ["promoted"],
+    });
+    for (const action of MANUAL_ACTIONS)
+      for (const status of ROLLOUT_STATUSES) {
+        const t = manualTransition({ status, step: 0, stageCount: 3 }, action);
+        expect("refused" in t, `${action} from ${status}`).toBe(
+          !ACTION_FROM[action].includes(status),
+        );
+      }
+    expect(
+      manualTransition({ status: "rolled_back", step: 1, stageCount: 3 }, "promote_full"),
+    ).toEqual({
+      refused: "cannot promote-full a rollout that is rolled back",
+    });
+    expect(manualTransition({ status: "promoted", step: 2, stageCount: 3 }, "pause")).toEqual({
+      refused: "cannot pause a rollout that is promoted",
+    });
+  });
+
+  it("promote moves to the next stage, and from the last one promotes", () => {
+    expect(manualTransition({ status: "progressing", step: 0, stageCount: 3 }, "promote")).toEqual({
+      to: "progressing",
+      step: 1,
+      newStage: true,
+    });
+    expect(manualTransition({ status: "paused", step: 1, stageCount: 3 }, "promote")).toEqual({
+      to: "progressing",
+      step: 2,
+      newStage: true,
+    });
+    expect(manualTransition({ status: "progressing", step: 2, stageCount: 3 }, "promote")).toEqual({
+      to: "promoted",
+    });
+  });
+
+  it("resume starts the first stage of a rollout paused before it, else keeps the stage", () => {
+    expect(manualTransition({ status: "paused", step: -1, stageCount: 3 }, "resume")).toEqual({
+      to: "progressing",
+      step: 0,
+      newStage: true,
+    });
+    expect(manualTransition({ status: "paused", step: 1, stageCount: 3 }, "resume")).toEqual({
+      to: "progressing",
+      step: 1,
+      newStage: false,
+    });
+    expect(manualTransition({ status: "paused", step: 0, stageCount: 3 }, "resume")).toEqual({
+      to: "progressing",
+      step: 0,
+      newStage: false,
+    });
+  });
+
+  it("the other actions", () => {
+    const at = { status: "progressing" as const, step: 0, stageCount: 3 };
+    expect(manualTransition(at, "promote_full")).toEqual({ to: "promoted" });
+    expect(manualTransition(at, "pause")).toEqual({ to: "paused" });
+    expect(manualTransition(at, "abort")).toEqual({ to: "aborted" });
+    expect(manualTransition(at, "rollback")).toEqual({ to: "rolled_back" });
+    expect(manualTransition({ status: "promoted", step: 2, stageCount: 3 }, "undo")).toEqual({
+      to: "rolled_back",
+      undo: true,
+    });
+  });
+});
+
+describe("the stage decision", () => {
+  const stage = { trafficPct: 50, minDurationS: 600, minUsersPerArm: 1000 };
+  const progress = (overrides: Partial<StageProgress> = {}): StageProgress => ({
+    stage,
+    elapsedMs: 600_000,
+    users: { candidate: 1000, stable: 1000 },
+    inconclusiveCount: 0,
+    maxInconclusive: 3,
+    ctrProofFromPct: 50,
+    isLastStage: false,
+    ...overrides,
+  });
+  const result = (
+    name: GateResult["gate"],
+    verdict: GateResult["verdict"],
+    note = "n",
+  ): GateResult => ({
+    gate: name,
+    verdict,
+    candidate: null,
+    stable: null,
+    threshold: null,
+    interval: null,
+    samples: { candidate: 0, stable: 0 },
+    note,
+  });
+  const allPass = [
+    result("error_rate", "pass"),
+    result("latency_p99", "pass"),
+    result("click_through", "pass"),
+  ];
+
+  it("what the stage still lacks: time to the second, users per arm, stable's only below 100 %", () => {
+    expect(stageMissing(progress())).toEqual({ time: null, users: [] });
+    expect(stageMissing(progress({ elapsedMs: 599_001 }))).toEqual({
+      time: "1 s of 600 s left",
+      users: [],
+    });
+    expect(stageMissing(progress({ elapsedMs: 0 })).time).toBe("600 s of 600 s left");
+    expect(stageMissing(progress({ users: { candidate: 999, stable: 999 } })).users).toEqual([
+      "candidate users 999/1000",
+      "stable users 999/1000",
+    ]);
+    const full = { ...stage, trafficPct: 100 };
+    expect(
+      stageMissing(progress({ stage: full, users: { candidate: 1000, stable: 0 } })).users,
+    ).toEqual([]);
+    expect(
+      stageMissing(progress({ stage: full, users: { candidate: 5, stable: 0 } })).users,
+    ).toEqual(["candidate users 5/1000"]);
+  });
+
+  it("any failed gate rolls back at once, even before the minimum time, naming every failure", () => {
+    const d = decide(progress({ elapsedMs: 1_000 }), [
+      result("error_rate", "fail", "too many errors"),
+      result("latency_p99", "pass"),
+      result("click_through", "fail", "worse"),
+    ]);
+    expect(d).toEqual({
+      kind: "rollback",
+      reason: "gate failed: error_rate (too many errors); click_through (worse)",
+    });
+  });
+
+  it("waits before the minimum time; after it advances, or promotes from the last stage", () => {
+    expect(decide(progress({ elapsedMs: 599_999 }), allPass)).toEqual({
+      kind: "wait",
+      reason: "stage minimum time: 1 s of 600 s left",
+    });
+    expect(decide(progress(), allPass)).toEqual({ kind: "advance", reason: "every gate passed" });
+    expect(decide(progress({ isLastStage: true }), allPass)).toEqual({
+      kind: "promote",
+      reason: "every gate passed in the last stage",
+    });
+  });
+
+  it("open gates and missing users are inconclusive until the limit, and one past it pauses", () => {
+    const open = [
+      result("error_rate", "pass"),
+      result("latency_p99", "inconclusive"),
+      result("click_through", "pass"),
+    ];
+    expect(decide(progress(), open)).toEqual({
+      kind: "inconclusive",
+      reason: "latency_p99 inconclusive",
+    });
+    expect(decide(progress({ users: { candidate: 10, stable: 1000 } }), allPass)).toEqual({
+      kind: "inconclusive",
+      reason: "candidate users 10/1000",
+    });
+    expect(decide(progress({ inconclusiveCount: 2 }), open).kind).toBe("inconclusive");
+    expect(decide(progress({ inconclusiveCount: 3 }), open)).toEqual({
+      kind: "pause",
+      reason:
+        "inconclusive 4 times past the stage's minimum time (latency_p99 inconclusive); limit 3",
+    });
+  });
+
+  it("an inconclusive click-through holds a stage only from ctrProofFromPct on", () => {
+    const ctrOpen = [
+      result("error_rate", "pass"),
+      result("latency_p99", "pass"),
+      result("click_through", "inconclusive"),
+    ];
+    const at = (trafficPct: number) =>
+      decide(progress({ stage: { ...stage, trafficPct } }), ctrOpen);
+    expect(at(49).kind).toBe("advance");
+    expect(at(50)).toEqual({ kind: "inconclusive", reason: "click_through inconclusive" });
+    // below it, other open gates still hold the stage
+    const both = [
+      result("error_rate", "inconclusive"),
+      result("latency_p99", "pass"),
+      result("click_through", "inconclusive"),
+    ];
+    expect(decide(progress({ stage: { ...stage, trafficPct: 5 } }), both)).toEqual({
+      kind: "inconclusive",
+      reason: "error_rate inconclusive",
+    });
+  });
+});
+
+describe("rollout routing hash", () => {
+  /** SHA-256("rollout:<id>" ‖ 0x00 ‖ user), first 48 bits / 2⁴⁸ × 100: computed here with node:crypto. */
+  const bucket = (id: number, user: string) =>
+    (createHash("sha256").update(`rollout:${id}\u0000${user}`).digest().readUIntBE(0, 6) /
+      2 ** 48) *
+    100;
+
+  it("is the documented SHA-256 bucket, and a user is a candidate strictly below the stage's share", () => {
+    for (const user of ["u1", "user-42", "ü"]) {
+      const b = bucket(7, user);
+      expect(rolloutBucket(7, user)).toBe(b);
+      expect(rolloutArm(7, user, b)).toBe("stable");
+      expect(rolloutArm(7, user, b + 1e-9)).toBe("candidate");
+    }
+  });
+
+  it("labels exposures with the rollout and the arm", () => {
+    expect(rolloutKey(12)).toBe("rollout:12");
+    expect(rolloutVariant(12, "candidate")).toBe("rollout:12:candidate");
+    expect(rolloutVariant(12, "stable")).toBe("rollout:12:stable");
+  });
+});
+
+describe("the rollout plan", () => {
+  const candidate = { name: "ials", version: "v2" };
+  const issues = (input: unknown) => {
+    try {
+      parseRolloutInput(input);
+    } catch (error) {
+      if (error instanceof RolloutValidationError) return error.issues;
+      throw error;
+    }
+    throw new Error("expected a validation error");
+  };
+
+  it("fills stage and gate defaults field by field, and copies the default stages", () => {
+    const parsed = parseRolloutInput({
+      candidate,
+      stages: [{ trafficPct: 10 }, { trafficPct: 100, minDurationS: 60, minUsersPerArm: 7 }],
+      gates: { alpha: 0.01, maxInconclusive: 4 },
+      evaluationIntervalS: 30,
+    });
+    expect(parsed.plan.stages).toEqual([
+      { trafficPct: 10, minDurationS: 600, minUsersPerArm: 1000 },
+      { trafficPct: 100, minDurationS: 60, minUsersPerArm: 7 },
+    ]);
+    expect(parsed.plan.gates).toEqual({ ...DEFAULT_GATES, alpha: 0.01, maxInconclusive: 4 });
+    expect(parsed.plan.evaluationIntervalMs).toBe(30_000);
+    const defaults = parseRolloutInput({ candidate });
+    expect(defaults.plan.stages).toEqual(DEFAULT_STAGES);
+    expect(defaults.plan.gates).toEqual(DEFAULT_GATES);
+    defaults.plan.stages[0]!.trafficPct = 7;
+    expect(DEFAULT_STAGES[0]!.trafficPct).toBe(5);
+  });
+
+  it("refuses a stage equal to the one before, names gate fields, and accepts a new version of the same model", () => {
+    expect(
+      issues({ candidate, stages: [{ trafficPct: 50 }, { trafficPct: 50 }, { trafficPct: 100 }] }),
+    ).toEqual([
+      { field: "stages[1].trafficPct", message: "must be above the previous stage's 50" },
+    ]);
+    expect(issues({ candidate, gates: { alpha: 0.5 } })[0]!.field).toBe("gates.alpha");
+    expect(issues({ candidate, stages: [] })).toEqual([
+      { field: "stages", message: "needs at least one stage" },
+    ]);
+    expect(issues({ candidate, evaluationIntervalS: 0 })).toEqual([
+      { field: "evaluationIntervalS", message: "must be at least 1 second" },
+    ]);
+    expect(issues({ candidate: { name: " ", version: "v" } })).toEqual([
+      { field: "candidate.name", message: "is required" },
+    ]);
+    expect(
+      parseRolloutInput({ candidate, baseline: { name: "ials", version: "v1" } }).baseline,
+    ).toEqual({
+      name: "ials",
+      version: "v1",
+    });
+    expect(
+      parseRolloutInput({ candidate, baseline: { name: "knn", version: "v2" } }).baseline!.name,
+    ).toBe("knn");
+  });
+
+  it("accepts http and https webhooks up to 2,048 characters", () => {
+    expect(parseRolloutInput({ candidate, webhookUrl: "http://hooks.test/a" }).webhookUrl).toBe(
+      "http://hooks.test/a",
+    );
+    const long = `https://hooks.test/${"a".repeat(2048 - 19)}`;
+    expect(long).toHaveLength(2048);
+    expect(parseRolloutInput({ candidate, webhookUrl: long }).webhookUrl).toBe(long);
+    expect(issues({ candidate, webhookUrl: `${long}a` })).toEqual([
+      { field: "webhookUrl", message: "must be at most 2048 characters" },
+    ]);
+    expect(issues({ candidate, webhookUrl: "not a url" })).toEqual([
+      { field: "webhookUrl", message: "must be an http:// or https:// URL without credentials" },
+    ]);
+    expect(issues({ candidate, webhookUrl: "https://user@hooks.test/" })[0]!.field).toBe(
+      "webhookUrl",
+    );
+  });
+});
