@@ -1,3 +1,9 @@
+/**
+ * Exactly once, per record: it is in exactly one snapshot file, named by its offset range; its
+ * offset is committed only once that file is durable, never past a failed write (writeAndCommit);
+ * a (re)assigned partition skips the offsets that files on disk cover (open, append, trimToDisk);
+ * a revoked partition writes and commits nothing more (revoke: live, generation). ingest.test.ts.
+ */
 import {
   CommitRejected,
   type BusConsumer,
