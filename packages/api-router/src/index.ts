@@ -2,9 +2,13 @@ export { appRouter, type AppRouter } from "./router.ts";
 export { contextFactory, type TrpcContext, type TrpcServices } from "./context.ts";
 export {
   adminProcedure,
+  createCallerFactory,
   createTRPCRouter,
   engineerProcedure,
+  needs,
   pmProcedure,
   publicProcedure,
   viewerProcedure,
+  type OptionalService,
+  type ServiceContext,
 } from "./init.ts";

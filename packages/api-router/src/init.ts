@@ -1,7 +1,7 @@
-import { AppError, type ErrorCode } from "@reco/contracts";
+import { AppError, Unavailable, type ErrorCode } from "@reco/contracts";
 import { roleAllows, type Role } from "@reco/serving";
 import { initTRPC, TRPCError } from "@trpc/server";
-import type { TrpcContext } from "./context.ts";
+import type { TrpcContext, TrpcServices } from "./context.ts";
 
 const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
@@ -63,7 +63,37 @@ function requireRole(required: Role) {
   });
 }
 
+/** The services a server may be built without (each needs its database). */
+export type OptionalService = {
+  [K in keyof TrpcServices]-?: undefined extends TrpcServices[K] ? K : never;
+}[keyof TrpcServices];
+
+/** What `needs(name)` adds to a procedure's context: the service, no longer optional. */
+export type ServiceContext<K extends OptionalService> = { [P in K]: NonNullable<TrpcServices[P]> };
+
+const NOT_CONFIGURED: Record<OptionalService, string> = {
+  experiments: "experiments are not configured on this server",
+  models: "model versions are not configured on this server",
+  monitoring: "monitoring is not configured on this server",
+  rollouts: "rollouts are not configured on this server",
+};
+
+/**
+ * Narrows the context to the service a procedure needs: `ctx[name]` typed non-optional, or 503
+ * (UNAVAILABLE) when this server was built without it. Use it after the role check, so a caller
+ * without a valid key learns nothing about what the server has.
+ */
+export function needs<K extends OptionalService>(name: K) {
+  return t.middleware(({ ctx, next }) => {
+    const service = ctx.services[name];
+    if (!service) throw new Unavailable(NOT_CONFIGURED[name]);
+    return next({ ctx: { [name]: service } as ServiceContext<K> });
+  });
+}
+
 export const createTRPCRouter = t.router;
+/** Calls procedures in-process (tests, server-side callers): `createCallerFactory(router)(ctx)`. */
+export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapAppErrors);
 export const viewerProcedure = publicProcedure.use(requireRole("viewer"));
 export const pmProcedure = publicProcedure.use(requireRole("pm"));

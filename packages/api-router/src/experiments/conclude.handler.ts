@@ -1,9 +1,14 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { ConcludeInput } from "./conclude.schema.ts";
-import { experimentsOf } from "./service.ts";
 
-export const concludeHandler = ({ ctx, input }: { ctx: TrpcContext; input: ConcludeInput }) =>
-  experimentsOf(ctx).conclude(input.key, {
+export const concludeHandler = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext<"experiments">;
+  input: ConcludeInput;
+}) =>
+  ctx.experiments.conclude(input.key, {
     decision: input.decision,
     ...(input.decisionReason === undefined ? {} : { decisionReason: input.decisionReason }),
   });

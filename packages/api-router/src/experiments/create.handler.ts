@@ -1,6 +1,10 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { CreateInput } from "./create.schema.ts";
-import { experimentsOf } from "./service.ts";
 
-export const createHandler = ({ ctx, input }: { ctx: TrpcContext; input: CreateInput }) =>
-  experimentsOf(ctx).create(input);
+export const createHandler = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext<"experiments">;
+  input: CreateInput;
+}) => ctx.experiments.create(input);

@@ -1,6 +1,10 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { EditInput } from "./edit.schema.ts";
-import { experimentsOf } from "./service.ts";
 
-export const editHandler = ({ ctx, input }: { ctx: TrpcContext; input: EditInput }) =>
-  experimentsOf(ctx).edit(input.key, input.patch as Record<string, unknown>);
+export const editHandler = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext<"experiments">;
+  input: EditInput;
+}) => ctx.experiments.edit(input.key, input.patch as Record<string, unknown>);

@@ -1,6 +1,10 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { GetInput } from "./get.schema.ts";
-import { experimentsOf } from "./service.ts";
 
-export const getHandler = ({ ctx, input }: { ctx: TrpcContext; input: GetInput }) =>
-  experimentsOf(ctx).get(input.key);
+export const getHandler = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext<"experiments">;
+  input: GetInput;
+}) => ctx.experiments.get(input.key);

@@ -1,6 +1,10 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { ListInput } from "./list.schema.ts";
-import { experimentsOf } from "./service.ts";
 
-export const listHandler = ({ ctx, input }: { ctx: TrpcContext; input: ListInput }) =>
-  experimentsOf(ctx).list(input ?? {});
+export const listHandler = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext<"experiments">;
+  input: ListInput;
+}) => ctx.experiments.list(input ?? {});

@@ -1,4 +1,4 @@
-import { createTRPCRouter, pmProcedure, viewerProcedure } from "../init.ts";
+import { createTRPCRouter, needs, pmProcedure, viewerProcedure } from "../init.ts";
 import { concludeHandler } from "./conclude.handler.ts";
 import { concludeInput } from "./conclude.schema.ts";
 import { createHandler } from "./create.handler.ts";
@@ -16,14 +16,17 @@ import { startInput } from "./start.schema.ts";
 import { stopHandler } from "./stop.handler.ts";
 import { stopInput } from "./stop.schema.ts";
 
-/** Changes need pm (or above); reading needs viewer. */
+const viewer = viewerProcedure.use(needs("experiments"));
+const pm = pmProcedure.use(needs("experiments"));
+
+/** Changes need pm (or above); reading needs viewer; all need the experiment service. */
 export const experimentsRouter = createTRPCRouter({
-  list: viewerProcedure.input(listInput).query(listHandler),
-  get: viewerProcedure.input(getInput).query(getHandler),
-  results: viewerProcedure.input(resultsInput).query(resultsHandler),
-  create: pmProcedure.input(createInput).mutation(createHandler),
-  edit: pmProcedure.input(editInput).mutation(editHandler),
-  start: pmProcedure.input(startInput).mutation(startHandler),
-  stop: pmProcedure.input(stopInput).mutation(stopHandler),
-  conclude: pmProcedure.input(concludeInput).mutation(concludeHandler),
+  list: viewer.input(listInput).query(listHandler),
+  get: viewer.input(getInput).query(getHandler),
+  results: viewer.input(resultsInput).query(resultsHandler),
+  create: pm.input(createInput).mutation(createHandler),
+  edit: pm.input(editInput).mutation(editHandler),
+  start: pm.input(startInput).mutation(startHandler),
+  stop: pm.input(stopInput).mutation(stopHandler),
+  conclude: pm.input(concludeInput).mutation(concludeHandler),
 });

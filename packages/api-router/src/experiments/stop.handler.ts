@@ -1,6 +1,10 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { StopInput } from "./stop.schema.ts";
-import { experimentsOf } from "./service.ts";
 
-export const stopHandler = ({ ctx, input }: { ctx: TrpcContext; input: StopInput }) =>
-  experimentsOf(ctx).stop(input.key);
+export const stopHandler = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext<"experiments">;
+  input: StopInput;
+}) => ctx.experiments.stop(input.key);

@@ -1,7 +1,6 @@
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { ListInput } from "./list.schema.ts";
-import { modelsOf } from "./service.ts";
 
 /** Versions newest first, with offline metrics and the training run that produced them. */
-export const listHandler = ({ ctx, input }: { ctx: TrpcContext; input: ListInput }) =>
-  modelsOf(ctx).list(input ?? {});
+export const listHandler = ({ ctx, input }: { ctx: ServiceContext<"models">; input: ListInput }) =>
+  ctx.models.list(input ?? {});

@@ -1,4 +1,4 @@
-import { createTRPCRouter, engineerProcedure, viewerProcedure } from "../init.ts";
+import { createTRPCRouter, engineerProcedure, needs, viewerProcedure } from "../init.ts";
 import { getHandler } from "./get.handler.ts";
 import { getInput } from "./get.schema.ts";
 import { listHandler } from "./list.handler.ts";
@@ -6,9 +6,12 @@ import { listInput } from "./list.schema.ts";
 import { setStageHandler } from "./set-stage.handler.ts";
 import { setStageInput } from "./set-stage.schema.ts";
 
-/** Reading needs viewer; changing a stage needs engineer (or above). */
+const viewer = viewerProcedure.use(needs("models"));
+const engineer = engineerProcedure.use(needs("models"));
+
+/** Reading needs viewer; changing a stage needs engineer (or above); all need the version store. */
 export const modelsRouter = createTRPCRouter({
-  list: viewerProcedure.input(listInput).query(listHandler),
-  get: viewerProcedure.input(getInput).query(getHandler),
-  setStage: engineerProcedure.input(setStageInput).mutation(setStageHandler),
+  list: viewer.input(listInput).query(listHandler),
+  get: viewer.input(getInput).query(getHandler),
+  setStage: engineer.input(setStageInput).mutation(setStageHandler),
 });

@@ -1,16 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { Unavailable } from "@reco/contracts";
-import type { ModelVersionStore } from "@reco/db";
 import { listVersions, type ArtifactMetadata } from "@reco/ml";
-import type { TrpcContext } from "../context.ts";
-
-/** The model versions of this api; absent only in servers built without a database for them. */
-export function modelsOf(ctx: TrpcContext): ModelVersionStore {
-  const models = ctx.services.models;
-  if (!models) throw new Unavailable("model versions are not configured on this server");
-  return models;
-}
 
 /** A card larger than this is cut: it is generated from metadata and should be a few KB. */
 const MAX_CARD_BYTES = 256 * 1024;

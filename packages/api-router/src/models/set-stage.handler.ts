@@ -1,7 +1,6 @@
 import type { Principal } from "@reco/serving";
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { SetStageInput } from "./set-stage.schema.ts";
-import { modelsOf } from "./service.ts";
 
 /**
  * Stamps the new stage through the model-version store, as the calling key (`key:<prefix>`) with
@@ -12,10 +11,10 @@ export async function setStageHandler({
   ctx,
   input,
 }: {
-  ctx: TrpcContext & { principal: Principal };
+  ctx: ServiceContext<"models"> & { principal: Principal };
   input: SetStageInput;
 }) {
-  const models = modelsOf(ctx);
+  const models = ctx.models;
   const { name, version } = input;
   await models.setStage({ name, version }, input.stage, {
     by: `key:${ctx.principal.prefix}`,

@@ -1,7 +1,7 @@
 import type { Principal } from "@reco/serving";
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { ActInput } from "./act.schema.ts";
-import { actorOf, rolloutsOf } from "./service.ts";
+import { actorOf } from "./service.ts";
 
 /**
  * A manual action (promote, promote_full, pause, resume, abort, rollback, undo) as the calling key.
@@ -11,10 +11,10 @@ export const actHandler = ({
   ctx,
   input,
 }: {
-  ctx: TrpcContext & { principal: Principal };
+  ctx: ServiceContext<"rollouts"> & { principal: Principal };
   input: ActInput;
 }) =>
-  rolloutsOf(ctx).act({
+  ctx.rollouts.act({
     id: input.id,
     action: input.action,
     expectedVersion: input.version,

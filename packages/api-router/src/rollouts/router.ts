@@ -1,4 +1,4 @@
-import { createTRPCRouter, engineerProcedure, viewerProcedure } from "../init.ts";
+import { createTRPCRouter, engineerProcedure, needs, viewerProcedure } from "../init.ts";
 import { actHandler } from "./act.handler.ts";
 import { actInput } from "./act.schema.ts";
 import { defaultsHandler } from "./defaults.handler.ts";
@@ -9,12 +9,18 @@ import { listInput } from "./list.schema.ts";
 import { startHandler } from "./start.handler.ts";
 import { startInput } from "./start.schema.ts";
 
-/** Reading needs viewer; starting a rollout and acting on one need engineer (or admin). */
+const viewer = viewerProcedure.use(needs("rollouts"));
+const engineer = engineerProcedure.use(needs("rollouts"));
+
+/**
+ * Reading needs viewer; starting a rollout and acting on one need engineer (or admin); all but the
+ * defaults (constants of the plan) need the rollout service.
+ */
 export const rolloutsRouter = createTRPCRouter({
-  list: viewerProcedure.input(listInput).query(listHandler),
-  get: viewerProcedure.input(getInput).query(getHandler),
+  list: viewer.input(listInput).query(listHandler),
+  get: viewer.input(getInput).query(getHandler),
   /** The default stages, gate margins and evaluation interval (for start forms). */
   defaults: viewerProcedure.query(defaultsHandler),
-  start: engineerProcedure.input(startInput).mutation(startHandler),
-  act: engineerProcedure.input(actInput).mutation(actHandler),
+  start: engineer.input(startInput).mutation(startHandler),
+  act: engineer.input(actInput).mutation(actHandler),
 });

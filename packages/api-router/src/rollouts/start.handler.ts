@@ -1,7 +1,7 @@
 import type { Principal } from "@reco/serving";
-import type { TrpcContext } from "../context.ts";
+import type { ServiceContext } from "../init.ts";
 import type { StartInput } from "./start.schema.ts";
-import { actorOf, rolloutsOf } from "./service.ts";
+import { actorOf } from "./service.ts";
 
 /**
  * Starts a rollout as the calling key. Answers the rollout (pending: the controller starts its
@@ -11,6 +11,6 @@ export const startHandler = ({
   ctx,
   input,
 }: {
-  ctx: TrpcContext & { principal: Principal };
+  ctx: ServiceContext<"rollouts"> & { principal: Principal };
   input: StartInput;
-}) => rolloutsOf(ctx).start(input, actorOf(ctx.principal));
+}) => ctx.rollouts.start(input, actorOf(ctx.principal));
