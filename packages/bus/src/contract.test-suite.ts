@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  CommitRejected,
   consumerLag,
   nextOffset,
   partitionForKey,
@@ -106,6 +107,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await subject?.cleanup();
     });
 
+    // contract: join, start, deliver
     it("delivers a published message back with its key, JSON or raw value, offset and timestamp", async () => {
       const before = Date.now();
       // An hour ago: explicit and distinct from now, yet inside Kafka's 7-day retention (an older
@@ -143,6 +145,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await consumer.stop();
     });
 
+    // contract: deliver
     it("keeps per-key order and a stable key→partition mapping across many keys and batches", async () => {
       const users = Array.from({ length: 40 }, (_, i) => `user-${i}`);
       const perUser = 25;
@@ -177,6 +180,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await consumer.stop();
     });
 
+    // contract: stop, restart
     it("redelivers uncommitted records to the next member after a consumer stops without committing", async () => {
       await bus.publishBatch(
         topic,
@@ -206,6 +210,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await second.consumer.stop();
     });
 
+    // contract: crash, restart
     it("crashes a consumer whose handler throws, without committing, and redelivers its batch", async () => {
       await bus.publishBatch(
         topic,
@@ -234,6 +239,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await next.consumer.stop();
     });
 
+    // contract: commit, restart
     it("resumes exactly at the committed offset after a restart", async () => {
       await bus.publishBatch(
         topic,
@@ -276,6 +282,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await second.consumer.stop();
     });
 
+    // contract: rebalance, commit, stop
     it("splits partitions between two members without duplicates and hands over on stop from the committed offset", async () => {
       const a = await startCollecting(bus, { groupId, topics: [topic] });
       const b = await startCollecting(bus, { groupId, topics: [topic] });
@@ -348,6 +355,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await a.consumer.stop();
     });
 
+    // contract: seek
     it("replays a partition from an offset after seek", async () => {
       await bus.publishBatch(
         topic,
@@ -379,6 +387,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await c.consumer.stop();
     });
 
+    // contract: start, seek
     it("applies a seek made inside onPartitionsAssigned before delivering that partition", async () => {
       await bus.publishBatch(
         topic,
@@ -410,6 +419,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await c.consumer.stop();
     });
 
+    // contract: deliver
     it("never hands the handler more than maxBatchSize messages at once", async () => {
       await bus.publishBatch(
         topic,
@@ -431,6 +441,7 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await c.consumer.stop();
     });
 
+    // contract: commit
     it("reports end offsets, committed offsets and lag", async () => {
       const keys = Array.from({ length: 7 }, (_, i) => `lag-user-${i}`);
       await bus.publishBatch(
@@ -464,6 +475,95 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       await c.consumer.stop();
     });
 
+    // contract: rebalance, commit
+    it("restarts every partition at its committed offset after a rebalance, those a member keeps included", async () => {
+      await bus.publishBatch(
+        topic,
+        Array.from({ length: 30 }, (_, i) => ({ key: `u${i}`, value: { seq: i, user: `u${i}` } })),
+      );
+      const a = await startCollecting(bus, { groupId, topics: [topic] });
+      await waitFor(
+        "30 messages at a",
+        () => a.received.length === 30,
+        20_000,
+        () => a.received.length,
+      );
+      const before = [...a.received];
+      // a commits half of partition 0, nothing of the others.
+      const p0 = before.filter((m) => m.partition === 0);
+      expect(p0.length).toBeGreaterThan(1);
+      const committedAt = BigInt(p0[Math.floor(p0.length / 2)]!.offset);
+      await a.consumer.commit([{ topic, partition: 0, offset: committedAt.toString() }]);
+
+      const b = await startCollecting(bus, { groupId, topics: [topic] });
+      await waitFor(
+        "a 2/1 split of 3 partitions",
+        () =>
+          a.consumer.assignment().length + b.consumer.assignment().length === 3 &&
+          b.consumer.assignment().length > 0 &&
+          a.events.at(-1)?.kind === "assigned",
+        30_000,
+        () => ({ a: sortedPartitions(a.consumer), b: sortedPartitions(b.consumer) }),
+      );
+      const again = (c: BusConsumer) =>
+        before.filter(
+          (m) =>
+            sortedPartitions(c).includes(m.partition) &&
+            (m.partition !== 0 || BigInt(m.offset) >= committedAt),
+        );
+      const [forA, forB] = [again(a.consumer), again(b.consumer)];
+      expect(forA.length).toBeGreaterThan(0); // a keeps at least one partition
+      await waitFor(
+        "the uncommitted records again, at their new owners",
+        () => a.received.length - 30 >= forA.length && b.received.length >= forB.length,
+        30_000,
+        () => [a.received.length - 30, b.received.length],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more may arrive
+      expect(a.received.slice(30).map(id).sort()).toEqual(forA.map(id).sort());
+      expect(b.received.map(id).sort()).toEqual(forB.map(id).sort());
+      // Revoked (all of P) before the new assignment.
+      const [revoked, assigned] = a.events.slice(-2);
+      expect(revoked?.kind).toBe("revoked");
+      expect(revoked?.partitions.map((tp) => tp.partition).sort()).toEqual([0, 1, 2]);
+      expect(assigned?.kind).toBe("assigned");
+      await b.consumer.stop();
+      await a.consumer.stop();
+    });
+
+    // contract: idle, commit, seek, stop, stopped
+    it("refuses commits and seeks outside its assignment (before run, another topic, after stop) and cannot run again once stopped", async () => {
+      const c = bus.consumer({ groupId, topics: [topic] });
+      expect(c.assignment()).toEqual([]);
+      await expect(c.commit([{ topic, partition: 0, offset: "1" }])).rejects.toBeInstanceOf(
+        CommitRejected,
+      );
+      expect(() => c.seek({ topic, partition: 0, offset: "0" })).toThrow(/not assigned/);
+
+      await c.run(async () => undefined);
+      expect(sortedPartitions(c)).toEqual([0, 1, 2]);
+      const elsewhere = uniqueName("not-subscribed");
+      await expect(
+        c.commit([
+          { topic, partition: 0, offset: "1" },
+          { topic: elsewhere, partition: 0, offset: "1" },
+        ]),
+      ).rejects.toBeInstanceOf(CommitRejected);
+      expect(await bus.committedOffsets(groupId, topic)).toEqual(
+        [0, 1, 2].map((partition) => ({ partition, offset: null })),
+      );
+
+      await c.stop();
+      await c.stop(); // idempotent
+      expect(c.assignment()).toEqual([]);
+      await expect(c.commit([{ topic, partition: 0, offset: "1" }])).rejects.toBeInstanceOf(
+        CommitRejected,
+      );
+      expect(() => c.seek({ topic, partition: 0, offset: "0" })).toThrow(/not assigned/);
+      await expect(c.run(async () => undefined)).rejects.toThrow(/stopped|already/);
+    });
+
+    // contract: join (a topic that does not exist)
     it("refuses bad input with a clear error and stores nothing", async () => {
       await expect(bus.publish(topic, { key: "", value: {} })).rejects.toThrow(/key/);
       await expect(

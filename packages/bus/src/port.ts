@@ -122,6 +122,29 @@ export interface ConsumerOptions {
   maxBatchSize?: number;
 }
 
+/**
+ * ## The consumer rebalance contract
+ *
+ * What a member of a consumer group does, state by state. Both adapters implement it
+ * (`file-log/group.ts`, `kafka/consumer.ts`) with eager rebalancing, as Kafka's classic protocol;
+ * tests cite the rows they check as `// contract: <row>`. `P` is the member's assignment, `P'` the
+ * next one; either may be empty (more members than partitions), and no callback is called for an
+ * empty set. A callback that throws is logged; it does not stop the member.
+ *
+ * | row       | state → next                                  | on                                  | what the member sees |
+ * |-----------|-----------------------------------------------|-------------------------------------|----------------------|
+ * | idle      | idle                                          | `bus.consumer(options)`             | Nothing fetched; `assignment()` is `[]`; `commit` → `CommitRejected`, `seek` → `BadInput`. |
+ * | join      | idle → joining → assigned(P)                  | `run(handler)`                      | The group rebalances (every member goes through `rebalance`); `run` resolves once `onPartitionsAssigned(P)` has returned. A topic that does not exist → `NotFound`; no broker, an unreadable offsets file → `run` rejects with that error. |
+ * | start     | assigned(P)                                   | the assignment                      | Each p in P is delivered from the group's committed offset, or from `startFrom` (earliest by default) where none was committed. A `seek` inside `onPartitionsAssigned` applies before p's first batch. |
+ * | deliver   | assigned(P)                                   | records in P                        | Batches of one partition of P, one at a time (never two handler calls at once), at most `maxBatchSize`, in offset order. The adapter never commits. |
+ * | commit    | assigned(P)                                   | `commit(offsets)`                   | Allowed for partitions in P, inside or outside the handler; durable once it resolves. A partition not in P → `CommitRejected`, and nothing of that call is stored. |
+ * | seek      | assigned(P)                                   | `seek(position)`                    | p in P: its next batch starts at the offset (replay or skip); nothing is committed. p not in P → `BadInput`. |
+ * | rebalance | assigned(P) → revoking(P) → assigned(P')      | a member joins, leaves or crashes   | `onPartitionsRevoked(P)`, then `onPartitionsAssigned(P')`, both before the next batch. Every p in P' restarts at its committed offset, kept partitions included: uncommitted deliveries come again (here or at another member), so work buffered for P is DROPPED in `onPartitionsRevoked`. File log: the in-flight batch finishes first, the callback is awaited before anyone gets P, `assignment()` is still P inside it and a commit there works. Kafka: the in-flight batch finishes (or stops at a `maxBatchSize` slice), the callbacks come after the member rejoined: `assignment()` is P' already and a commit of a partition not in P' → `CommitRejected`. |
+ * | crash     | joining or assigned(P) → stopped              | the handler throws; log/broker fails | Nothing of the failing batch is committed. `onPartitionsRevoked(P)`, the member leaves (P goes to the others from the committed offsets), then `onCrash(error)` (without it, the bus logger). A member still joining gets the error from `run` instead. |
+ * | stop      | assigned(P) → stopped                         | `stop()`                            | Waits for the in-flight batch, `onPartitionsRevoked(P)`, leaves: P goes to the other members from the committed offsets. Does not commit; idempotent. A commit inside that last callback: file log works, Kafka → `CommitRejected`. |
+ * | stopped   | stopped                                       | any call                            | `run` → `BadInput` (create a new consumer); `commit` → `CommitRejected`; `seek` → `BadInput`; `assignment()` is `[]`. |
+ * | restart   | (a new member of the group)                   | after a stop, a crash or kill -9     | Each partition from the committed offset: everything after it is delivered again (at least once); nothing committed → `startFrom`. Kafka gives a killed member's partitions to the others after its session timeout; a file-log group lives in one process, so its restart is the process's (offsets are read from `groups/<group>.json`). |
+ */
 export interface BusConsumer {
   /**
    * Joins the group and starts delivering batches to `handler`, one at a time (never two batches

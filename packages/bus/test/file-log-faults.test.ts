@@ -107,6 +107,7 @@ describe("file log: damaged files, restarts and other processes", () => {
     await bus.close();
   });
 
+  // contract: crash
   it("crashes a consumer with CorruptLog when a record is damaged after the log was opened", async () => {
     const bus = await openFileLogBus({ dir });
     expect((await bus.endOffsets(topic))[PARTITION]?.offset).toBe("5"); // opened and validated
@@ -130,6 +131,7 @@ describe("file log: damaged files, restarts and other processes", () => {
     await bus.close();
   });
 
+  // contract: join, crash
   it("refuses to assign partitions from an unreadable offsets file: the joiner's run() names the file, running members crash", async () => {
     const bus = await openFileLogBus({ dir });
     const groupId = uniqueName("broken-offsets");
@@ -153,6 +155,7 @@ describe("file log: damaged files, restarts and other processes", () => {
     await bus.close();
   });
 
+  // contract: stop (file log: a commit inside the last callback works)
   it("lets a member commit from onPartitionsRevoked while it stops", async () => {
     const bus = await openFileLogBus({ dir });
     const groupId = uniqueName("flush-on-revoke");
@@ -185,6 +188,7 @@ describe("file log: damaged files, restarts and other processes", () => {
     await bus.close();
   });
 
+  // contract: restart
   it("resumes a group at its committed offset after the whole bus is reopened", async () => {
     const groupId = uniqueName("restart");
     const first = await openFileLogBus({ dir });

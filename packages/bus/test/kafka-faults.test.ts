@@ -75,6 +75,7 @@ describe("kafka adapter under broker faults", () => {
     await c.consumer.stop();
   }, 60_000);
 
+  // contract: crash, restart
   it("keeps records and committed offsets across a broker SIGKILL and restart; a cut-off consumer reports a crash", async () => {
     const bus = await connect();
     const topic = uniqueName("restart");

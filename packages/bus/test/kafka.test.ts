@@ -3,7 +3,14 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { busContractSuite, startCollecting, uniqueName, waitFor } from "@reco/bus/contract";
 import { freePort } from "@reco/testkit";
-import { BusUnavailable, connectKafkaBus, createEventBus, type KafkaBus } from "../src/index.ts";
+import {
+  BusUnavailable,
+  CommitRejected,
+  connectKafkaBus,
+  createEventBus,
+  type BusConsumer,
+  type KafkaBus,
+} from "../src/index.ts";
 
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS;
 if (!KAFKA_BROKERS) {
@@ -41,6 +48,7 @@ describe("kafka adapter", () => {
     bus = undefined;
   });
 
+  // contract: restart (kill -9: handed over after the session timeout)
   it("redelivers the records of a consumer process killed with SIGKILL before it committed", async () => {
     bus = await connect();
     const topic = uniqueName("sigkill");
@@ -101,6 +109,46 @@ describe("kafka adapter", () => {
     );
     expect(Date.now() - started).toBeLessThan(30_000);
     await heir.consumer.stop();
+  });
+
+  // contract: stop (Kafka: a commit inside the last callback is rejected)
+  it("rejects a commit from onPartitionsRevoked while it stops: the group has moved on", async () => {
+    bus = await connect();
+    const topic = uniqueName("revoke-commit");
+    const groupId = uniqueName("revoke-commit-group");
+    await bus.ensureTopics([topic], 3);
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 6 }, (_, i) => ({ key: `user-${i}`, value: { seq: i } })),
+    );
+    const holder: { consumer?: BusConsumer } = {};
+    const outcome: { revoked?: number; commit?: unknown } = {};
+    const c = await startCollecting(bus, {
+      groupId,
+      topics: [topic],
+      bind: (consumer) => (holder.consumer = consumer),
+      onPartitionsRevoked: async (partitions) => {
+        outcome.revoked = partitions.length;
+        outcome.commit = await holder
+          .consumer!.commit(partitions.map((tp) => ({ ...tp, offset: "1" })))
+          .then(
+            () => "committed",
+            (error: unknown) => error,
+          );
+      },
+    });
+    await waitFor(
+      "6 records",
+      () => c.received.length === 6,
+      20_000,
+      () => c.received.length,
+    );
+    await c.consumer.stop();
+    expect(outcome.revoked).toBe(3);
+    expect(outcome.commit).toBeInstanceOf(CommitRejected);
+    expect(await bus.committedOffsets(groupId, topic)).toEqual(
+      [0, 1, 2].map((partition) => ({ partition, offset: null })),
+    );
   });
 
   it("fails fast with a clear error when no broker answers, routing kafkajs logs to the given logger", async () => {
