@@ -39,5 +39,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The dashboard's browser code imports this file (@reco/experiments/metrics): whatever it
+    // imported at runtime would be bundled for the browser.
+    files: ["packages/experiments/src/metrics.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["*"],
+              allowTypeImports: true,
+              message: "Bundled into the dashboard: type imports only.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

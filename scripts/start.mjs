@@ -76,7 +76,10 @@ function portFree(port) {
   return probe.status === 0;
 }
 
-/** Hash of the dashboard's sources and the lockfile: rebuild only when they change. */
+/**
+ * Hash of the dashboard's sources, of the workspace packages it bundles (its `@reco/*`
+ * dependencies, e.g. the experiment metrics) and of the lockfile: rebuild only when they change.
+ */
 function webSourceHash() {
   const hash = createHash("sha256");
   const walk = (dir) => {
@@ -90,6 +93,9 @@ function webSourceHash() {
     }
   };
   walk(webDir);
+  const { dependencies = {} } = JSON.parse(readFileSync(path.join(webDir, "package.json"), "utf8"));
+  for (const name of Object.keys(dependencies).filter((dep) => dep.startsWith("@reco/")))
+    walk(path.join(root, "node_modules", name, "src"));
   hash.update(readFileSync(path.join(root, "package-lock.json")));
   return hash.digest("hex");
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExperimentValidationError, type FieldIssue } from "./errors.ts";
-import { metricKeySchema } from "./metrics.ts";
+import { metricKeySchema } from "./metric-key.ts";
 
 export const EXPERIMENT_STATUSES = ["draft", "running", "stopped", "concluded"] as const;
 export const experimentStatusSchema = z.enum(EXPERIMENT_STATUSES);

@@ -9,6 +9,7 @@ export * from "./stats/multiple-comparisons.ts";
 export * from "./stats/cuped.ts";
 export * from "./stats/power.ts";
 export * from "./metrics.ts";
+export * from "./metric-key.ts";
 export * from "./errors.ts";
 export * from "./definition.ts";
 export * from "./lifecycle.ts";

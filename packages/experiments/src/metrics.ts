@@ -1,4 +1,5 @@
-import { z } from "zod";
+// No runtime imports: the dashboard's browser code takes this file alone (`@reco/experiments/metrics`),
+// so it must not bring zod, node: modules or the statistics along. The zod enum is in metric-key.ts.
 import type { MetricKind } from "./stats/power.ts";
 
 export interface MetricDefinition {
@@ -22,5 +23,3 @@ export const METRICS = {
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;
-
-export const metricKeySchema = z.enum(Object.keys(METRICS) as [MetricKey, ...MetricKey[]]);

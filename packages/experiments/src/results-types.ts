@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ComparisonOutcome } from "./verdict.ts";
-import { metricKeySchema, type MetricKey } from "./metrics.ts";
+import { metricKeySchema } from "./metric-key.ts";
+import type { MetricKey } from "./metrics.ts";
 import type { SrmResult } from "./stats/srm.ts";
 import { sufficientStatsSchema } from "./stats/sufficient-stats.ts";
 

@@ -1,12 +1,20 @@
 "use client";
 
+import { METRICS, type MetricKey } from "@reco/experiments/metrics";
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { ErrorNote } from "../../../src/components/ErrorNote.tsx";
 import { useTRPC } from "../../../src/trpc.tsx";
 
-const METRICS = ["click_through", "watch_rate", "mean_rating"] as const;
+/**
+ * What an experiment may aim to raise: the metrics where higher is better. Guardrails (error rate,
+ * latency) are not offered as the primary metric. From the metrics entry alone, which holds no
+ * server code (the package root brings node:crypto and the statistics).
+ */
+const PRIMARY_METRICS = (Object.keys(METRICS) as MetricKey[]).filter(
+  (metric) => METRICS[metric].higherIsBetter,
+);
 
 interface VariantDraft {
   name: string;
@@ -25,7 +33,7 @@ export default function NewExperimentPage() {
   const router = useRouter();
   const [key, setKey] = useState("");
   const [hypothesis, setHypothesis] = useState("");
-  const [primaryMetric, setPrimaryMetric] = useState<(typeof METRICS)[number]>("click_through");
+  const [primaryMetric, setPrimaryMetric] = useState<MetricKey>("click_through");
   const [traffic, setTraffic] = useState("100");
   const [minSample, setMinSample] = useState("1000");
   const [variants, setVariants] = useState<VariantDraft[]>([
@@ -86,9 +94,9 @@ export default function NewExperimentPage() {
           <select
             name="primaryMetric"
             value={primaryMetric}
-            onChange={(e) => setPrimaryMetric(e.target.value as (typeof METRICS)[number])}
+            onChange={(e) => setPrimaryMetric(e.target.value as MetricKey)}
           >
-            {METRICS.map((metric) => (
+            {PRIMARY_METRICS.map((metric) => (
               <option key={metric}>{metric}</option>
             ))}
           </select>
