@@ -9,7 +9,7 @@ const csv = z.string().transform((value) =>
     .filter(Boolean),
 );
 
-/** Every variable the api reads, parsed once here; nothing else touches process.env. */
+/** Every variable the api reads, parsed once here; nothing else touches process.env (lint). */
 export const apiEnvSchema = z.object({
   PORT: envFields.port.default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -46,4 +46,18 @@ export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export function loadApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   return loadEnvOrExit(apiEnvSchema, env);
+}
+
+/** What `prepare-demo.ts` reads (`npm start` runs it before the api, in its own process). */
+export const prepareEnvSchema = z.object({
+  DATABASE_URL: envFields.databaseUrl,
+  DATA_DIR: envFields.dataDir,
+  /** The MovieLens folder imported into an empty database. */
+  DEMO_DATA_DIR: z.string().default("data/ml-latest-small"),
+});
+
+export function loadPrepareEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<typeof prepareEnvSchema> {
+  return loadEnvOrExit(prepareEnvSchema, env);
 }

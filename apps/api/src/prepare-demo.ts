@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { z } from "zod";
-import { envFields, loadEnvOrExit } from "@reco/contracts";
 import { ModelVersionStore, openDatabase } from "@reco/db";
 import { importMovieLens } from "@reco/importer";
+import { loadPrepareEnv } from "./env.ts";
 
 /*
  * Embedded-mode preparation, run by `npm start` before the api: applies migrations, loads the demo
@@ -15,13 +14,7 @@ const DEMO_MODELS = [
   { kind: "ials", name: "ials-demo", stable: true },
   { kind: "item-knn", name: "item-knn-demo", stable: false },
 ] as const;
-const env = loadEnvOrExit(
-  z.object({
-    DATABASE_URL: envFields.databaseUrl,
-    DATA_DIR: envFields.dataDir,
-    DEMO_DATA_DIR: z.string().default("data/ml-latest-small"),
-  }),
-);
+const env = loadPrepareEnv();
 
 const started = performance.now();
 const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
@@ -69,7 +62,7 @@ if (stableBefore > 0) {
         "--snapshots",
         path.join(env.DATA_DIR, "snapshots"),
       ],
-      { stdio: ["ignore", "ignore", "inherit"], env: process.env },
+      { stdio: ["ignore", "ignore", "inherit"] },
     );
     if (result.status !== 0) {
       process.stderr.write(

@@ -1,4 +1,4 @@
-import { envFields } from "@reco/contracts";
+import { envFields, loadEnvOrExit } from "@reco/contracts";
 import { z } from "zod";
 import { defaultWorkerConfig as d } from "@reco/stream";
 
@@ -36,3 +36,8 @@ export const workerEnvSchema = z.object({
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+/** The worker's variables, parsed once; a bad one prints one line naming it and exits 1. */
+export function loadWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  return loadEnvOrExit(workerEnvSchema, env);
+}

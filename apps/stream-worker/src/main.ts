@@ -5,16 +5,16 @@
 import path from "node:path";
 import { BusUnavailable, connectKafkaBus, openFileLogBus, type EventBus } from "@reco/bus";
 import { createCache, type Cache } from "@reco/cache";
-import { cacheNamespace, loadEnvOrExit, topicNames } from "@reco/contracts";
+import { cacheNamespace, topicNames } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { workerEnvSchema } from "./env.ts";
+import { loadWorkerEnv } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
 import { RolloutController, RolloutService, WebhookSender } from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
 
-const env = loadEnvOrExit(workerEnvSchema);
+const env = loadWorkerEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
 const topics = topicNames(env.TOPIC_PREFIX);
 

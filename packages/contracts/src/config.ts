@@ -6,12 +6,11 @@ export class ConfigError extends Error {
 
 /**
  * Parses environment variables with a zod object schema whose keys are the variable names.
- * Throws a ConfigError whose message is one line naming each bad variable.
+ * Throws a ConfigError whose message is one line naming each bad variable. `env` is always the
+ * caller's: `process.env` at a composition root (an app's `env.ts`, a CLI's entry), a literal in
+ * tests; nothing here reads the process environment behind the caller's back.
  */
-export function parseEnv<S extends z.ZodObject>(
-  schema: S,
-  env: NodeJS.ProcessEnv = process.env,
-): z.infer<S> {
+export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
   // An empty variable (`DATABASE_URL=`) means unset, as in most twelve-factor tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
   const result = schema.safeParse(present);
@@ -27,7 +26,7 @@ export function parseEnv<S extends z.ZodObject>(
 /** For a process entry point: parse or print one clear line and exit 1. */
 export function loadEnvOrExit<S extends z.ZodObject>(
   schema: S,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): z.infer<S> {
   try {
     return parseEnv(schema, env);

@@ -12,6 +12,7 @@ set, else the embedded PGlite database in $DATA_DIR/pg (default .data/pg).
 
 const env = loadEnvOrExit(
   z.object({ DATABASE_URL: envFields.databaseUrl, DATA_DIR: envFields.dataDir }),
+  process.env,
 );
 
 async function main(): Promise<number> {

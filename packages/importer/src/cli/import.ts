@@ -20,6 +20,7 @@ Database: PostgreSQL when DATABASE_URL is set, else embedded PGlite in $DATA_DIR
 
 const env = loadEnvOrExit(
   z.object({ DATABASE_URL: envFields.databaseUrl, DATA_DIR: envFields.dataDir }),
+  process.env,
 );
 
 function printSummary(report: ImportReport, show: number): void {

@@ -40,7 +40,10 @@ if (command === "revoke" && rest.length !== 1) fail("revoke takes exactly one ke
 
 let env;
 try {
-  env = parseEnv(z.object({ DATABASE_URL: envFields.databaseUrl, DATA_DIR: envFields.dataDir }));
+  env = parseEnv(
+    z.object({ DATABASE_URL: envFields.databaseUrl, DATA_DIR: envFields.dataDir }),
+    process.env,
+  );
 } catch (error) {
   fail((error as Error).message);
 }
