@@ -20,7 +20,13 @@ import { topicNames } from "@reco/contracts";
 import { ModelVersionStore, openDatabase, type Database } from "@reco/db";
 import { ExperimentAssigner, ExperimentModelResolver } from "@reco/experiments/store";
 import { importMovieLens } from "@reco/importer";
-import { buildInteractions, fitModel, loadSnapshots, publishVersion } from "@reco/ml";
+import {
+  buildInteractions,
+  fitModel,
+  loadSnapshots,
+  publishVersion,
+  recordModelVersion,
+} from "@reco/ml";
 import {
   RolloutController,
   RolloutModelResolver,
@@ -73,7 +79,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function publish(db: Database, store: ModelVersionStore, dir: string, version: string) {
+async function publish(db: Database, dir: string, version: string) {
   const { log } = await loadSnapshots(path.join(dir, "snapshots"));
   const train = buildInteractions(log);
   const { model } = await fitModel("ials", train, { factors: 64, epochs: 5 });
@@ -94,13 +100,7 @@ async function publish(db: Database, store: ModelVersionStore, dir: string, vers
       nInteractions: log.length,
     },
   });
-  const id = await store.record({
-    name: "ials",
-    version,
-    kind: "ials",
-    artifactPath: published.dir,
-    checksum: published.metadata.files["model.onnx"]!.sha256,
-  });
+  const id = await recordModelVersion(db.prisma, published.dir, published.metadata);
   return { id, users: train.ids.users };
 }
 
@@ -172,9 +172,9 @@ try {
     ratingsPath: "data/ml-latest-small/ratings.csv",
   });
   const store = new ModelVersionStore(db.prisma);
-  const stable = await publish(db, store, work, "v1");
+  const stable = await publish(db, work, "v1");
   await store.setStage({ id: stable.id }, "stable", { by: "bench", reason: "baseline" });
-  await publish(db, store, work, "v2");
+  await publish(db, work, "v2");
   // A real rollout: started, first stage entered by the controller, promoted by hand to 50 %.
   const rollouts = new RolloutService(db.prisma, store);
   const { rollout } = await rollouts.start({ candidate: { name: "ials", version: "v2" } }, "bench");

@@ -20,7 +20,7 @@ import {
   RolloutModelResolver,
   RolloutRouting,
   RolloutService,
-  WebhookSender,
+  announceTransitions,
 } from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
 import { pino } from "pino";
@@ -106,26 +106,7 @@ await assigner.start();
 
 // Rollouts: every transition is logged and sent to the rollout's webhook (off the controller's path).
 const rollouts = new RolloutService(db.prisma, models);
-const webhooks = new WebhookSender({
-  onResult: (result) => {
-    if (!result.ok) logger.warn(result, "rollout webhook not delivered");
-  },
-});
-rollouts.onTransition((notice) => {
-  logger.info(
-    {
-      rollout: notice.rollout.id,
-      from: notice.from,
-      to: notice.to,
-      step: notice.step,
-      action: notice.action,
-      actor: notice.actor,
-      reason: notice.reason,
-    },
-    "rollout transition",
-  );
-  webhooks.send(notice);
-});
+const webhooks = announceTransitions(rollouts, logger);
 // Active rollouts in memory, reloaded every second: a stage change reaches every instance within it.
 const routing = new RolloutRouting(db.prisma, {
   onError: (e) => logThrottled("rollout refresh", e),

@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { loadWorkerEnv } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
-import { RolloutController, RolloutService, WebhookSender } from "@reco/rollouts/store";
+import { announceTransitions, RolloutController, RolloutService } from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
 
 const env = loadWorkerEnv();
@@ -97,25 +97,8 @@ const worker = createStreamWorker({
 });
 // The rollout controller runs beside the worker whenever there is a database: a lease in it makes
 // exactly one controller (of any number of workers and embedded apis) the acting leader.
-const webhooks = new WebhookSender({
-  onResult: (result) => {
-    if (!result.ok) logger.warn(result, "rollout webhook not delivered");
-  },
-});
 const rollouts = db ? new RolloutService(db.prisma) : null;
-rollouts?.onTransition((notice) => {
-  logger.info(
-    {
-      rollout: notice.rollout.id,
-      from: notice.from,
-      to: notice.to,
-      action: notice.action,
-      reason: notice.reason,
-    },
-    "rollout transition",
-  );
-  webhooks.send(notice);
-});
+const webhooks = rollouts ? announceTransitions(rollouts, logger) : null;
 const controller =
   db && rollouts
     ? new RolloutController(db.prisma, rollouts, {
@@ -136,7 +119,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     await controller?.stop(); // gives the lease up for another controller
     await worker.stop();
-    await webhooks.close();
+    await webhooks?.close();
     http.close();
     await bus.close();
     await cache?.close();

@@ -11,6 +11,7 @@ import {
 } from "./gates.ts";
 import {
   ACTION_FROM,
+  ACTIVE_STATUSES,
   decide,
   MANUAL_ACTIONS,
   manualTransition,
@@ -36,6 +37,24 @@ function mixtureHalfWidth(variance: number, n: number, tuningN: number, alpha: n
     ((variance * n * 2 * (n * rho2 + 1)) / (n * n * rho2)) *
       Math.log(Math.sqrt(n * rho2 + 1) / alpha),
   );
+}
+
+/** The double next to `x` (towards +∞ for step 1, −∞ for −1). */
+function nextDouble(x: number, step: 1 | -1): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  view.setBigUint64(0, view.getBigUint64(0) + BigInt(step * (x >= 0 ? 1 : -1)));
+  return view.getFloat64(0);
+}
+
+/** A percentage p with (p / 100) × rate === target exactly, searched among nearby doubles. */
+function exactPercent(target: number, rate: number): number {
+  const guess = (target / rate) * 100;
+  for (const step of [1, -1] as const) {
+    let p = guess;
+    for (let i = 0; i < 64; i++, p = nextDouble(p, step)) if ((p / 100) * rate === target) return p;
+  }
+  throw new Error(`no percentage gives exactly ${target}`);
 }
 
 /** Per-user sums of users who each had `exposures` exposures and `clicks` clicks. */
@@ -114,10 +133,13 @@ describe("ratioEstimate: click-through per exposure with a per-user delta-method
 });
 
 describe("error-rate gate", () => {
-  const base = gateInput({ candidate: serving(10_000, 90), stable: serving(8_000, 40) });
-  const first = gate(evaluateGates(base), "error_rate");
+  // Evaluated inside each test: code run while the file loads is not a test, and a failure there
+  // would not count against a mutant.
+  const base = () => gateInput({ candidate: serving(10_000, 90), stable: serving(8_000, 40) });
+  const evaluate = () => gate(evaluateGates(base()), "error_rate");
 
   it("reports both rates, the threshold and an always-valid interval of the difference", () => {
+    const first = evaluate();
     const rc = 90 / 10_000;
     const rs = 40 / 8_000;
     const sc = 91 / 10_002;
@@ -137,9 +159,12 @@ describe("error-rate gate", () => {
   });
 
   it("passes when the upper end is at the margin, and is inconclusive just above it", () => {
-    const [lo, hi] = first.interval!;
+    const [lo, hi] = evaluate().interval!;
     const at = (errorRateMargin: number) =>
-      gate(evaluateGates({ ...base, config: { ...base.config, errorRateMargin } }), "error_rate");
+      gate(
+        evaluateGates({ ...base(), config: { ...DEFAULT_GATES, errorRateMargin } }),
+        "error_rate",
+      );
     expect(at(hi).verdict).toBe("pass");
     expect(at(hi * (1 - 1e-9)).verdict).toBe("inconclusive");
     expect(at(hi * (1 - 1e-9)).note).toBe("interval still spans the margin");
@@ -268,6 +293,10 @@ describe("click-through gate (non-inferiority on an always-valid interval)", () 
     const pctAt = (-lo / 0.1) * 100;
     expect(verdict(9_700, pctAt * 1.001).verdict).toBe("pass");
     expect(verdict(9_700, pctAt * 0.999).verdict).toBe("inconclusive");
+    // a margin whose −margin is exactly the lower end: not above it, so not a pass
+    const exact = exactPercent(-lo, 0.1);
+    expect((exact / 100) * 0.1).toBe(-lo);
+    expect(verdict(9_700, exact).verdict).toBe("inconclusive");
   });
 
   it("needs 2 exposed users per arm; a zero variance is floored, not a certainty", () => {
@@ -335,6 +364,10 @@ describe("manual actions", () => {
     expect(manualTransition({ status: "promoted", step: 2, stageCount: 3 }, "pause")).toEqual({
       refused: "cannot pause a rollout that is promoted",
     });
+  });
+
+  it("a rollout holds its model name while pending, progressing or paused", () => {
+    expect(ACTIVE_STATUSES).toEqual(["pending", "progressing", "paused"]);
   });
 
   it("promote moves to the next stage, and from the last one promotes", () => {
@@ -474,6 +507,10 @@ describe("the stage decision", () => {
       kind: "inconclusive",
       reason: "candidate users 10/1000",
     });
+    expect(decide(progress({ users: { candidate: 10, stable: 20 } }), open)).toEqual({
+      kind: "inconclusive",
+      reason: "candidate users 10/1000, stable users 20/1000, latency_p99 inconclusive",
+    });
     expect(decide(progress({ inconclusiveCount: 2 }), open).kind).toBe("inconclusive");
     expect(decide(progress({ inconclusiveCount: 3 }), open)).toEqual({
       kind: "pause",
@@ -585,6 +622,42 @@ describe("the rollout plan", () => {
     expect(
       parseRolloutInput({ candidate, baseline: { name: "knn", version: "v2" } }).baseline!.name,
     ).toBe("knn");
+  });
+
+  it("names what is wrong with a stage, a version, the interval and the reason", () => {
+    const stageIssues = (stage: Record<string, unknown>) =>
+      issues({ candidate, stages: [{ trafficPct: 100, ...stage }] });
+    expect(stageIssues({ trafficPct: "50" })).toEqual([
+      { field: "stages[0].trafficPct", message: "must be a number" },
+    ]);
+    expect(stageIssues({ trafficPct: 0 })[0]!.message).toBe("must be above 0");
+    expect(stageIssues({ trafficPct: 100.5 })[0]!.message).toBe("must be at most 100");
+    expect(stageIssues({ minDurationS: "1" })).toEqual([
+      { field: "stages[0].minDurationS", message: "must be a number" },
+    ]);
+    expect(stageIssues({ minDurationS: 1.5 })[0]!.message).toBe(
+      "must be a whole number of seconds",
+    );
+    expect(stageIssues({ minDurationS: -1 })[0]!.message).toBe("must not be negative");
+    expect(stageIssues({ minUsersPerArm: "1" })).toEqual([
+      { field: "stages[0].minUsersPerArm", message: "must be a number" },
+    ]);
+    expect(stageIssues({ minUsersPerArm: 1.5 })[0]!.message).toBe("must be a whole number");
+    expect(stageIssues({ minUsersPerArm: -1 })[0]!.message).toBe("must not be negative");
+    expect(issues({ candidate: { name: "ials", version: "  " } })).toEqual([
+      { field: "candidate.version", message: "is required" },
+    ]);
+    expect(parseRolloutInput({ candidate: { name: " ials ", version: " v2 " } }).candidate).toEqual(
+      candidate,
+    );
+    expect(issues({ candidate, evaluationIntervalS: 1.5 })).toEqual([
+      { field: "evaluationIntervalS", message: "must be a whole number of seconds" },
+    ]);
+    expect(parseRolloutInput({ candidate, reason: "short" }).reason).toBe("short");
+    expect(issues({ candidate, reason: "r".repeat(2001) })[0]!.field).toBe("reason");
+    expect(issues({ candidate, baseline: candidate })).toEqual([
+      { field: "candidate", message: "the candidate must differ from the baseline" },
+    ]);
   });
 
   it("accepts http and https webhooks up to 2,048 characters", () => {

@@ -10,7 +10,7 @@ import {
   registerVersion,
   writeArmMinutes,
   writeArmUsers,
-  type ArmTraffic,
+  healthyTraffic,
   type TestDatabase,
 } from "./database.ts";
 
@@ -19,14 +19,7 @@ const child = path.join(
   "fixtures/controller-child.ts",
 );
 
-const healthy: ArmTraffic = {
-  users: 2_000,
-  exposuresPerUser: 10,
-  clicksPerUser: (user) => (user % 2) + 1,
-  impressionsPerMinute: 1_000,
-  failuresPerMinute: 1,
-  p99: 20,
-};
+const healthy = healthyTraffic;
 
 interface Controller {
   process: ChildProcess;

@@ -9,6 +9,7 @@ import {
   openTestDatabase,
   registerVersion,
   writeArmData,
+  healthyTraffic,
   type ArmTraffic,
   type DatabaseKind,
   type TestDatabase,
@@ -21,15 +22,7 @@ const STAGES = [
 ];
 const GATES = { maxInconclusive: 3, latencyMinImpressions: 50, tuningUsers: 2_000 };
 
-/** Equal click-through on both arms: 0.15 per exposure, users with 1 or 2 clicks of 10. */
-const healthy: ArmTraffic = {
-  users: 2_000,
-  exposuresPerUser: 10,
-  clicksPerUser: (user) => (user % 2) + 1,
-  impressionsPerMinute: 1_000,
-  failuresPerMinute: 1,
-  p99: 20,
-};
+const healthy = healthyTraffic;
 
 export function runControllerSuite(kind: DatabaseKind): void {
   describe(`rollout service and controller (${kind})`, () => {

@@ -76,6 +76,16 @@ export interface ArmTraffic {
   p99: number;
 }
 
+/** Equal click-through on both arms: 0.15 per exposure, users with 1 or 2 clicks of 10. */
+export const healthyTraffic: ArmTraffic = {
+  users: 2_000,
+  exposuresPerUser: 10,
+  clicksPerUser: (user) => (user % 2) + 1,
+  impressionsPerMinute: 1_000,
+  failuresPerMinute: 1,
+  p99: 20,
+};
+
 /**
  * Writes what the stream worker would have written for a rollout arm: per-minute aggregates for
  * the given minutes and per-user statistics for `users` users (absolute values, as the worker's

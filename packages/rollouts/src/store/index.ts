@@ -12,4 +12,4 @@ export type { RolloutControllerOptions, TickReport } from "./controller.ts";
 export { DatabaseLease, LeaseLost } from "./lease.ts";
 export { readArmStats, type RolloutArmStats } from "./arm-stats.ts";
 export { RolloutRouting, RolloutModelResolver, type ActiveRoute } from "./resolver.ts";
-export { WebhookSender, signWebhookBody } from "./webhooks.ts";
+export { WebhookSender, signWebhookBody, announceTransitions } from "./webhooks.ts";

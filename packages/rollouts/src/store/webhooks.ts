@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
-import type { RolloutTransitionNotice } from "./service.ts";
+import type { Logger } from "pino";
+import type { RolloutService, RolloutTransitionNotice } from "./service.ts";
 
 /** `sha256=<hex>` of the body under the rollout's secret (GitHub's X-Hub-Signature-256 form). */
 export function signWebhookBody(secret: string, body: string): string {
@@ -157,4 +158,35 @@ export class WebhookSender {
       this.inFlight--;
     }
   }
+}
+
+/**
+ * What every process that changes rollouts does with a transition: logs it and posts it to the
+ * rollout's webhook. Returns the sender, to be closed at shutdown.
+ */
+export function announceTransitions(
+  rollouts: Pick<RolloutService, "onTransition">,
+  logger: Pick<Logger, "info" | "warn">,
+): WebhookSender {
+  const webhooks = new WebhookSender({
+    onResult: (result) => {
+      if (!result.ok) logger.warn(result, "rollout webhook not delivered");
+    },
+  });
+  rollouts.onTransition((notice) => {
+    logger.info(
+      {
+        rollout: notice.rollout.id,
+        from: notice.from,
+        to: notice.to,
+        step: notice.step,
+        action: notice.action,
+        actor: notice.actor,
+        reason: notice.reason,
+      },
+      "rollout transition",
+    );
+    webhooks.send(notice);
+  });
+  return webhooks;
 }
