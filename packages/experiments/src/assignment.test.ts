@@ -144,3 +144,55 @@ describe("assignVariant", () => {
     });
   });
 });
+
+describe("assignVariant at the edges of its ranges", () => {
+  /** SHA-256(seed ‖ NUL ‖ user), first 48 bits / 2⁴⁸, computed here with node:crypto. */
+  const unit = (seed: string, user: string) =>
+    createHash("sha256").update(`${seed}\u0000${user}`).digest().readUIntBE(0, 6) / 2 ** 48;
+
+  it("the namespace slot is the hash of namespace:<name>, and the range is [start, end)", () => {
+    const user = "user-7";
+    const slot = unit("namespace:home", user);
+    const inRange = (rangeStart: number, rangeEnd: number) =>
+      assignVariant(running({ namespace: "home", rangeStart, rangeEnd }), user);
+    // the user's own slot as the start is inside, as the end is outside
+    expect(inRange(slot, 1)).toMatchObject({ inExperiment: true, reason: "assigned" });
+    expect(inRange(0, slot)).toEqual({
+      experimentKey: "home-ranker",
+      variant: "control",
+      inExperiment: false,
+      reason: "outside_namespace_range",
+    });
+    // and which users are in a half range is decided by that hash alone
+    const def = running({ namespace: "home", rangeStart: 0, rangeEnd: 0.5 });
+    for (const u of users.slice(0, 500))
+      expect(assignVariant(def, u).inExperiment).toBe(unit("namespace:home", u) < 0.5);
+  });
+
+  it("a variant owns [its start, its start + allocation × weight): a bucket on the edge goes to the next", () => {
+    const user = "user-3";
+    const bucket = unit("edge-seed", user);
+    // a control weight w with w / 100 exactly the user's bucket (searched among nearby doubles)
+    const view = new DataView(new ArrayBuffer(8));
+    let w = bucket * 100;
+    for (let i = 0; i < 64 && w / 100 !== bucket; i++) {
+      view.setFloat64(0, w);
+      view.setBigUint64(0, view.getBigUint64(0) + (w / 100 < bucket ? 1n : -1n));
+      w = view.getFloat64(0);
+    }
+    expect(w / 100).toBe(bucket);
+    const def = running({
+      seed: "edge-seed",
+      variants: [
+        { name: "control", weight: w, strategy: "popularity" },
+        { name: "ranker-v2", weight: 100 - w, modelVersionId: 7 },
+      ],
+    });
+    expect(assignVariant(def, user)).toEqual({
+      experimentKey: "home-ranker",
+      variant: "ranker-v2",
+      inExperiment: true,
+      reason: "assigned",
+    });
+  });
+});
