@@ -14,6 +14,7 @@ export const MODULES = {
     // test/simulation.test.ts also runs computeResults, 4,000 times per mutant: left out (slow)
     tests: [
       "packages/experiments/src/results.test.ts",
+      "packages/experiments/src/results-details.test.ts",
       "packages/experiments/test/results-reference.test.ts",
     ],
   },

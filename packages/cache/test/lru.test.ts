@@ -119,6 +119,16 @@ describe("MemoryCache: details the shared contract leaves open", () => {
     expect(await cache.getText("k")).toBe("x".repeat(99));
   });
 
+  it("only the values that can stay in the list are encoded: older ones are not even looked at", async () => {
+    const cache = new MemoryCache();
+    // undefined cannot be JSON: it would be refused, but it falls off the end before encoding
+    await cache.pushLists([{ key: "l", values: [undefined, 1, 2] }], { maxLength: 2 });
+    expect(await cache.getList("l")).toEqual([2, 1]);
+    await expect(
+      cache.pushLists([{ key: "l", values: [1, undefined] }], { maxLength: 2 }),
+    ).rejects.toThrow(/JSON-serialisable/);
+  });
+
   it("an empty push leaves a value under the key alone", async () => {
     const cache = new MemoryCache();
     await cache.set("k", { v: 1 });
