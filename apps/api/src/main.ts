@@ -108,10 +108,11 @@ await assigner.start();
 const rollouts = new RolloutService(db.prisma, models);
 const webhooks = announceTransitions(rollouts, logger);
 // Active rollouts in memory, reloaded every second: a stage change reaches every instance within it.
+// A candidate is loaded before any user is routed to it (see RolloutRouting's `warm`).
 const routing = new RolloutRouting(db.prisma, {
   onError: (e) => logThrottled("rollout refresh", e),
+  warm: async (candidate) => serving.pool.get(candidate),
 });
-await routing.start();
 
 const serving = await createServingRuntime({
   prisma: db.prisma,
@@ -135,6 +136,7 @@ const serving = await createServingRuntime({
   },
   onError: (error, what) => logThrottled(what, error),
 });
+await routing.start();
 logger.info(
   {
     items: serving.catalog().size,

@@ -4,7 +4,13 @@ import type { AddressInfo } from "node:net";
 import { waitFor } from "@reco/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RolloutValidationError } from "../src/index.ts";
-import { LeaseLost, RolloutController, RolloutService, WebhookSender } from "../src/store/index.ts";
+import {
+  LeaseLost,
+  RolloutController,
+  RolloutRouting,
+  RolloutService,
+  WebhookSender,
+} from "../src/store/index.ts";
 import {
   openTestDatabase,
   registerVersion,
@@ -315,6 +321,28 @@ export function runControllerSuite(kind: DatabaseKind): void {
       await expect(
         service.act({ id, action: "pause", expectedVersion: seen.version, actor: "key:eng" }),
       ).resolves.toMatchObject({ status: "paused" });
+    });
+
+    it("routes no user to a candidate until it is loaded; a route opens once its load settles", async () => {
+      const { id } = await startRollout();
+      await controller().tick();
+      let loaded!: () => void;
+      const loads: string[] = [];
+      const routing = new RolloutRouting(t.db.prisma, {
+        warm: (candidate) => {
+          loads.push(`${candidate.name}@${candidate.version}`);
+          return new Promise<void>((resolve) => (loaded = resolve));
+        },
+      });
+      await routing.refresh();
+      expect(routing.active.map((r) => r.id)).not.toContain(id);
+      await routing.refresh();
+      expect(loads).toHaveLength(1); // loaded once, not at every refresh
+      loaded();
+      await waitFor(() => routing.active.some((r) => r.id === id), {
+        description: "route open after the load",
+      });
+      expect(routing.active.find((r) => r.id === id)).toMatchObject({ trafficPct: 5 });
     });
 
     it("pause stops the stage clock and resume keeps the time already run", async () => {

@@ -31,6 +31,13 @@ export interface RolloutRoutingOptions {
   /** How often routes are reloaded; every api instance follows a change within it (default 1 s). */
   refreshMs?: number;
   onError?: (error: Error) => void;
+  /**
+   * Loads a new route's candidate before any user is sent to it (serving passes its model pool's
+   * load). Without it, the first users of a rollout would wait for the model to load and the
+   * candidate's latency gate would judge a cold start. A load that fails still opens the route:
+   * the failures are then the candidate's, for its error gate to judge.
+   */
+  warm?: (candidate: ServedRef) => Promise<unknown>;
 }
 
 /**
@@ -40,6 +47,8 @@ export interface RolloutRoutingOptions {
  */
 export class RolloutRouting {
   private routes: ActiveRoute[] = [];
+  /** Candidates by rollout: loading, or loaded (the route may open). */
+  private readonly warmed = new Map<string, "loading" | "ready">();
   private timer: NodeJS.Timeout | undefined;
   private readonly refreshMs: number;
 
@@ -78,7 +87,7 @@ export class RolloutRouting {
     });
     this.routes = rows.flatMap((row) => {
       const stage = row.stages[row.currentStep];
-      if (!stage || !row.baselineVersion) return [];
+      if (!stage || !row.baselineVersion || !this.ready(row.id, row.candidateVersion)) return [];
       return [
         {
           id: row.id,
@@ -88,6 +97,25 @@ export class RolloutRouting {
         },
       ];
     });
+  }
+
+  /** Whether the candidate is loaded; starts loading it (once) when not. */
+  private ready(id: number, candidate: ServedRef): boolean {
+    const warm = this.options.warm;
+    if (!warm) return true;
+    const key = `${id}\n${candidate.name}@${candidate.version}`;
+    const state = this.warmed.get(key);
+    if (state === "ready") return true;
+    if (state === undefined) {
+      this.warmed.set(key, "loading");
+      void warm(candidate)
+        .catch((error: Error) => this.options.onError?.(error))
+        .finally(() => {
+          this.warmed.set(key, "ready");
+          this.refresh().catch((error: Error) => this.options.onError?.(error));
+        });
+    }
+    return false;
   }
 }
 
