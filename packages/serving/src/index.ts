@@ -16,8 +16,10 @@ export {
 export { InferenceBatcher, type BatchingOptions } from "./batcher.ts";
 export { InteractionHistory } from "./history.ts";
 export { Catalog, type CatalogItem } from "./catalog.ts";
+export { FALLBACK_REASONS, isFallbackReason, type FallbackReason } from "./reasons.ts";
 export {
   FixedModelResolver,
+  ModelResolutionFailed,
   StableModelResolver,
   type ModelResolution,
   type ModelResolver,
@@ -39,6 +41,7 @@ export {
 } from "./recommender.ts";
 export {
   defaultStrategies,
+  fallbackReason,
   foldInStrategy,
   popularityStrategy,
   StrategyError,

@@ -1,5 +1,6 @@
 /** The inference thread (see inference-thread.ts): ONNX sessions, loaded and run on request. */
 import { parentPort, workerData } from "node:worker_threads";
+import { errorFields } from "@reco/contracts";
 import { createScorer, type ArtifactScorer, type ScorerOptions } from "@reco/ml";
 import type { InferenceCall, InferenceReply, LoadedInfo } from "./inference-thread.ts";
 
@@ -40,15 +41,12 @@ parentPort!.on("message", (message: InferenceCall & { id: number }) => {
   handle(message).then(
     (result) =>
       parentPort!.postMessage({ id: message.id, ok: true, result } satisfies InferenceReply),
-    (error: Error & { code?: string }) =>
+    (error: unknown) =>
+      // Structured clone would drop the error's own fields: send its reason (and code) explicitly.
       parentPort!.postMessage({
         id: message.id,
         ok: false,
-        error: {
-          name: error?.name ?? "Error",
-          message: error?.message ?? String(error),
-          ...(typeof error?.code === "string" ? { code: error.code } : {}),
-        },
+        error: errorFields(error),
       } satisfies InferenceReply),
   );
 });

@@ -2,10 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Worker } from "node:worker_threads";
-import { publishVersion, seededRandom, type FactorParams } from "@reco/ml";
+import { ArtifactCorrupt, publishVersion, seededRandom, type FactorParams } from "@reco/ml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InferenceThread } from "./inference-thread.ts";
-import type { ModelRef } from "./model-pool.ts";
+import { ServingMetrics } from "./metrics.ts";
+import { ModelPool, type ModelRef } from "./model-pool.ts";
+import { fallbackReason } from "./strategies/index.ts";
 
 const nUsers = 6;
 const nItems = 30;
@@ -60,16 +62,42 @@ describe("InferenceThread", () => {
     }
   }, 60_000);
 
-  it("keeps the loader's error names (a corrupt artifact is ArtifactCorrupt)", async () => {
+  it("a reason thrown on the thread arrives intact on the main thread and is classified by it (a corrupt artifact → model_corrupt)", async () => {
     const copy = path.join(dir, "corrupt");
     const { cp } = await import("node:fs/promises");
     await cp(ref.artifactPath, copy, { recursive: true });
     await writeFile(path.join(copy, "model.onnx"), "not a model");
     const thread = new InferenceThread();
     try {
-      await expect(thread.loader({ ...ref, artifactPath: copy })).rejects.toMatchObject({
+      const error = await thread.loader({ ...ref, artifactPath: copy }).then(
+        () => expect.fail("a corrupt artifact loaded"),
+        (thrown: unknown) => thrown,
+      );
+      // ArtifactCorrupt was thrown on the inference thread; its class stays there, its fields cross.
+      expect(error).not.toBeInstanceOf(ArtifactCorrupt);
+      expect(error).toMatchObject({
         name: "ArtifactCorrupt",
+        code: "INTERNAL",
+        reason: "model_corrupt",
+        message: expect.stringMatching(/model\.onnx has \d+ bytes, metadata says/),
       });
+      expect(fallbackReason(error)).toBe("model_corrupt");
+      // Through the model pool too, as serving meets it.
+      const pool = new ModelPool({
+        loader: thread.loader,
+        metrics: new ServingMetrics({ defaultMetrics: false }),
+      });
+      const pooled = await pool
+        .get({ ...ref, version: "corrupt", artifactPath: copy })
+        .catch((thrown: unknown) => thrown);
+      expect(fallbackReason(pooled)).toBe("model_corrupt");
+      // An error that names no reason on the thread stays unclassified: inference_error.
+      const model = await thread.loader(ref);
+      const noReason = await model.recommend([{ userIndex: 0 }], 0).catch((e: unknown) => e);
+      expect(noReason).toMatchObject({
+        message: expect.stringMatching(/k must be a positive integer/),
+      });
+      expect(fallbackReason(noReason)).toBe("inference_error");
     } finally {
       await thread.close();
     }

@@ -1,4 +1,4 @@
-import { ThreadCalls, typeScriptWorker } from "@reco/contracts";
+import { errorFromFields, ThreadCalls, typeScriptWorker, type ErrorFields } from "@reco/contracts";
 import type { ScorerOptions } from "@reco/ml";
 import type { ModelLoader, ModelRef, Ranked, ScoreRequest, ServableModel } from "./model-pool.ts";
 
@@ -18,7 +18,8 @@ export interface LoadedInfo {
 
 export type InferenceReply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { name: string; message: string; code?: string } };
+  /** A thrown error's name, message, code and stable `reason` (rebuilt by `errorFromFields`). */
+  | { id: number; ok: false; error: ErrorFields };
 
 /**
  * ONNX sessions on their own thread. onnxruntime-node runs a session synchronously on the thread
@@ -79,6 +80,7 @@ export class InferenceThread {
     }
     const reply = await this.thread.call(message);
     if (reply.ok) return reply.result;
-    throw Object.assign(new Error(reply.error.message), reply.error);
+    // Rebuilt with its reason, which fallbackReason classifies on (the class stays on the thread).
+    throw errorFromFields(reply.error);
   }
 }

@@ -1,3 +1,4 @@
+import { ArtifactCorrupt, ModelVersionMissing } from "@reco/ml";
 import { describe, expect, it } from "vitest";
 import { ServingMetrics } from "./metrics.ts";
 import { ModelPool, type ModelRef, type Ranked, type ServableModel } from "./model-pool.ts";
@@ -84,12 +85,30 @@ describe("ModelPool", () => {
       failureBackoffMs: 60_000,
       loader: async () => {
         attempts += 1;
-        throw Object.assign(new Error("checksum mismatch"), { name: "ArtifactCorrupt" });
+        throw new ArtifactCorrupt("/registry/m/v1", "checksum mismatch");
       },
     });
     await expect(pool.get(ref("v1"))).rejects.toThrow(/checksum mismatch/);
     await expect(pool.get(ref("v1"))).rejects.toThrow(/checksum mismatch/);
     expect(attempts).toBe(1);
     expect(await metrics.value(metrics.modelLoads, { result: "error" })).toBe(1);
+  });
+
+  it("a loader that finds no file (ENOENT) fails with ModelVersionMissing (reason model_missing), the file error as its cause; other errors pass unchanged", async () => {
+    const notFound = Object.assign(new Error("ENOENT: no such file, open 'model.onnx'"), {
+      code: "ENOENT",
+    });
+    const crashed = new Error("session crashed");
+    const pool = new ModelPool({
+      metrics: new ServingMetrics({ defaultMetrics: false }),
+      loader: async (r) => {
+        throw r.version === "v1" ? notFound : crashed;
+      },
+    });
+    const missing = await pool.get(ref("v1")).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(ModelVersionMissing);
+    expect(missing).toMatchObject({ reason: "model_missing", cause: notFound });
+    await expect(pool.get(ref("v1"))).rejects.toBe(missing); // the remembered failure
+    await expect(pool.get(ref("v2"))).rejects.toBe(crashed);
   });
 });

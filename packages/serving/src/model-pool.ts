@@ -1,3 +1,5 @@
+import { reasonOf } from "@reco/contracts";
+import { ModelVersionMissing } from "@reco/ml";
 import { LRUCache } from "lru-cache";
 import type { ServingMetrics } from "./metrics.ts";
 
@@ -92,6 +94,17 @@ export interface ModelPoolOptions {
 }
 
 /**
+ * A loader's error, with a stable reason: a loader that found no file (ENOENT, with no reason of its
+ * own) means the version is missing, so it is wrapped (as cause) in ModelVersionMissing.
+ */
+function loadFailure(ref: ModelRef, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (reasonOf(error) === undefined && code === "ENOENT")
+    return new ModelVersionMissing(ref.name, ref.version, { cause: error });
+  return error as Error;
+}
+
+/**
  * ONNX sessions in an LRU: loaded lazily on first use, concurrent loads of one version share one
  * promise, a load failure is remembered for a while, evicted sessions are released once idle.
  */
@@ -152,8 +165,9 @@ export class ModelPool {
       return loaded;
     } catch (error) {
       this.metrics.modelLoads.inc({ result: "error" });
-      this.failures.set(key, { error: error as Error, until: Date.now() + this.failureBackoffMs });
-      throw error;
+      const failure = loadFailure(ref, error);
+      this.failures.set(key, { error: failure, until: Date.now() + this.failureBackoffMs });
+      throw failure;
     } finally {
       this.loading.delete(key);
     }

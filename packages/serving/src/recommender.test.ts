@@ -1,4 +1,5 @@
 import { DEFAULT_FEATURE_KEY_PREFIX, recentItemsKey } from "@reco/contracts";
+import { ArtifactCorrupt, ModelVersionMissing } from "@reco/ml";
 import { afterEach, describe, expect, it } from "vitest";
 import { picked, recommenderHarness, type RecommenderHarness } from "./recommender.fixture.ts";
 
@@ -121,7 +122,7 @@ describe("RecommendationService: default routing and fallbacks", () => {
   });
 
   it("a corrupt or missing artifact → popularity with model_corrupt / model_missing, counted once per answer", async () => {
-    const corrupt = Object.assign(new Error("checksum mismatch"), { name: "ArtifactCorrupt" });
+    const corrupt = new ArtifactCorrupt("/registry/m/v1", "model.onnx checksum mismatch");
     let h = await start({ loadError: corrupt });
     for (const user of ["u0", "u1", "f1"]) {
       const answer = await h.recommend(user, 2);
@@ -132,12 +133,20 @@ describe("RecommendationService: default routing and fallbacks", () => {
     expect(await h.metrics.value(h.metrics.fallbacks, { reason: "model_corrupt" })).toBe(3);
     expect(await h.metrics.value(h.metrics.recommendations, { source: "popularity" })).toBe(3);
     await h.close();
+    // A loader that finds no file (ENOENT, no reason of its own): the pool reports the version missing.
     const missing = Object.assign(new Error("no such file"), { code: "ENOENT" });
     h = await start({ loadError: missing });
     expect(await h.recommend("u0", 1)).toMatchObject({
       fallback: true,
       fallbackReason: "model_missing",
     });
+    await h.close();
+    h = await start({ loadError: new ModelVersionMissing("m", "v1") });
+    expect(await h.recommend("u0", 1)).toMatchObject({
+      fallback: true,
+      fallbackReason: "model_missing",
+    });
+    expect(await h.metrics.value(h.metrics.fallbacks, { reason: "model_missing" })).toBe(1);
   });
 
   it("no model → popularity, fallback no_model (cold users too); a failing resolver → resolver_error", async () => {
@@ -168,6 +177,16 @@ describe("RecommendationService: default routing and fallbacks", () => {
     });
     expect(picked(answer)).toEqual(["i19:popular", "i18:popular"]);
     expect(await h.metrics.value(h.metrics.fallbacks, { reason: "resolver_error" })).toBe(1);
+    // A resolver error that claims a reason of its own is still classified as the resolver's failure.
+    await h.close();
+    h = await start({
+      resolver: {
+        resolve: async () => {
+          throw new ArtifactCorrupt("/elsewhere", "not the serving model");
+        },
+      },
+    });
+    expect(await h.recommend("u0", 2)).toMatchObject({ fallbackReason: "resolver_error" });
   });
 
   it("an experiment arm that serves popularity by design is not a fallback, and is cached", async () => {

@@ -15,7 +15,7 @@ import type { InteractionHistory } from "./history.ts";
 import type { ServingMetrics } from "./metrics.ts";
 import { modelKey, type ModelPool, type ModelRef } from "./model-pool.ts";
 import type { PopularityRanker } from "./popularity.ts";
-import type { ModelResolver } from "./resolver.ts";
+import { ModelResolutionFailed, type ModelResolver } from "./resolver.ts";
 import type { Recommendation } from "./schemas.ts";
 import {
   ChainContext,
@@ -149,7 +149,7 @@ export class RecommendationService {
         context: input.context,
       });
     } catch (error) {
-      resolveError = Object.assign(error as Error, { name: "ResolverError" });
+      resolveError = new ModelResolutionFailed(error);
     }
     const ref = resolution?.ref ?? null;
     const modelLabel = ref ? `${ref.name}@${ref.version}` : "popularity";

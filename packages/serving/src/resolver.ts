@@ -1,4 +1,4 @@
-import type { RequestContext } from "@reco/contracts";
+import { AppError, type RequestContext } from "@reco/contracts";
 import type { ModelVersionStore } from "@reco/db";
 import type { ModelRef } from "./model-pool.ts";
 
@@ -14,6 +14,21 @@ export interface ModelResolution {
 /** The one place that decides which version serves a request; experiments and rollouts plug in here. */
 export interface ModelResolver {
   resolve(request: { userId: string; context: RequestContext }): Promise<ModelResolution>;
+}
+
+/**
+ * The resolver threw: the answer falls back to the next strategies with reason `resolver_error`;
+ * the resolver's own error is the `cause` (it is wrapped, never renamed).
+ */
+export class ModelResolutionFailed extends AppError {
+  declare readonly reason: "resolver_error";
+  constructor(cause: unknown) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super("UNAVAILABLE", `model resolver failed: ${message}`, undefined, {
+      reason: "resolver_error",
+      cause,
+    });
+  }
 }
 
 /**

@@ -49,6 +49,13 @@ describe("hyper-parameters", () => {
       /"factor" is unknown \(known: factors,/,
     );
     await expect(fitModel("ials", train, { factors: 0 })).rejects.toThrow(InvalidHyperParameter);
+    await expect(fitModel("ials", train, { factors: 0 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      reason: "invalid_hyper_parameter",
+    });
+    expect(() => recommenderFor("svd")).toThrow(
+      expect.objectContaining({ reason: "unknown_model_kind" }),
+    );
     await expect(fitModel("item-knn", train, { neighbours: "many" })).rejects.toThrow(
       /must be a number, got "many"/,
     );

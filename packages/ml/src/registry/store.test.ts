@@ -112,6 +112,8 @@ describe("model registry files", () => {
     await flipByte(path.join(dir, "model.onnx"), 1234);
     await expect(loadArtifact(dir)).rejects.toBeInstanceOf(ArtifactCorrupt);
     await expect(createScorer(dir)).rejects.toThrow(/model\.onnx sha256 [0-9a-f]{64} ≠ recorded/);
+    // Its stable reason (what serving classifies on): model_corrupt.
+    await expect(createScorer(dir)).rejects.toMatchObject({ reason: "model_corrupt" });
   });
 
   it("refuses a corrupted id map, a truncated history and an unparseable metadata.json", async () => {
@@ -151,5 +153,8 @@ describe("model registry files", () => {
     await expect(openVersion(registryDir, "demo", "v9")).rejects.toBeInstanceOf(
       ModelVersionMissing,
     );
+    await expect(openVersion(registryDir, "demo", "v9")).rejects.toMatchObject({
+      reason: "model_missing",
+    });
   });
 });

@@ -1,9 +1,10 @@
-import type { RequestContext } from "@reco/contracts";
+import { AppError, reasonOf, type RequestContext } from "@reco/contracts";
 import type { InferenceBatcher } from "../batcher.ts";
 import type { Catalog } from "../catalog.ts";
 import type { InteractionHistory } from "../history.ts";
 import type { LoadedModel, ModelRef } from "../model-pool.ts";
 import type { PopularityRanker } from "../popularity.ts";
+import { isFallbackReason, type FallbackReason } from "../reasons.ts";
 import type { Recommendation } from "../schemas.ts";
 
 export type Item = Recommendation["items"][number];
@@ -63,24 +64,30 @@ export interface RecommendStrategy {
   fill(ctx: StrategyContext, want: number): Item[] | Promise<Item[]>;
 }
 
-/** A failure that names its own fallback reason (the metric label). */
-export class StrategyError extends Error {
+/**
+ * A strategy's failure that names its fallback reason (the answer's `fallbackReason` and the metric
+ * label): one of FALLBACK_REASONS (`empty_result`, `no_model`), or a custom strategy's own code.
+ */
+export class StrategyError extends AppError {
+  declare readonly reason: string;
   constructor(
-    readonly reason: string,
+    reason: FallbackReason | (string & {}),
     message: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
-    this.name = "StrategyError";
+    super("INTERNAL", message, undefined, { reason, cause: options.cause });
   }
 }
 
-/** Why a strategy (or the resolver) failed, as the answer's `fallbackReason` and a metric label. */
+/**
+ * Why a strategy (or the resolver) failed, as the answer's `fallbackReason` and a metric label: the
+ * error's stable `reason` when FALLBACK_REASONS lists it or a StrategyError names it, else
+ * `inference_error` (so the label set stays known). Never the error's name or message: an error
+ * rebuilt from the inference thread keeps its reason, not its class.
+ */
 export function fallbackReason(error: unknown): string {
-  if (error instanceof StrategyError) return error.reason;
-  const name = (error as Error)?.name ?? "";
-  if (name === "ArtifactCorrupt") return "model_corrupt";
-  if (name === "ModelVersionMissing" || (error as NodeJS.ErrnoException)?.code === "ENOENT")
-    return "model_missing";
-  if (name === "ResolverError") return "resolver_error";
+  const reason = reasonOf(error);
+  if (reason !== undefined && (error instanceof StrategyError || isFallbackReason(reason)))
+    return reason;
   return "inference_error";
 }

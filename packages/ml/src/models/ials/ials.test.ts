@@ -76,6 +76,7 @@ describe("iALS", () => {
     const train = interactionsFromCsr(communities(Number.POSITIVE_INFINITY));
     const failure = fitModel("ials", train, { ...base, threads: 2 });
     await expect(failure).rejects.toBeInstanceOf(TrainingDiverged);
+    await expect(failure).rejects.toMatchObject({ reason: "training_diverged" });
     await expect(failure).rejects.toThrow(
       /ials training diverged at epoch 1: \d+ user vectors are NaN\/Infinity/,
     );
