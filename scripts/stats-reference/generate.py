@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import integrate, optimize, special, stats
 import statsmodels.api as sm
 from statsmodels.stats._delta_method import NonlinearDeltaCov
 from statsmodels.stats.multitest import multipletests
@@ -357,6 +357,27 @@ def distribution_cases():
         *({"fn": "studentTCdf", "args": [t, df], "expected": float(stats.t.cdf(t, df))} for t, df in ((2.1, 3.5), (-1.3, 10), (0.5, 1), (4.0, 1e6), (2.0, 2000.7), (-6.0, 12.25))),
         *({"fn": "studentTQuantile", "args": [p, df], "expected": float(stats.t.ppf(p, df))} for p, df in ((0.975, 3.5), (0.975, 100.2), (0.995, 7), (0.025, 40), (0.9995, 2.2))),
         *({"fn": "chiSquareSurvival", "args": [x, k], "expected": float(stats.chi2.sf(x, k))} for x, k in ((3.2, 1), (10.83, 1), (10, 3), (100, 80), (30, 2), (0.01, 5))),
+        # A denser grid over every branch (series / continued fraction, reflection, both tails),
+        # held to 1e-10 in reference.test.ts: the implementation claims ~1e-14. Arguments outside
+        # the domain (x < 0 or > 1 for I_x, x < 0 for Q) are clamped, as the code documents.
+        *({"fn": "erfc", "args": [x], "expected": float(special.erfc(x))} for x in (-3.0, -0.7, 0.0, 0.3, 1.2, 2.49, 2.51, 4.0, 9.0, 20.0)),
+        *({"fn": "normalCdf", "args": [z], "expected": float(stats.norm.cdf(z))} for z in (-30.0, -12.5, -3.5, -1.0, -0.01, 0.01, 1.0, 3.4, 8.0)),
+        *({"fn": "normalSurvival", "args": [z], "expected": float(stats.norm.sf(z))} for z in (-4.0, -0.3, 0.0, 1.5, 5.0, 12.0, 30.0)),
+        *({"fn": "normalPdf", "args": [z], "expected": float(stats.norm.pdf(z))} for z in (-5.0, -1.0, 0.0, 0.5, 2.0, 9.0)),
+        *({"fn": "normalQuantile", "args": [p], "expected": float(stats.norm.ppf(p))} for p in (1e-300, 1e-20, 0.0242, 0.02426, 0.3, 0.5000001, 0.75, 0.97574, 0.9758, 1 - 1e-15)),
+        *({"fn": "logGamma", "args": [x], "expected": float(special.gammaln(x))} for x in (0.001, 0.1, 0.4999, 0.5, 0.75, 1.0, 1.5, 2.0, 7.3, 50.0, 1234.5, 1e6)),
+        *({"fn": "logBeta", "args": [a, b], "expected": float(special.betaln(a, b))} for a, b in ((0.5, 0.5), (1, 1), (2.5, 7), (100, 3), (1e4, 2e4))),
+        *({"fn": "regularizedIncompleteBeta", "args": [x, a, b], "expected": float(special.betainc(a, b, min(max(x, 0.0), 1.0)))} for x, a, b in (
+            (-0.1, 2, 3), (0.0, 2, 3), (1.0, 2, 3), (1.2, 2, 3), (0.1, 2, 3), (0.9, 2, 3), (0.5, 0.5, 0.5), (0.3, 10, 40), (0.3, 40, 10),
+            (0.999, 0.5, 200), (0.001, 200, 0.5), (0.42, 1, 1), (0.2, 3.5, 0.5))),
+        *({"fn": "studentTCdf", "args": [t, df], "expected": float(stats.t.cdf(t, df))} for t in (-40.0, -2.5, -0.2, 0.0, 0.7, 3.0, 25.0) for df in (0.7, 1.0, 4.5, 30.0, 5000.0)),
+        *({"fn": "studentTTwoSidedP", "args": [t, df], "expected": float(2 * stats.t.sf(abs(t), df))} for t, df in ((0.0, 3.0), (-1.0, 3.0), (2.2, 15.5), (-8.0, 40.0), (50.0, 2.0))),
+        *({"fn": "studentTPdf", "args": [t, df], "expected": float(stats.t.pdf(t, df))} for t, df in ((0.0, 1.0), (-1.5, 3.2), (2.0, 30.0), (10.0, 2.5), (0.3, 1e5))),
+        *({"fn": "studentTQuantile", "args": [p, df], "expected": float(stats.t.ppf(p, df))} for p, df in (
+            (0.5, 5.0), (0.6, 1.0), (0.9, 2.5), (0.999, 1.0), (0.99999, 3.0), (1e-6, 4.0), (0.01, 12.0), (0.3, 0.8), (0.975, 1e5), (0.95, 6.5))),
+        *({"fn": "regularizedGammaQ", "args": [a, x], "expected": float(special.gammaincc(a, max(x, 0.0)))} for a, x in (
+            (0.5, 0.0), (0.5, -1.0), (0.5, 0.2), (0.5, 3.0), (3.0, 1.0), (3.0, 3.99), (3.0, 4.01), (3.0, 20.0), (40.0, 30.0), (40.0, 55.0), (200.0, 150.0))),
+        *({"fn": "chiSquareSurvival", "args": [x, k], "expected": float(stats.chi2.sf(x, k))} for x, k in ((0.0, 3), (0.5, 1), (2.0, 2), (7.9, 4), (50, 30), (400, 300), (1000, 2))),
     ]
 
 

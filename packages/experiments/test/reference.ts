@@ -17,9 +17,18 @@ export function loadFixture<T>(name: string): T[] {
   return parsed.cases;
 }
 
-export function expectClose(actual: number, expected: number, label: string): void {
+export function expectClose(
+  actual: number,
+  expected: number,
+  label: string,
+  tolerance = TOLERANCE,
+): void {
+  if (!Number.isFinite(expected)) {
+    expect(actual, label).toBe(expected);
+    return;
+  }
   const error = Math.abs(actual - expected);
-  const allowed = TOLERANCE * Math.abs(expected) + ABSOLUTE_FLOOR;
+  const allowed = tolerance * Math.abs(expected) + ABSOLUTE_FLOOR;
   expect(
     error <= allowed,
     `${label}: got ${actual}, reference ${expected} (|Δ| = ${error.toExponential(2)})`,
