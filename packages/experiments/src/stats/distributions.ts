@@ -10,6 +10,7 @@ const TINY = 1e-300;
 
 /** erfc(x) for x ≥ 0: positive-term series for small x, Lentz continued fraction in the tail. */
 function erfcNonNegative(x: number): number {
+  if (x === Infinity) return 0; // the continued fraction below would give ∞/∞
   if (x < 2.5) {
     // erf(x) = 2/√π · e^{-x²} · Σ (2x²)^n x / (1·3·…·(2n+1)); no cancellation, ~40 terms at x = 2.5.
     let term = x;
