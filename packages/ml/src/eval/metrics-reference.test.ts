@@ -145,6 +145,42 @@ describe("evaluate", () => {
     expect(result.metrics["1"]!.coverage).toBeCloseTo(2 / 5, 15);
   });
 
+  it("counts test users with no train positives, and never ranks for them", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "ml-eval-cold-"));
+    const train = path.join(dir, "train.csv");
+    const test = path.join(dir, "test.csv");
+    // u2's and u3's only train ratings are below the threshold of 3: no positives in train;
+    // u3 has no test events either, so it is not a test user at all
+    await writeFile(train, "userId,itemId,rating\nu1,a,5\nu1,b,4\nu2,a,1\nu3,b,2\nu4,c,5\n");
+    await writeFile(test, "userId,itemId,rating\nu1,c,5\nu2,b,5\nu4,a,5\n");
+    const s = await loadExplicitSplit(train, test);
+    const trainSet = buildInteractions(s.train, { threshold: 3 });
+    const testSet = buildInteractions(s.test, { threshold: 3 });
+    const { model } = await fitModel("popularity", trainSet);
+    const result = evaluate(model, trainSet, testSet, { ks: [1] });
+    expect(result.excluded).toEqual({ usersWithoutTrain: 1, testItemsAlreadyInTrain: 0 });
+    expect(result.users).toBe(2);
+    // u1 → c (the only item left) ✓; u4 → a ✓
+    expect(result.metrics["1"]!.hit_rate).toBe(1);
+  });
+
+  it("accepts other id-map objects of the same shape, and refuses another shape", async () => {
+    const { train, test } = await split();
+    const { model } = await fitModel("popularity", train);
+    // the very same id maps: trusted as they are, whatever the counts say
+    expect(test.ids).toBe(train.ids);
+    expect(evaluate(model, train, { ...test, nItems: test.nItems + 1 }, { ks: [1] }).users).toBe(3);
+    const copied = { ...test, ids: { ...test.ids } };
+    expect(evaluate(model, train, copied, { ks: [1] }).users).toBe(3);
+    const message = "test interactions must use the train set's id maps (see alignToIds)";
+    expect(() =>
+      evaluate(model, train, { ...copied, nUsers: train.nUsers + 1 }, { ks: [1] }),
+    ).toThrow(message);
+    expect(() =>
+      evaluate(model, train, { ...copied, nItems: train.nItems + 1 }, { ks: [1] }),
+    ).toThrow(message);
+  });
+
   it("refuses test interactions built on other id maps", async () => {
     const { train } = await split();
     const dir = await mkdtemp(path.join(tmpdir(), "ml-eval-ids-"));
