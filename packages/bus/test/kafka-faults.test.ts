@@ -46,7 +46,7 @@ describe("kafka adapter under broker faults", () => {
   // (ports are picked free, then bound later). Not reproduced alone; see the session note.
   it(
     "rejects a publish to a frozen broker by its deadline, then publishes again once the broker answers",
-    { retry: 2 },
+    { retry: 2, timeout: 60_000 },
     async () => {
       const bus = await connect();
       const topic = uniqueName("frozen");
@@ -83,7 +83,6 @@ describe("kafka adapter under broker faults", () => {
       expect(seqs(c.received).every((seq) => seq >= 0 && seq <= 2)).toBe(true);
       await c.consumer.stop();
     },
-    60_000,
   );
 
   // contract: crash, restart
