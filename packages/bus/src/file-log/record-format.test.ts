@@ -106,6 +106,18 @@ describe("file-log record lines written by hand", () => {
     // ten digits and no space yet: a length field still arriving (up to 10 digits fit)
     expect(parseRecord(Buffer.from("1234567890"), 0, 0)).toEqual({ kind: "incomplete" });
     expect(parseRecord(Buffer.from("12345x"), 0, 0)).toEqual(invalid("bad length field"));
+    // eleven digits or more with no space cannot be a length field any more
+    expect(parseRecord(Buffer.from("12345678901"), 0, 0)).toEqual(invalid("bad length field"));
+    expect(parseRecord(Buffer.from("123456789012"), 0, 0)).toEqual(invalid("bad length field"));
+    // counted from the record's start, not from the buffer's
+    expect(parseRecord(Buffer.from("xx1234567"), 2, 0)).toEqual({ kind: "incomplete" });
+    // only ASCII digits: '/' sits just below '0'
+    expect(parseRecord(Buffer.from("12/"), 0, 0)).toEqual(invalid("bad length field"));
+    expect(parseRecord(Buffer.from("1/ 00000000 {}\n"), 0, 0)).toEqual(invalid("bad length field"));
+    // a length of exactly the maximum is allowed (and here still arriving)
+    expect(parseRecord(Buffer.from(`${MAX_RECORD_BYTES} 00000000 {`), 0, 0)).toEqual({
+      kind: "incomplete",
+    });
     expect(HEADER_BYTES).toBe(20);
   });
 
@@ -114,6 +126,7 @@ describe("file-log record lines written by hand", () => {
     expect(isTornTail(good.subarray(0, 10), 0)).toBe(true);
     expect(isTornTail(Buffer.concat([good, Buffer.alloc(64)]), good.length)).toBe(true);
     expect(isTornTail(good, 0)).toBe(false);
+    expect(isTornTail(Buffer.from("\nabc"), 0)).toBe(false);
     expect(isTornTail(Buffer.concat([Buffer.from([0, 1, 0]), Buffer.from("\n")]), 0)).toBe(false);
   });
 });
@@ -155,6 +168,48 @@ describe("RecordEncoder", () => {
       if (step.kind === "record") expect(step.record.value.toString("utf8")).toBe(r.value);
     });
     expect(buf.length).toBeGreaterThan(80_000);
+  });
+
+  it("a first record bigger than the initial buffer (64 kB), or than twice it, is written whole", () => {
+    for (const size of [100_000, 150_000]) {
+      const encoder = new RecordEncoder();
+      const value = `"${"v".repeat(size)}"`;
+      encoder.add({ offset: 0, timestamp: 0, key: "k", value });
+      const buf = Buffer.from(encoder.take());
+      const step = parseRecord(buf, 0, 0);
+      expect(step.kind, `${size}`).toBe("record");
+      expect(step.kind === "record" && step.length).toBe(buf.length);
+    }
+  });
+
+  it("a record that overfills the initial buffer by one or two bytes keeps its newline", () => {
+    // header "<len> <crc8> " + payload + "\n": find value sizes whose record is 65,537 and 65,538 bytes
+    const payloadOf = (n: number) => `{"o":0,"t":0,"k":"k","j":"${"v".repeat(n)}"}`;
+    const total = (n: number) => {
+      const length = Buffer.byteLength(payloadOf(n));
+      return String(length).length + 1 + 8 + 1 + length + 1;
+    };
+    for (const target of [65_537, 65_538]) {
+      let n = 65_400;
+      while (total(n) < target) n++;
+      expect(total(n)).toBe(target);
+      const encoder = new RecordEncoder();
+      encoder.add({ offset: 0, timestamp: 0, key: "k", value: `"${"v".repeat(n)}"` });
+      const buf = Buffer.from(encoder.take());
+      expect(buf.length).toBe(target);
+      expect(buf[buf.length - 1]).toBe(0x0a);
+      expect(parseRecord(buf, 0, 0).kind).toBe("record");
+    }
+  });
+
+  it("a checksum with leading zeros keeps its 8 hex digits", () => {
+    let i = 0;
+    const payloadOf = (n: number) => `{"o":0,"t":0,"k":"k","j":${n}}`;
+    while (crc32(Buffer.from(payloadOf(i))) >= 0x1000_0000) i++;
+    const bytes = encodeRecord({ offset: 0, timestamp: 0, key: "k", value: String(i) });
+    const [, crc] = bytes.toString().split(" ");
+    expect(crc).toMatch(/^0[0-9a-f]{7}$/);
+    expect(parseRecord(bytes, 0, 0).kind).toBe("record");
   });
 
   it("encodeRecord returns its own copy", () => {
