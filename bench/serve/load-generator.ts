@@ -3,7 +3,7 @@
  * generator's CPU would be the server's). Reads one JSON job from argv[2]:
  *   { url, key, connections, seconds, paths: string[], suffix?: string }
  * requests paths[n % paths.length] (+ suffix + n when a suffix is given, so every request is a new
- * cache key), and prints one JSON line: { rps, p50, p99, errors }.
+ * cache key), and prints one JSON line: { rps, total, p50, p99, errors }.
  */
 import autocannon from "autocannon";
 
@@ -36,6 +36,7 @@ const result = await autocannon({
 process.stdout.write(
   `${JSON.stringify({
     rps: result.requests.average,
+    total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,

@@ -49,6 +49,9 @@ const generator = path.join(path.dirname(fileURLToPath(import.meta.url)), "load-
 
 interface Figures {
   rps: number;
+  total: number;
+  /** CPU the servers' process spent per request while this load ran (µs). */
+  cpuPerRequestUs: number;
   p50: number;
   p99: number;
   errors: number;
@@ -63,14 +66,15 @@ async function load(url: string, key: string, paths: string[], suffix?: string):
     paths,
     suffix,
   };
+  const cpu = process.cpuUsage();
   const { stdout } = await run(
     process.execPath,
     ["--import", "tsx", generator, JSON.stringify(job)],
-    {
-      maxBuffer: 1 << 20,
-    },
+    { maxBuffer: 1 << 20 },
   );
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as Figures;
+  const used = process.cpuUsage(cpu);
+  const figures = JSON.parse(stdout.trim().split("\n").at(-1)!) as Omit<Figures, "cpuPerRequestUs">;
+  return { ...figures, cpuPerRequestUs: (used.user + used.system) / figures.total };
 }
 
 const median = (xs: number[]) => {
@@ -195,12 +199,29 @@ try {
   const none = await serve(db, work, "none", { active: [] });
   const active = await serve(db, work, "active", routing);
   const paths = stable.users.map((u) => `/recommend/${u}?k=10`);
-  // every user's answer cached on both servers (the rollout's under its arm's key)
-  for (const server of [none, active])
-    for (const p of paths)
-      await fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${server.key}` } });
+  // every user's answer cached on both servers (the rollout's under its arm's key); a second pass
+  // shows what the load will hit: cached answers, and which version and arm served them
+  for (const [label, server] of [
+    ["none", none],
+    ["active", active],
+  ] as const) {
+    const seen = new Map<string, number>();
+    for (let pass = 0; pass < 2; pass++)
+      for (const p of paths) {
+        const response = await fetch(`${server.url}${p}`, {
+          headers: { authorization: `Bearer ${server.key}` },
+        });
+        const body = (await response.json()) as Record<string, unknown>;
+        if (pass === 1) {
+          const what = `${String(body.modelVersion)} ${String(body.variant ?? "-")} cached=${String(body.cached)} fallback=${String(body.fallback)}`;
+          seen.set(what, (seen.get(what) ?? 0) + 1);
+        }
+      }
+    console.log(`${label}: ${[...seen].map(([what, n]) => `${n} × ${what}`).join("; ")}`);
+  }
   const suffix = values.uncached ? "&exclude=b" : undefined;
   const ratios: number[] = [];
+  const cpu: [number, number][] = [];
   const p99s: [number, number][] = [];
   for (let round = 1; round <= Number(values.rounds); round++) {
     // which server goes first alternates, so neither always runs right after the other's load
@@ -210,16 +231,20 @@ try {
     const b = await load(second.url, second.key, paths, suffix);
     const [base, with_] = first === none ? [a, b] : [b, a];
     ratios.push(with_.rps / base.rps);
+    cpu.push([base.cpuPerRequestUs, with_.cpuPerRequestUs]);
     p99s.push([base.p99, with_.p99]);
     console.log(
       `round ${round}: none ${base.rps.toFixed(0)} req/s (p99 ${base.p99} ms, ${base.errors} errors), ` +
-        `active rollout ${with_.rps.toFixed(0)} req/s (p99 ${with_.p99} ms, ${with_.errors} errors): ${(ratios.at(-1)! * 100).toFixed(1)} %`,
+        `active rollout ${with_.rps.toFixed(0)} req/s (p99 ${with_.p99} ms, ${with_.errors} errors): ${(ratios.at(-1)! * 100).toFixed(1)} %; ` +
+        `server CPU ${base.cpuPerRequestUs.toFixed(1)} vs ${with_.cpuPerRequestUs.toFixed(1)} µs per request`,
     );
   }
   console.log(
     `\nmedian of ${values.rounds} rounds — with an active rollout: ${(median(ratios) * 100).toFixed(1)} % of the throughput without ` +
       `(rounds ${(Math.min(...ratios) * 100).toFixed(1)}–${(Math.max(...ratios) * 100).toFixed(1)} %; target ≥ 95 %); ` +
-      `median p99 ${median(p99s.map((p) => p[0]))} vs ${median(p99s.map((p) => p[1]))} ms`,
+      `median p99 ${median(p99s.map((p) => p[0]))} vs ${median(p99s.map((p) => p[1]))} ms; ` +
+      `server CPU per request ${median(cpu.map((c) => c[0])).toFixed(1)} vs ${median(cpu.map((c) => c[1])).toFixed(1)} µs ` +
+      `(${((median(cpu.map((c) => c[0] / c[1])) || 0) * 100).toFixed(1)} % as efficient)`,
   );
   routing.close();
   await none.close();

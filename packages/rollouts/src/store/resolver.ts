@@ -1,5 +1,8 @@
 import type { PrismaClient } from "@reco/db";
-import { rolloutArm, rolloutKey, rolloutVariant } from "../routing.ts";
+import { rolloutBucket, rolloutKey, rolloutVariant, type RolloutArm } from "../routing.ts";
+
+/** Buckets remembered per resolver; past this many the memo starts over (a few MB at most). */
+const MAX_REMEMBERED_BUCKETS = 200_000;
 
 export interface ServedRef {
   name: string;
@@ -127,6 +130,14 @@ export class RolloutRouting {
  * rollout:<id>:<arm>), which the exposure log and the per-arm aggregates carry.
  */
 export class RolloutModelResolver {
+  /**
+   * A user's bucket per rollout: SHA-256 costs ~1 µs a request, a fifth of a cached answer's own
+   * work (measured: 11 → 15 µs CPU per cached answer with a rollout active before this memo).
+   */
+  private readonly buckets = new Map<string, number>();
+  /** The labels of each route and arm, built once (not per request). */
+  private readonly labels = new Map<number, Record<RolloutArm | "key", string>>();
+
   constructor(
     private readonly routing: Pick<RolloutRouting, "active">,
     private readonly inner: { resolve(request: ResolveRequest): Promise<Resolution> },
@@ -140,13 +151,34 @@ export class RolloutModelResolver {
       const route = routes[i]!;
       if (route.baseline.name !== inner.ref.name || route.baseline.version !== inner.ref.version)
         continue;
-      const arm = rolloutArm(route.id, request.userId, route.trafficPct);
+      const arm: RolloutArm =
+        this.bucket(route.id, request.userId) < route.trafficPct ? "candidate" : "stable";
+      let labels = this.labels.get(route.id);
+      if (!labels) {
+        labels = {
+          key: rolloutKey(route.id),
+          candidate: rolloutVariant(route.id, "candidate"),
+          stable: rolloutVariant(route.id, "stable"),
+        };
+        this.labels.set(route.id, labels);
+      }
       return {
         ref: arm === "candidate" ? route.candidate : inner.ref,
-        experimentKey: rolloutKey(route.id),
-        variant: rolloutVariant(route.id, arm),
+        experimentKey: labels.key,
+        variant: labels[arm],
       };
     }
     return inner;
+  }
+
+  private bucket(rolloutId: number, userId: string): number {
+    const key = `${rolloutId}\n${userId}`;
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      if (this.buckets.size >= MAX_REMEMBERED_BUCKETS) this.buckets.clear();
+      bucket = rolloutBucket(rolloutId, userId);
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
   }
 }
