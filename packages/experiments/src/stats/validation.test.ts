@@ -5,7 +5,14 @@ import { sampleDefinition } from "../test-definitions.ts";
 import { bayesianComparison } from "./bayesian.ts";
 import { betaBinomialComparison, probabilityBetaGreater } from "./beta-binomial.ts";
 import { cupedAdjust } from "./cuped.ts";
-import { normalCdf } from "./distributions.ts";
+import {
+  erfc,
+  normalCdf,
+  normalQuantile,
+  regularizedIncompleteBeta,
+  studentTCdf,
+  studentTQuantile,
+} from "./distributions.ts";
 import { relativeUplift, welchTTest } from "./frequentist.ts";
 import {
   estimateDuration,
@@ -226,6 +233,43 @@ describe("degenerate data", () => {
     const x = { a: 30, b: 70 };
     const y = { a: 3, b: 9 };
     expect(probabilityBetaGreater(x, y) + probabilityBetaGreater(y, x)).toBeCloseTo(1, 12);
+  });
+});
+
+describe("distribution functions at the edges of their domains", () => {
+  it("quantiles: NaN outside [0, 1], ±∞ at 0 and 1, the normal one for infinite df", () => {
+    for (const p of [-0.1, 1.5, NaN]) {
+      expect(normalQuantile(p)).toBeNaN();
+      expect(studentTQuantile(p, 5)).toBeNaN();
+    }
+    expect(normalQuantile(0)).toBe(-Infinity);
+    expect(normalQuantile(1)).toBe(Infinity);
+    expect(studentTQuantile(0, 5)).toBe(-Infinity);
+    expect(studentTQuantile(1, 5)).toBe(Infinity);
+    expect(studentTQuantile(0.975, Infinity)).toBe(normalQuantile(0.975));
+    expect(studentTCdf(1.5, Infinity)).toBe(normalCdf(1.5));
+    expect(normalCdf(NaN)).toBeNaN();
+  });
+
+  it("the incomplete beta is exactly 0 and 1 at the ends; erfc is symmetric about 1", () => {
+    expect(regularizedIncompleteBeta(0, 2, 3)).toBe(0);
+    expect(regularizedIncompleteBeta(1, 2, 3)).toBe(1);
+    expect(erfc(0)).toBe(1);
+    expect(erfc(-0.5) + erfc(0.5)).toBeCloseTo(2, 15);
+  });
+
+  it("a proportion out of range on the control side alone is refused too", () => {
+    expect(() => sampleSizePerVariant(-0.5, { kind: "proportion", baselineMean: 1 })).toThrow(
+      "proportions must lie in (0,1) (control 1, treatment 0.5)",
+    );
+    expect(() => sampleSizePerVariant(-0.6, { kind: "proportion", baselineMean: 1.5 })).toThrow(
+      /control 1.5/,
+    );
+    expect(() => sampleSizePerVariant(-2, { kind: "proportion", baselineMean: -0.1 })).toThrow(
+      /control -0.1/,
+    );
+    // one user: no variance, whatever the sums say
+    expect(sampleVariance({ n: 1, sum: 1, sumSquares: 2 })).toBeNaN();
   });
 });
 
