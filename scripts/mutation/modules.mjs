@@ -56,15 +56,18 @@ export const MODULES = {
     mutate: ["packages/bus/src/file-log/record.ts"],
     tests: ["packages/bus/src/file-log/*.test.ts", "packages/bus/test/file-log*.test.ts"],
   },
-  // The commit rule: which offsets a delivery takes or skips, commits only after the file is on
-  // disk and only for partitions still held, the commit up to what the disk covers. The
+  // The commit rule (ingest.ts by line): which offsets a delivery takes or skips, the commit moved
+  // up to what the disk covers, commits only after the file is on disk and only for partitions
+  // still held, and trimBatch. The
   // exactly-once tests that SIGKILL a worker process run the code in child processes, where no
   // mutant is active, and the in-process worker suite takes ~30 s a run: both left out, the
   // ingest unit tests drive SnapshotIngest directly.
   "stream-commit": {
     mutate: [
-      "packages/stream/src/ingest.ts:216-288",
-      "packages/stream/src/ingest.ts:324-421",
+      "packages/stream/src/ingest.ts:249-260",
+      "packages/stream/src/ingest.ts:276-288",
+      "packages/stream/src/ingest.ts:324-353",
+      "packages/stream/src/ingest.ts:367-421",
       "packages/stream/src/micro-batch.ts",
     ],
     tests: ["packages/stream/src/ingest*.test.ts", "packages/stream/src/micro-batch.test.ts"],
