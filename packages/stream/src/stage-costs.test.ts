@@ -19,10 +19,12 @@ describe("measureIngestStages", () => {
       Array.from({ length: 2_000 }, (_, i) => click(i)),
       { batchSize: 500, rounds: 1 },
     );
-    expect(costs.validate).toBeGreaterThan(0);
-    expect(costs.write).toBeGreaterThan(0);
-    // Writing a file per 500 records costs far more per record than validating one.
-    expect(costs.write).toBeGreaterThan(costs.validate);
+    // Finite, positive per-record figures; how they compare is for bench/ingest to measure (a
+    // timing comparison here failed under a loaded full run: 19.0 vs 19.3 µs with one round).
+    for (const cost of [costs.validate, costs.write]) {
+      expect(Number.isFinite(cost)).toBe(true);
+      expect(cost).toBeGreaterThan(0);
+    }
   });
 
   it("refuses a sample without a single valid event instead of timing nothing", async () => {
