@@ -70,7 +70,11 @@ export const MODULES = {
       "packages/stream/src/ingest.ts:367-421",
       "packages/stream/src/micro-batch.ts",
     ],
-    tests: ["packages/stream/src/ingest*.test.ts", "packages/stream/src/micro-batch.test.ts"],
+    tests: [
+      "packages/stream/src/ingest*.test.ts",
+      "packages/stream/src/micro-batch.test.ts",
+      "packages/stream/src/trim-batch.test.ts",
+    ],
   },
   rollouts: {
     mutate: [
