@@ -116,9 +116,10 @@ export class RolloutController {
         { holder: this.lease.holder, token: grant.token },
         "rollout controller is the leader",
       );
+    // Ids only: each rollout is read whole, fresh, right before it is judged (advance).
     const rows = await this.prisma.rollout.findMany({
       where: { status: { in: ["pending", "progressing"] } },
-      include: { stages: { orderBy: { position: "asc" } } },
+      select: { id: true },
       orderBy: { id: "asc" },
     });
     for (const row of rows) {
