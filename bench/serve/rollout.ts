@@ -7,34 +7,21 @@
  *
  *   npx tsx bench/serve/rollout.ts [--seconds 3] [--rounds 7] [--connections 32] [--uncached]
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs, promisify } from "node:util";
-import { buildServer, servingRoutesDeps } from "@reco/api";
-import { openFileLogBus } from "@reco/bus";
-import { MemoryCache } from "@reco/cache";
-import { topicNames } from "@reco/contracts";
+import { parseArgs } from "node:util";
 import { ModelVersionStore, openDatabase, type Database } from "@reco/db";
 import { ExperimentAssigner, ExperimentModelResolver } from "@reco/experiments/store";
 import { importMovieLens } from "@reco/importer";
-import {
-  buildInteractions,
-  fitModel,
-  loadSnapshots,
-  publishVersion,
-  recordModelVersion,
-} from "@reco/ml";
 import {
   RolloutController,
   RolloutModelResolver,
   RolloutRouting,
   RolloutService,
 } from "@reco/rollouts/store";
-import { ApiKeyStore, createServingRuntime, StableModelResolver } from "@reco/serving";
-import { pino } from "pino";
+import { StableModelResolver } from "@reco/serving";
+import { loadSeparate, median, publishDemoVersion, serveBench, type Figures } from "./common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -44,87 +31,28 @@ const { values } = parseArgs({
     uncached: { type: "boolean", default: false },
   },
 });
-const run = promisify(execFile);
-const generator = path.join(path.dirname(fileURLToPath(import.meta.url)), "load-generator.ts");
 
-interface Figures {
-  rps: number;
-  total: number;
-  /** CPU the servers' process spent per request while this load ran (µs). */
-  cpuPerRequestUs: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function load(url: string, key: string, paths: string[], suffix?: string): Promise<Figures> {
-  const job = {
+function load(url: string, key: string, paths: string[], suffix?: string): Promise<Figures> {
+  return loadSeparate({
     url,
     key,
     connections: Number(values.connections),
     seconds: Number(values.seconds),
     paths,
-    suffix,
-  };
-  const cpu = process.cpuUsage();
-  const { stdout } = await run(
-    process.execPath,
-    ["--import", "tsx", generator, JSON.stringify(job)],
-    { maxBuffer: 1 << 20 },
-  );
-  const used = process.cpuUsage(cpu);
-  const figures = JSON.parse(stdout.trim().split("\n").at(-1)!) as Omit<Figures, "cpuPerRequestUs">;
-  return { ...figures, cpuPerRequestUs: (used.user + used.system) / figures.total };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-async function publish(db: Database, dir: string, version: string) {
-  const { log } = await loadSnapshots(path.join(dir, "snapshots"));
-  const train = buildInteractions(log);
-  const { model } = await fitModel("ials", train, { factors: 64, epochs: 5 });
-  const published = await publishVersion({
-    registryDir: path.join(dir, "registry"),
-    name: "ials",
-    version,
-    algorithm: "ials",
-    params: model,
-    idMaps: train.ids,
-    trainHistory: train.userItems,
-    data: {
-      source: "ml-latest-small",
-      from: null,
-      to: null,
-      nUsers: train.nUsers,
-      nItems: train.nItems,
-      nInteractions: log.length,
-    },
+    ...(suffix ? { suffix } : {}),
   });
-  const id = await recordModelVersion(db.prisma, published.dir, published.metadata);
-  return { id, users: train.ids.users };
 }
 
+/** A server with the production resolver chain Rollout(Experiment(Stable)). */
 async function serve(
   db: Database,
   dir: string,
   label: string,
   routing: Pick<RolloutRouting, "active">,
 ) {
-  const bus = await openFileLogBus({ dir: path.join(dir, `events-${label}`) });
-  const topics = topicNames("bench");
-  await bus.ensureTopics(Object.values(topics));
   const assigner = new ExperimentAssigner(db.prisma);
   await assigner.start();
-  const runtime = await createServingRuntime({
-    prisma: db.prisma,
-    cache: new MemoryCache({ maxEntries: 1_000_000, maxBytes: 1024 * 1024 * 1024 }),
-    bus,
-    topics,
-    snapshotsRoot: path.join(dir, "snapshots"),
+  return serveBench(db, dir, label, {
     resolver: new RolloutModelResolver(
       routing,
       new ExperimentModelResolver(
@@ -132,31 +60,8 @@ async function serve(
         new StableModelResolver(new ModelVersionStore(db.prisma), 1_000),
       ),
     ),
-    options: { rateLimitPerSecond: 1e9, rateLimitBurst: 1e9 },
+    onClose: () => assigner.close(),
   });
-  const keys = new ApiKeyStore(db.prisma);
-  const key = (await keys.create({ name: `bench-${label}`, role: "client" })).key;
-  const app = await buildServer({
-    logger: pino({ level: "silent" }),
-    authenticator: keys,
-    services: {
-      stats: { counts: async () => ({ items: 0, users: 0, ratings: 0 }) },
-      apiKeys: keys,
-    },
-    readiness: {},
-    serving: servingRoutesDeps(runtime, keys),
-  });
-  const url = await app.listen({ port: 0, host: "127.0.0.1" });
-  return {
-    url,
-    key,
-    async close() {
-      assigner.close();
-      await app.close();
-      await runtime.close(1000);
-      await bus.close();
-    },
-  };
 }
 
 const work = await mkdtemp(path.join(tmpdir(), "bench-rollout-"));
@@ -176,9 +81,9 @@ try {
     ratingsPath: "data/ml-latest-small/ratings.csv",
   });
   const store = new ModelVersionStore(db.prisma);
-  const stable = await publish(db, work, "v1");
+  const stable = await publishDemoVersion(db, work, "v1");
   await store.setStage({ id: stable.id }, "stable", { by: "bench", reason: "baseline" });
-  await publish(db, work, "v2");
+  await publishDemoVersion(db, work, "v2");
   // A real rollout: started, first stage entered by the controller, promoted by hand to 50 %.
   const rollouts = new RolloutService(db.prisma, store);
   const { rollout } = await rollouts.start({ candidate: { name: "ials", version: "v2" } }, "bench");
