@@ -1,27 +1,33 @@
 import { querySnapshots } from "@reco/snapshots";
+import { SeenItems, type SeenSet } from "./seen.ts";
 
-/** Most recent items kept per user: enough for seen-filtering and fold-in, bounded in memory. */
-const MAX_PER_USER = 1000;
-const EMPTY: ReadonlySet<string> = new Set();
+/** Most recent items kept in order per user: enough for fold-in (which uses the latest 200). */
+const MAX_RECENT_PER_USER = 1000;
+
+interface UserHistory {
+  /** The latest distinct items, oldest first (interned strings, shared with the dictionary). */
+  recent: string[];
+  version: number;
+}
 
 /**
- * What each user interacted with, oldest first: loaded from the snapshots at start and extended by
- * the feedback this process receives. Serves seen-item filtering and cold/warm routing.
+ * What each user interacted with: loaded from the snapshots at start and extended by the feedback
+ * this process receives (and, with a shared store, by what other instances received). Two views:
+ * every item ever seen (`seen`, compact and complete: exclusion) and the latest distinct items in
+ * order (`items`, bounded: fold-in and cold/warm routing).
  */
 export class InteractionHistory {
-  /** Per user: items oldest first, and the same items as a set for seen-filtering per request. */
-  private readonly byUser = new Map<
-    string,
-    { items: string[]; set: Set<string>; version: number }
-  >();
+  readonly seenItems = new SeenItems();
+  private readonly byUser = new Map<string, UserHistory>();
 
+  /** The latest distinct items (at most 1000), oldest first. */
   items(userId: string): readonly string[] {
-    return this.byUser.get(userId)?.items ?? [];
+    return this.byUser.get(userId)?.recent ?? [];
   }
 
-  /** The same items as `items`, for membership tests without building a set per request. */
-  seen(userId: string): ReadonlySet<string> {
-    return this.byUser.get(userId)?.set ?? EMPTY;
+  /** Every item the user ever interacted with, as a membership test (not a copy). */
+  seen(userId: string): SeenSet {
+    return this.seenItems.of(userId);
   }
 
   /** Changes whenever the user's history does: lets callers keep what they derived from it. */
@@ -29,26 +35,54 @@ export class InteractionHistory {
     return this.byUser.get(userId)?.version ?? 0;
   }
 
+  /** Distinct items the user interacted with, all of them. */
   count(userId: string): number {
-    return this.byUser.get(userId)?.items.length ?? 0;
+    return this.seenItems.count(userId);
   }
 
   get users(): number {
     return this.byUser.size;
   }
 
-  record(userId: string, itemId: string): void {
-    let user = this.byUser.get(userId);
-    if (!user) this.byUser.set(userId, (user = { items: [], set: new Set(), version: 0 }));
-    user.version += 1;
-    const { items, set } = user;
-    if (set.has(itemId)) items.splice(items.indexOf(itemId), 1); // one entry per item, at its latest position
-    items.push(itemId);
-    set.add(itemId);
-    if (items.length > MAX_PER_USER)
-      for (const dropped of items.splice(0, items.length - MAX_PER_USER)) set.delete(dropped);
+  /** The user's every item as indices of a model (`itemIndex`), ascending; unknown ones skipped. */
+  seenIndices(userId: string, itemIndex: ReadonlyMap<string, number>): number[] {
+    return this.seenItems.modelIndices(userId, itemIndex).sort((a, b) => a - b);
   }
 
+  record(userId: string, itemId: string): void {
+    const user = this.user(userId);
+    user.version += 1;
+    const interned = this.seenItems.dictionary.idOf(this.seenItems.dictionary.intern(itemId));
+    if (!this.seenItems.add(userId, interned)) {
+      const at = user.recent.indexOf(interned);
+      if (at >= 0) user.recent.splice(at, 1); // one entry per item, at its latest position
+    }
+    user.recent.push(interned);
+    if (user.recent.length > MAX_RECENT_PER_USER)
+      user.recent.splice(0, user.recent.length - MAX_RECENT_PER_USER);
+  }
+
+  /**
+   * Items the user interacted with elsewhere (another instance), for exclusion only: they join
+   * `seen`, not the ordered recent list. Returns how many were new.
+   */
+  markSeen(userId: string, itemIds: Iterable<string>): number {
+    let added = 0;
+    for (const itemId of itemIds) if (this.seenItems.add(userId, itemId)) added += 1;
+    if (added > 0) this.user(userId).version += 1;
+    return added;
+  }
+
+  private user(userId: string): UserHistory {
+    let user = this.byUser.get(userId);
+    if (!user) this.byUser.set(userId, (user = { recent: [], version: 0 }));
+    return user;
+  }
+
+  /**
+   * Every interaction of the snapshots, in one pass: each user's item numbers (in time order) give
+   * the sorted seen array and, read backwards, the latest distinct items.
+   */
   static async fromSnapshots(snapshotsRoot: string): Promise<InteractionHistory> {
     const history = new InteractionHistory();
     const rows = await querySnapshots<{ user_id: string; item_id: string }>(
@@ -57,7 +91,25 @@ export class InteractionHistory {
         WHERE type IN ('watch', 'rate', 'click') AND item_id IS NOT NULL
         ORDER BY event_time, event_id`,
     );
-    for (const row of rows) history.record(row.user_id, row.item_id);
+    const { dictionary } = history.seenItems;
+    const byUser = new Map<string, number[]>();
+    for (const row of rows) {
+      let numbers = byUser.get(row.user_id);
+      if (!numbers) byUser.set(row.user_id, (numbers = []));
+      numbers.push(dictionary.intern(row.item_id));
+    }
+    history.seenItems.load(byUser);
+    for (const [userId, numbers] of byUser) {
+      const recent: string[] = [];
+      const taken = new Set<number>();
+      for (let i = numbers.length - 1; i >= 0 && recent.length < MAX_RECENT_PER_USER; i -= 1) {
+        const number = numbers[i]!;
+        if (taken.has(number)) continue;
+        taken.add(number);
+        recent.push(dictionary.idOf(number));
+      }
+      history.byUser.set(userId, { recent: recent.reverse(), version: 0 });
+    }
     return history;
   }
 }

@@ -13,7 +13,7 @@ import {
 export class Exclusion {
   private readonly extra: Set<string>;
   constructor(
-    private readonly seen: ReadonlySet<string>,
+    private readonly seen: Pick<ReadonlySet<string>, "has">,
     extra: Iterable<string>,
   ) {
     this.extra = new Set(extra);

@@ -70,4 +70,20 @@ export class ChainContext implements StrategyContext {
     const version = `${this.settings.history.version(userId)}\n${this.elsewhere.join("\n")}`;
     return this.settings.historyIndices.get(loaded, userId, this.seen, version);
   }
+
+  seenIndices(loaded: LoadedModel): number[] {
+    const { userId } = this.input;
+    const { history } = this.settings;
+    const version = `${history.version(userId)}\n${this.elsewhere.join("\n")}`;
+    return this.settings.historyIndices.kept(loaded, `seen\n${userId}`, version, () => {
+      const indices = history.seenIndices(userId, loaded.itemIndex);
+      if (this.elsewhere.length === 0) return indices;
+      const known = history.seen(userId);
+      for (const itemId of this.elsewhere) {
+        const index = loaded.itemIndex.get(itemId);
+        if (index !== undefined && !known.has(itemId)) indices.push(index);
+      }
+      return indices.sort((a, b) => a - b);
+    });
+  }
 }

@@ -19,9 +19,9 @@ function knownIndices(loaded: LoadedModel, ids: readonly string[], into: number[
 }
 
 /**
- * The model indices of users' histories, kept until the history or the model changes: mapping a few
- * hundred ids per request costs more than scoring them. Bounded by count and by indices held
- * (5M ≈ 40 MB of numbers).
+ * The model indices of users' histories (and of everything they saw), kept until the history or
+ * the model changes: mapping a few hundred ids per request costs more than scoring them. Bounded by
+ * count and by indices held (5M ≈ 40 MB of numbers).
  */
 export class HistoryIndexCache {
   private readonly cache = new LRUCache<string, { version: string; indices: number[] }>({
@@ -32,11 +32,16 @@ export class HistoryIndexCache {
 
   /** `version` changes whenever `seen` does. */
   get(loaded: LoadedModel, userId: string, seen: readonly string[], version: string): number[] {
-    const key = `${loaded.key}\n${userId}`;
-    const kept = this.cache.get(key);
+    return this.kept(loaded, `recent\n${userId}`, version, () => knownIndices(loaded, seen, []));
+  }
+
+  /** What `compute` gives for (model, key), recomputed when `version` changes. */
+  kept(loaded: LoadedModel, key: string, version: string, compute: () => number[]): number[] {
+    const cacheKey = `${loaded.key}\n${key}`;
+    const kept = this.cache.get(cacheKey);
     if (kept?.version === version) return kept.indices;
-    const indices = knownIndices(loaded, seen, []);
-    this.cache.set(key, { version, indices });
+    const indices = compute();
+    this.cache.set(cacheKey, { version, indices });
     return indices;
   }
 }
@@ -103,12 +108,9 @@ async function score(
   return items;
 }
 
-/** The history's model indices plus the request's excludes it knows. */
-function excludeIndices(
-  ctx: StrategyContext,
-  loaded: LoadedModel,
-  seenIndices: number[],
-): number[] {
+/** Every item the user saw (not only the recent ones), plus the request's excludes, as model indices. */
+function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): number[] {
+  const seenIndices = ctx.seenIndices(loaded);
   const { exclude } = ctx.input;
   return exclude.length === 0 ? seenIndices : knownIndices(loaded, exclude, [...seenIndices]);
 }
@@ -127,7 +129,7 @@ export const warmModelStrategy: RecommendStrategy = {
   async fill(ctx) {
     const loaded = await ctx.model();
     if (!warm(ctx, loaded)) return [];
-    const exclude = excludeIndices(ctx, loaded, ctx.historyIndices(loaded));
+    const exclude = excludeIndices(ctx, loaded);
     const context = scoringContext(ctx);
     const request =
       loaded.model.kind === "popularity"
@@ -147,11 +149,10 @@ export const foldInStrategy: RecommendStrategy = {
   async fill(ctx) {
     const loaded = await ctx.model();
     if (warm(ctx, loaded)) return [];
-    const seenIndices = ctx.historyIndices(loaded);
-    const historyIndices = seenIndices.slice(-ctx.foldInHistory);
+    const historyIndices = ctx.historyIndices(loaded).slice(-ctx.foldInHistory);
     if (historyIndices.length === 0)
       throw new StrategyError("empty_result", "no history item known to the model");
-    const exclude = excludeIndices(ctx, loaded, seenIndices);
+    const exclude = excludeIndices(ctx, loaded);
     const request = { historyIndices, exclude, context: scoringContext(ctx) };
     return score(ctx, loaded, request, "similar_to_recent");
   },

@@ -28,7 +28,10 @@ export interface StrategyContext {
   readonly input: RecommendInput;
   /** The version the resolver chose; null when there is none (or the resolver failed). */
   readonly ref: ModelRef | null;
-  /** The user's history, oldest first: this process's, then what reached other instances. */
+  /**
+   * The user's recent history, oldest first: this process's latest items (bounded), then what
+   * reached other instances. Every item ever seen is in `exclude` and `seenIndices`.
+   */
   readonly seen: readonly string[];
   /** Never to be returned: the history, the request's excludes and the items already answered. */
   readonly exclude: Pick<ReadonlySet<string>, "has">;
@@ -41,8 +44,16 @@ export interface StrategyContext {
   readonly history: InteractionHistory;
   /** `ref` loaded (once per request); rejects with the load error, or when there is no `ref`. */
   model(): Promise<LoadedModel>;
-  /** The model's indices of the user's history, kept across requests until either changes. */
+  /**
+   * The model's indices of the user's recent history (`seen`, in order), kept across requests until
+   * either changes: what fold-in starts from.
+   */
   historyIndices(loaded: LoadedModel): number[];
+  /**
+   * The model's indices of every item the user ever interacted with (however long the history),
+   * ascending: what the model must never return.
+   */
+  seenIndices(loaded: LoadedModel): number[];
 }
 
 /**
