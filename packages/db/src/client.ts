@@ -5,7 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "./generated/prisma/client.ts";
-import { lockDataDir } from "./lock.ts";
+import { lockDataDir, type LockOptions } from "./lock.ts";
 import { applyMigrations } from "./migrations.ts";
 
 export type { PrismaClient };
@@ -30,6 +30,11 @@ export interface OpenDbOptions extends DbConfig {
   /** apply pending migrations before returning (default true) */
   migrate?: boolean;
   log?: (message: string) => void;
+  /**
+   * Embedded database: how long to wait for another process still holding it (e.g. a previous
+   * api closing it) before failing with DatabaseLocked, and what to say meanwhile.
+   */
+  lock?: LockOptions;
 }
 
 /**
@@ -50,7 +55,7 @@ export async function openDatabase(options: OpenDbOptions = {}): Promise<Databas
     kind = "pglite";
     const dir = path.resolve(options.dataDir ?? ".data", "pg");
     await mkdir(dir, { recursive: true });
-    const unlock = await lockDataDir(dir);
+    const unlock = await lockDataDir(dir, options.lock);
     let pglite: PGlite;
     try {
       pglite = await PGlite.create(dir);

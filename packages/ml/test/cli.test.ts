@@ -300,6 +300,50 @@ describe("npm run train -- <command>", { timeout: 240_000 }, () => {
     expect(await readdir(work)).not.toContain("shipped-2");
   });
 
+  it("train evaluates on the split, then publishes factors refit on every interaction (--fit-on train keeps the split's side)", async () => {
+    const base = ["train", "--model", "ials", "--data", file("small.csv"), "--factors", "4"];
+    const [all, trainSide, unsplit] = await cliAll([
+      [...base, "--name", "all", "--no-db", "--json"],
+      [...base, "--name", "train-side", "--fit-on", "train", "--no-db", "--json"],
+      [...base, "--name", "unsplit", "--split", "none", "--no-db", "--json"],
+    ]);
+    for (const r of [all!, trainSide!, unsplit!]) expect(r.code, r.stderr).toBe(0);
+    const meta = async (name: string) =>
+      JSON.parse(
+        await readFile(path.join(work, "data", "registry", name, "v1", "metadata.json"), "utf8"),
+      );
+    const card = (name: string) =>
+      readFile(path.join(work, "data", "registry", name, "v1", "MODEL_CARD.md"), "utf8");
+    // distinct (user, item) pairs of the file, counted here rather than by the code under test
+    const lines = (await readFile(file("small.csv"), "utf8")).trim().split("\n").slice(1);
+    const pairs = new Set(lines.map((line) => line.split(",").slice(0, 2).join(","))).size;
+
+    const served = await meta("all");
+    expect(served.fittedOn).toBe("all");
+    expect(served.data.nInteractions).toBe(pairs);
+    expect(served.evaluation.trainInteractions).toBeLessThan(pairs);
+    expect(served.metrics["ndcg@10"]).toBeGreaterThan(0);
+    // same seed and parameters on all the data: the very factors of a run without a split
+    const none = await meta("unsplit");
+    expect(none.data.nInteractions).toBe(pairs);
+    expect(served.files["model.onnx"].sha256).toBe(none.files["model.onnx"].sha256);
+    expect(served.files["train-history.bin"].sha256).toBe(none.files["train-history.bin"].sha256);
+    expect(await card("all")).toContain(`Fitted on all ${pairs} interactions`);
+    expect(await card("all")).toContain(
+      `a copy fitted on ${served.evaluation.trainInteractions} train interactions`,
+    );
+    expect(all!.stderr).toContain(`refitting ials on all ${pairs} interactions`);
+
+    const old = await meta("train-side");
+    expect(old.fittedOn).toBe("train");
+    expect(old.data.nInteractions).toBe(served.evaluation.trainInteractions);
+    expect(old.metrics).toEqual(served.metrics);
+    expect(old.files["model.onnx"].sha256).not.toBe(served.files["model.onnx"].sha256);
+    expect(await card("train-side")).toContain(
+      "Fitted on the train side of the evaluation split only",
+    );
+  });
+
   it("tune prints every trial and the best parameters", async () => {
     const r = await cli([
       "tune",

@@ -85,6 +85,12 @@ export interface Dataset {
   train: Interactions;
   /** held-out events in the train set's indices (absent with --split none) */
   test?: InteractionLog;
+  /**
+   * Every event of the source before the split (same indices as `train`), for a refit on all of
+   * it after the evaluation; absent with --split none (train is all of it already) and with an
+   * explicit --train/--test pair.
+   */
+  all?: InteractionLog;
   data: ArtifactMetadata["data"];
   protocol: Record<string, unknown>;
   /** lines worth showing the user (skipped rows, unseen ids) */
@@ -135,6 +141,7 @@ export async function loadDataset(
   const notes: string[] = [];
   let split: Split | { train: InteractionLog; test?: InteractionLog };
   let protocol: Record<string, unknown>;
+  let all: InteractionLog | undefined;
   if (o.train && o.test) {
     const explicit = await loadExplicitSplit(o.train, o.test);
     checkMalformed(explicit.report.train, o.skipMalformed, notes);
@@ -158,6 +165,7 @@ export async function loadDataset(
       if (log.length === 0) throw new BadInput(`${o.snapshots} holds no interaction events`);
     }
     const kind = needTest && o.split === "none" ? "random" : o.split;
+    if (kind !== "none") all = log;
     if (kind === "none") split = { train: log };
     else if (kind === "random")
       split = randomHoldout(log, { testFraction: o.testFraction, seed: o.seed });
@@ -179,8 +187,8 @@ export async function loadDataset(
       `the train set is empty${o.threshold !== undefined ? ` (no rating reaches --threshold ${o.threshold})` : ""}`,
     );
   }
-  const all = split.test ? [split.train, split.test] : [split.train];
-  const range = all.map(timeRange);
+  const sides = split.test ? [split.train, split.test] : [split.train];
+  const range = sides.map(timeRange);
   const froms = range
     .map((r) => r.from)
     .filter((x): x is string => x !== null)
@@ -192,6 +200,7 @@ export async function loadDataset(
   return {
     train,
     test: split.test,
+    all,
     data: {
       source: describeSources(o),
       from: froms[0] ?? null,

@@ -44,6 +44,12 @@ export const artifactMetadataSchema = z.object({
     nItems: z.number().int().nonnegative(),
     nInteractions: z.number().int().nonnegative(),
   }),
+  /**
+   * What the published factors were fitted on: `all` = every interaction of `data` (refit after
+   * the held-out evaluation, which fitted a copy on the split's train side), `train` = the train
+   * side only (`--fit-on train`, or an explicit --train/--test pair). Absent in older versions.
+   */
+  fittedOn: z.enum(["all", "train"]).optional(),
   /** flat offline metrics, e.g. {"ndcg@10": 0.21, "recall@20": 0.3} */
   metrics: z.record(z.string(), z.number()),
   /** how the metrics were obtained (split, seed, K, users evaluated) */

@@ -50,6 +50,30 @@ function metricsTable(metrics: Record<string, number>): string {
   return [head, rule, ...body].join("\n");
 }
 
+/** The card's line saying what the served parameters were fitted on. */
+function fittedLine(m: ArtifactMetadata): string {
+  const all = `${m.data.nInteractions} interactions from ${m.data.nUsers} users on ${m.data.nItems} items`;
+  if (m.fittedOn === "all")
+    return `Fitted on all ${all}${m.evaluation ? ", refit with the same parameters and seed after the held-out evaluation below" : ""}.`;
+  if (m.fittedOn === "train")
+    return `Fitted on the train side of the evaluation split only: ${all}; the held-out events never informed it.`;
+  return `${all}.`;
+}
+
+/** The card's line saying how the offline metrics were obtained, and on what. */
+function evaluationLine(m: ArtifactMetadata): string {
+  const e = m.evaluation;
+  if (!e) return "";
+  const protocol = Object.entries(e)
+    .map(([k, v]) => `${k}=${cell(v)}`)
+    .join(", ");
+  const sides =
+    typeof e.trainInteractions === "number" && typeof e.testEvents === "number"
+      ? ` Held-out evaluation: a copy fitted on ${e.trainInteractions} train interactions, scored on ${e.testEvents} held-out events${m.fittedOn === "all" ? "; the served parameters were then fitted on all the data" : ""}.`
+      : "";
+  return `\nProtocol: ${protocol}.${sides}\n`;
+}
+
 export function renderModelCard(m: ArtifactMetadata): string {
   const params = Object.entries(m.hyperparameters);
   return `# Model card: ${m.name} ${m.version}
@@ -65,20 +89,14 @@ export function renderModelCard(m: ArtifactMetadata): string {
 ## Data
 - Source: ${cell(m.data.source)}
 - Time range: ${m.data.from ?? "unknown"} → ${m.data.to ?? "unknown"}
-- ${m.data.nInteractions} interactions from ${m.data.nUsers} users on ${m.data.nItems} items.
+- ${fittedLine(m)}
 
 ## Parameters
 ${params.length === 0 ? "_defaults_" : ["| parameter | value |", "|---|---|", ...params.map(([k, v]) => `| ${k} | ${cell(v)} |`)].join("\n")}
 
 ## Offline metrics
 ${metricsTable(m.metrics)}
-${
-  m.evaluation
-    ? `\nProtocol: ${Object.entries(m.evaluation)
-        .map(([k, v]) => `${k}=${cell(v)}`)
-        .join(", ")}.\n`
-    : ""
-}
+${evaluationLine(m)}
 ## Intended use
 ${INTENDED[m.kind]}
 

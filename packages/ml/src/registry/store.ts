@@ -40,6 +40,8 @@ export interface PublishRequest {
   trainHistory?: Csr;
   hyperparameters?: Record<string, unknown>;
   data: ArtifactMetadata["data"];
+  /** what `params` were fitted on (see ArtifactMetadata.fittedOn) */
+  fittedOn?: ArtifactMetadata["fittedOn"];
   metrics?: Record<string, number>;
   evaluation?: Record<string, unknown>;
   training?: ArtifactMetadata["training"];
@@ -161,6 +163,7 @@ async function assemble(
       : {}),
     hyperparameters: req.hyperparameters ?? {},
     data: req.data,
+    ...(req.fittedOn ? { fittedOn: req.fittedOn } : {}),
     metrics: req.metrics ?? {},
     ...(req.evaluation ? { evaluation: req.evaluation } : {}),
     exportCheck: { requests: check.requests, maxAbsDiff: check.maxAbsDiff },

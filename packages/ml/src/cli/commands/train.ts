@@ -1,10 +1,12 @@
 /**
- * train: load → split → fit (progress per epoch) → evaluate → export ONNX → registry version →
- * DB rows. The training run row exists from the start so a failure (NaN, bad data) is recorded as
+ * train: load → split → fit (progress per epoch) → evaluate → refit on all the data (unless
+ * --fit-on train) → export ONNX → registry version → DB rows. The evaluation needs a model that
+ * never saw the held-out events; the version that serves should have seen every user's history. The training run row exists from the start so a failure (NaN, bad data) is recorded as
  * `failed`; the registry version is published last and atomically, so a failed run leaves none.
  */
 import { z } from "zod";
 import type { Database } from "@reco/db";
+import { buildInteractions, type ConfidenceMode } from "../../data/index.ts";
 import { recommenders } from "../../models/index.ts";
 import { finishTrainingRun, recordModelVersion, startTrainingRun } from "../../registry/db.ts";
 import { publishVersion } from "../../registry/store.ts";
@@ -42,6 +44,11 @@ export const trainSpec = {
       help: "registry directory (default $DATA_DIR/registry)",
     },
     k: { type: "string", value: "K,…", help: "evaluation cut-offs (default 10,20,50)" },
+    "fit-on": {
+      type: "string",
+      value: "WHAT",
+      help: "all (default: after the held-out evaluation, refit on every interaction and publish that) | train (publish the model fitted on the split's train side)",
+    },
     "no-db": { type: "boolean", help: "do not write the training run and model version rows" },
     json: { type: "boolean", help: "print the summary as JSON" },
     ...datasetOptions,
@@ -52,6 +59,7 @@ export const trainSpec = {
     version: z.string().optional(),
     registry: z.string().optional(),
     k: z.string().optional(),
+    fitOn: z.enum(["all", "train"]).default("all"),
     noDb: z.boolean().default(false),
     json: z.boolean().default(false),
   }),
@@ -112,24 +120,55 @@ export async function runTrain(
         evaluateOn(fit.model, data.train, data.test!, o, ks),
       );
       metrics = flattenMetrics(e);
-      evaluation = { ...data.protocol, ks, users: e.users, ...e.excluded };
+      evaluation = {
+        ...data.protocol,
+        ks,
+        users: e.users,
+        ...e.excluded,
+        trainInteractions: data.data.nInteractions,
+        testEvents: data.test.length,
+      };
       const excluded = describeExclusions(e);
       if (excluded) note(excluded);
     }
+    // The served version: refit with the same parameters and seed on every interaction, so no
+    // user's held-out fifth is missing from what they are served (the metrics stay the split's).
+    let served = { fit, interactions: data.train, data: data.data };
+    const refitting = o.fitOn === "all" && data.all !== undefined;
+    if (refitting) {
+      const everything = buildInteractions(data.all!, {
+        threshold: o.threshold,
+        confidence: o.confidence as ConfidenceMode,
+      });
+      const nInteractions = everything.userItems.indptr[everything.nUsers]!;
+      note(
+        `refitting ${kind} on all ${nInteractions} interactions (evaluated above on ${data.data.nInteractions})`,
+      );
+      const refit = await timed("refitMs", () =>
+        fitWithProgress(kind, everything, hyper, ctx.console),
+      );
+      note(`refit in ${(refit.fitMs / 1000).toFixed(2)} s`);
+      served = { fit: refit, interactions: everything, data: { ...data.data, nInteractions } };
+    }
+    const fittedOn = refitting || (!data.test && !o.train) ? "all" : "train";
     const published = await timed("exportMs", () =>
       publishVersion({
         registryDir: registryDirOf(ctx, o.registry),
         name,
         version: o.version,
         algorithm: kind,
-        params: fit.model,
-        idMaps: data.train.ids,
-        trainHistory: data.train.userItems,
+        params: served.fit.model,
+        idMaps: served.interactions.ids,
+        trainHistory: served.interactions.userItems,
         hyperparameters: fit.params,
-        data: data.data,
+        data: served.data,
+        fittedOn,
         metrics,
         evaluation,
-        training: { seconds: fit.fitMs / 1000, ...(runId !== undefined ? { runId } : {}) },
+        training: {
+          seconds: (fit.fitMs + (refitting ? served.fit.fitMs : 0)) / 1000,
+          ...(runId !== undefined ? { runId } : {}),
+        },
       }),
     );
     note(`published ${name} ${published.metadata.version} → ${published.dir}`);
@@ -140,7 +179,7 @@ export async function runTrain(
         log: log.join("\n"),
         timings,
         modelVersionId: versionId,
-        params: { ...fit.params, source: describeSources(o), ...data.protocol },
+        params: { ...fit.params, source: describeSources(o), ...data.protocol, fitOn: fittedOn },
       });
     }
     if (o.json) {
@@ -151,6 +190,8 @@ export async function runTrain(
             version: published.metadata.version,
             dir: published.dir,
             runId,
+            fittedOn,
+            interactions: served.data.nInteractions,
             metrics,
             timings,
           },
@@ -167,7 +208,7 @@ export async function runTrain(
               `${name} (${kind})`,
               published.metadata.version,
               `${data.data.nUsers}×${data.data.nItems}`,
-              fit.fitMs / 1000,
+              (fit.fitMs + (refitting ? served.fit.fitMs : 0)) / 1000,
               `max diff ${published.metadata.exportCheck.maxAbsDiff.toExponential(1)}`,
               published.dir,
             ],
