@@ -1,5 +1,10 @@
 import { envFields, loadEnvOrExit } from "@reco/contracts";
-import { DEFAULT_INFERENCE_THREADS, DEFAULT_MAX_BATCH } from "@reco/serving";
+import {
+  DEFAULT_AUTH_STALE_MS,
+  DEFAULT_FEEDBACK_ACK_TIMEOUT_MS,
+  DEFAULT_INFERENCE_THREADS,
+  DEFAULT_MAX_BATCH,
+} from "@reco/serving";
 import { z } from "zod";
 
 const csv = z.string().transform((value) =>
@@ -28,6 +33,23 @@ export const apiEnvSchema = z.object({
   BATCH_WINDOW_MS: z.coerce.number().min(0).max(2).default(1),
   BATCH_MAX: z.coerce.number().int().min(1).max(1024).default(DEFAULT_MAX_BATCH),
   EVENT_QUEUE_CAPACITY: z.coerce.number().int().min(1).default(10_000),
+  /**
+   * When POST /feedback answers 202: "durable" once the bus stored the events (fsync / acks=all);
+   * "queued" once they are in memory — UNSAFE (a crash loses them), only for bench/feedback.
+   */
+  FEEDBACK_ACK: z.enum(["durable", "queued"]).default("durable"),
+  /** Durable feedback: the longest a request waits for the bus before answering 503 + Retry-After. */
+  FEEDBACK_ACK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(DEFAULT_FEEDBACK_ACK_TIMEOUT_MS),
+  /**
+   * While the database is unreachable, keys it confirmed within this long keep working from
+   * memory (unknown keys get 503). 0 turns it off.
+   */
+  AUTH_STALE_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_AUTH_STALE_MS),
   RATE_LIMIT_RPS: z.coerce.number().positive().default(200),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(400),
   BODY_LIMIT_BYTES: z.coerce

@@ -86,7 +86,10 @@ await bus
   .catch((e: Error) => logThrottled("topic creation", e));
 logger.info({ cache: cache.kind, bus: bus.kind }, "cache and event bus ready");
 
-const keys = new ApiKeyStore(db.prisma);
+const keys = new ApiKeyStore(db.prisma, {
+  staleMs: env.AUTH_STALE_MS,
+  onStale: (error) => logThrottled("API key lookup (answering from last-known-good keys)", error),
+});
 if (!env.DATABASE_URL) {
   const devKey = await ensureDevApiKey(keys, path.join(dataDir, "dev-api-key"), env.DEV_API_KEY);
   process.stdout.write(
@@ -131,6 +134,8 @@ const serving = await createServingRuntime({
     batchWindowMs: env.BATCH_WINDOW_MS,
     maxBatch: env.BATCH_MAX,
     eventQueueCapacity: env.EVENT_QUEUE_CAPACITY,
+    feedbackAck: env.FEEDBACK_ACK,
+    feedbackAckTimeoutMs: env.FEEDBACK_ACK_TIMEOUT_MS,
     rateLimitPerSecond: env.RATE_LIMIT_RPS,
     rateLimitBurst: env.RATE_LIMIT_BURST,
   },

@@ -348,7 +348,9 @@ describe("a live experiment through two api processes on one database", () => {
   it("keeps assigning from memory while the database is unreachable, and records again once it is back", async () => {
     const api = apis[0]!;
     const route = "/experiments/e2e-ctr/assignment/user-3";
-    // both keys were just checked, so authentication answers from its 5 s cache meanwhile
+    // Both keys were just checked: while the database is unreachable, authentication answers from
+    // these last-known-good lookups (AUTH_STALE_MS, 5 min by default), however long this machine
+    // takes to get to the next requests — not from the 5 s cache, which may have expired by then.
     const before = await call(api, keys.client, "GET", route);
     await trpc(api, keys.viewer).experiments.get.query({ key: "e2e-ctr" });
     await scratch.admin.query(`ALTER DATABASE ${scratch.name} WITH ALLOW_CONNECTIONS false`);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { BusUnavailable, openFileLogBus, type EventBus, type FileLogBus } from "@reco/bus";
 import { waitFor } from "@reco/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EventQueue } from "./event-queue.ts";
+import { DeliveryTimeout, EventQueue } from "./event-queue.ts";
 import { ServingMetrics } from "./metrics.ts";
 
 /** The real file-log bus behind a switch that makes every publish fail, as a broker outage would. */
@@ -16,6 +16,24 @@ function withOutageSwitch(bus: FileLogBus): EventBus & { down: boolean } {
       ? Promise.reject(new BusUnavailable("broker down (test switch)"))
       : bus.publishBatch(topic, messages);
   return wrapper;
+}
+
+/** The real file-log bus, counting publish calls; `hold` keeps publishes in flight until released. */
+function withGate(bus: FileLogBus) {
+  const wrapper = Object.create(bus) as EventBus;
+  const state = { calls: 0, hold: null as Promise<void> | null, fail: false };
+  wrapper.publishBatch = async (topic, messages) => {
+    state.calls += 1;
+    if (state.hold) await state.hold;
+    if (state.fail) throw new BusUnavailable("broker down (test switch)");
+    return bus.publishBatch(topic, messages);
+  };
+  return { bus: wrapper, state };
+}
+
+async function storedCount(bus: FileLogBus, topic: string): Promise<number> {
+  const offsets = await bus.endOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.offset), 0);
 }
 
 async function readAll(bus: FileLogBus, topic: string): Promise<unknown[]> {
@@ -94,5 +112,104 @@ describe("EventQueue", () => {
     expect(await queue.close(300)).toBe(2);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(queue.offer("feedback", [event("t.feedback", 3)])).toBe(false);
+  });
+
+  describe("deliver (durable feedback)", () => {
+    it("resolves each call only once its events are stored, and concurrent calls share one publish (group commit)", async () => {
+      const gated = withGate(fileBus);
+      const queue = new EventQueue({ bus: gated.bus, metrics, capacity: 1_000 });
+      const storedAtResolve: number[] = [];
+      const calls = Array.from({ length: 50 }, (_, c) =>
+        queue
+          .deliver(
+            Array.from({ length: 10 }, (_, i) => event("t.feedback", c * 10 + i)),
+            5_000,
+          )
+          .then(async () => storedAtResolve.push(await storedCount(fileBus, "t.feedback"))),
+      );
+      await Promise.all(calls);
+      // every caller saw at least its own events (and all before them) on the log when it resolved
+      expect(Math.min(...storedAtResolve)).toBeGreaterThanOrEqual(10);
+      expect(await storedCount(fileBus, "t.feedback")).toBe(500);
+      // 50 calls queued before the pump woke: far fewer publishes than calls
+      expect(gated.state.calls).toBeLessThan(5);
+      const values = (await readAll(fileBus, "t.feedback")) as { n: number }[];
+      expect(values.map((v) => v.n).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 500 }, (_, n) => n),
+      );
+      expect(queue.depth).toBe(0);
+    });
+
+    it("while the bus is down: rejects with DeliveryTimeout after the bound, and the events leave the queue (never published later)", async () => {
+      bus.down = true;
+      const queue = new EventQueue({ bus, metrics, capacity: 100 });
+      const started = Date.now();
+      const error = await queue
+        .deliver([event("t.feedback", 1), event("t.feedback", 2)], 300)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryTimeout);
+      expect((error as DeliveryTimeout).retryAfterS).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(await metrics.value(metrics.feedbackTimeouts)).toBe(1);
+      // the pump's failed attempt dropped them, or they were taken out while waiting
+      await waitFor(() => queue.depth === 0, { timeoutMs: 5_000, description: "queue empty" });
+      bus.down = false;
+      await queue.deliver([event("t.feedback", 3)], 5_000);
+      expect(((await readAll(fileBus, "t.feedback")) as { n: number }[]).map((v) => v.n)).toEqual([
+        3,
+      ]);
+    });
+
+    it("counts the events of a publish in flight at the bound: that publish may still store them; the waiting ones are never sent", async () => {
+      const gated = withGate(fileBus);
+      let release!: () => void;
+      gated.state.hold = new Promise<void>((resolve) => (release = resolve));
+      const queue = new EventQueue({ bus: gated.bus, metrics, capacity: 100, lingerMs: 0 });
+      const first = queue.deliver([event("t.feedback", 1), event("t.feedback", 2)], 200);
+      await waitFor(() => gated.state.calls === 1, { description: "publish in flight" });
+      const second = queue.deliver([event("t.feedback", 3)], 200);
+      const [a, b] = await Promise.all([first.catch((e: unknown) => e), second.catch((e) => e)]);
+      expect(a).toBeInstanceOf(DeliveryTimeout);
+      expect((a as DeliveryTimeout).inFlight).toBe(2);
+      expect(b).toBeInstanceOf(DeliveryTimeout);
+      expect((b as DeliveryTimeout).inFlight).toBe(0);
+      gated.state.hold = null;
+      release();
+      await waitFor(() => queue.depth === 0, { description: "in-flight publish done" });
+      // the publish in flight completed; the waiting event was taken out and never sent
+      expect(((await readAll(fileBus, "t.feedback")) as { n: number }[]).map((v) => v.n)).toEqual([
+        1, 2,
+      ]);
+    });
+
+    it("a publish in flight that fails after its caller gave up is not retried", async () => {
+      const gated = withGate(fileBus);
+      let release!: () => void;
+      gated.state.hold = new Promise<void>((resolve) => (release = resolve));
+      gated.state.fail = true;
+      const queue = new EventQueue({ bus: gated.bus, metrics, capacity: 100, lingerMs: 0 });
+      const error = await queue.deliver([event("t.feedback", 1)], 200).catch((e: unknown) => e);
+      expect((error as DeliveryTimeout).inFlight).toBe(1);
+      gated.state.hold = null;
+      release();
+      await waitFor(() => queue.depth === 0, { description: "failed batch dropped" });
+      gated.state.fail = false;
+      await queue.deliver([event("t.feedback", 2)], 5_000);
+      expect(((await readAll(fileBus, "t.feedback")) as { n: number }[]).map((v) => v.n)).toEqual([
+        2,
+      ]);
+    });
+
+    it("refuses at once when the queue has no room, and close rejects the calls still waiting", async () => {
+      bus.down = true;
+      const queue = new EventQueue({ bus, metrics, capacity: 3 });
+      const waiting = queue.deliver([event("t.feedback", 1), event("t.feedback", 2)], 60_000);
+      await expect(
+        queue.deliver([event("t.feedback", 3), event("t.feedback", 4)], 60_000),
+      ).rejects.toThrow(/queue is full/);
+      expect(await metrics.value(metrics.eventsDropped, { kind: "feedback" })).toBe(2);
+      expect(await queue.close(100)).toBe(2);
+      await expect(waiting).rejects.toThrow(/shutting down/);
+    });
   });
 });

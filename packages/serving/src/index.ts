@@ -15,6 +15,7 @@ export {
 } from "./model-pool.ts";
 export { InferenceBatcher, type BatchingOptions } from "./batcher.ts";
 export { InteractionHistory } from "./history.ts";
+export { ItemDictionary, SeenItems, type SeenSet } from "./seen.ts";
 export { Catalog, type CatalogItem } from "./catalog.ts";
 export { FALLBACK_REASONS, isFallbackReason, type FallbackReason } from "./reasons.ts";
 export {
@@ -26,6 +27,7 @@ export {
 } from "./resolver.ts";
 export { TokenBucketLimiter, type RateDecision, type RateLimitOptions } from "./rate-limit.ts";
 export {
+  DeliveryTimeout,
   EventQueue,
   type EventKind,
   type EventQueueOptions,
@@ -49,7 +51,14 @@ export {
   type RecommendStrategy,
   type StrategyContext,
 } from "./strategies/index.ts";
-export { FeedbackService, parseFeedbackBody, toInteractionEvent } from "./feedback.ts";
+export {
+  DEFAULT_FEEDBACK_ACK_TIMEOUT_MS,
+  FeedbackNotStored,
+  FeedbackService,
+  parseFeedbackBody,
+  toInteractionEvent,
+  type FeedbackAck,
+} from "./feedback.ts";
 export {
   createServingRuntime,
   defaultServingOptions,

@@ -75,6 +75,11 @@ export class ServingMetrics {
     labelNames: ["kind"] as const,
     registers: [this.registry],
   });
+  readonly feedbackTimeouts = new Counter({
+    name: "reco_feedback_ack_timeouts_total",
+    help: "Feedback requests answered 503 because the bus did not store their events within the bound",
+    registers: [this.registry],
+  });
   readonly eventsPublished = new Counter({
     name: "reco_events_published_total",
     help: "Events published to the bus",

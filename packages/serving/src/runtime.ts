@@ -8,7 +8,7 @@ import { InferenceThread } from "./inference-thread.ts";
 import { InferenceBatcher } from "./batcher.ts";
 import { Catalog } from "./catalog.ts";
 import { EventQueue } from "./event-queue.ts";
-import { FeedbackService } from "./feedback.ts";
+import { DEFAULT_FEEDBACK_ACK_TIMEOUT_MS, FeedbackService, type FeedbackAck } from "./feedback.ts";
 import { InteractionHistory } from "./history.ts";
 import { ServingMetrics } from "./metrics.ts";
 import { ModelPool, type ModelLoader } from "./model-pool.ts";
@@ -27,6 +27,10 @@ export interface ServingOptions {
   batchWindowMs: number;
   maxBatch: number;
   eventQueueCapacity: number;
+  /** When /feedback answers: "durable" (stored by the bus) or "queued" (unsafe, for comparison). */
+  feedbackAck: FeedbackAck;
+  /** Durable feedback: the longest a request waits for the bus before its 503. */
+  feedbackAckTimeoutMs: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   routing?: Partial<RoutingOptions>;
@@ -49,6 +53,8 @@ export const defaultServingOptions: ServingOptions = {
   batchWindowMs: 1,
   maxBatch: DEFAULT_MAX_BATCH,
   eventQueueCapacity: 10_000,
+  feedbackAck: "durable",
+  feedbackAckTimeoutMs: DEFAULT_FEEDBACK_ACK_TIMEOUT_MS,
   rateLimitPerSecond: 200,
   rateLimitBurst: 400,
 };
@@ -138,7 +144,14 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     cacheTtlMs: options.cacheTtlMs,
     strategies: deps.strategies,
   });
-  const feedback = new FeedbackService({ events, topics: deps.topics, history, recommendations });
+  const feedback = new FeedbackService({
+    events,
+    topics: deps.topics,
+    history,
+    recommendations,
+    ack: options.feedbackAck,
+    ackTimeoutMs: options.feedbackAckTimeoutMs,
+  });
   return {
     metrics,
     recommendations,

@@ -94,6 +94,11 @@ export const feedbackEventSchema = z
     /** When it happened (ISO-8601 with offset); default: now. */
     ts: z.iso.datetime({ offset: true }).optional(),
     context: contextSchema.optional(),
+    /**
+     * The event's id (default: a new UUID). A client that retries after a 503 with the same ids
+     * has each event counted once, whatever part of the first attempt was stored.
+     */
+    eventId: externalId.optional(),
   })
   .strict()
   .superRefine((event, ctx) => {

@@ -3,6 +3,10 @@ export { apiKeyFromHeaders, apiKeyPrefix, generateApiKey, hashApiKey } from "./a
 export { ensureDevApiKey } from "./dev-key.ts";
 export {
   ApiKeyStore,
+  DEFAULT_AUTH_CACHE_MS,
+  DEFAULT_AUTH_LOOKUP_TIMEOUT_MS,
+  DEFAULT_AUTH_STALE_MS,
+  type ApiKeyStoreOptions,
   type Authenticator,
   type CreatedApiKey,
   type Principal,

@@ -29,22 +29,64 @@ interface CachedLookup {
    * then checked by a constant-time compare instead of a sha256 per request.
    */
   verified?: Buffer;
+  /** The database is asked again from then on. */
   expiresAt: number;
+  /** When the database last answered for this prefix: the lookup is last-known-good until + staleMs. */
+  confirmedAt: number;
+}
+
+export const DEFAULT_AUTH_CACHE_MS = 5_000;
+export const DEFAULT_AUTH_STALE_MS = 5 * 60_000;
+export const DEFAULT_AUTH_LOOKUP_TIMEOUT_MS = 3_000;
+
+export interface ApiKeyStoreOptions {
+  /**
+   * How long a lookup answers without asking the database (default 5 s): a revocation made by
+   * another process takes effect here within this time while the database is reachable.
+   */
+  cacheMs?: number;
+  /**
+   * While the database is unreachable, a lookup it confirmed within this long still answers
+   * (default 5 min; 0 turns it off). Keys never confirmed in that window get an error (503).
+   */
+  staleMs?: number;
+  /**
+   * A database lookup gives up after this long (default 3 s): a hung database does not hang
+   * requests — a last-known-good lookup answers instead, or the request gets its 503.
+   */
+  lookupTimeoutMs?: number;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+  /** Called when a lookup fails and a last-known-good one answers instead. */
+  onStale?: (error: Error) => void;
 }
 
 /**
  * API keys in the `api_keys` table. Lookups are cached for `cacheMs` (default 5 s) so a busy key
  * costs no database round trip per request; a revocation therefore takes effect within that time
- * on other processes (at once on this one).
+ * on other processes (at once on this one). When the database cannot be reached, a key it
+ * confirmed within `staleMs` (default 5 min) keeps its last answer (a known key keeps working, a
+ * revoked one stays refused); any other key throws, which the api answers with 503 — never 200.
+ * One database lookup per prefix at a time; concurrent requests share it.
  */
 export class ApiKeyStore implements Authenticator {
   private readonly lookups = new Map<string, CachedLookup>();
+  private readonly loading = new Map<string, Promise<CachedLookup>>();
   private readonly lastUsedWritten = new Map<number, number>();
+  private readonly cacheMs: number;
+  private readonly staleMs: number;
+  private readonly lookupTimeoutMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly cacheMs = 5_000,
-  ) {}
+    private readonly options: ApiKeyStoreOptions = {},
+  ) {
+    this.cacheMs = options.cacheMs ?? DEFAULT_AUTH_CACHE_MS;
+    this.staleMs = options.staleMs ?? DEFAULT_AUTH_STALE_MS;
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_AUTH_LOOKUP_TIMEOUT_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   async create(input: { name: string; role: Role }): Promise<CreatedApiKey> {
     const { key, prefix, hash } = generateApiKey();
@@ -95,18 +137,8 @@ export class ApiKeyStore implements Authenticator {
   async authenticate(key: string): Promise<Principal | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
-    const now = Date.now();
     let lookup = this.lookups.get(prefix);
-    if (!lookup || lookup.expiresAt <= now) {
-      const row = await this.prisma.apiKey.findUnique({ where: { prefix } });
-      lookup = {
-        principal:
-          row && !row.revokedAt ? { keyId: row.id, prefix, name: row.name, role: row.role } : null,
-        hash: row ? Buffer.from(row.hash, "hex") : null,
-        expiresAt: now + this.cacheMs,
-      };
-      this.lookups.set(prefix, lookup);
-    }
+    if (!lookup || lookup.expiresAt <= this.now()) lookup = await this.refresh(prefix);
     if (!lookup.principal || !lookup.hash) return null;
     const presented = Buffer.from(key);
     const known =
@@ -115,8 +147,46 @@ export class ApiKeyStore implements Authenticator {
       if (!apiKeyMatches(key, lookup.hash)) return null;
       lookup.verified = presented;
     }
-    this.touch(lookup.principal.keyId, now);
+    this.touch(lookup.principal.keyId, this.now());
     return lookup.principal;
+  }
+
+  /** The database's answer for a prefix, one query at a time per prefix. */
+  private refresh(prefix: string): Promise<CachedLookup> {
+    let pending = this.loading.get(prefix);
+    if (!pending) {
+      pending = this.load(prefix).finally(() => this.loading.delete(prefix));
+      this.loading.set(prefix, pending);
+    }
+    return pending;
+  }
+
+  private async load(prefix: string): Promise<CachedLookup> {
+    const previous = this.lookups.get(prefix);
+    const fallback =
+      previous && this.now() - previous.confirmedAt < this.staleMs ? previous : undefined;
+    const query = this.prisma.apiKey.findUnique({ where: { prefix } });
+    let row: Awaited<typeof query>;
+    try {
+      row = await withTimeout(query, this.lookupTimeoutMs);
+    } catch (error) {
+      if (!fallback) throw error; // never confirmed, or too long ago: the caller answers 503
+      this.options.onStale?.(error as Error);
+      // Last-known-good until the bound; the database is asked again after `cacheMs`, not per request.
+      fallback.expiresAt = Math.min(this.now() + this.cacheMs, fallback.confirmedAt + this.staleMs);
+      return fallback;
+    }
+    const now = this.now();
+    const lookup: CachedLookup = {
+      principal:
+        row && !row.revokedAt ? { keyId: row.id, prefix, name: row.name, role: row.role } : null,
+      hash: row ? Buffer.from(row.hash, "hex") : null,
+      expiresAt: now + this.cacheMs,
+      confirmedAt: now,
+    };
+    // A revocation or an ensure on this process while the query ran wins (they delete the entry).
+    if (this.lookups.get(prefix) === previous) this.lookups.set(prefix, lookup);
+    return lookup;
   }
 
   /** Records last use at most once a minute per key, off the request path. */
@@ -129,4 +199,17 @@ export class ApiKeyStore implements Authenticator {
         this.lastUsedWritten.delete(keyId); // retried on a later request
       });
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`API key lookup: no answer from the database in ${ms} ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
