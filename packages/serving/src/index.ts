@@ -16,7 +16,6 @@ export {
 export { InferenceBatcher, type BatchingOptions } from "./batcher.ts";
 export { InteractionHistory } from "./history.ts";
 export { ItemDictionary, SeenItems, type SeenSet } from "./seen.ts";
-export { ItemDictionary, SeenItems, type SeenSet } from "./seen.ts";
 export { Catalog, type CatalogItem } from "./catalog.ts";
 export { FALLBACK_REASONS, isFallbackReason, type FallbackReason } from "./reasons.ts";
 export {
