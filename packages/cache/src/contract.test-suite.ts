@@ -225,6 +225,108 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
       });
     });
 
+    describe("sets", () => {
+      it("add members to many keys at once, each member once, read back whole", async () => {
+        await cache.addToSets(
+          [
+            { key: "s:u1", members: ["a", "b", "a"] },
+            { key: "s:u2", members: ["x"] },
+            { key: "s:empty", members: [] },
+          ],
+          { ttlMs: 60_000 },
+        );
+        await cache.addToSets([{ key: "s:u1", members: ["c", "b", "✓ \u0000"] }]);
+        expect((await cache.getSet("s:u1")).sort()).toEqual(["a", "b", "c", "✓ \u0000"].sort());
+        expect(await cache.getSet("s:u2")).toEqual(["x"]);
+        expect(await cache.getSet("s:empty")).toEqual([]);
+        expect(await cache.getSet("s:absent")).toEqual([]);
+        const many = Array.from({ length: 1_200 }, (_, i) => ({
+          key: `s:m${i}`,
+          members: [`i${i}`],
+        }));
+        await cache.addToSets(many);
+        for (const i of [0, 499, 500, 1_199])
+          expect(await cache.getSet(`s:m${i}`)).toEqual([`i${i}`]);
+      });
+
+      it("expire after their TTL, restarted by each add; delete removes them", async () => {
+        await cache.addToSets([{ key: "s:t", members: ["x"] }], { ttlMs: 300 });
+        await sleep(150);
+        await cache.addToSets([{ key: "s:t", members: ["y"] }], { ttlMs: 300 });
+        await sleep(200);
+        expect((await cache.getSet("s:t")).sort()).toEqual(["x", "y"]);
+        await sleep(250);
+        expect(await cache.getSet("s:t")).toEqual([]);
+        await cache.addToSets([{ key: "s:d", members: ["1"] }]);
+        expect(await cache.delete("s:d")).toBe(true);
+        expect(await cache.getSet("s:d")).toEqual([]);
+      });
+
+      it("replace a value under the same key; a value read from a set key is a miss", async () => {
+        await cache.set("s:v", { old: true });
+        expect(await cache.getSet("s:v")).toEqual([]);
+        await cache.addToSets([{ key: "s:v", members: ["new"] }]);
+        expect(await cache.getSet("s:v")).toEqual(["new"]);
+        expect(await cache.get("s:v")).toBeUndefined();
+      });
+
+      it("refuse a bad key, TTL or member with a clear error", async () => {
+        await expect(cache.addToSets([{ key: "", members: ["a"] }])).rejects.toThrow(/non-empty/);
+        await expect(
+          cache.addToSets([{ key: "s:b", members: ["a"] }], { ttlMs: 0 }),
+        ).rejects.toThrow(/ttlMs/);
+        await expect(
+          cache.addToSets([{ key: "s:b", members: [1 as unknown as string] }]),
+        ).rejects.toThrow(/strings/);
+        await expect(cache.getSet("")).rejects.toThrow(/non-empty/);
+      });
+    });
+
+    describe("token buckets", () => {
+      it("allow a burst, refuse beyond it with the wait, refill at the rate, per key", async () => {
+        const bucket = { ratePerSecond: 5, burst: 3 };
+        const taken = [];
+        for (let i = 0; i < 4; i += 1) taken.push(await cache.takeToken("k:a", bucket));
+        expect(taken.map((decision) => decision.allowed)).toEqual([true, true, true, false]);
+        expect(taken[0]!.retryAfterMs).toBe(0);
+        // one token comes back in 200 ms at 5/s
+        expect(taken[3]!.retryAfterMs).toBeGreaterThan(0);
+        expect(taken[3]!.retryAfterMs).toBeLessThanOrEqual(200);
+        expect((await cache.takeToken("k:b", bucket)).allowed).toBe(true);
+        await sleep(260);
+        expect((await cache.takeToken("k:a", bucket)).allowed).toBe(true);
+        expect((await cache.takeToken("k:a", bucket)).allowed).toBe(false);
+      });
+
+      it("count concurrent takes exactly: a burst of 10 lets 10 of 30 through", async () => {
+        const bucket = { ratePerSecond: 0.01, burst: 10 };
+        const decisions = await Promise.all(
+          Array.from({ length: 30 }, () => cache.takeToken("k:concurrent", bucket)),
+        );
+        expect(decisions.filter((decision) => decision.allowed)).toHaveLength(10);
+      });
+
+      it("keep buckets apart from values under the same key", async () => {
+        await cache.set("k:shared", 1);
+        expect((await cache.takeToken("k:shared", { ratePerSecond: 1, burst: 1 })).allowed).toBe(
+          true,
+        );
+        expect(await cache.get("k:shared")).toBe(1);
+      });
+
+      it("refuse a bad rate, burst or key with a clear error", async () => {
+        await expect(cache.takeToken("k", { ratePerSecond: 0, burst: 1 })).rejects.toThrow(
+          /ratePerSecond/,
+        );
+        await expect(cache.takeToken("k", { ratePerSecond: 1, burst: 0.5 })).rejects.toThrow(
+          /burst/,
+        );
+        await expect(cache.takeToken("", { ratePerSecond: 1, burst: 1 })).rejects.toThrow(
+          /non-empty/,
+        );
+      });
+    });
+
     it("serves many concurrent operations consistently", async () => {
       await Promise.all(Array.from({ length: 200 }, (_, i) => cache.set(`c:${i}`, { i })));
       const read = await Promise.all(

@@ -1,4 +1,13 @@
-export type { Cache, CacheSetOptions, ListOptions, ListPush } from "./port.ts";
+export type {
+  Cache,
+  CacheSetOptions,
+  ListOptions,
+  ListPush,
+  SetAdd,
+  SetOptions,
+  TokenBucket,
+  TokenDecision,
+} from "./port.ts";
 export { DEFAULT_MAX_VALUE_BYTES } from "./port.ts";
 export { CacheUnavailable } from "./errors.ts";
 export { MemoryCache, type MemoryCacheOptions } from "./lru.ts";

@@ -1,7 +1,10 @@
 import { LRUCache } from "lru-cache";
 import {
   DEFAULT_MAX_VALUE_BYTES,
+  bucketRefillMs,
+  checkBucket,
   checkKey,
+  checkSetAdd,
   checkListOptions,
   checkTag,
   checkText,
@@ -12,6 +15,10 @@ import {
   type CacheSetOptions,
   type ListOptions,
   type ListPush,
+  type SetAdd,
+  type SetOptions,
+  type TokenBucket,
+  type TokenDecision,
 } from "./port.ts";
 
 export interface MemoryCacheOptions {
@@ -30,6 +37,10 @@ export class MemoryCache implements Cache {
   private readonly lru: LRUCache<string, string>;
   /** Lists, newest first, as JSON items; bounded like the values, under their own budget. */
   private readonly lists: LRUCache<string, string[]>;
+  /** Sets of strings; bounded like the values, under their own budget. */
+  private readonly sets: LRUCache<string, Set<string>>;
+  /** Token buckets: a forgotten (evicted or refilled-and-expired) bucket starts full again. */
+  private readonly buckets: LRUCache<string, { tokens: number; at: number }>;
   /** Keys per tag, and each tagged key's tag; entries leave both when the LRU drops them. */
   private readonly tagged = new Map<string, Set<string>>();
   private readonly tagOf = new Map<string, string>();
@@ -59,6 +70,63 @@ export class MemoryCache implements Cache {
       allowStale: false,
       updateAgeOnGet: false,
     });
+    this.sets = new LRUCache<string, Set<string>>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      // Members are counted once when added (see addToSets): the size is recomputed on each set().
+      sizeCalculation: (members, key) => {
+        let bytes = Buffer.byteLength(key) + 1;
+        for (const member of members) bytes += Buffer.byteLength(member) + 1;
+        return bytes;
+      },
+      allowStale: false,
+      updateAgeOnGet: false,
+    });
+    this.buckets = new LRUCache<string, { tokens: number; at: number }>({
+      max: Math.max(maxEntries, 100_000),
+      ttlAutopurge: false,
+    });
+  }
+
+  async addToSets(entries: readonly SetAdd[], options: SetOptions = {}): Promise<void> {
+    checkTtl(options.ttlMs);
+    for (const entry of entries) checkSetAdd(entry);
+    const ttl = options.ttlMs ?? this.defaultTtlMs;
+    for (const entry of entries) {
+      if (entry.members.length === 0) continue;
+      this.lru.delete(entry.key); // another kind under the key is replaced, as in Redis
+      this.lists.delete(entry.key);
+      const members = new Set(this.sets.get(entry.key));
+      for (const member of entry.members) members.add(member);
+      this.sets.set(entry.key, members, ttl === undefined ? {} : { ttl });
+    }
+  }
+
+  async getSet(key: string): Promise<string[]> {
+    checkKey(key);
+    return [...(this.sets.get(key) ?? [])];
+  }
+
+  async takeToken(key: string, bucket: TokenBucket): Promise<TokenDecision> {
+    checkKey(key);
+    checkBucket(bucket);
+    const now = performance.now();
+    const held = this.buckets.get(key);
+    let tokens = bucket.burst;
+    if (held)
+      tokens = Math.min(
+        bucket.burst,
+        held.tokens + (Math.max(0, now - held.at) / 1000) * bucket.ratePerSecond,
+      );
+    const allowed = tokens >= 1;
+    if (allowed) tokens -= 1;
+    this.buckets.set(key, { tokens, at: now }, { ttl: bucketRefillMs(bucket) });
+    return {
+      allowed,
+      retryAfterMs: allowed
+        ? 0
+        : Math.max(1, Math.ceil(((1 - tokens) / bucket.ratePerSecond) * 1000)),
+    };
   }
 
   async pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void> {
@@ -67,7 +135,8 @@ export class MemoryCache implements Cache {
     for (const entry of entries) {
       const fresh = encodeListPush(entry, options);
       if (fresh.length === 0) continue;
-      this.lru.delete(entry.key); // a value under the key is replaced, as in Redis
+      this.lru.delete(entry.key); // a value or set under the key is replaced, as in Redis
+      this.sets.delete(entry.key);
       const items = [...fresh.reverse(), ...(this.lists.get(entry.key) ?? [])].slice(
         0,
         options.maxLength,
@@ -106,7 +175,8 @@ export class MemoryCache implements Cache {
       return false;
     }
     const ttl = options.ttlMs ?? this.defaultTtlMs;
-    this.lists.delete(key); // a list under the key is replaced, as in Redis
+    this.lists.delete(key); // a list or set under the key is replaced, as in Redis
+    this.sets.delete(key);
     this.lru.set(key, text, ttl === undefined ? {} : { ttl });
     this.untag(key); // an overwrite with an equal value is not disposed: drop the old tag here
     if (options.tag !== undefined && this.lru.has(key)) {
@@ -140,7 +210,8 @@ export class MemoryCache implements Cache {
   async delete(key: string): Promise<boolean> {
     checkKey(key);
     const list = this.lists.delete(key);
-    return this.lru.delete(key) || list;
+    const set = this.sets.delete(key);
+    return this.lru.delete(key) || list || set;
   }
 
   async deleteByPrefix(prefix: string): Promise<number> {
@@ -151,20 +222,24 @@ export class MemoryCache implements Cache {
       if (this.lru.delete(key)) removed += 1;
     for (const key of [...this.lists.keys()].filter((k) => k.startsWith(prefix)))
       if (this.lists.delete(key)) removed += 1;
+    for (const key of [...this.sets.keys()].filter((k) => k.startsWith(prefix)))
+      if (this.sets.delete(key)) removed += 1;
     return removed;
   }
 
   /** Entries and bytes held now (expired entries not yet purged may still count). */
   get usage(): { entries: number; bytes: number } {
     return {
-      entries: this.lru.size + this.lists.size,
-      bytes: this.lru.calculatedSize + this.lists.calculatedSize,
+      entries: this.lru.size + this.lists.size + this.sets.size,
+      bytes: this.lru.calculatedSize + this.lists.calculatedSize + this.sets.calculatedSize,
     };
   }
 
   async close(): Promise<void> {
     this.lru.clear();
     this.lists.clear();
+    this.sets.clear();
+    this.buckets.clear();
     this.tagged.clear();
     this.tagOf.clear();
   }

@@ -44,6 +44,21 @@ export interface Cache {
   pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void>;
   /** The list under `key`, newest first; empty when absent or expired. */
   getList<T = unknown>(key: string): Promise<T[]>;
+  /**
+   * Sets of strings (e.g. every item a user interacted with): for each entry, `members` join the
+   * set under `key` and its TTL restarts; each key in one atomic step, all keys in one round trip.
+   * A key is used either as a set or as something else; adding to another kind replaces it.
+   */
+  addToSets(entries: readonly SetAdd[], options?: SetOptions): Promise<void>;
+  /** The members of the set under `key`, in no particular order; empty when absent or expired. */
+  getSet(key: string): Promise<string[]>;
+  /**
+   * A token bucket under `key`, shared by every client of the same store (several api instances on
+   * one Redis count against one bucket): `burst` tokens, refilled at `ratePerSecond`. Takes one
+   * token when there is one, in one atomic step; otherwise says how long until there is. A bucket
+   * left alone refills and then expires. The key space is the adapter's own (not values' keys).
+   */
+  takeToken(key: string, bucket: TokenBucket): Promise<TokenDecision>;
   /** Releases connections; the cache must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -66,6 +81,52 @@ export interface ListOptions {
   maxLength: number;
   /** Time to live of the whole list, restarted by every push; else the adapter's default TTL. */
   ttlMs?: number;
+}
+
+export interface SetAdd {
+  key: string;
+  members: readonly string[];
+}
+
+export interface SetOptions {
+  /** Time to live of the whole set, restarted by every add; else the adapter's default TTL. */
+  ttlMs?: number;
+}
+
+export interface TokenBucket {
+  /** Tokens added per second (> 0). */
+  ratePerSecond: number;
+  /** Capacity, and what a new bucket starts with (≥ 1). */
+  burst: number;
+}
+
+export interface TokenDecision {
+  allowed: boolean;
+  /** When refused: milliseconds until a token is there (≥ 1); 0 when allowed. */
+  retryAfterMs: number;
+}
+
+export function checkBucket(bucket: TokenBucket): void {
+  if (!(bucket.ratePerSecond > 0) || !Number.isFinite(bucket.ratePerSecond))
+    throw new RangeError(
+      `token bucket ratePerSecond must be a positive number, got ${bucket.ratePerSecond}`,
+    );
+  if (!(bucket.burst >= 1) || !Number.isFinite(bucket.burst))
+    throw new RangeError(`token bucket burst must be at least 1, got ${bucket.burst}`);
+}
+
+/** How long an untouched bucket takes to fill up again: after that it may as well not exist. */
+export function bucketRefillMs(bucket: TokenBucket): number {
+  return Math.ceil((bucket.burst / bucket.ratePerSecond) * 1000) + 1000;
+}
+
+/** Checks a set add and returns its members (strings only). */
+export function checkSetAdd(entry: SetAdd): readonly string[] {
+  checkKey(entry.key);
+  if (!Array.isArray(entry.members)) throw new TypeError("set members must be an array");
+  for (const member of entry.members)
+    if (typeof member !== "string") throw new TypeError("set members must be strings");
+  return entry.members;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;

@@ -2,7 +2,10 @@ import { Redis } from "ioredis";
 import { CacheUnavailable } from "./errors.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
+  bucketRefillMs,
+  checkBucket,
   checkKey,
+  checkSetAdd,
   checkListOptions,
   checkTag,
   checkText,
@@ -13,6 +16,10 @@ import {
   type CacheSetOptions,
   type ListOptions,
   type ListPush,
+  type SetAdd,
+  type SetOptions,
+  type TokenBucket,
+  type TokenDecision,
 } from "./port.ts";
 
 export interface RedisCacheOptions {
@@ -57,6 +64,60 @@ for _, key in ipairs(KEYS) do
 end
 return #KEYS`;
 
+/**
+ * Set adds for several keys in one call, each atomic: SADD, then the TTL restarted; something
+ * other than a set under a key is replaced. ARGV: ttlMs ("" = none), then per key: its number of
+ * members, the members.
+ */
+const ADD_TO_SETS = `
+local ttl = ARGV[1]
+local at = 2
+for _, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[at])
+  local added = redis.pcall('SADD', key, unpack(ARGV, at + 1, at + n))
+  if type(added) == 'table' and added.err then
+    redis.call('DEL', key)
+    redis.call('SADD', key, unpack(ARGV, at + 1, at + n))
+  end
+  at = at + n + 1
+  if ttl == '' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ttl) end
+end
+return #KEYS`;
+
+/**
+ * One token bucket, atomic: refilled by the time since its last use (Redis' own clock, so every
+ * instance agrees), one token taken if there is one. Returns {allowed 0/1, ms until a token}.
+ * ARGV: ratePerSecond, burst, expiry ms.
+ */
+const TAKE_TOKEN = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local state = redis.pcall('HMGET', KEYS[1], 'tokens', 'at')
+if type(state) == 'table' and state.err then
+  redis.call('DEL', KEYS[1])
+  state = {false, false}
+end
+local tokens = tonumber(state[1])
+local last = tonumber(state[2])
+if tokens == nil or last == nil then
+  tokens = burst
+else
+  tokens = math.min(burst, tokens + math.max(0, now - last) * rate / 1000)
+end
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.max(1, math.ceil((1 - tokens) * 1000 / rate))
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {allowed, wait}`;
+
 /** Escapes Redis glob metacharacters so a prefix matches literally in SCAN MATCH. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`);
@@ -98,6 +159,8 @@ export class RedisCache implements Cache {
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });
     this.client.defineCommand("pushLists", { lua: PUSH_LISTS });
+    this.client.defineCommand("addToSets", { lua: ADD_TO_SETS });
+    this.client.defineCommand("takeToken", { numberOfKeys: 1, lua: TAKE_TOKEN });
     // Without a listener ioredis prints every reconnect failure as an unhandled error.
     this.client.on("error", (error: Error) => options.onError?.(error));
   }
@@ -231,6 +294,54 @@ export class RedisCache implements Cache {
       }
     }
     return values;
+  }
+
+  async addToSets(entries: readonly SetAdd[], options: SetOptions = {}): Promise<void> {
+    checkTtl(options.ttlMs);
+    const adds = entries
+      .map((entry) => ({ key: this.namespace + entry.key, members: checkSetAdd(entry) }))
+      .filter((add) => add.members.length > 0);
+    if (adds.length === 0) return;
+    const ttl = String(options.ttlMs ?? this.defaultTtlMs ?? "");
+    const client = this.client as Redis & {
+      addToSets(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number>;
+    };
+    for (let start = 0; start < adds.length; start += LIST_KEYS_PER_CALL) {
+      const chunk = adds.slice(start, start + LIST_KEYS_PER_CALL);
+      const args: (string | number)[] = chunk.map(({ key }) => key);
+      args.push(ttl);
+      for (const { members } of chunk) args.push(members.length, ...members);
+      await this.run("addToSets", () => client.addToSets(chunk.length, ...args));
+    }
+  }
+
+  async getSet(key: string): Promise<string[]> {
+    checkKey(key);
+    return this.run("SMEMBERS", () =>
+      this.client.smembers(this.namespace + key).catch(whenWrongType<string[]>([])),
+    );
+  }
+
+  async takeToken(key: string, bucket: TokenBucket): Promise<TokenDecision> {
+    checkKey(key);
+    checkBucket(bucket);
+    const client = this.client as Redis & {
+      takeToken(key: string, ...args: (string | number)[]): Promise<[number, number]>;
+    };
+    const [allowed, wait] = await this.run("takeToken", () =>
+      client.takeToken(
+        this.bucketKey(key),
+        String(bucket.ratePerSecond),
+        String(bucket.burst),
+        bucketRefillMs(bucket),
+      ),
+    );
+    return { allowed: allowed === 1, retryAfterMs: allowed === 1 ? 0 : Number(wait) };
+  }
+
+  private bucketKey(key: string): string {
+    // Apart from the values' keys, as the tags are.
+    return `${this.namespace}\u0000bucket:${key}`;
   }
 
   private tagKey(tag: string): string {

@@ -53,6 +53,23 @@ describe("RedisCache on a real Redis", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("two clients on one namespace (two api instances) share token buckets and sets", async () => {
+    const namespace = freshNamespace();
+    const a = await createRedisCache({ url, namespace });
+    const b = await createRedisCache({ url, namespace });
+    const bucket = { ratePerSecond: 0.01, burst: 4 };
+    const decisions = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).takeToken("key-1", bucket)),
+    );
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(4);
+    expect((await b.takeToken("key-1", bucket)).allowed).toBe(false);
+    await a.addToSets([{ key: "seen:u", members: ["1", "2"] }]);
+    expect((await b.getSet("seen:u")).sort()).toEqual(["1", "2"]);
+    const pttl = await a.client.pttl(`${namespace}\u0000bucket:key-1`);
+    expect(pttl).toBeGreaterThan(400_000); // refill time of 4 tokens at 0.01/s, plus a second
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("sets the TTL on the Redis key itself (so Redis expires it, not the client)", async () => {
     const namespace = freshNamespace();
     const cache = await createRedisCache({ url, namespace });
