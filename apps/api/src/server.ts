@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { AppError } from "@reco/contracts";
 import cors from "@fastify/cors";
 import { appRouter, contextFactory, type AppRouter, type TrpcServices } from "@reco/api-router";
 import type { Authenticator } from "@reco/serving";
@@ -20,8 +21,10 @@ export interface ServerDeps {
   readiness: ReadinessChecks;
   /** Browser origins allowed by CORS; other origins get no CORS headers. */
   corsOrigins?: string[];
-  /** Largest accepted request body (413 beyond it). */
+  /** Largest accepted request body of the REST routes without a smaller limit of their own (413 beyond it). */
   bodyLimitBytes?: number;
+  /** Largest accepted body of a tRPC call or batch (413 beyond it); default 256 KiB. */
+  trpcBodyLimitBytes?: number;
   /** The REST serving API (/recommend, /similar, /feedback, /items, /metrics, /openapi.json). */
   serving?: ServingRoutesDeps;
   /** GET /experiments/:key/assignment/:userId, exposure and outcome logging. */
@@ -29,6 +32,40 @@ export interface ServerDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Log paths that may hold a secret: request headers carrying keys or cookies, and fields named like
+ * secrets, wherever a log line puts them. Applied to every log line the server writes.
+ */
+export const REDACTED_LOG_PATHS = [
+  "req.headers.authorization",
+  'req.headers["x-api-key"]',
+  "req.headers.cookie",
+  "headers.authorization",
+  'headers["x-api-key"]',
+  "headers.cookie",
+  "*.headers.authorization",
+  '*.headers["x-api-key"]',
+  "*.headers.cookie",
+  "*.apiKey",
+  "*.password",
+  "*.secret",
+  "*.token",
+  "*.webhookSecret",
+];
+
+/**
+ * Headers on every answer. The api serves JSON only: no content may be sniffed into HTML, framed,
+ * or load anything; answers to a request that carried a key are never stored by a cache (they can
+ * hold a new key or a webhook secret, and are per key anyway).
+ */
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+} as const;
 const CHECK_TIMEOUT_MS = 2_000;
 
 async function runCheck(check: () => Promise<boolean>): Promise<boolean> {
@@ -45,8 +82,12 @@ async function runCheck(check: () => Promise<boolean>): Promise<boolean> {
 
 /** Builds the HTTP server without listening, so tests can start it on port 0. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const logger = deps.logger.child(
+    {},
+    { redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" } },
+  ) as FastifyBaseLogger;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: logger,
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     // Long ids must reach validation (→ 400) instead of failing route matching; tRPC batches need room too.
     routerOptions: { maxParamLength: 16 * 1024 },
@@ -60,6 +101,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    reply.headers(SECURITY_HEADERS);
+    if (request.headers.authorization !== undefined || request.headers["x-api-key"] !== undefined)
+      reply.header("cache-control", "no-store");
   });
   const metrics = deps.serving?.metrics;
   if (metrics) {
@@ -100,16 +144,32 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       .send(errorBody("UNAVAILABLE", `not ready: ${failing.join(", ")}`, { checks }));
   });
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: "/trpc",
-    trpcOptions: {
-      router: appRouter,
-      createContext: contextFactory(deps.authenticator, deps.services),
-      onError({ error, path }) {
-        if (error.code === "INTERNAL_SERVER_ERROR")
-          deps.logger.error({ err: error, path }, "tRPC procedure failed");
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  // tRPC in a scope of its own: its route gets its own body limit, and only JSON bodies reach it
+  // (the adapter hands multipart and octet-stream bodies to tRPC unread, past any body limit).
+  const trpcBodyLimit = deps.trpcBodyLimitBytes ?? 256 * 1024;
+  await app.register(async (scope) => {
+    scope.addHook("onRoute", (route) => {
+      route.bodyLimit = trpcBodyLimit;
+    });
+    scope.addHook("onRequest", async (request) => {
+      const type = request.headers["content-type"];
+      if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
+        throw new AppError(
+          "BAD_REQUEST",
+          `tRPC accepts application/json bodies only, not ${type.split(";")[0]}`,
+        );
+    });
+    await scope.register(fastifyTRPCPlugin, {
+      prefix: "/trpc",
+      trpcOptions: {
+        router: appRouter,
+        createContext: contextFactory(deps.authenticator, deps.services),
+        onError({ error, path }) {
+          if (error.code === "INTERNAL_SERVER_ERROR")
+            logger.error({ err: error, path }, "tRPC procedure failed");
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+    });
   });
 
   if (deps.serving) await servingRoutes(app, deps.serving);

@@ -34,6 +34,19 @@ export function sendError(
       .send(errorBody(error.code, error.message, error.details));
   }
   const fastifyError = error as FastifyError;
+  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    const limit = request.routeOptions.bodyLimit;
+    const route = `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]}`;
+    return reply
+      .status(413)
+      .send(
+        errorBody(
+          "PAYLOAD_TOO_LARGE",
+          `request body too large: ${route} accepts at most ${limit} bytes`,
+          { limitBytes: limit },
+        ),
+      );
+  }
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped)
     return reply.status(httpStatusForCode[mapped]).send(errorBody(mapped, fastifyError.message));

@@ -1,5 +1,5 @@
 import type { ExperimentAssigner, ExperimentService } from "@reco/experiments/store";
-import type { Authenticator, TokenBucketLimiter } from "@reco/serving";
+import type { Authenticator, RateLimiter } from "@reco/serving";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { keyedScope } from "../http/auth.ts";
@@ -9,8 +9,11 @@ export interface ExperimentRoutesDeps {
   authenticator: Authenticator;
   assigner: Pick<ExperimentAssigner, "assignment">;
   experiments: Pick<ExperimentService, "expose" | "recordOutcome">;
-  limiter?: TokenBucketLimiter;
+  limiter?: RateLimiter;
 }
+
+/** Exposure and outcome bodies are a user id and a rating: a few hundred bytes at most. */
+export const EXPERIMENT_BODY_LIMIT_BYTES = 4 * 1024;
 
 const id = z.string().min(1).max(256);
 const keyParams = z.object({ key: z.string().min(1).max(64) });
@@ -37,17 +40,25 @@ export async function experimentRoutes(
     });
 
     /** The client showed the experiment to the user: assigns and logs the exposure. */
-    scope.post("/experiments/:key/exposures", async (request) => {
-      const { key } = parseRequestPart(keyParams, request.params, "path");
-      const { userId } = parseRequestPart(exposureBody, request.body, "body");
-      return { userId, ...(await deps.experiments.expose(key, userId)) };
-    });
+    scope.post(
+      "/experiments/:key/exposures",
+      { bodyLimit: EXPERIMENT_BODY_LIMIT_BYTES },
+      async (request) => {
+        const { key } = parseRequestPart(keyParams, request.params, "path");
+        const { userId } = parseRequestPart(exposureBody, request.body, "body");
+        return { userId, ...(await deps.experiments.expose(key, userId)) };
+      },
+    );
 
     /** A click, watch or rating by an exposed user. */
-    scope.post("/experiments/:key/outcomes", async (request) => {
-      const { key } = parseRequestPart(keyParams, request.params, "path");
-      const { userId, ...outcome } = parseRequestPart(outcomeBody, request.body, "body");
-      return { userId, ...(await deps.experiments.recordOutcome(key, userId, outcome)) };
-    });
+    scope.post(
+      "/experiments/:key/outcomes",
+      { bodyLimit: EXPERIMENT_BODY_LIMIT_BYTES },
+      async (request) => {
+        const { key } = parseRequestPart(keyParams, request.params, "path");
+        const { userId, ...outcome } = parseRequestPart(outcomeBody, request.body, "body");
+        return { userId, ...(await deps.experiments.recordOutcome(key, userId, outcome)) };
+      },
+    );
   });
 }
