@@ -18,9 +18,17 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? "?");
     const value = env[name];
-    return `${name}=${value === undefined ? "(unset)" : JSON.stringify(value)}: ${issue.message}`;
+    return `${name}=${value === undefined ? "(unset)" : JSON.stringify(withoutPassword(value))}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+}
+
+/**
+ * A value as it may be printed: the password of a URL's credentials (`scheme://user:password@host`)
+ * replaced by `***`, so a mistyped DATABASE_URL does not put its password in a log line.
+ */
+export function withoutPassword(value: string): string {
+  return value.replace(/(\/\/[^/?#@:\s]*:)[^/?#@\s]*@/g, "$1***@");
 }
 
 /** For a process entry point: parse or print one clear line and exit 1. */

@@ -161,6 +161,20 @@ export class WebhookSender {
 }
 
 /**
+ * A webhook URL as logs may show it: its origin only. Receivers often carry their token in the path
+ * or the query (`https://hooks.example/services/T0/B0/<token>`), and logs are no place for it.
+ */
+export function webhookUrlForLogs(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const rest = parsed.pathname !== "/" || parsed.search !== "" || parsed.hash !== "";
+    return `${parsed.origin}${rest ? "/…" : ""}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+/**
  * What every process that changes rollouts does with a transition: logs it and posts it to the
  * rollout's webhook. Returns the sender, to be closed at shutdown.
  */
@@ -170,7 +184,11 @@ export function announceTransitions(
 ): WebhookSender {
   const webhooks = new WebhookSender({
     onResult: (result) => {
-      if (!result.ok) logger.warn(result, "rollout webhook not delivered");
+      if (!result.ok)
+        logger.warn(
+          { ...result, url: webhookUrlForLogs(result.url) },
+          "rollout webhook not delivered",
+        );
     },
   });
   rollouts.onTransition((notice) => {
