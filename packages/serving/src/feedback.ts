@@ -132,6 +132,8 @@ export class FeedbackService {
       this.deps.history.record(event.userId, event.itemId);
       users.add(event.userId);
     }
+    // Shared first: another instance asked after the invalidation must already see the items.
+    await this.deps.recommendations.shareInteractions(interactions);
     await Promise.all([...users].map((userId) => this.deps.recommendations.invalidateUser(userId)));
     return { accepted: interactions.length };
   }

@@ -25,7 +25,13 @@ export {
   type ModelResolution,
   type ModelResolver,
 } from "./resolver.ts";
-export { TokenBucketLimiter, type RateDecision, type RateLimitOptions } from "./rate-limit.ts";
+export {
+  SharedRateLimiter,
+  TokenBucketLimiter,
+  type RateDecision,
+  type RateLimiter,
+  type RateLimitOptions,
+} from "./rate-limit.ts";
 export {
   DeliveryTimeout,
   EventQueue,
@@ -36,10 +42,14 @@ export {
 export * from "./schemas.ts";
 export { buildOpenApi } from "./openapi.ts";
 export {
+  DEFAULT_SHARED_HISTORY_TTL_MS,
   RecommendationService,
+  sharedRecentKey,
+  sharedSeenKey,
   type RecommendInput,
   type RecommendationServiceDeps,
   type RoutingOptions,
+  type SharedHistoryOptions,
 } from "./recommender.ts";
 export {
   defaultStrategies,

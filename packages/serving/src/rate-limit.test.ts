@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucketLimiter } from "./rate-limit.ts";
+import { CacheUnavailable, MemoryCache, RedisCache } from "@reco/cache";
+import { SharedRateLimiter, TokenBucketLimiter } from "./rate-limit.ts";
 
 describe("TokenBucketLimiter", () => {
   it("allows a burst, refuses beyond it with a Retry-After, and refills at the rate", () => {
@@ -28,5 +29,33 @@ describe("TokenBucketLimiter", () => {
     limiter.take("c"); // evicts a
     expect(limiter.take("a").allowed).toBe(true);
     expect(limiter.take("c").allowed).toBe(false);
+  });
+});
+
+describe("SharedRateLimiter", () => {
+  it("charges the bucket in the cache: two limiters on one cache share one allowance per key", async () => {
+    const cache = new MemoryCache();
+    const options = { ratePerSecond: 0.01, burst: 3 };
+    const a = new SharedRateLimiter(cache, options);
+    const b = new SharedRateLimiter(cache, options);
+    const decisions = [await a.take("k"), await b.take("k"), await a.take("k"), await b.take("k")];
+    expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, true, false]);
+    // one token back at 0.01/s takes 100 s
+    expect(decisions[3]).toEqual({ allowed: false, retryAfterS: 100 });
+    expect((await b.take("other")).allowed).toBe(true);
+  });
+
+  it("falls back to its own in-process bucket while the cache is unreachable, and reports it", async () => {
+    // A real Redis client pointed at a port nothing listens on: every call is CacheUnavailable.
+    const down = new RedisCache({ url: "redis://127.0.0.1:1", connectTimeoutMs: 100 });
+    const errors: Error[] = [];
+    const limiter = new SharedRateLimiter(down, { ratePerSecond: 0.01, burst: 2 }, (error) =>
+      errors.push(error),
+    );
+    const decisions = [await limiter.take("k"), await limiter.take("k"), await limiter.take("k")];
+    expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, false]);
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toBeInstanceOf(CacheUnavailable);
+    await down.close();
   });
 });

@@ -1,3 +1,5 @@
+import { CacheUnavailable, type Cache } from "@reco/cache";
+
 export interface RateLimitOptions {
   /** Sustained requests per second per key. */
   ratePerSecond: number;
@@ -9,8 +11,13 @@ export interface RateLimitOptions {
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterS: number };
 
+/** Charges one request to a key's allowance. */
+export interface RateLimiter {
+  take(key: string): RateDecision | Promise<RateDecision>;
+}
+
 /** Token bucket per API key, in memory (per process: a cluster multiplies the allowance by instances). */
-export class TokenBucketLimiter {
+export class TokenBucketLimiter implements RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
@@ -43,5 +50,39 @@ export class TokenBucketLimiter {
       allowed: false,
       retryAfterS: Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSecond)),
     };
+  }
+}
+
+/**
+ * Token bucket per API key in the shared cache (`Cache.takeToken`): every api instance on one Redis
+ * charges the same bucket, so the allowance is per key, not per key and instance. While the cache
+ * is unreachable each process falls back to its own in-memory bucket (the allowance then multiplies
+ * by instances until it is back), so an outage never turns into 429s or 5xx.
+ */
+export class SharedRateLimiter implements RateLimiter {
+  private readonly fallback: TokenBucketLimiter;
+
+  constructor(
+    private readonly cache: Pick<Cache, "takeToken">,
+    private readonly options: RateLimitOptions,
+    private readonly onFallback?: (error: Error) => void,
+  ) {
+    this.fallback = new TokenBucketLimiter(options);
+  }
+
+  async take(key: string): Promise<RateDecision> {
+    try {
+      const decision = await this.cache.takeToken(`ratelimit:${key}`, {
+        ratePerSecond: this.options.ratePerSecond,
+        burst: this.options.burst,
+      });
+      return decision.allowed
+        ? { allowed: true }
+        : { allowed: false, retryAfterS: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) };
+    } catch (error) {
+      if (!(error instanceof CacheUnavailable)) throw error;
+      this.onFallback?.(error);
+      return this.fallback.take(key);
+    }
   }
 }

@@ -54,11 +54,31 @@ export interface RecommendationServiceDeps {
   /** Where the stream worker keeps each user's recent interactions in the cache (its config's). */
   featureKeyPrefix?: string;
   /**
+   * Keep each user's fed-back items in the cache too (a set of every item, and a bounded recent
+   * list), written at feedback time and read on every uncached answer: with a cache shared by
+   * several api instances (Redis), feedback posted to one is excluded and folded in by all at once.
+   * Off (default): each process has its own history only.
+   */
+  sharedHistory?: SharedHistoryOptions | false;
+  /**
    * How an answer is filled, in order, until it holds k items (default `defaultStrategies`: warm
    * model, fold-in, popularity). A new way to recommend is one more element here.
    */
   strategies?: readonly RecommendStrategy[];
 }
+
+export interface SharedHistoryOptions {
+  /** How long a user's shared items live after their last feedback (restarted by each). */
+  ttlMs: number;
+}
+
+/** A day: far longer than the stream worker takes to bring feedback into the snapshots. */
+export const DEFAULT_SHARED_HISTORY_TTL_MS = 24 * 3_600_000;
+
+/** Every item a user fed back through any api instance (a set in the shared cache). */
+export const sharedSeenKey = (userId: string) => `serving:seen:${userId}`;
+/** The latest items a user fed back through any api instance (a list, newest first). */
+export const sharedRecentKey = (userId: string) => `serving:recent:${userId}`;
 
 type Computed = Omit<Recommendation, "recId" | "cached">;
 
@@ -230,15 +250,17 @@ export class RecommendationService {
     resolveError: unknown,
     popularityByDesign = false,
   ): Promise<Computed> {
-    // This process's history, plus what the stream worker saw reach other instances.
-    const elsewhere = await this.recentElsewhere(input.userId);
+    // This process's history, plus what reached other instances (the stream worker's recent list,
+    // and with a shared history what any instance was told at feedback time).
+    const { recent: elsewhere, seen: seenElsewhere } = await this.historyElsewhere(input.userId);
     const local = this.deps.history.items(input.userId);
     const seen = elsewhere.length ? [...local, ...elsewhere] : local;
     const exclude = new Exclusion(this.deps.history.seen(input.userId), [
       ...input.exclude,
       ...elsewhere,
+      ...seenElsewhere,
     ]);
-    const ctx = new ChainContext(this.chain, input, ref, seen, elsewhere, exclude);
+    const ctx = new ChainContext(this.chain, input, ref, seen, elsewhere, exclude, seenElsewhere);
     // No version to serve makes the answer a fallback, unless an experiment arm serves popularity.
     const reason =
       ref || popularityByDesign
@@ -281,29 +303,76 @@ export class RecommendationService {
   }
 
   /**
-   * The user's recent interactions the stream worker recorded in the cache that this process has
-   * not seen itself (feedback that reached another instance), oldest first. Without the cache,
-   * none: serving goes on with its own history.
+   * What the user did that this process has not seen itself (feedback that reached another
+   * instance): `recent`, oldest first, from the stream worker's recent list and the shared recent
+   * list; `seen`, every other item of the shared set (for exclusion only). Without the cache, none:
+   * serving goes on with its own history.
    */
-  private async recentElsewhere(userId: string): Promise<string[]> {
-    let recent: RecentItem[];
+  private async historyElsewhere(userId: string): Promise<{ recent: string[]; seen: string[] }> {
+    const shared = this.deps.sharedHistory;
+    let lists: RecentItem[][];
+    let members: string[];
     try {
-      recent = await this.deps.cache.getList<RecentItem>(
-        recentItemsKey(this.featureKeyPrefix, userId),
-      );
+      [lists, members] = await Promise.all([
+        Promise.all([
+          this.deps.cache.getList<RecentItem>(recentItemsKey(this.featureKeyPrefix, userId)),
+          shared ? this.deps.cache.getList<RecentItem>(sharedRecentKey(userId)) : [],
+        ]),
+        shared ? this.deps.cache.getSet(sharedSeenKey(userId)) : [],
+      ]);
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
-      return [];
+      return { recent: [], seen: [] };
     }
-    if (recent.length === 0) return [];
     const known = this.deps.history.seen(userId);
-    const extra: string[] = [];
-    for (let i = recent.length - 1; i >= 0; i -= 1) {
-      const itemId = recent[i]?.itemId;
-      if (typeof itemId === "string" && !known.has(itemId) && !extra.includes(itemId))
-        extra.push(itemId);
+    const recent: string[] = [];
+    for (const list of lists) {
+      for (let i = list.length - 1; i >= 0; i -= 1) {
+        const itemId = list[i]?.itemId;
+        if (typeof itemId === "string" && !known.has(itemId) && !recent.includes(itemId))
+          recent.push(itemId);
+      }
     }
-    return extra;
+    const seen: string[] = [];
+    for (const itemId of members)
+      if (!known.has(itemId) && !recent.includes(itemId)) seen.push(itemId);
+    return { recent, seen };
+  }
+
+  /**
+   * With a shared history: the feedback's items join each user's shared set and recent list, so
+   * every instance excludes and folds them in from its next answer. A cache that is down is
+   * counted and skipped (the feedback is on the bus; this process has it in its own history).
+   */
+  async shareInteractions(
+    events: readonly { userId: string; itemId: string; type: string; eventTime: string }[],
+  ): Promise<void> {
+    const shared = this.deps.sharedHistory;
+    if (!shared || events.length === 0) return;
+    const byUser = new Map<string, RecentItem[]>();
+    for (const event of events) {
+      let items = byUser.get(event.userId);
+      if (!items) byUser.set(event.userId, (items = []));
+      items.push({ itemId: event.itemId, type: event.type, at: event.eventTime });
+    }
+    try {
+      await Promise.all([
+        this.deps.cache.addToSets(
+          [...byUser].map(([userId, items]) => ({
+            key: sharedSeenKey(userId),
+            members: items.map((item) => item.itemId),
+          })),
+          { ttlMs: shared.ttlMs },
+        ),
+        this.deps.cache.pushLists(
+          [...byUser].map(([userId, values]) => ({ key: sharedRecentKey(userId), values })),
+          { maxLength: this.foldInHistory, ttlMs: shared.ttlMs },
+        ),
+      ]);
+    } catch (error) {
+      if (!(error instanceof CacheUnavailable)) throw error;
+      this.deps.metrics.cacheRequests.inc({ result: "error" });
+    }
   }
 
   /** Drops every cached answer for the user (their feedback changes what they should see). */

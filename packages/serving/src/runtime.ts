@@ -13,8 +13,12 @@ import { InteractionHistory } from "./history.ts";
 import { ServingMetrics } from "./metrics.ts";
 import { ModelPool, type ModelLoader } from "./model-pool.ts";
 import { PopularityRanker } from "./popularity.ts";
-import { TokenBucketLimiter } from "./rate-limit.ts";
-import { RecommendationService, type RoutingOptions } from "./recommender.ts";
+import { SharedRateLimiter, TokenBucketLimiter, type RateLimiter } from "./rate-limit.ts";
+import {
+  DEFAULT_SHARED_HISTORY_TTL_MS,
+  RecommendationService,
+  type RoutingOptions,
+} from "./recommender.ts";
 import type { RecommendStrategy } from "./strategies/index.ts";
 import { StableModelResolver, type ModelResolver } from "./resolver.ts";
 
@@ -35,6 +39,13 @@ export interface ServingOptions {
   rateLimitBurst: number;
   routing?: Partial<RoutingOptions>;
   cacheTtlMs?: number;
+  /**
+   * Rate limits and users' fed-back items kept in the cache, shared by every api instance that uses
+   * the same one (default: when the cache is Redis). Off, each process has its own.
+   */
+  sharedState?: boolean;
+  /** Shared state: how long a user's fed-back items stay after their last feedback (default a day). */
+  sharedHistoryTtlMs?: number;
 }
 
 /**
@@ -82,7 +93,8 @@ export interface ServingRuntime {
   feedback: FeedbackService;
   events: EventQueue;
   pool: ModelPool;
-  limiter: TokenBucketLimiter;
+  /** Per API key: shared through the cache with `sharedState`, else this process's own. */
+  limiter: RateLimiter;
   catalog: () => Catalog;
   popularity: () => PopularityRanker;
   history: InteractionHistory;
@@ -129,6 +141,8 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     capacity: options.eventQueueCapacity,
     onError: (error) => deps.onError?.(error, "event bus publish"),
   });
+  const shared = options.sharedState ?? deps.cache.kind === "redis";
+  const rateLimit = { ratePerSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst };
   const recommendations = new RecommendationService({
     pool,
     batcher,
@@ -142,6 +156,9 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     topics: deps.topics,
     routing: options.routing,
     cacheTtlMs: options.cacheTtlMs,
+    sharedHistory: shared
+      ? { ttlMs: options.sharedHistoryTtlMs ?? DEFAULT_SHARED_HISTORY_TTL_MS }
+      : false,
     strategies: deps.strategies,
   });
   const feedback = new FeedbackService({
@@ -158,10 +175,11 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     feedback,
     events,
     pool,
-    limiter: new TokenBucketLimiter({
-      ratePerSecond: options.rateLimitPerSecond,
-      burst: options.rateLimitBurst,
-    }),
+    limiter: shared
+      ? new SharedRateLimiter(deps.cache, rateLimit, (error) =>
+          deps.onError?.(error, "shared rate limit"),
+        )
+      : new TokenBucketLimiter(rateLimit),
     catalog: () => catalog,
     popularity: () => popularity,
     history,

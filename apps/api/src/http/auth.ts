@@ -5,7 +5,7 @@ import {
   type Authenticator,
   type Principal,
   type Role,
-  type TokenBucketLimiter,
+  type RateLimiter,
 } from "@reco/serving";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
@@ -22,7 +22,7 @@ declare module "fastify" {
 export function requireKey(
   authenticator: Authenticator,
   role: Role,
-  limiter?: TokenBucketLimiter,
+  limiter?: RateLimiter,
   onLimited?: () => void,
 ) {
   return async (request: FastifyRequest): Promise<void> => {
@@ -44,7 +44,7 @@ export function requireKey(
       );
     }
     request.principal = principal;
-    const decision = limiter?.take(principal.prefix);
+    const decision = await limiter?.take(principal.prefix);
     if (decision && !decision.allowed) {
       onLimited?.();
       throw Object.assign(
@@ -62,7 +62,7 @@ export interface KeyScopeOptions {
   /** The least role a key needs for every route of the scope. */
   role: Role;
   /** Charged per key after the role check (429 + Retry-After when empty). */
-  limiter?: TokenBucketLimiter;
+  limiter?: RateLimiter;
   /** Called when the limiter refuses a request (e.g. to count it). */
   onLimited?: () => void;
 }

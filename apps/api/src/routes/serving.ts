@@ -10,7 +10,7 @@ import {
   type FeedbackService,
   type RecommendationService,
   type ServingMetrics,
-  type TokenBucketLimiter,
+  type RateLimiter,
 } from "@reco/serving";
 import { NotFound } from "@reco/contracts";
 import type { FastifyInstance } from "fastify";
@@ -23,7 +23,7 @@ export interface ServingRoutesDeps {
   feedback: FeedbackService;
   catalog: () => Catalog;
   metrics: ServingMetrics;
-  limiter?: TokenBucketLimiter;
+  limiter?: RateLimiter;
 }
 
 /** The routes' dependencies as a serving runtime provides them, with the key store that guards them. */

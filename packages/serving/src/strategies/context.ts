@@ -37,6 +37,8 @@ export class ChainContext implements StrategyContext {
     /** The part of `seen` that reached other instances (it versions the history's indices). */
     private readonly elsewhere: readonly string[],
     readonly exclude: Exclusion,
+    /** Other items seen elsewhere (not in `seen`): excluded, never folded in. */
+    private readonly seenElsewhere: readonly string[] = [],
   ) {}
 
   get routing(): RoutingOptions {
@@ -74,12 +76,14 @@ export class ChainContext implements StrategyContext {
   seenIndices(loaded: LoadedModel): number[] {
     const { userId } = this.input;
     const { history } = this.settings;
-    const version = `${history.version(userId)}\n${this.elsewhere.join("\n")}`;
+    const extra =
+      this.seenElsewhere.length === 0 ? this.elsewhere : [...this.elsewhere, ...this.seenElsewhere];
+    const version = `${history.version(userId)}\n${extra.join("\n")}`;
     return this.settings.historyIndices.kept(loaded, `seen\n${userId}`, version, () => {
       const indices = history.seenIndices(userId, loaded.itemIndex);
-      if (this.elsewhere.length === 0) return indices;
+      if (extra.length === 0) return indices;
       const known = history.seen(userId);
-      for (const itemId of this.elsewhere) {
+      for (const itemId of extra) {
         const index = loaded.itemIndex.get(itemId);
         if (index !== undefined && !known.has(itemId)) indices.push(index);
       }
