@@ -60,7 +60,9 @@ export const MODULES = {
   // up to what the disk covers, commits only after the file is on disk and only for partitions
   // still held, and trimBatch. The exactly-once tests that SIGKILL a worker process run the code
   // in child processes, where no mutant is active: left out. The in-process worker suite (~30 s a
-  // run) is the only one that sends dead letters, so it stays.
+  // run) sends dead letters through the whole worker, so it stays. The retention-gap suite runs the
+  // worker in-process on real Kafka (the only bus that deletes records): it needs KAFKA_BROKERS
+  // (`eval "$(bash scripts/services.sh env)"` before `npm run mutation`).
   "stream-commit": {
     mutate: [
       "packages/stream/src/ingest.ts:249-260",
@@ -74,6 +76,7 @@ export const MODULES = {
       "packages/stream/src/micro-batch.test.ts",
       "packages/stream/src/trim-batch.test.ts",
       "apps/stream-worker/test/worker.file-log.test.ts",
+      "apps/stream-worker/test/retention-gap.kafka.test.ts",
     ],
   },
   rollouts: {
