@@ -1,17 +1,81 @@
-// `npm start`: the whole product on embedded defaults (PGlite, in-process cache, file-backed event
-// log) — prepares the data, starts the api (which hosts the database, bus, stream worker and rollout
-// controller in embedded mode) and the dashboard, and prints the URLs. Ctrl-C stops everything.
+// `npm start`: the whole product. Embedded defaults (PGlite, in-process cache, file-backed event
+// log): prepares the data, starts the api (which hosts the database, bus, stream worker and rollout
+// controller in embedded mode) and the dashboard. With KAFKA_BROKERS (real services) the stream
+// worker — and with DATABASE_URL the rollout controller beside it — runs as its own process, and
+// API_INSTANCES apis can share one dashboard. `--services` (`npm run start:services`) starts
+// PostgreSQL, Redis and Kafka with scripts/services.sh first and uses them. Every child is
+// supervised: one that exits stops the rest. Ctrl-C stops everything, and waits until it has.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const say = (message) => process.stdout.write(`[start] ${message}\n`);
+const children = [];
+let stopping = false;
+/** `<DATA_DIR>/launcher.pid`, once DATA_DIR is known (see waitForPreviousLauncher). */
+let launcherFile = null;
+
+/**
+ * Reports a failure and exits 1 — after stopping every child that runs (as a stop does), so a
+ * crash leaves no api behind holding the database or a port. Never resolves.
+ */
+function fail(message) {
+  process.stderr.write(`[start] ${message}\n`);
+  if (!children.some(isRunning)) {
+    stopping = true;
+    releaseLauncherFile();
+    process.exit(1);
+  }
+  void stopAll(1);
+  return new Promise(() => {});
+}
+
+const isRunning = (child) => child.exitCode === null && child.signalCode === null;
+
+const args = process.argv.slice(2);
+for (const arg of args) {
+  if (arg !== "--services") fail(`unknown option ${arg} (known: --services)`);
+}
+if (args.includes("--services")) {
+  say("starting PostgreSQL, Redis and Kafka (scripts/services.sh up)");
+  const services = ["postgres", "redis", "kafka"];
+  const up = spawnSync("bash", [path.join(root, "scripts/services.sh"), "up", ...services], {
+    stdio: "inherit",
+  });
+  if (up.status !== 0) fail(`scripts/services.sh up failed (exit ${up.status ?? up.signal})`);
+  const printed = spawnSync("bash", [path.join(root, "scripts/services.sh"), "env", ...services], {
+    encoding: "utf8",
+  });
+  for (const line of printed.stdout.split("\n")) {
+    const match = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match && ["DATABASE_URL", "REDIS_URL", "KAFKA_BROKERS"].includes(match[1]))
+      process.env[match[1]] = match[2];
+  }
+}
+
 const dataDir = path.resolve(root, process.env.DATA_DIR || ".data");
+const host = process.env.HOST || "127.0.0.1";
 const apiPort = Number(process.env.PORT || 4000);
 const webPort = Number(process.env.WEB_PORT || 3000);
-const host = process.env.HOST || "127.0.0.1";
+const workerPort = Number(process.env.WORKER_PORT || 9464);
+const apiInstances = Number(process.env.API_INSTANCES || 1);
+const databaseUrl = process.env.DATABASE_URL || "";
+const redisUrl = process.env.REDIS_URL || "";
+const kafkaBrokers = process.env.KAFKA_BROKERS || "";
+const topicPrefix = process.env.TOPIC_PREFIX || "reco";
+const production = process.env.NODE_ENV === "production";
+const realServices = Boolean(databaseUrl || redisUrl || kafkaBrokers);
 // Request logs stay out of the terminal unless asked for (LOG_LEVEL=info).
 const env = {
   ...process.env,
@@ -23,16 +87,70 @@ const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 const webDir = path.join(root, "apps", "web");
 const started = Date.now();
-const children = [];
 
-const say = (message) => process.stdout.write(`[start] ${message}\n`);
+if (!Number.isInteger(apiInstances) || apiInstances < 1 || apiInstances > 16)
+  fail(`API_INSTANCES must be an integer from 1 to 16, got ${process.env.API_INSTANCES}`);
+if (apiInstances > 1 && !(databaseUrl && kafkaBrokers))
+  fail(
+    "API_INSTANCES > 1 needs DATABASE_URL and KAFKA_BROKERS: the embedded database and event log belong to one process",
+  );
 
-function fail(message) {
-  process.stderr.write(`[start] ${message}\n`);
-  for (const child of children) child.kill("SIGTERM");
-  process.exit(1);
+// ---------------------------------------------------------------- one launcher per data directory
+// `<DATA_DIR>/launcher.pid` holds this launcher's pid and state ("running", then "stopping"). A new
+// start finds a previous launcher still stopping (its api releasing the embedded database, the
+// worker committing) and waits for it, up to a bound, instead of failing on a held lock or port.
+launcherFile = path.join(dataDir, "launcher.pid");
+const STOP_WAIT_MS = 60_000;
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
 }
 
+function readLauncherFile() {
+  if (!launcherFile) return null;
+  try {
+    const [pid, state] = readFileSync(launcherFile, "utf8").trim().split(/\s+/);
+    return { pid: Number(pid), state };
+  } catch {
+    return null;
+  }
+}
+
+function writeLauncherFile(state) {
+  writeFileSync(launcherFile, `${process.pid} ${state}\n`);
+}
+
+function releaseLauncherFile() {
+  if (readLauncherFile()?.pid === process.pid) rmSync(launcherFile, { force: true });
+}
+
+async function waitForPreviousLauncher() {
+  const previous = readLauncherFile();
+  if (!previous || previous.pid === process.pid || !alive(previous.pid)) return;
+  if (previous.state !== "stopping")
+    fail(
+      `another npm start (process ${previous.pid}) is running on ${dataDir}; stop it, or set DATA_DIR for a second one`,
+    );
+  say(
+    `waiting for the previous npm start (process ${previous.pid}) to finish stopping (up to ${STOP_WAIT_MS / 1000} s)…`,
+  );
+  const deadline = Date.now() + STOP_WAIT_MS;
+  while (alive(previous.pid)) {
+    if (Date.now() > deadline)
+      fail(
+        `the previous npm start (process ${previous.pid}) is still stopping after ${STOP_WAIT_MS / 1000} s; wait for it or stop it`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  say(`previous npm start stopped after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------- child processes
 function runStep(label, command, args, options = {}) {
   say(label);
   const result = spawnSync(command, args, { cwd: root, env, stdio: "inherit", ...options });
@@ -48,24 +166,24 @@ function startChild(name, command, args, childEnv, cwd = root) {
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   child.on("exit", (code, signal) => {
-    if (!stopping) fail(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
+    if (!stopping) void fail(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
   });
   children.push(child);
   return child;
 }
 
-async function waitForHttp(url, timeoutMs, name) {
+async function waitForHttp(url, timeoutMs, name, accept = (response) => response.ok) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
+      if (accept(response)) return;
     } catch {
       // not up yet
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  fail(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+  await fail(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
 function portFree(port) {
@@ -100,36 +218,85 @@ function webSourceHash() {
   return hash.digest("hex");
 }
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    stopping = true;
+/** Stops every child (SIGTERM, SIGKILL after 30 s: past the api's own deadline), then exits. */
+async function stopAll(exitCode = 0) {
+  if (stopping) return;
+  stopping = true;
+  const running = children.filter(isRunning);
+  if (running.length > 0) {
     say("stopping…");
-    for (const child of children) child.kill("SIGTERM");
-    setTimeout(() => process.exit(0), 5000).unref();
-    Promise.all(
-      children.map((child) => new Promise((resolve) => child.once("exit", resolve))),
-    ).then(() => process.exit(0));
-  });
+    if (readLauncherFile()?.pid === process.pid) writeLauncherFile("stopping");
+  }
+  const exited = running.map((child) => new Promise((resolve) => child.once("exit", resolve)));
+  // SIGTERM even for Ctrl-C: the terminal has sent the children SIGINT already, and the api
+  // handles each signal once (a second SIGINT would kill it mid-shutdown).
+  for (const child of running) child.kill("SIGTERM");
+  const killer = setTimeout(() => {
+    for (const child of running) if (child.exitCode === null) child.kill("SIGKILL");
+  }, 30_000);
+  await Promise.all(exited);
+  clearTimeout(killer);
+  releaseLauncherFile();
+  process.exit(exitCode);
 }
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void stopAll());
 
+// ---------------------------------------------------------------- start
 if (!existsSync(tsx) || !existsSync(nextBin)) fail("dependencies are missing: run `npm ci` first");
-for (const [port, name] of [
-  [apiPort, "PORT (api)"],
+mkdirSync(dataDir, { recursive: true });
+await waitForPreviousLauncher();
+writeLauncherFile("running");
+
+const apiPorts = Array.from({ length: apiInstances }, (_, i) => apiPort + i);
+const ports = [
+  ...apiPorts.map((port) => [
+    port,
+    apiInstances > 1 ? "PORT (api; API_INSTANCES uses the next ones)" : "PORT (api)",
+  ]),
   [webPort, "WEB_PORT (dashboard)"],
-]) {
+  ...(kafkaBrokers ? [[workerPort, "WORKER_PORT (stream worker)"]] : []),
+];
+for (const [port, name] of ports) {
   if (!portFree(port))
     fail(
       `port ${port} for ${name} is in use on ${host}; free it or set ${name.split(" ")[0]}=<port>`,
     );
 }
 
-say(
-  `data directory: ${dataDir}${process.env.DATABASE_URL ? " (database: DATABASE_URL)" : " (embedded PGlite)"}`,
-);
+const services = [
+  `database: ${databaseUrl ? `PostgreSQL (DATABASE_URL ${redact(databaseUrl)})` : `embedded PGlite in ${path.join(dataDir, "pg")}`}`,
+  `cache: ${redisUrl ? `Redis (REDIS_URL ${redact(redisUrl)})` : "in-process"}`,
+  `event bus: ${kafkaBrokers ? `Kafka (KAFKA_BROKERS ${kafkaBrokers}, topics ${topicPrefix}.*)` : `file-backed log in ${path.join(dataDir, "events")}`}`,
+];
+function redact(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+say(`data directory: ${dataDir}`);
+for (const line of services) say(line);
+const warnings = [];
+if (kafkaBrokers && !databaseUrl)
+  warnings.push(
+    "KAFKA_BROKERS without DATABASE_URL: the stream worker cannot reach the embedded database (it belongs to the api process), so per-minute aggregates are not written and no rollout controller runs; set DATABASE_URL too",
+  );
+if (kafkaBrokers && !redisUrl)
+  warnings.push(
+    "KAFKA_BROKERS without REDIS_URL: the stream worker's real-time features (recent items, trending) do not reach the api",
+  );
+for (const warning of warnings) say(`warning: ${warning}`);
+
+// A development admin key in DATA_DIR: the embedded api makes it; with PostgreSQL the preparation
+// does (on a database without keys, or the key saved here before), except in production.
+const keyFile = path.join(dataDir, "dev-api-key");
 runStep("preparing the database and demo data", process.execPath, [
   tsx,
   "apps/api/src/prepare-demo.ts",
+  ...(databaseUrl && !production ? ["--dev-key", keyFile] : []),
 ]);
 
 const buildHashFile = path.join(webDir, ".next", "reco-source-hash");
@@ -141,44 +308,97 @@ if (existsSync(buildHashFile) && readFileSync(buildHashFile, "utf8") === hash) {
     "building the dashboard (first start only; about a minute)",
     process.execPath,
     [nextBin, "build"],
-    {
-      cwd: webDir,
-    },
+    { cwd: webDir },
   );
   writeFileSync(buildHashFile, hash);
 }
 
-startChild("api", process.execPath, [tsx, "apps/api/src/main.ts"], {
-  ...env,
-  PORT: String(apiPort),
-  HOST: host,
-});
-await waitForHttp(`http://${host}:${apiPort}/healthz`, 120_000, "api");
-const keyFile = path.join(dataDir, "dev-api-key");
+// With Kafka the stream worker is its own process: it consumes the topics the apis publish to,
+// writes the snapshots in DATA_DIR, the features to Redis and the aggregates to PostgreSQL, and
+// (with a database) runs the rollout controller. STREAM_BATCH_INTERVAL_MS sets its micro-batch
+// interval in both modes (BATCH_INTERVAL_MS, the worker's own name, wins when set).
+if (kafkaBrokers) {
+  startChild("worker", process.execPath, [tsx, "apps/stream-worker/src/main.ts"], {
+    ...env,
+    WORKER_PORT: String(workerPort),
+    WORKER_GROUP_ID: process.env.WORKER_GROUP_ID || `${topicPrefix}.stream-worker`,
+    ...(process.env.STREAM_BATCH_INTERVAL_MS && !process.env.BATCH_INTERVAL_MS
+      ? { BATCH_INTERVAL_MS: process.env.STREAM_BATCH_INTERVAL_MS }
+      : {}),
+  });
+}
+apiPorts.forEach((port, i) =>
+  startChild(
+    apiInstances > 1 ? `api-${i + 1}` : "api",
+    process.execPath,
+    [tsx, "apps/api/src/main.ts"],
+    {
+      ...env,
+      PORT: String(port),
+      HOST: host,
+    },
+  ),
+);
+await Promise.all(
+  apiPorts.map((port, i) =>
+    waitForHttp(
+      `http://${host}:${port}/healthz`,
+      120_000,
+      apiInstances > 1 ? `api-${i + 1}` : "api",
+    ),
+  ),
+);
+if (kafkaBrokers) {
+  // 503 until the worker has joined its consumer group; the first join can take a few seconds.
+  await waitForHttp(`http://${host}:${workerPort}/healthz`, 120_000, "stream worker");
+}
+// (In production on PostgreSQL a file left by a development run is not the database's key.)
 const devKey =
-  existsSync(keyFile) && statSync(keyFile).size > 0
+  !(production && databaseUrl) && existsSync(keyFile) && statSync(keyFile).size > 0
     ? readFileSync(keyFile, "utf8").trim()
     : undefined;
 
+const apiUrls = apiPorts.map((port) => `http://${host}:${port}`);
 startChild(
   "web",
   process.execPath,
   [nextBin, "start", "--port", String(webPort), "--hostname", host],
   {
     ...env,
-    API_URL: `http://${host}:${apiPort}`,
-    DASHBOARD_API_KEY: devKey ?? "",
+    API_URL: apiUrls.join(","),
+    // Embedded demo: the dashboard is signed in with the development key. On real services,
+    // visitors sign in with a key (the development key's path is printed below).
+    DASHBOARD_API_KEY: !realServices && devKey ? devKey : "",
   },
   webDir,
 );
 await waitForHttp(`http://${host}:${webPort}/`, 120_000, "dashboard");
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
-process.stdout.write(`
-Reco is running (embedded mode, ready in ${seconds} s)
-  Dashboard        http://${host}:${webPort}/
-  API              http://${host}:${apiPort}/   (health: /healthz, readiness: /readyz, tRPC: /trpc)
-  Try it           curl -H "Authorization: Bearer $(cat ${keyFile})" http://${host}:${apiPort}/recommend/1?k=10
-  API key (admin)  ${devKey ? `${devKey.slice(0, 17)}… in ${keyFile}` : "(none: create one with npm run keys)"}
-Press Ctrl-C to stop.
-`);
+const mode = realServices
+  ? `real services: ${[databaseUrl && "PostgreSQL", redisUrl && "Redis", kafkaBrokers && "Kafka"].filter(Boolean).join(", ")}${databaseUrl && redisUrl && kafkaBrokers ? "" : " + embedded defaults"}`
+  : "embedded mode";
+const keyLine = devKey
+  ? `${devKey.slice(0, 17)}… in ${keyFile}`
+  : production
+    ? `(none created with NODE_ENV=production: npm run keys -- create --role admin, then sign in with it)`
+    : "(none: create one with npm run keys -- create --role admin)";
+const lines = [
+  `Reco is running (${mode}, ready in ${seconds} s)`,
+  `  Dashboard        http://${host}:${webPort}/${realServices ? "   (sign in with the API key below)" : ""}`,
+  ...apiUrls.map(
+    (url, i) =>
+      `  API${apiInstances > 1 ? ` ${i + 1}`.padEnd(13) : "".padEnd(14)}${url}/   (health: /healthz, readiness: /readyz, tRPC: /trpc)`,
+  ),
+  kafkaBrokers
+    ? `  Stream worker    http://${host}:${workerPort}/metrics   (health: /healthz; ${databaseUrl ? "with the rollout controller" : "no database: no aggregates, no rollout controller"})`
+    : "  Stream worker    inside the api (with the rollout controller)",
+  ...services.map(
+    (line) => `  ${line.split(": ")[0].padEnd(17)}${line.split(": ").slice(1).join(": ")}`,
+  ),
+  `  Try it           curl -H "Authorization: Bearer $(cat ${keyFile})" ${apiUrls[0]}/recommend/1?k=10`,
+  `  API key (admin)  ${keyLine}`,
+  ...warnings.map((warning) => `  Warning          ${warning}`),
+  "Press Ctrl-C to stop.",
+];
+process.stdout.write(`\n${lines.join("\n")}\n`);

@@ -1,23 +1,45 @@
 import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ModelVersionStore, openDatabase } from "@reco/db";
+import { parseArgs } from "node:util";
+import { ModelVersionStore, openDatabase, type OpenDbOptions } from "@reco/db";
 import { importMovieLens } from "@reco/importer";
+import { ApiKeyStore, ensureDevApiKey } from "@reco/serving";
 import { loadPrepareEnv } from "./env.ts";
 
 /*
- * Embedded-mode preparation, run by `npm start` before the api: applies migrations, loads the demo
- * data when the database is empty, and trains the demo models when none is stable yet (an iALS
- * version promoted to stable, an item-kNN candidate beside it). Runs in its own process because
- * PGlite allows one process per data directory, and finishes before the api opens it.
+ * Preparation, run by `npm start` before the api: applies migrations, loads the demo data when the
+ * database is empty, and trains the demo models when none is stable yet (an iALS version promoted
+ * to stable, an item-kNN candidate beside it; each evaluated on a held-out split, then refit on all
+ * the data). Runs in its own process because PGlite allows one process per data directory, and
+ * finishes before the api opens it. `--dev-key FILE` (real services, not production): makes sure
+ * a development admin key exists and is saved in FILE, as the embedded api does for itself.
  */
 const DEMO_MODELS = [
   { kind: "ials", name: "ials-demo", stable: true },
   { kind: "item-knn", name: "item-knn-demo", stable: false },
 ] as const;
 const env = loadPrepareEnv();
+const { values: options } = parseArgs({ options: { "dev-key": { type: "string" } } });
 
 const started = performance.now();
-const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+/**
+ * The embedded database may still be held by a previous api that is closing it (a restart right
+ * after a stop): wait for it, up to a minute, instead of failing.
+ */
+const LOCK_WAIT_MS = 60_000;
+const databaseOptions: OpenDbOptions = {
+  databaseUrl: env.DATABASE_URL,
+  dataDir: env.DATA_DIR,
+  lock: {
+    waitMs: LOCK_WAIT_MS,
+    onWait: (owner, waitMs) =>
+      process.stdout.write(
+        `[prepare] the embedded database is still held by process ${owner} (a previous api stopping?); waiting up to ${waitMs / 1000} s\n`,
+      ),
+  },
+};
+const db = await openDatabase(databaseOptions);
 try {
   const items = await db.prisma.item.count();
   if (items > 0) {
@@ -37,6 +59,8 @@ try {
         ` (${report.problems.length} rows skipped) in ${report.seconds.toFixed(1)} s\n`,
     );
   }
+  const devKeyFile = options["dev-key"];
+  if (devKeyFile) await ensureDevKey(new ApiKeyStore(db.prisma), devKeyFile);
 } finally {
   await db.close();
 }
@@ -73,12 +97,31 @@ if (stableBefore > 0) {
   await promoteDemoModel();
 }
 
+/**
+ * A development admin key saved in `file`: the key saved there before (registered again if this
+ * database lacks it), or a new one when the database holds no key yet. A database that already
+ * has keys (someone else's) gets none unasked: the message says how to make one.
+ */
+async function ensureDevKey(keys: ApiKeyStore, file: string): Promise<void> {
+  const saved = await readFile(file, "utf8").then(
+    (text) => text.trim(),
+    () => "",
+  );
+  if (!saved && (await keys.list()).length > 0) {
+    process.stdout.write(
+      "[prepare] the database already holds API keys: no development key created (npm run keys -- create --role admin makes one)\n",
+    );
+    return;
+  }
+  const key = await ensureDevApiKey(keys, file);
+  // The key itself stays out of logs: only its public prefix and where it is saved.
+  process.stdout.write(
+    `[prepare] development API key (admin): ${key.split("_").slice(0, 2).join("_")}_… saved in ${file}\n`,
+  );
+}
+
 async function countStable(): Promise<number> {
-  const handle = await openDatabase({
-    databaseUrl: env.DATABASE_URL,
-    dataDir: env.DATA_DIR,
-    migrate: false,
-  });
+  const handle = await openDatabase({ ...databaseOptions, migrate: false });
   try {
     return await new ModelVersionStore(handle.prisma).countByStage("stable");
   } finally {
@@ -87,11 +130,7 @@ async function countStable(): Promise<number> {
 }
 
 async function promoteDemoModel(): Promise<void> {
-  const handle = await openDatabase({
-    databaseUrl: env.DATABASE_URL,
-    dataDir: env.DATA_DIR,
-    migrate: false,
-  });
+  const handle = await openDatabase({ ...databaseOptions, migrate: false });
   try {
     const models = new ModelVersionStore(handle.prisma);
     const names = new Set<string>(

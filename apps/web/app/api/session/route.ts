@@ -1,5 +1,5 @@
 import { cookies } from "next/headers";
-import { webEnv } from "../../../src/env.ts";
+import { apiUrl } from "../../../src/env.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -18,7 +18,7 @@ export async function POST(request: Request): Promise<Response> {
       { status: 400 },
     );
   }
-  const check = await fetch(`${webEnv.API_URL}/trpc/stats.counts`, {
+  const check = await fetch(`${apiUrl()}/trpc/stats.counts`, {
     headers: { authorization: `Bearer ${key}` },
     signal: AbortSignal.timeout(10_000),
   }).catch(() => null);

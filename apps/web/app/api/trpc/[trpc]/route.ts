@@ -1,5 +1,5 @@
 import { cookies } from "next/headers";
-import { webEnv } from "../../../../src/env.ts";
+import { apiUrl, webEnv } from "../../../../src/env.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -9,7 +9,8 @@ export const dynamic = "force-dynamic";
  */
 async function forward(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const target = `${webEnv.API_URL}/trpc${url.pathname.replace(/^\/api\/trpc/, "")}${url.search}`;
+  const api = apiUrl();
+  const target = `${api}/trpc${url.pathname.replace(/^\/api\/trpc/, "")}${url.search}`;
   const key = (await cookies()).get("reco_key")?.value ?? webEnv.DASHBOARD_API_KEY;
   const headers = new Headers({
     "content-type": request.headers.get("content-type") ?? "application/json",
@@ -31,7 +32,7 @@ async function forward(request: Request): Promise<Response> {
       {
         error: {
           code: "UNAVAILABLE",
-          message: `api unreachable at ${webEnv.API_URL}: ${(error as Error).message}`,
+          message: `api unreachable at ${api}: ${(error as Error).message}`,
         },
       },
       { status: 503 },
