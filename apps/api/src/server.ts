@@ -92,6 +92,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Long ids must reach validation (→ 400) instead of failing route matching; tRPC batches need room too.
     routerOptions: { maxParamLength: 16 * 1024 },
     requestIdHeader: false,
+    // Errors raised before routing (a malformed percent-escape in the path) get the same shape.
+    frameworkErrors: (error, request, reply) => {
+      // no hooks run for these: the headers onSend adds are set here
+      reply.headers({ ...SECURITY_HEADERS, "x-request-id": request.id });
+      return sendError(error, request, reply);
+    },
     // A caller's x-request-id is reused when it is sane, so logs line up across services.
     genReqId: (request) => {
       const given = request.headers["x-request-id"];

@@ -47,7 +47,7 @@ export interface SecurityApp {
 }
 
 export async function startSecurityApp(
-  options: { logLevel?: pino.Level; rateLimitPerSecond?: number } = {},
+  options: { logLevel?: pino.LevelWithSilent; rateLimitPerSecond?: number } = {},
 ): Promise<SecurityApp> {
   const logLines: string[] = [];
   const sink = new Writable({

@@ -154,11 +154,14 @@ describe("security headers on the api", () => {
       await send(server, "GET", "/trpc/stats.counts", { key: server.keys.viewer }),
       await send(server, "GET", "/no/such/route"),
       await send(server, "POST", "/feedback", { key: server.keys.client, body: "{not json" }),
+      await send(server, "GET", "/items/%zz", { key: server.keys.client }), // fails before routing
     ];
     for (const answer of answers)
       for (const [name, value] of Object.entries(EXPECTED))
         expect(answer.headers.get(name), `${name} (status ${answer.status})`).toBe(value);
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 401, 200, 404, 400]);
+    expect(answers.map((answer) => answer.status)).toEqual([
+      200, 200, 200, 401, 200, 404, 400, 400,
+    ]);
   });
 
   it("an answer to a request with a key is never stored (a new key is shown once)", async () => {

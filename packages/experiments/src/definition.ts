@@ -17,6 +17,8 @@ function orUndefined<T>(value: T | null | undefined): T | undefined {
 const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "use 1–64 lower-case letters, digits, '-' or '_'");
+/** What an experiment key may be (routes check it before any lookup). */
+export const experimentKeySchema = slug;
 /** Tolerance for weights entered as decimals such as 33.33 + 33.33 + 33.34. */
 const WEIGHT_SUM_TOLERANCE = 1e-6;
 

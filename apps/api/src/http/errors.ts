@@ -17,6 +17,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: "BAD_REQUEST",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "BAD_REQUEST",
   FST_ERR_VALIDATION: "BAD_REQUEST",
+  FST_ERR_BAD_URL: "BAD_REQUEST",
 };
 
 /** The one place errors become HTTP answers: always `{error:{code,message,details?}}`, never a stack. */

@@ -1,3 +1,5 @@
+import { MAX_ID_LENGTH } from "@reco/contracts";
+import { experimentKeySchema } from "@reco/experiments";
 import type { ExperimentAssigner, ExperimentService } from "@reco/experiments/store";
 import type { Authenticator, RateLimiter } from "@reco/serving";
 import type { FastifyInstance } from "fastify";
@@ -15,8 +17,13 @@ export interface ExperimentRoutesDeps {
 /** Exposure and outcome bodies are a user id and a rating: a few hundred bytes at most. */
 export const EXPERIMENT_BODY_LIMIT_BYTES = 4 * 1024;
 
-const id = z.string().min(1).max(256);
-const keyParams = z.object({ key: z.string().min(1).max(64) });
+/** User ids as the serving routes take them: 1–256 characters, no control characters (a NUL failed in the database: 500). */
+const id = z
+  .string()
+  .min(1)
+  .max(MAX_ID_LENGTH)
+  .regex(/^[^\p{Cc}]+$/u, "must not contain control characters");
+const keyParams = z.object({ key: experimentKeySchema });
 const assignmentParams = keyParams.extend({ userId: id });
 const exposureBody = z.object({ userId: id }).strict();
 const outcomeBody = z.discriminatedUnion("kind", [
