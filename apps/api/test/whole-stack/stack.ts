@@ -19,6 +19,8 @@ import { ApiKeyStore } from "@reco/serving";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { freePort, waitFor } from "@reco/testkit";
 
+const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((file) => existsSync(file));
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const ITEMS = 40;
 export const USERS = 30;
@@ -166,7 +168,10 @@ export class AppProcess {
     const inherited = { ...process.env };
     for (const name of ["KAFKA_BROKERS", "REDIS_URL", "DATABASE_URL"]) delete inherited[name];
     // `node --import tsx` (not the tsx CLI): a signal reaches main.ts itself, not a relaying parent.
-    const child = spawn(process.execPath, ["--import", "tsx", this.script], {
+    // setpriv (it execs node, same pid) makes the kernel kill it if the test process dies first.
+    const node = [process.execPath, "--import", "tsx", this.script];
+    const [command, ...args] = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...node] : node;
+    const child = spawn(command!, args, {
       cwd: repoRoot,
       env: { ...inherited, ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -211,18 +216,6 @@ export class AppProcess {
     const exited = once(child, "exit");
     child.kill("SIGKILL");
     await exited;
-  }
-
-  /** SIGTERM (the product's graceful stop), SIGKILL after `timeoutMs`. */
-  async stop(timeoutMs = 30_000): Promise<void> {
-    const child = this.#child;
-    if (child && this.running) {
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    }
   }
 
   async dispose(): Promise<void> {
