@@ -1,8 +1,38 @@
-import { querySnapshots } from "@reco/snapshots";
+import path from "node:path";
+import { duckConnection, listSnapshotFiles, readingSnapshots, sqlString } from "@reco/snapshots";
 import { SeenItems, type SeenSet } from "./seen.ts";
 
 /** Most recent items kept in order per user: enough for fold-in (which uses the latest 200). */
 const MAX_RECENT_PER_USER = 1000;
+
+type InteractionRow = { user_id: string; item_id: string };
+
+/**
+ * The interactions of every snapshot file not in `skip`, in time order, and which files were read
+ * and which exist. Listed inside the read, so a file quarantined on the way is left out on retry.
+ */
+async function readInteractions(
+  root: string,
+  skip: ReadonlySet<string>,
+): Promise<{ rows: InteractionRow[]; read: string[]; present: string[] }> {
+  return readingSnapshots(root, async () => {
+    const present = (await listSnapshotFiles(root)).map((file) => path.resolve(file.path));
+    const read = present.filter((file) => !skip.has(file));
+    if (read.length === 0) return { rows: [], read, present };
+    const connection = await duckConnection();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT user_id, item_id
+           FROM read_parquet([${read.map(sqlString).join(", ")}], hive_partitioning = false)
+          WHERE type IN ('watch', 'rate', 'click') AND item_id IS NOT NULL
+          ORDER BY event_time, event_id`,
+      );
+      return { rows: reader.getRowObjectsJS() as InteractionRow[], read, present };
+    } finally {
+      connection.closeSync();
+    }
+  });
+}
 
 interface UserHistory {
   /** The latest distinct items, oldest first (interned strings, shared with the dictionary). */
@@ -19,6 +49,8 @@ interface UserHistory {
 export class InteractionHistory {
   readonly seenItems = new SeenItems();
   private readonly byUser = new Map<string, UserHistory>();
+  /** Snapshot files already read (absolute paths): `catchUp` reads only the others. */
+  private readonly loadedFiles = new Set<string>();
 
   /** The latest distinct items (at most 1000), oldest first. */
   items(userId: string): readonly string[] {
@@ -85,12 +117,7 @@ export class InteractionHistory {
    */
   static async fromSnapshots(snapshotsRoot: string): Promise<InteractionHistory> {
     const history = new InteractionHistory();
-    const rows = await querySnapshots<{ user_id: string; item_id: string }>(
-      snapshotsRoot,
-      `SELECT user_id, item_id FROM {source}
-        WHERE type IN ('watch', 'rate', 'click') AND item_id IS NOT NULL
-        ORDER BY event_time, event_id`,
-    );
+    const { rows, read } = await readInteractions(snapshotsRoot, history.loadedFiles);
     const { dictionary } = history.seenItems;
     const byUser = new Map<string, number[]>();
     for (const row of rows) {
@@ -110,6 +137,26 @@ export class InteractionHistory {
       }
       history.byUser.set(userId, { recent: recent.reverse(), version: 0 });
     }
+    for (const file of read) history.loadedFiles.add(file);
     return history;
+  }
+
+  /**
+   * Reads the snapshot files written since the last load (feedback that reached other instances,
+   * brought in by the stream worker) and records the interactions new to each user; returns how
+   * many. Files merged by compaction are read again, but what they hold is known by then.
+   */
+  async catchUp(snapshotsRoot: string): Promise<number> {
+    const { rows, read, present } = await readInteractions(snapshotsRoot, this.loadedFiles);
+    let added = 0;
+    for (const row of rows) {
+      if (this.seenItems.has(row.user_id, row.item_id)) continue;
+      this.record(row.user_id, row.item_id);
+      added += 1;
+    }
+    for (const file of read) this.loadedFiles.add(file);
+    const exists = new Set(present);
+    for (const file of this.loadedFiles) if (!exists.has(file)) this.loadedFiles.delete(file);
+    return added;
   }
 }

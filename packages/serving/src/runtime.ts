@@ -98,7 +98,7 @@ export interface ServingRuntime {
   catalog: () => Catalog;
   popularity: () => PopularityRanker;
   history: InteractionHistory;
-  /** Reloads catalog and popularity from the database and snapshots. */
+  /** Reloads catalog and popularity, and reads the history the snapshots gained since the start. */
   refresh(): Promise<void>;
   /** True when something can answer: the popularity fallback holds items. */
   ready(): boolean;
@@ -187,6 +187,8 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
       const nextCatalog = await Catalog.load(deps.prisma);
       popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, nextCatalog.ids());
       catalog = nextCatalog;
+      // What other instances were told, now in the snapshots: exclusion beyond the shared TTL.
+      await history.catchUp(deps.snapshotsRoot);
     },
     ready: () => popularity.size > 0,
     async close(flushTimeoutMs = 5_000) {

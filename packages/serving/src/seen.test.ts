@@ -1,3 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { SCHEMA_VERSION, type RateEvent } from "@reco/contracts";
+import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { describe, expect, it } from "vitest";
 import { InteractionHistory } from "./history.ts";
 import { SeenItems } from "./seen.ts";
@@ -73,5 +78,50 @@ describe("InteractionHistory", () => {
     expect(history.version("u")).toBe(before + 1);
     expect(history.items("u")).toEqual(["a"]);
     expect(["a", "b", "c"].map((id) => history.seen("u").has(id))).toEqual([true, true, true]);
+  });
+});
+
+describe("InteractionHistory from the snapshots", () => {
+  const rate = (userId: string, itemId: string, second: number): RateEvent => ({
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `${userId}-${itemId}-${second}`,
+    eventTime: new Date(Date.UTC(2026, 0, 1, 10, 0, second)).toISOString(),
+    userId,
+    type: "rate",
+    itemId,
+    rating: 4,
+  });
+  const write = (root: string, first: number, events: RateEvent[]) =>
+    writeSnapshot(
+      root,
+      {
+        topic: "reco.events.rate",
+        partition: 0,
+        firstOffset: BigInt(first),
+        lastOffset: BigInt(first + events.length - 1),
+      },
+      events.map((event, i) => toSnapshotRow(event, { partition: 0, offset: first + i })),
+    );
+
+  it("loads every interaction at start and catches up with files written since, once each", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "history-"));
+    const root = path.join(dir, "snapshots");
+    try {
+      await write(root, 0, [rate("u", "a", 1), rate("u", "b", 2), rate("v", "a", 3)]);
+      const history = await InteractionHistory.fromSnapshots(root);
+      expect(history.items("u")).toEqual(["a", "b"]);
+      expect(history.count("v")).toBe(1);
+      expect(await history.catchUp(root)).toBe(0); // nothing new
+
+      // another instance's feedback reaches the snapshots: a new item, and one u had already
+      await write(root, 3, [rate("u", "c", 4), rate("u", "a", 5), rate("w", "z", 6)]);
+      expect(await history.catchUp(root)).toBe(2);
+      expect(history.items("u")).toEqual(["a", "b", "c"]);
+      expect(history.seen("u").has("c")).toBe(true);
+      expect(history.seen("w").has("z")).toBe(true);
+      expect(await history.catchUp(root)).toBe(0); // each file is read once
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
