@@ -12,7 +12,9 @@ Bayesian risk, and the sequential interval from the mixture martingale solved nu
 (quadrature + root finding, not the closed form the TypeScript uses).
 The `results` fixture runs whole experiments (a primary and guardrail metrics, fixed and
 sequential mode) through those references and the documented decision rule, so the decisions near
-the boundary are checked against values the code under test never produced.
+the boundary are checked against values the code under test never produced. The `composition`
+fixture holds what computeResults reports at settings other than the defaults (α = 0.1, the
+sequential tuning size, lower-is-better models) and the calculators at their smallest inputs.
 Bayesian chance to win / risk and CUPED are also checked by simulations with a known truth in
 packages/experiments/test/known-truth.test.ts.
 """
@@ -50,6 +52,77 @@ def write(name, cases):
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.json").write_text(json.dumps({"generator": "scripts/stats-reference/generate.py", "cases": cases}, indent=1) + "\n")
     print(f"{name}: {len(cases)} cases")
+
+
+
+def normal_posterior(c, t, higher, alpha):
+    """The normal model's chance to win, risk and credible interval, by quadrature over the posterior
+    of the difference (as in bayesian_cases)."""
+    sign = 1 if higher else -1
+    delta = t.mean() - c.mean()
+    sigma = math.sqrt(np.var(c, ddof=1) / c.size + np.var(t, ddof=1) / t.size)
+    post = stats.norm(loc=delta, scale=sigma)
+    lo, hi = delta - 12 * sigma, delta + 12 * sigma
+    chance = integrate.quad(lambda d: post.pdf(d) * (sign * d > 0), lo, hi, points=[0.0], epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+    risk = integrate.quad(lambda d: max(-sign * d, 0.0) * post.pdf(d), lo, hi, points=[0.0], epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+    return {"chanceToWin": chance, "risk": risk, "credibleInterval": [float(post.ppf(alpha / 2)), float(post.ppf(1 - alpha / 2))]}
+
+
+def beta_binomial_posterior(nc, cc, nt, ct, higher):
+    """The exact Beta-Binomial chance to win and risk, by quadrature (as in beta_binomial_cases)."""
+    def post(n, c):
+        a, b = 1 + c, 1 + n - c
+        return (b, a) if not higher else (a, b)
+    (aa, ab), (ba, bb) = post(nc, cc), post(nt, ct)
+    A, B, Aplus = stats.beta(aa, ab), stats.beta(ba, bb), stats.beta(aa + 1, ab)
+    lo = max(0.0, min(A.ppf(1e-15), B.ppf(1e-15)))
+    hi = min(1.0, max(A.isf(1e-15), B.isf(1e-15)))
+    q = lambda f: integrate.quad(f, lo, hi, points=[A.mean(), B.mean()], epsabs=1e-14, epsrel=1e-12, limit=500)[0]
+    return {"chanceToWin": q(lambda y: B.pdf(y) * A.cdf(y)), "risk": q(lambda y: B.pdf(y) * (A.mean() * Aplus.sf(y) - y * A.sf(y)))}
+
+
+def composition_cases():
+    """What computeResults reports beside its decisions, at settings other than the defaults: Welch,
+    the uplift, the credible and always-valid intervals at α = 0.1 (the always-valid one at α over the
+    two comparisons, tuned at twice the minimum sample), the sequential tuning size, and the chance to
+    win of the normal and the exact Beta-Binomial models, lower-is-better included; the calculators at
+    the smallest inputs they accept."""
+    c, t = binary(8000, 800), binary(8000, 880)
+    alpha = 0.1
+    welch = stats.ttest_ind(t, c, equal_var=False)
+    welch_ci = welch.confidence_interval(confidence_level=1 - alpha)
+    up = delta_uplift(c, t, alpha)
+    up05 = delta_uplift(c, t, 0.05)
+
+    def sequential(ref, n, tuning_n, a):
+        half = sequential_half_width(ref["standardError"] ** 2, n, tuning_n, a)
+        return [ref["uplift"] - half, ref["uplift"] + half]
+
+    return [
+        {"name": "alpha 0.1, minimum sample 3000: clicks 800 vs 880 of 8000, errors 40 vs 52",
+         "alpha": alpha, "minSampleSize": 3000,
+         "variants": [{"name": "control", "users": 8000, "conversions": {"click_through": 800, "error_rate": 40}},
+                      {"name": "ranker-v2", "users": 8000, "conversions": {"click_through": 880, "error_rate": 52}}],
+         "expected": {"welch": {"t": float(welch.statistic), "df": float(welch.df), "pValue": float(welch.pvalue), "ci": [float(welch_ci.low), float(welch_ci.high)]},
+                      "absoluteDifference": float(t.mean() - c.mean()), "ci": up["ci"],
+                      "credibleInterval": normal_posterior(c, t, True, alpha)["credibleInterval"],
+                      "sequentialCi": sequential(up, 16000, 6000, alpha / 2),
+                      "errorsChanceToWin": beta_binomial_posterior(8000, 40, 8000, 52, False)["chanceToWin"]}},
+        {"name": "sequential tuning: clicks 800 vs 880 of 8000, one comparison, alpha 0.05",
+         "expected": {"sequentialCiByTuningN": {str(n): sequential(up05, 16000, n, 0.05) for n in (10000, 8000, 50000)}}},
+        {"name": "normal model, lower is better: errors 600 vs 500 of 120000",
+         "expected": normal_posterior(binary(120000, 600), binary(120000, 500), False, 0.05)},
+        {"name": "beta-binomial: clicks 1000 vs 1200 of 10000",
+         "expected": beta_binomial_posterior(10000, 1000, 10000, 1200, True)},
+        # The smallest inputs the calculators accept: one user against a tuning size of one, and a
+        # proportion moved from 0.5 to 0.995 (statsmodels' power function, its root by brentq).
+        {"name": "sequential: variance 1, n 1, tuningN 1, alpha 0.05",
+         "expected": {"halfWidth": sequential_half_width(1.0, 1, 1, 0.05)}},
+        {"name": "sample size: proportion 0.5 to 0.995, alpha 0.05, power 0.8",
+         "expected": {"nPerVariantExact": optimize.brentq(
+             lambda m: NormalIndPower().power(0.495 / math.sqrt((0.25 + 0.995 * 0.005) / 2), m, 0.05, ratio=1.0, alternative="two-sided") - 0.8,
+             1.0, 1e9, xtol=1e-12, rtol=1e-15)}},
+    ]
 
 
 # Raw-data scenarios shared by the Welch, uplift and Bayesian fixtures.
@@ -392,6 +465,7 @@ write("multiple-comparisons", multiple_comparison_cases())
 write("cuped", cuped_cases())
 write("power", power_cases())
 write("results", results_cases())
+write("composition", composition_cases())
 
 # Same formatting as the rest of the repo, so regenerating unchanged values leaves no diff.
 subprocess.run(["npx", "prettier", "--log-level", "warn", "--write", str(OUT)], check=True, cwd=OUT.parents[3])

@@ -2,19 +2,27 @@ import { describe, expect, it } from "vitest";
 import { parseExperimentDefinition, type ExperimentDefinitionInput } from "./definition.ts";
 import { ExperimentValidationError } from "./errors.ts";
 import { computeResults } from "./results.ts";
-import { bayesianComparison } from "./stats/bayesian.ts";
-import { relativeUplift, welchTTest } from "./stats/frequentist.ts";
-import { sequentialInterval } from "./stats/sequential.ts";
+import { expectAllClose, expectClose, loadFixture } from "../test/reference.ts";
 import { proportionStats, type SufficientStats } from "./stats/sufficient-stats.ts";
 import { sampleDefinition } from "./test-definitions.ts";
 import { comparisonVerdict, formatInterval, formatP, formatPercent } from "./verdict.ts";
 
 /**
  * What the results page is built from, piece by piece: which model and interval each comparison
- * uses, the sentences it shows, and the experiment-level call for several treatments. The
- * statistics themselves are checked against independent references in test/; here the building
- * blocks (each verified there) say what the wiring must give.
+ * uses, the sentences it shows, and the experiment-level call for several treatments. The figures
+ * at settings other than the defaults (α, the tuning size, lower-is-better) are held to the
+ * `composition` fixture of scripts/stats-reference/generate.py (scipy, statsmodels' delta method,
+ * quadrature and the numerically solved mixture boundary), never to this package's own functions.
  */
+
+/** One case of test/fixtures/composition.json, by name. */
+function composition<T>(name: string): T {
+  const found = loadFixture<{ name: string; expected: T }>("composition").find(
+    (c) => c.name === name,
+  );
+  if (!found) throw new Error(`composition.json has no case ${name}`);
+  return found.expected;
+}
 
 const def = (overrides: Partial<ExperimentDefinitionInput> = {}) =>
   parseExperimentDefinition(sampleDefinition({ status: "running", ...overrides }));
@@ -167,7 +175,15 @@ describe("computeResults: what each comparison is built from", () => {
     expect(waiting.sampleSize.reached).toBe(false);
   });
 
-  it("Welch, the uplift, the Bayesian figures and the interval come from their functions with the results' α", () => {
+  it("Welch, the uplift, the credible and always-valid intervals and the exact chance to win at the results' α match the references", () => {
+    const e = composition<{
+      welch: { t: number; df: number; pValue: number; ci: [number, number] };
+      absoluteDifference: number;
+      ci: [number, number];
+      credibleInterval: [number, number];
+      sequentialCi: [number, number];
+      errorsChanceToWin: number;
+    }>("alpha 0.1, minimum sample 3000: clicks 800 vs 880 of 8000, errors 40 vs 52");
     const r = computeResults(
       def({ minSampleSize: 3000 }),
       input({
@@ -176,28 +192,22 @@ describe("computeResults: what each comparison is built from", () => {
       }),
       { alpha: 0.1 },
     );
-    const c = proportionStats(8000, 800);
-    const t = proportionStats(8000, 880);
     const got = r.metrics[0]!.variants[1]!.comparison!;
-    const welch = welchTTest(c, t, 0.1);
-    expect(got.welch).toEqual({ t: welch.t, df: welch.df, pValue: welch.pValue, ci: welch.ci });
-    expect(got.absoluteDifference).toBe(welch.difference);
-    const rel = relativeUplift(c, t, 0.1);
-    expect(got.ci).toEqual(rel.ci);
-    expect(got.credibleInterval).toEqual(bayesianComparison(c, t, { alpha: 0.1 }).credibleInterval);
-    // tuned at 2 × the minimum sample size, α split over the 2 comparisons
-    expect(got.sequentialCi).toEqual(
-      sequentialInterval({
-        estimate: rel.uplift,
-        variance: rel.standardError ** 2,
-        n: 16_000,
-        tuningN: 6000,
-        alpha: 0.05,
-      }),
-    );
-    // error rate, lower is better: chance to win is the chance the treatment has fewer errors
+    // scipy's Welch test on the per-user 0/1 arrays, its interval at 90 %
+    expectClose(got.welch.t, e.welch.t, "welch t");
+    expectClose(got.welch.df, e.welch.df, "welch df");
+    expectClose(got.welch.pValue, e.welch.pValue, "welch p");
+    expectAllClose(got.welch.ci, e.welch.ci, "welch ci");
+    expectClose(got.absoluteDifference, e.absoluteDifference, "difference");
+    // statsmodels' delta method at α = 0.1; the normal posterior's 90 % interval
+    expectAllClose(got.ci, e.ci, "uplift ci");
+    expectAllClose(got.credibleInterval, e.credibleInterval, "credible interval");
+    // the mixture boundary tuned at 2 × the minimum sample size, at α over the 2 comparisons
+    expectAllClose(got.sequentialCi, e.sequentialCi, "sequential ci");
+    // error rate, lower is better: the exact chance the treatment has fewer errors (≈ 0.106)
     const errors = r.metrics[1]!.variants[1]!.comparison!;
-    expect(errors.chanceToWin).toBeLessThan(0.15);
+    expect(r.metrics[1]!.bayesianModel).toBe("beta-binomial");
+    expectClose(errors.chanceToWin, e.errorsChanceToWin, "errors chance to win");
     expect(r.metrics[0]!.variants[1]!.verdict).toMatch(/always-valid CI/);
     const fixed = computeResults(
       def(),
@@ -212,21 +222,18 @@ describe("computeResults: what each comparison is built from", () => {
       control: { users: 8000, click: 800 },
       "ranker-v2": { users: 8000, click: 880 },
     });
-    const rel = relativeUplift(proportionStats(8000, 800), proportionStats(8000, 880));
-    const expected = (tuningN: number) =>
-      sequentialInterval({
-        estimate: rel.uplift,
-        variance: rel.standardError ** 2,
-        n: 16_000,
-        tuningN,
-        alpha: 0.05, // the guardrail has no data: one comparison in the family
-      });
+    // The guardrail has no data: one comparison in the family, the interval at α = 0.05.
+    const { sequentialCiByTuningN: expected } = composition<{
+      sequentialCiByTuningN: Record<string, [number, number]>;
+    }>("sequential tuning: clicks 800 vs 880 of 8000, one comparison, alpha 0.05");
     const at = (minSampleSize: number, sequentialTuningN?: number) =>
       computeResults(def({ minSampleSize }), stats, { sequentialTuningN }).metrics[0]!.variants[1]!
         .comparison!.sequentialCi;
-    expect(at(0)).toEqual(expected(10_000));
-    expect(at(4000)).toEqual(expected(8000));
-    expect(at(4000, 50_000)).toEqual(expected(50_000));
+    expectAllClose(at(0), expected["10000"]!, "no minimum sample: tuned at 10,000");
+    expectAllClose(at(4000), expected["8000"]!, "minimum 4,000: tuned at 8,000");
+    expectAllClose(at(4000, 50_000), expected["50000"]!, "tuned at 50,000 as told");
+    // … and the tuning size matters: the three intervals differ.
+    expect(new Set([at(0)[0], at(4000)[0], at(4000, 50_000)[0]]).size).toBe(3);
   });
 
   it("the lower-is-better normal model flips the chance to win", () => {
@@ -240,14 +247,14 @@ describe("computeResults: what each comparison is built from", () => {
     );
     const errors = r.metrics[1]!;
     expect(errors.bayesianModel).toBe("normal");
-    const expected = bayesianComparison(
-      proportionStats(120_000, 600),
-      proportionStats(120_000, 500),
-      {
-        higherIsBetter: false,
-      },
+    // quadrature over the normal posterior of the difference: P(fewer errors) ≈ 0.9988
+    const expected = composition<{ chanceToWin: number; risk: number }>(
+      "normal model, lower is better: errors 600 vs 500 of 120000",
     );
-    expect(errors.variants[1]!.comparison!.chanceToWin).toBe(expected.chanceToWin);
+    const got = errors.variants[1]!.comparison!;
+    expectClose(got.chanceToWin, expected.chanceToWin, "chance to win");
+    // risk is reported relative to the control's mean (600 / 120,000)
+    expectClose(got.risk, expected.risk / (600 / 120_000), "relative risk");
     expect(expected.chanceToWin).toBeGreaterThan(0.99);
   });
 });

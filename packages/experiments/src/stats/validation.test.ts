@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectClose, loadFixture } from "../../test/reference.ts";
 import { parseExperimentDefinition } from "../definition.ts";
 import { planExperiment } from "../plan.ts";
 import { sampleDefinition } from "../test-definitions.ts";
@@ -35,13 +36,28 @@ import {
  * arithmetic. The values in the normal range are checked against scipy/statsmodels in test/.
  */
 
+/** One case of test/fixtures/composition.json (scripts/stats-reference/generate.py), by name. */
+function reference<T>(name: string): T {
+  const found = loadFixture<{ name: string; expected: T }>("composition").find(
+    (c) => c.name === name,
+  );
+  if (!found) throw new Error(`composition.json has no case ${name}`);
+  return found.expected;
+}
+
 describe("refusals name the problem", () => {
   it("sequential interval", () => {
     expect(() => sequentialHalfWidth({ variance: 1, n: 0, tuningN: 5 })).toThrow(
       "sequential interval needs n > 0 and tuningN > 0 (n=0, tuningN=5)",
     );
     expect(() => sequentialHalfWidth({ variance: 1, n: 5, tuningN: 0 })).toThrow(RangeError);
-    expect(sequentialHalfWidth({ variance: 1, n: 1, tuningN: 1 })).toBeGreaterThan(0);
+    // the smallest valid input: the mixture boundary solved numerically (composition.json)
+    expectClose(
+      sequentialHalfWidth({ variance: 1, n: 1, tuningN: 1 }),
+      reference<{ halfWidth: number }>("sequential: variance 1, n 1, tuningN 1, alpha 0.05")
+        .halfWidth,
+      "half-width at n = tuningN = 1",
+    );
     expect(sequentialHalfWidth({ variance: 1e-4, n: 100, tuningN: 50 })).toBe(
       sequentialHalfWidth({ variance: 1e-4, n: 100, tuningN: 50, alpha: 0.05 }),
     );
@@ -59,7 +75,13 @@ describe("refusals name the problem", () => {
     );
     expect(() => sampleSizePerVariant(1.2, proportion(0.5))).toThrow(/treatment 1.1/);
     expect(() => sampleSizePerVariant(-1, proportion(0.5))).toThrow(/treatment 0\)/);
-    expect(sampleSizePerVariant(0.99, proportion(0.5)).perVariant).toBeGreaterThan(0);
+    // 0.5 → 0.995, just inside (0,1): statsmodels' NormalIndPower solved by brentq, 8.17 → 9
+    const extreme = sampleSizePerVariant(0.99, proportion(0.5));
+    const exact = reference<{ nPerVariantExact: number }>(
+      "sample size: proportion 0.5 to 0.995, alpha 0.05, power 0.8",
+    ).nPerVariantExact;
+    expectClose(extreme.exact, exact, "n per variant");
+    expect(extreme.perVariant).toBe(Math.ceil(exact));
     expect(() => sampleSizePerVariant(0.1, { kind: "mean", baselineMean: 3 })).toThrow(
       "baselineVariance > 0 is required for a mean metric",
     );
