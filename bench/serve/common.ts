@@ -31,6 +31,9 @@ export interface LoadJob {
   /** Requested in turn; with `suffix`, `suffix + n` is appended so every request is a new cache key. */
   paths: string[];
   suffix?: string;
+  method?: "GET" | "POST";
+  /** A file holding a JSON array of request bodies (JSON text), sent in turn (POST). */
+  bodiesFile?: string;
 }
 
 export interface Figures {

@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { BusUnavailable, openFileLogBus, type EventBus, type FileLogBus } from "@reco/bus";
+import {
+  BusUnavailable,
+  JsonText,
+  openFileLogBus,
+  type EventBus,
+  type FileLogBus,
+} from "@reco/bus";
 import { waitFor } from "@reco/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DeliveryTimeout, EventQueue } from "./event-queue.ts";
@@ -198,6 +204,44 @@ describe("EventQueue", () => {
       expect(((await readAll(fileBus, "t.feedback")) as { n: number }[]).map((v) => v.n)).toEqual([
         2,
       ]);
+    });
+
+    it("a publish round carries at most batchBytes (JSON text counted by its length), all topics at once", async () => {
+      const gated = withGate(fileBus);
+      const sizes: number[] = [];
+      const inner = gated.bus.publishBatch;
+      gated.bus.publishBatch = (topic, messages) => {
+        sizes.push(messages.length);
+        return inner(topic, messages);
+      };
+      const queue = new EventQueue({ bus: gated.bus, metrics, capacity: 100, batchBytes: 2_500 });
+      const big = (topic: string, n: number) => ({
+        topic,
+        key: "u",
+        value: new JsonText(JSON.stringify({ n, pad: "x".repeat(1_000) })),
+      });
+      await Promise.all([
+        queue.deliver(
+          Array.from({ length: 10 }, (_, n) => big(n % 2 ? "t.telemetry" : "t.feedback", n)),
+          5_000,
+        ),
+        // larger than the bound on its own: still published, alone
+        queue.deliver(
+          [
+            big("t.feedback", 10),
+            {
+              ...big("t.feedback", 11),
+              value: new JsonText(JSON.stringify({ pad: "y".repeat(5_000) })),
+            },
+          ],
+          5_000,
+        ),
+      ]);
+      // ~1,050 bytes each: two per round, split over the two topics (one publish each)
+      expect(Math.max(...sizes)).toBe(1);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(12);
+      expect(await storedCount(fileBus, "t.feedback")).toBe(7);
+      expect(await storedCount(fileBus, "t.telemetry")).toBe(5);
     });
 
     it("refuses at once when the queue has no room, and close rejects the calls still waiting", async () => {

@@ -1,4 +1,4 @@
-import type { EventBus } from "@reco/bus";
+import { JsonText, type EventBus } from "@reco/bus";
 import { Unavailable } from "@reco/contracts";
 import type { ServingMetrics } from "./metrics.ts";
 
@@ -9,6 +9,26 @@ export interface QueuedEvent {
 }
 
 export type EventKind = "feedback" | "telemetry";
+
+const DEFAULT_BATCH_SIZE = 5_000;
+/**
+ * Under Kafka's default limit of 1 MiB per record batch: a window of at most this many bytes cannot
+ * put more into any one partition, however its keys fall.
+ */
+const DEFAULT_BATCH_BYTES = 900 * 1024;
+/** What a value that is not JSON text or bytes is counted as (it is serialised by the bus). */
+const OPAQUE_VALUE_BYTES = 1024;
+
+function approximateBytes(event: QueuedEvent): number {
+  const value = event.value;
+  const bytes =
+    value instanceof JsonText
+      ? value.text.length
+      : Buffer.isBuffer(value)
+        ? value.length
+        : OPAQUE_VALUE_BYTES;
+  return bytes + event.key.length + 32;
+}
 
 /** The events of one `deliver` call: settled once every one of them is published, or on timeout. */
 interface Ticket {
@@ -41,8 +61,13 @@ export interface EventQueueOptions {
    * crowd out feedback (default 0.8).
    */
   telemetryShare?: number;
-  /** Events per publish call. */
+  /** Events per publish round, over all topics (default 5,000). */
   batchSize?: number;
+  /**
+   * Bytes per publish round, over all topics (default 900 KiB, below Kafka's 1 MiB record batch
+   * limit): values given as `JsonText` or Buffers count their length, others 1 KiB each.
+   */
+  batchBytes?: number;
   /**
    * How long the pump lets events accumulate before publishing a part-full batch (default 5 ms), as
    * a Kafka producer's linger.ms: under load one durable write carries hundreds of events instead
@@ -179,45 +204,69 @@ export class EventQueue {
   private async pump(): Promise<void> {
     let backoffMs = 50;
     while (this.items.length > 0 && !this.stopped) {
-      // One publish per topic over the next `batchSize` events: requests and responses are offered in
-      // pairs, so taking only a same-topic run would publish one event at a time under load.
-      const max = this.options.batchSize ?? 500;
+      // The next `batchSize` events (at most `batchBytes`), one publish per topic, all topics at once: requests and
+      // responses are offered in pairs and feedback spans three topics, so one topic at a time
+      // would publish small batches one after the other, each paying its own fsync / round trip.
+      const max = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
+      const maxBytes = this.options.batchBytes ?? DEFAULT_BATCH_BYTES;
       const lingerMs = this.options.lingerMs ?? 5;
       if (lingerMs > 0 && this.items.length < max) await sleep(lingerMs);
       if (this.items.length === 0) break;
-      const topic = this.items[0]!.topic;
-      const window = this.items.length > max ? this.items.slice(0, max) : this.items;
-      const batch = window.filter((event) => event.topic === topic);
-      this.inFlight = new Set(batch);
-      try {
-        await this.publish(
-          topic,
-          batch.map((e) => ({ key: e.key, value: e.value })),
-        );
-        this.inFlight = new Set();
-        this.remove(batch);
-        this.settle(batch);
-        this.options.metrics.eventsPublished.inc(batch.length);
-        this.options.metrics.eventQueueDepth.set(this.items.length);
-        backoffMs = 50;
-      } catch (error) {
-        this.inFlight = new Set();
-        // A publish may be partly stored (not atomic across partitions); the batch is sent again
-        // whole, with the same event ids, which every reader of the snapshots counts once. Events
-        // whose caller already gave up (answered 503) are not sent again: the caller retries them.
-        this.drop(new Set(batch.filter((entry) => entry.ticket?.settled)));
-        this.options.metrics.busPublishFailures.inc();
-        this.options.onError?.(error as Error);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, backoffMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-        backoffMs = Math.min(backoffMs * 2, 2_000);
+      const window: Entry[] = [];
+      let bytes = 0;
+      for (const entry of this.items) {
+        bytes += approximateBytes(entry);
+        if (window.length > 0 && (window.length >= max || bytes > maxBytes)) break;
+        window.push(entry);
       }
+      const byTopic = new Map<string, Entry[]>();
+      for (const entry of window) {
+        const list = byTopic.get(entry.topic);
+        if (list) list.push(entry);
+        else byTopic.set(entry.topic, [entry]);
+      }
+      this.inFlight = new Set(window);
+      const results = await Promise.allSettled(
+        [...byTopic].map(([topic, batch]) =>
+          this.publish(
+            topic,
+            batch.map((e) => ({ key: e.key, value: e.value })),
+          ),
+        ),
+      );
+      this.inFlight = new Set();
+      const batches = [...byTopic.values()];
+      let failure: Error | undefined;
+      results.forEach((result, i) => {
+        const batch = batches[i]!;
+        if (result.status === "fulfilled") {
+          this.remove(batch);
+          this.settle(batch);
+          this.options.metrics.eventsPublished.inc(batch.length);
+          return;
+        }
+        failure ??= result.reason as Error;
+        // A publish may be partly stored (not atomic across partitions); the batch is sent again
+        // whole, with the same event ids (readers count an id once). Events whose caller already
+        // gave up (answered 503) are not sent again: the caller retries them.
+        this.drop(new Set(batch.filter((entry) => entry.ticket?.settled)));
+      });
+      this.options.metrics.eventQueueDepth.set(this.items.length);
+      if (!failure) {
+        backoffMs = 50;
+        continue;
+      }
+      this.options.metrics.busPublishFailures.inc();
+      this.options.onError?.(failure);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, backoffMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+      backoffMs = Math.min(backoffMs * 2, 2_000);
     }
   }
 

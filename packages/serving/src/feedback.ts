@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { JsonText } from "@reco/bus";
 import {
   AppError,
   BadInput,
@@ -106,10 +107,11 @@ export class FeedbackService {
   async accept(events: FeedbackEvent[]): Promise<{ accepted: number }> {
     const now = new Date();
     const interactions = events.map((event) => toInteractionEvent(event, now));
+    // Serialised once here: the queue sizes its publishes by it and the bus sends it as it is.
     const queued = interactions.map((event) => ({
       topic: this.deps.topics[event.type],
       key: event.userId,
-      value: event,
+      value: new JsonText(JSON.stringify(event)),
     }));
     if (this.ack === "durable") {
       try {
