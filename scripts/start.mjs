@@ -129,9 +129,19 @@ function releaseLauncherFile() {
   if (readLauncherFile()?.pid === process.pid) rmSync(launcherFile, { force: true });
 }
 
+/** A live launcher: the pid is alive and (where /proc tells) runs start.mjs, not a recycled pid. */
+function launcherAlive(pid) {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("start.mjs");
+  } catch {
+    return true;
+  }
+}
+
 async function waitForPreviousLauncher() {
   const previous = readLauncherFile();
-  if (!previous || previous.pid === process.pid || !alive(previous.pid)) return;
+  if (!previous || previous.pid === process.pid || !launcherAlive(previous.pid)) return;
   if (previous.state !== "stopping")
     fail(
       `another npm start (process ${previous.pid}) is running on ${dataDir}; stop it, or set DATA_DIR for a second one`,
@@ -140,7 +150,7 @@ async function waitForPreviousLauncher() {
     `waiting for the previous npm start (process ${previous.pid}) to finish stopping (up to ${STOP_WAIT_MS / 1000} s)…`,
   );
   const deadline = Date.now() + STOP_WAIT_MS;
-  while (alive(previous.pid)) {
+  while (launcherAlive(previous.pid)) {
     if (Date.now() > deadline)
       fail(
         `the previous npm start (process ${previous.pid}) is still stopping after ${STOP_WAIT_MS / 1000} s; wait for it or stop it`,
