@@ -20,7 +20,7 @@ export default defineConfig({
   // Specs that only read see the demo data as imported; specs that write (experiments, feedback)
   // run after them against the same product.
   projects: [
-    { name: "reads", testMatch: /(overview|models|monitoring)\.spec\.ts/ },
+    { name: "reads", testMatch: /(overview|models|monitoring|security-headers)\.spec\.ts/ },
     {
       name: "writes",
       testMatch: /(experiments|feedback-loop|rollouts)\.spec\.ts/,
