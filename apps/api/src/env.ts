@@ -76,6 +76,12 @@ export const prepareEnvSchema = z.object({
   DATA_DIR: envFields.dataDir,
   /** The MovieLens folder imported into an empty database. */
   DEMO_DATA_DIR: z.string().default("data/ml-latest-small"),
+  /**
+   * What the demo versions serve: `all` (refit on every rating after the held-out evaluation) or
+   * `train` (the model fitted on the split's train side, as before: one fit per model, a shorter
+   * first start).
+   */
+  DEMO_FIT_ON: z.enum(["all", "train"]).default("all"),
 });
 
 export function loadPrepareEnv(
