@@ -62,6 +62,7 @@ describe("npm start on the real services (PostgreSQL, Redis, Kafka)", { timeout:
       STREAM_BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
       AGGREGATE_INTERVAL_MS: String(AGGREGATE_INTERVAL_MS),
       NODE_ENV: "",
+      DEMO_FIT_ON: "", // the default: what a new user gets
     });
     await launcher.ready(600_000);
   }, 660_000);
