@@ -1,4 +1,5 @@
 import { cookies } from "next/headers";
+import { bodyTooLarge, readBodyWithin, SIGN_IN_BODY_LIMIT_BYTES } from "../../../src/body.ts";
 import { apiUrl } from "../../../src/env.ts";
 
 export const dynamic = "force-dynamic";
@@ -10,7 +11,14 @@ const MAX_KEY_LENGTH = 200;
  * httpOnly cookie that only the tRPC proxy reads (scripts in the page never see it).
  */
 export async function POST(request: Request): Promise<Response> {
-  const body = (await request.json().catch(() => null)) as { key?: unknown } | null;
+  const text = await readBodyWithin(request, SIGN_IN_BODY_LIMIT_BYTES);
+  if (text === null) return bodyTooLarge("POST /api/session", SIGN_IN_BODY_LIMIT_BYTES);
+  let body: { key?: unknown } | null = null;
+  try {
+    body = JSON.parse(text) as { key?: unknown } | null;
+  } catch {
+    // not JSON: answered below as a missing key
+  }
   const key = typeof body?.key === "string" ? body.key.trim() : "";
   if (!key || key.length > MAX_KEY_LENGTH) {
     return Response.json(

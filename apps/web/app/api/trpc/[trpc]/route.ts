@@ -1,4 +1,5 @@
 import { cookies } from "next/headers";
+import { bodyTooLarge, readBodyWithin, TRPC_PROXY_BODY_LIMIT_BYTES } from "../../../../src/body.ts";
 import { apiUrl, webEnv } from "../../../../src/env.ts";
 
 export const dynamic = "force-dynamic";
@@ -16,16 +17,25 @@ async function forward(request: Request): Promise<Response> {
     "content-type": request.headers.get("content-type") ?? "application/json",
   });
   if (key) headers.set("authorization", `Bearer ${key}`);
+  const body =
+    request.method === "GET"
+      ? undefined
+      : await readBodyWithin(request, TRPC_PROXY_BODY_LIMIT_BYTES);
+  if (body === null) return bodyTooLarge(`POST ${url.pathname}`, TRPC_PROXY_BODY_LIMIT_BYTES);
   try {
     const upstream = await fetch(target, {
       method: request.method,
       headers,
-      body: request.method === "GET" ? undefined : await request.text(),
+      body,
       signal: AbortSignal.timeout(15_000),
     });
     return new Response(upstream.body, {
       status: upstream.status,
-      headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" },
+      headers: {
+        "content-type": upstream.headers.get("content-type") ?? "application/json",
+        // per visitor, and a new key or webhook secret is shown once: never kept by a cache
+        "cache-control": "no-store",
+      },
     });
   } catch (error) {
     return Response.json(
