@@ -45,6 +45,9 @@ const commonErrors = {
   "401": errorResponse("missing, unknown or revoked API key"),
   "403": errorResponse("the key's role may not call this"),
   "429": errorResponse("rate limit exceeded; see Retry-After"),
+  "503": errorResponse(
+    "the API key cannot be checked right now (database unreachable, and the key not confirmed within the last-known-good window); see Retry-After",
+  ),
 };
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -105,12 +108,15 @@ export function buildOpenApi(info: { title?: string; version?: string } = {}): J
           },
           responses: {
             "202": {
-              description: "accepted, queued for the event bus",
+              description:
+                "stored: every event of the request is durably on the event bus (embedded log written and fdatasync'd; Kafka acknowledged by all in-sync replicas) and will reach the snapshots, even if the api is killed right after this answer",
               content: json(feedbackAcceptedSchema),
             },
             "413": errorResponse("body too large"),
-            "503": errorResponse("event queue full; retry after Retry-After seconds"),
             ...commonErrors,
+            "503": errorResponse(
+              "not stored: the queue to the event bus is full (nothing was kept), or the bus did not store the events within the bound; retry after Retry-After seconds. In the second case details.eventIds lists the ids given to the events and part of them may have been stored: send them back as eventId in the retry, so a stored event and its retry share one id (readers count an id once)",
+            ),
           },
         },
       },
