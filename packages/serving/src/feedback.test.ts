@@ -44,4 +44,22 @@ describe("feedback parsing", () => {
     ).toThrow(/events\.1\.value: a rate event needs value between 0\.5 and 5/);
     expect(() => parseFeedbackBody([])).toThrow(/body must be a JSON object/);
   });
+
+  it("keeps a client's eventId (an idempotent retry), gives the others fresh UUIDs, and names a bad one", () => {
+    const [given, fresh] = parseFeedbackBody({
+      events: [
+        { userId: "u", itemId: "i", type: "click", eventId: "client-chosen-1" },
+        { userId: "u", itemId: "i", type: "click" },
+      ],
+    });
+    const now = new Date();
+    expect(toInteractionEvent(given!, now).eventId).toBe("client-chosen-1");
+    const a = toInteractionEvent(fresh!, now).eventId;
+    const b = toInteractionEvent(fresh!, now).eventId;
+    expect(a).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a).not.toBe(b);
+    expect(() =>
+      parseFeedbackBody({ userId: "u", itemId: "i", type: "click", eventId: "bad\nid" }),
+    ).toThrow(/eventId: must not contain control characters/);
+  });
 });
