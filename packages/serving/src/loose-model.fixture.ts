@@ -27,12 +27,17 @@ export interface LooseModelOptions {
   userIds?: string[];
   /** Answers nothing at all. */
   empty?: boolean;
+  /**
+   * Honours the request's exclude and k as the real scorer does (its ranking otherwise the same, and
+   * no stale index): a request that forgets an item the user has seen gets it back in its top k.
+   */
+  strict?: boolean;
 }
 
 /**
  * A model that honours neither the request's exclude nor k, as a careless scorer might: it returns
- * every item, and an index it has no item for (STALE_INDEX) first. Its ranking, stated so a test can
- * write its expectations down:
+ * every item, and an index it has no item for (STALE_INDEX) first (unless `strict`). Its ranking,
+ * stated so a test can write its expectations down:
  * - popularity: i0, i1, …, i19 (it reads only the context, never a user or a history);
  * - a user row r: starting at i(5r) and wrapping round (row 1: i5, i6, …, i19, i0, …, i4);
  * - a history: starting right after its last item and wrapping round (…, i3 → i4, i5, …);
@@ -48,7 +53,7 @@ export class LooseModel implements ServableModel {
     this.userIds = options.userIds ?? [];
   }
 
-  async recommend(batch: ScoreRequest[], _k: number): Promise<Ranked[]> {
+  async recommend(batch: ScoreRequest[], k: number): Promise<Ranked[]> {
     return batch.map((request) => {
       if (this.options.empty) return { itemIndices: [], scores: [] };
       const n = this.nItems;
@@ -61,7 +66,11 @@ export class LooseModel implements ServableModel {
       let order = Array.from({ length: n }, (_, j) => (start + j) % n);
       const context = request.context ?? {};
       if (context.device === "tv" || context.country === "FR") order = order.reverse();
-      const itemIndices = [STALE_INDEX, ...order];
+      if (this.options.strict) {
+        const excluded = new Set(request.exclude ?? []);
+        order = order.filter((j) => !excluded.has(j)).slice(0, k);
+      }
+      const itemIndices = this.options.strict ? order : [STALE_INDEX, ...order];
       return { itemIndices, scores: itemIndices.map((_, i) => n + 1 - i) };
     });
   }

@@ -98,6 +98,39 @@ describe("RecommendationService: the model's answer, made safe and routed", () =
     ]);
   });
 
+  describe("a model that honours the request's exclude and k (as the real scorer does)", () => {
+    // w5: row 1 (from i5), seen i5..i9; w6: row 3 (from i15), seen i15..i19. Five events each.
+    const strict = {
+      model: { userIds: ["w0", "w5", "w4", "w6"], strict: true },
+      histories: { w5: ["i5", "i6", "i7", "i8", "i9"], w6: ["i15", "i16", "i17", "i18", "i19"] },
+    };
+
+    it("is asked without each user's own seen items, users at the same history version included", async () => {
+      const h = await start(strict);
+      expect(picked(await h.recommend("w5", 3))).toEqual([
+        "i10:personalized",
+        "i11:personalized",
+        "i12:personalized",
+      ]);
+      // Had the model been told w5's seen items, it would answer i15..i17, all seen by w6.
+      const w6 = await h.recommend("w6", 3);
+      expect(w6.fallback).toBe(false);
+      expect(picked(w6)).toEqual(["i0:personalized", "i1:personalized", "i2:personalized"]);
+    });
+
+    it("is asked without an item seen since the last answer", async () => {
+      const h = await start(strict);
+      expect(picked(await h.recommend("w5", 3))).toEqual([
+        "i10:personalized",
+        "i11:personalized",
+        "i12:personalized",
+      ]);
+      h.history.record("w5", "i10");
+      // Another k (a fresh answer): the model leaves out i10 too, so all k come from it.
+      expect(picked(await h.recommend("w5", 2))).toEqual(["i11:personalized", "i12:personalized"]);
+    });
+  });
+
   it("an empty model answer is a fallback (empty_result), filled from popularity", async () => {
     const h = await start({ ...users, model: { ...users.model, empty: true } });
     for (const user of ["w5", "w4"]) {
