@@ -17,11 +17,12 @@ import {
 } from "@reco/bus";
 import { listSnapshotFiles } from "@reco/snapshots";
 import { waitFor } from "@reco/testkit";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SnapshotIngest, type FlushedBatch } from "./ingest.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
+import { writeValidatedSnapshot } from "./parquet-batch.ts";
 import { ValidationPool } from "./validation-pool.ts";
 
 const TOPIC = "t.events.watch";
@@ -70,6 +71,7 @@ async function join(
     beforeCommit?: () => Promise<void>;
     /** The bus the ingest sends dead letters through (default: the shared one). */
     ingestBus?: EventBus;
+    logger?: Logger;
   } = {},
 ): Promise<Member> {
   const metrics = createWorkerMetrics(new Registry());
@@ -83,7 +85,7 @@ async function join(
     batchIntervalMs: options.batchIntervalMs ?? 600_000,
     batchMaxRecords: options.batchMaxRecords ?? 1_000,
     metrics,
-    logger: pino({ level: "silent" }),
+    logger: options.logger ?? pino({ level: "silent" }),
     validation: ValidationPool.create(0),
     keepEvents: false,
     beforeCommit: async (batches) => {
@@ -121,20 +123,22 @@ function userOn(partition: number): string {
  * Publishes to `partition`, in order, a valid watch event for each "v" of `pattern` and an event
  * without a user or an item (a dead letter) for each "x".
  */
-async function publish(partition: number, pattern: string): Promise<void> {
+async function publish(partition: number, pattern: string): Promise<object[]> {
   const userId = userOn(partition);
+  const events = [...pattern].map((kind) => {
+    const i = sequence++;
+    const eventTime = new Date(BASE_TIME + i * 100).toISOString();
+    const event =
+      kind === "v"
+        ? { schemaVersion: 1, eventId: `ev-${i}`, eventTime, userId, type: "watch", itemId: "i" }
+        : { schemaVersion: 1, eventId: `bad-${i}`, eventTime, type: "watch" };
+    return event;
+  });
   await bus.publishBatch(
     TOPIC,
-    [...pattern].map((kind) => {
-      const i = sequence++;
-      const eventTime = new Date(BASE_TIME + i * 100).toISOString();
-      const event =
-        kind === "v"
-          ? { schemaVersion: 1, eventId: `ev-${i}`, eventTime, userId, type: "watch", itemId: "i" }
-          : { schemaVersion: 1, eventId: `bad-${i}`, eventTime, type: "watch" };
-      return { key: userId, value: event };
-    }),
+    events.map((event) => ({ key: userId, value: event })),
   );
+  return events;
 }
 
 const dlqSize = async () =>
@@ -288,6 +292,40 @@ describe("SnapshotIngest: edges of the commit rule", () => {
     expect(await recordCount(b, "skipped_covered")).toBe(0);
     expect(await fileRanges(1)).toEqual([[0, 4]]);
     expect(await committed()).toEqual([null, 5]);
+  });
+
+  it("a batch partly covered by another member's file is trimmed, and the warning names the partition, the offset on disk and what was dropped", async () => {
+    const events = await publish(0, "vvvvvvvvvv");
+    const logged: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: "warn" },
+      { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const a = await join({ logger });
+    await until(() => a.ingest.buffered() === 10, "10 records buffered");
+    // The previous owner's last file (offsets 0..5), renamed after this member read the disk.
+    await writeValidatedSnapshot(
+      root,
+      { topic: TOPIC, partition: 0, firstOffset: 0n, lastOffset: 5n },
+      events.slice(0, 6).map((event, offset) => ({ payload: JSON.stringify(event), offset })),
+      new Date(BASE_TIME),
+    );
+    await a.ingest.flushAll();
+
+    expect(await fileRanges(0)).toEqual([
+      [0, 5],
+      [6, 9],
+    ]);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      level: 40,
+      topic: TOPIC,
+      partition: 0,
+      onDisk: "5",
+      dropped: 6,
+      msg: "another member's snapshot covers part of this batch; writing only the rest",
+    });
+    expect(await recordCount(a, "skipped_covered")).toBe(6);
   });
 
   it("a member stopped while a batch waits before its commit commits nothing and counts no rejected commit", async () => {
