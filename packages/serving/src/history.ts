@@ -94,17 +94,6 @@ export class InteractionHistory {
       user.recent.splice(0, user.recent.length - MAX_RECENT_PER_USER);
   }
 
-  /**
-   * Items the user interacted with elsewhere (another instance), for exclusion only: they join
-   * `seen`, not the ordered recent list. Returns how many were new.
-   */
-  markSeen(userId: string, itemIds: Iterable<string>): number {
-    let added = 0;
-    for (const itemId of itemIds) if (this.seenItems.add(userId, itemId)) added += 1;
-    if (added > 0) this.user(userId).version += 1;
-    return added;
-  }
-
   private user(userId: string): UserHistory {
     let user = this.byUser.get(userId);
     if (!user) this.byUser.set(userId, (user = { recent: [], version: 0 }));

@@ -67,18 +67,6 @@ describe("InteractionHistory", () => {
       Array.from({ length: 2_500 }, (_, i) => i),
     );
   });
-
-  it("markSeen adds to the exclusion, not to the recent list, and changes the version once", () => {
-    const history = new InteractionHistory();
-    history.record("u", "a");
-    const before = history.version("u");
-    expect(history.markSeen("u", ["a", "b", "c"])).toBe(2);
-    expect(history.version("u")).toBe(before + 1);
-    expect(history.markSeen("u", ["b"])).toBe(0);
-    expect(history.version("u")).toBe(before + 1);
-    expect(history.items("u")).toEqual(["a"]);
-    expect(["a", "b", "c"].map((id) => history.seen("u").has(id))).toEqual([true, true, true]);
-  });
 });
 
 describe("InteractionHistory from the snapshots", () => {
