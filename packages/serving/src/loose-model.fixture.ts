@@ -30,6 +30,7 @@ export interface LooseModelOptions {
   /**
    * Honours the request's exclude and k as the real scorer does (its ranking otherwise the same, and
    * no stale index): a request that forgets an item the user has seen gets it back in its top k.
+   * Like the real scorer, it refuses an exclude index it has no item for.
    */
   strict?: boolean;
 }
@@ -67,6 +68,9 @@ export class LooseModel implements ServableModel {
       const context = request.context ?? {};
       if (context.device === "tv" || context.country === "FR") order = order.reverse();
       if (this.options.strict) {
+        for (const index of request.exclude ?? [])
+          if (!Number.isInteger(index) || index < 0 || index >= n)
+            throw new RangeError(`exclude index ${index} is not an item of this model`);
         const excluded = new Set(request.exclude ?? []);
         order = order.filter((j) => !excluded.has(j)).slice(0, k);
       }
@@ -80,6 +84,7 @@ export class LooseModel implements ServableModel {
 
 export interface LooseHarness {
   service: RecommendationService;
+  cache: MemoryCache;
   metrics: ServingMetrics;
   history: InteractionHistory;
   bus: FileLogBus;
@@ -144,6 +149,7 @@ export async function looseHarness(
   });
   return {
     service,
+    cache,
     metrics,
     history,
     bus,

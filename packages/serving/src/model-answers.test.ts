@@ -1,4 +1,4 @@
-import { NotFound } from "@reco/contracts";
+import { DEFAULT_FEATURE_KEY_PREFIX, NotFound, recentItemsKey } from "@reco/contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { looseHarness, type LooseHarness } from "./loose-model.fixture.ts";
 
@@ -116,6 +116,27 @@ describe("RecommendationService: the model's answer, made safe and routed", () =
       const w6 = await h.recommend("w6", 3);
       expect(w6.fallback).toBe(false);
       expect(picked(w6)).toEqual(["i0:personalized", "i1:personalized", "i2:personalized"]);
+    });
+
+    it("is asked without the items seen on other instances, and never with one it does not know", async () => {
+      const h = await start(strict);
+      // The stream worker's recent list for w5: i10 (the model knows it) and x9 (it does not).
+      const at = new Date().toISOString();
+      await h.cache.pushLists(
+        [
+          {
+            key: recentItemsKey(DEFAULT_FEATURE_KEY_PREFIX, "w5"),
+            values: [
+              { itemId: "x9", type: "click", at },
+              { itemId: "i10", type: "click", at },
+            ],
+          },
+        ],
+        { maxLength: 10 },
+      );
+      const answer = await h.recommend("w5", 2);
+      expect(answer.fallback).toBe(false);
+      expect(picked(answer)).toEqual(["i11:personalized", "i12:personalized"]);
     });
 
     it("is asked without an item seen since the last answer", async () => {
