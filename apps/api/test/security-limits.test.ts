@@ -85,6 +85,19 @@ describe("request size limits", () => {
       expect(at.status).toBeLessThan(500);
     });
 
+    if (route !== "POST /trpc/:path")
+      // The key is checked on the request line and headers, before the body is read: a caller
+      // without a valid key gets 401 however large a body it announces, never 413.
+      it(`${route}: without a key, or with an unknown one, an oversized body is refused with 401 before it is read`, async () => {
+        for (const key of [undefined, "reco_unknown_0123456789abcdef0123456789abcdef"]) {
+          const answer = await send(server, "POST", path, {
+            ...(key ? { key } : {}),
+            body: jsonOfSize(limit * 8),
+          });
+          expect(answer.status).toBe(401);
+        }
+      });
+
     it(`${route}: an oversized chunked body (no Content-Length) is cut off with 413 too`, async () => {
       const chunk = new TextEncoder().encode("x".repeat(1024));
       let sent = 0;

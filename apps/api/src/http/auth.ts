@@ -16,7 +16,8 @@ declare module "fastify" {
 }
 
 /**
- * preHandler for REST routes: a key with `role` is required (Bearer or X-API-Key), then the key's
+ * onRequest hook for REST routes (before the body is read, so a caller without a valid key cannot
+ * make the api read one): a key with `role` is required (Bearer or X-API-Key), then the key's
  * token bucket is charged (429 + Retry-After when empty).
  */
 export function requireKey(
@@ -68,7 +69,7 @@ export interface KeyScopeOptions {
 }
 
 /**
- * Registers `routes` in their own Fastify scope whose preHandler hook requires a key with
+ * Registers `routes` in their own Fastify scope whose onRequest hook requires a key with
  * `options.role`: the check is declared once for the scope, so a route added there cannot forget
  * it. Hooks and handlers of the parent (errors, 404, CORS, metrics) still apply inside.
  */
@@ -79,7 +80,7 @@ export async function keyedScope(
 ): Promise<void> {
   const { authenticator, role, limiter, onLimited } = options;
   await app.register(async (scope) => {
-    scope.addHook("preHandler", requireKey(authenticator, role, limiter, onLimited));
+    scope.addHook("onRequest", requireKey(authenticator, role, limiter, onLimited));
     await routes(scope);
   });
 }
