@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { SCHEMA_VERSION, type RateEvent } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
+import { IMPORT_TOPIC } from "@reco/importer";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 
 export interface DemoData {
@@ -49,7 +50,9 @@ export async function demoData(options: {
     await writeSnapshot(
       snapshotsRoot,
       {
-        topic: "reco.events.rate",
+        // the importer's own topic: under a live topic these offsets would read as already stored
+        // to a worker consuming it, which would then skip real events at them
+        topic: IMPORT_TOPIC,
         partition: 0,
         firstOffset: 0n,
         lastOffset: BigInt(ratings.length - 1),

@@ -13,6 +13,7 @@ import {
   publishVersion,
   recordModelVersion,
 } from "@reco/ml";
+import { IMPORT_TOPIC } from "@reco/importer";
 import { ApiKeyStore, createServingRuntime, type ServingRuntime } from "@reco/serving";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
@@ -126,7 +127,7 @@ beforeAll(async () => {
   await writeSnapshot(
     snapshotsRoot,
     {
-      topic: "reco.events.rate",
+      topic: IMPORT_TOPIC,
       partition: 0,
       firstOffset: 0n,
       lastOffset: BigInt(ratings.length - 1),
