@@ -87,47 +87,56 @@ describe("npm run train -- <command>", { timeout: 240_000 }, () => {
     expect(none.stdout).toContain("Commands:");
   });
 
-  it("evaluate on a user-supplied train/test pair: hand-computed popularity metrics, unseen ids reported", async () => {
-    const r = await cli([
-      "evaluate",
+  it("evaluate on a user-supplied train/test pair: hand-computed popularity metrics under both protocols, unseen ids reported", async () => {
+    const pair = [
       "--train",
       file("train.csv"),
       "--test",
       file("test.csv"),
       "--model",
       "popularity",
-      "--k",
-      "10",
-      "--json",
+    ];
+    const [field, dropped] = await cliAll([
+      ["evaluate", ...pair, "--k", "10", "--json"],
+      ["evaluate", ...pair, "--k", "10", "--json", "--drop-unrankable-test-items"],
     ]);
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
-    // counts a=3 b=2 c=1 d=1; u1 (saw a,b) gets [c,d]: test c at rank 1; u2 (saw a,c) gets [b,d]: test d at rank 2.
-    const m = out.results[0].evaluation.metrics["10"];
-    expect(out.results[0].evaluation.users).toBe(2);
-    expect(m.ndcg).toBeCloseTo((1 + 1 / Math.log2(3)) / 2, 10);
-    expect(m.recall).toBe(1);
-    expect(m.hit_rate).toBe(1);
-    expect(out.protocol).toMatchObject({
+    expect(field!.code).toBe(0);
+    expect(dropped!.code).toBe(0);
+    // counts a=3 b=2 c=1 d=1; u1 (saw a,b) gets [c,d]: test c at rank 1; u2 (saw a,c) gets [b,d]:
+    // test d at rank 2, and x (never in train) is u2's second test item. u4 is an unseen user.
+    const f = JSON.parse(field!.stdout);
+    expect(f.evaluationProtocol).toBe("field");
+    const fm = f.results[0].evaluation.metrics["10"];
+    expect(f.results[0].evaluation.users).toBe(2);
+    expect(f.results[0].evaluation.unrankableTestItems).toBe(1);
+    // Field: u2's |T| = 2 → recall 1/2; NDCG (1/log2 3) / (1 + 1/log2 3).
+    const idcg2 = 1 + 1 / Math.log2(3);
+    expect(fm.recall).toBe((1 + 0.5) / 2);
+    expect(fm.ndcg).toBeCloseTo((1 + 1 / Math.log2(3) / idcg2) / 2, 10);
+    expect(fm.hit_rate).toBe(1);
+    // Dropping x: u2's |T| = 1 → recall 1, NDCG 1/log2 3.
+    const d = JSON.parse(dropped!.stdout);
+    expect(d.evaluationProtocol).toBe("drop-unrankable");
+    const dm = d.results[0].evaluation.metrics["10"];
+    expect(d.results[0].evaluation.users).toBe(2);
+    expect(dm.ndcg).toBeCloseTo((1 + 1 / Math.log2(3)) / 2, 10);
+    expect(dm.recall).toBe(1);
+    expect(f.protocol).toMatchObject({
       split: "explicit",
       unseenUsers: 1,
       unseenItems: 1,
       droppedEvents: 2,
     });
-    const table = await cli([
-      "evaluate",
-      "--train",
-      file("train.csv"),
-      "--test",
-      file("test.csv"),
-      "--model",
-      "popularity",
-    ]);
+    const table = await cli(["evaluate", ...pair]);
     expect(table.code).toBe(0);
     expect(table.stderr).toContain(
-      "test set: 1 users and 1 items unseen in train; 2 test events cannot be scored",
+      "test set: 1 users and 1 items unseen in train; 2 test events cannot be ranked (1 of them, of users known in train, count as misses (field protocol)",
     );
-    expect(table.stdout).toMatch(/ndcg\s*│\s*0\.8155/);
+    expect(table.stdout).toContain(
+      "field protocol: test items never seen in train count as misses",
+    );
+    // (1 + 0.63093 / 1.63093) / 2 = 0.69343
+    expect(table.stdout).toMatch(/ndcg\s*│\s*0\.6934/);
   });
 
   it("stops on malformed rows with their line numbers unless --skip-malformed", async () => {
@@ -251,6 +260,8 @@ describe("npm run train -- <command>", { timeout: 240_000 }, () => {
       hyperparameters: { neighbours: 10 },
     });
     expect(metadata.metrics["ndcg@10"]).toBeGreaterThan(0);
+    expect(metadata.evaluation).toMatchObject({ evaluationProtocol: "field" });
+    expect(r.stdout).toContain("field protocol: test items never seen in train count as misses");
 
     const db = await openDatabase({ dataDir });
     try {
@@ -333,6 +344,9 @@ describe("npm run train -- <command>", { timeout: 240_000 }, () => {
       `a copy fitted on ${served.evaluation.trainInteractions} train interactions`,
     );
     expect(all!.stderr).toContain(`refitting ials on all ${pairs} interactions`);
+    expect(await card("all")).toContain(
+      "Field protocol: test items never seen in train count as misses",
+    );
 
     const old = await meta("train-side");
     expect(old.fittedOn).toBe("train");
@@ -359,5 +373,6 @@ describe("npm run train -- <command>", { timeout: 240_000 }, () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/best NDCG@10 \d\.\d{4} \(3 trials\): --neighbours \d+ --shrink \d+/);
     expect(r.stderr).toContain("tune item-knn: epoch 3/3");
+    expect(r.stdout).toContain("field protocol: test items never seen in train count as misses");
   });
 });

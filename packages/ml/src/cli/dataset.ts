@@ -59,6 +59,10 @@ export const datasetOptions: Record<string, OptionSpec> = {
   },
   confidence: { type: "string", value: "MODE", help: "binary (default) | rating | count" },
   "skip-malformed": { type: "boolean", help: "skip malformed rows (reported) instead of stopping" },
+  "drop-unrankable-test-items": {
+    type: "boolean",
+    help: "leave test items never seen in train out of recall/NDCG (default: the field protocol counts them as misses)",
+  },
 };
 
 const number = (what: string) =>
@@ -78,6 +82,7 @@ export const datasetSchema = z.object({
   threshold: number("threshold").optional(),
   confidence: z.enum(["binary", "rating", "count"]).default("binary"),
   skipMalformed: z.boolean().default(false),
+  dropUnrankableTestItems: z.boolean().default(false),
 });
 export type DatasetOptions = z.infer<typeof datasetSchema>;
 
@@ -85,6 +90,8 @@ export interface Dataset {
   train: Interactions;
   /** held-out events in the train set's indices (absent with --split none) */
   test?: InteractionLog;
+  /** an explicit test file's events whose item is absent from train (users in train indices) */
+  unseenTestItems?: InteractionLog;
   /**
    * Every event of the source before the split (same indices as `train`), for a refit on all of
    * it after the evaluation; absent with --split none (train is all of it already) and with an
@@ -142,6 +149,7 @@ export async function loadDataset(
   let split: Split | { train: InteractionLog; test?: InteractionLog };
   let protocol: Record<string, unknown>;
   let all: InteractionLog | undefined;
+  let unseenTestItems: InteractionLog | undefined;
   if (o.train && o.test) {
     const explicit = await loadExplicitSplit(o.train, o.test);
     checkMalformed(explicit.report.train, o.skipMalformed, notes);
@@ -149,10 +157,11 @@ export async function loadDataset(
     const a = explicit.report.alignment;
     if (a.unseenUsers + a.unseenItems > 0) {
       notes.push(
-        `test set: ${a.unseenUsers} users and ${a.unseenItems} items unseen in train; ${a.droppedEvents} test events cannot be scored and are left out`,
+        `test set: ${a.unseenUsers} users and ${a.unseenItems} items unseen in train; ${a.droppedEvents} test events cannot be ranked (${explicit.unseenTestItems.length} of them, of users known in train, ${o.dropUnrankableTestItems ? "left out (--drop-unrankable-test-items)" : "count as misses (field protocol)"}; events of unseen users are left out)`,
       );
     }
     split = explicit;
+    unseenTestItems = explicit.unseenTestItems;
     protocol = { split: "explicit", train: o.train, test: o.test, ...a };
   } else {
     let log: InteractionLog;
@@ -200,6 +209,7 @@ export async function loadDataset(
   return {
     train,
     test: split.test,
+    unseenTestItems,
     all,
     data: {
       source: describeSources(o),

@@ -1,7 +1,7 @@
 /** Fit and evaluate steps shared by the train, evaluate and tune commands. */
 import { BadInput } from "@reco/contracts";
 import { type InteractionLog, type Interactions, buildInteractions } from "../data/index.ts";
-import { type Evaluation, evaluate } from "../eval/evaluate.ts";
+import { type Evaluation, type EvaluationProtocol, evaluate } from "../eval/evaluate.ts";
 import { METRIC_NAMES } from "../eval/metrics.ts";
 import { fitModel, recommenderFor, recommenders, resolveParameters } from "../models/index.ts";
 import type { ModelParams } from "../params.ts";
@@ -88,18 +88,38 @@ export async function fitWithProgress(
   }
 }
 
+/** `field` unless --drop-unrankable-test-items. */
+export function evaluationProtocolOf(
+  o: Pick<DatasetOptions, "dropUnrankableTestItems">,
+): EvaluationProtocol {
+  return o.dropUnrankableTestItems ? "drop-unrankable" : "field";
+}
+
+/**
+ * Evaluates on the held-out events; `unseenTestItems` (an explicit test file's events whose item
+ * is absent from train) count as misses under the field protocol, distinct positives per user.
+ */
 export function evaluateOn(
   model: ModelParams,
   train: Interactions,
   test: InteractionLog,
-  data: Pick<DatasetOptions, "threshold" | "confidence">,
+  data: Pick<DatasetOptions, "threshold" | "confidence" | "dropUnrankableTestItems">,
   ks: number[],
+  unseenTestItems?: InteractionLog,
 ): Evaluation {
-  const testInteractions = buildInteractions(test, {
-    threshold: data.threshold,
-    confidence: data.confidence,
+  const options = { threshold: data.threshold, confidence: data.confidence };
+  const testInteractions = buildInteractions(test, options);
+  let unseen: Int32Array | undefined;
+  if (unseenTestItems && unseenTestItems.length > 0) {
+    const { indptr } = buildInteractions(unseenTestItems, options).userItems;
+    unseen = new Int32Array(train.nUsers);
+    for (let u = 0; u < unseen.length; u++) unseen[u] = indptr[u + 1]! - indptr[u]!;
+  }
+  return evaluate(model, train, testInteractions, {
+    ks,
+    protocol: evaluationProtocolOf(data),
+    unseenTestItems: unseen,
   });
-  return evaluate(model, train, testInteractions, { ks });
 }
 
 /** {"ndcg@10": …} for metadata.json, the DB row and the model card. */
@@ -112,6 +132,16 @@ export function flattenMetrics(e: Evaluation): Record<string, number> {
 
 export function describeExclusions(e: Evaluation): string | undefined {
   const { usersWithoutTrain, testItemsAlreadyInTrain } = e.excluded;
-  if (usersWithoutTrain + testItemsAlreadyInTrain === 0) return undefined;
-  return `evaluation skipped ${usersWithoutTrain} test users without train interactions and ${testItemsAlreadyInTrain} test items already in the user's train set`;
+  const parts: string[] = [];
+  if (usersWithoutTrain + testItemsAlreadyInTrain > 0) {
+    parts.push(
+      `evaluation skipped ${usersWithoutTrain} test users without train interactions and ${testItemsAlreadyInTrain} test items already in the user's train set`,
+    );
+  }
+  if (e.unrankableTestItems > 0) {
+    parts.push(
+      `${e.unrankableTestItems} test items never seen in train ${e.protocol === "field" ? "counted as misses" : "left out (--drop-unrankable-test-items)"}`,
+    );
+  }
+  return parts.length ? parts.join("; ") : undefined;
 }

@@ -151,8 +151,13 @@ export interface AlignmentReport {
 /**
  * Re-expresses `other` (e.g. a test file) in the dense indices of `ids` (the train set's);
  * events naming unseen users or items cannot be scored, so they are dropped and counted.
+ * `unseenItems` keeps the events of known users whose item is unseen (users in `ids`' indices,
+ * items in a list of their own): the evaluation counts them as misses under the field protocol.
  */
-export function alignToIds(other: InteractionLog, ids: IdMaps): { log: InteractionLog; report: AlignmentReport } {
+export function alignToIds(
+  other: InteractionLog,
+  ids: IdMaps,
+): { log: InteractionLog; unseenItems: InteractionLog; report: AlignmentReport } {
   const users = new Dictionary(ids.users);
   const items = new Dictionary(ids.items);
   const userMap = other.ids.users.map((id) => users.find(id) ?? -1);
@@ -160,12 +165,20 @@ export function alignToIds(other: InteractionLog, ids: IdMaps): { log: Interacti
   const usedUsers = new Uint8Array(userMap.length);
   const usedItems = new Uint8Array(itemMap.length);
   const keep: number[] = [];
+  const unseenItemEvents: number[] = [];
   for (let n = 0; n < other.length; n++) {
     const u = other.user[n]!;
     const i = other.item[n]!;
     usedUsers[u] = 1;
     usedItems[i] = 1;
     if (userMap[u]! >= 0 && itemMap[i]! >= 0) keep.push(n);
+    else if (userMap[u]! >= 0) unseenItemEvents.push(n);
+  }
+  const unseenItemIds = new Dictionary();
+  const unseen = selectEvents(other, Int32Array.from(unseenItemEvents));
+  for (let k = 0; k < unseen.length; k++) {
+    unseen.user[k] = userMap[unseen.user[k]!]!;
+    unseen.item[k] = unseenItemIds.code(other.ids.items[unseen.item[k]!]!);
   }
   const count = (used: Uint8Array, map: number[]): number => map.filter((m, k) => m < 0 && used[k]).length;
   const selected = selectEvents(other, Int32Array.from(keep));
@@ -175,6 +188,7 @@ export function alignToIds(other: InteractionLog, ids: IdMaps): { log: Interacti
   }
   return {
     log: { ...selected, ids },
+    unseenItems: { ...unseen, ids: { users: ids.users, items: unseenItemIds.values } },
     report: {
       unseenUsers: count(usedUsers, userMap),
       unseenItems: count(usedItems, itemMap),

@@ -71,7 +71,13 @@ function evaluationLine(m: ArtifactMetadata): string {
     typeof e.trainInteractions === "number" && typeof e.testEvents === "number"
       ? ` Held-out evaluation: a copy fitted on ${e.trainInteractions} train interactions, scored on ${e.testEvents} held-out events${m.fittedOn === "all" ? "; the served parameters were then fitted on all the data" : ""}.`
       : "";
-  return `\nProtocol: ${protocol}.${sides}\n`;
+  const counted =
+    e.evaluationProtocol === "field"
+      ? " Field protocol: test items never seen in train count as misses (comparable with published tables)."
+      : e.evaluationProtocol === "drop-unrankable"
+        ? " Drop-unrankable protocol: test items never seen in train were left out of the metrics (not comparable with published tables)."
+        : "";
+  return `\nProtocol: ${protocol}.${sides}${counted}\n`;
 }
 
 export function renderModelCard(m: ArtifactMetadata): string {

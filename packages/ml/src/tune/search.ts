@@ -3,7 +3,7 @@ import { type InteractionOptions, buildInteractions } from "../data/interactions
 import type { InteractionLog } from "../data/log.ts";
 import { seededRandom, type Random } from "../data/random.ts";
 import { randomHoldout } from "../data/split.ts";
-import { evaluate, type Evaluation } from "../eval/evaluate.ts";
+import { evaluate, type Evaluation, type EvaluationProtocol } from "../eval/evaluate.ts";
 import { recommenderFor } from "../models/index.ts";
 import {
   type HyperParameters,
@@ -21,6 +21,8 @@ export interface TuneOptions {
   /** parameters kept at these values and not searched */
   fixed?: Record<string, number>;
   interactions?: InteractionOptions;
+  /** how validation items never seen in the fit set count (default `field`: as misses) */
+  protocol?: EvaluationProtocol;
   /** called after every trial (the CLI prints progress) */
   onTrial?: (trial: Trial, index: number, total: number) => void;
 }
@@ -37,7 +39,13 @@ export interface TuneResult {
   /** trials, best first */
   trials: Trial[];
   best: Trial;
-  validation: { seed: number; fraction: number; trainEvents: number; validationEvents: number };
+  validation: {
+    seed: number;
+    fraction: number;
+    trainEvents: number;
+    validationEvents: number;
+    protocol: EvaluationProtocol;
+  };
 }
 
 function sample(spec: ParameterSpec, random: Random): number {
@@ -61,6 +69,7 @@ export async function tune(train: InteractionLog, options: TuneOptions): Promise
   const seed = options.seed ?? 42;
   const fraction = options.validationFraction ?? 0.2;
   const fixed = options.fixed ?? {};
+  const protocol = options.protocol ?? "field";
   resolveParameters(recommender, fixed);
   const split = randomHoldout(train, { testFraction: fraction, seed: seed + 1 });
   const fitSet = buildInteractions(split.train, options.interactions);
@@ -76,7 +85,7 @@ export async function tune(train: InteractionLog, options: TuneOptions): Promise
     const params = resolveParameters(recommender, candidate);
     const started = performance.now();
     const model = await recommender.fit(fitSet, params);
-    const evaluation = evaluate(model, fitSet, validation, { ks: [10] });
+    const evaluation = evaluate(model, fitSet, validation, { ks: [10], protocol });
     const trial = {
       params,
       ndcg10: evaluation.metrics["10"]!.ndcg,
@@ -97,6 +106,7 @@ export async function tune(train: InteractionLog, options: TuneOptions): Promise
       fraction,
       trainEvents: split.train.length,
       validationEvents: split.test.length,
+      protocol,
     },
   };
 }

@@ -3,11 +3,13 @@ import { recommenders } from "../../models/index.ts";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import type { CommandContext } from "../context.ts";
 import { datasetOptions, datasetSchema, loadDataset } from "../dataset.ts";
+import { describeProtocol } from "../../eval/evaluate.ts";
 import { metricsTable, table } from "../output.ts";
 import {
   checkHyperParameters,
   describeExclusions,
   evaluateOn,
+  evaluationProtocolOf,
   fitWithProgress,
   flattenMetrics,
   hyperParametersFor,
@@ -63,7 +65,7 @@ export async function runEvaluate(
       withSeed(kind, hyper[kind]!, o.seed),
       ctx.console,
     );
-    const evaluation = evaluateOn(fit.model, data.train, data.test!, o, ks);
+    const evaluation = evaluateOn(fit.model, data.train, data.test!, o, ks, data.unseenTestItems);
     const excluded = describeExclusions(evaluation);
     if (excluded && !o.json) ctx.console.err(`${kind}: ${excluded}`);
     results.push({
@@ -77,13 +79,20 @@ export async function runEvaluate(
   if (o.json) {
     ctx.console.out(
       JSON.stringify(
-        { data: data.data, protocol: data.protocol, notes: data.notes, results },
+        {
+          data: data.data,
+          protocol: data.protocol,
+          evaluationProtocol: evaluationProtocolOf(o),
+          notes: data.notes,
+          results,
+        },
         null,
         2,
       ),
     );
     return 0;
   }
+  ctx.console.out(describeProtocol(evaluationProtocolOf(o)));
   for (const r of results) {
     ctx.console.out(
       `\n${r.model} — ${r.evaluation.users} users evaluated, fit ${r.fitSeconds.toFixed(2)} s`,

@@ -13,11 +13,13 @@ import { publishVersion } from "../../registry/store.ts";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import { type CommandContext, openCommandDatabase, registryDirOf } from "../context.ts";
 import { datasetOptions, datasetSchema, describeSources, loadDataset } from "../dataset.ts";
+import { describeProtocol } from "../../eval/evaluate.ts";
 import { metricsTable, table } from "../output.ts";
 import {
   checkHyperParameters,
   describeExclusions,
   evaluateOn,
+  evaluationProtocolOf,
   fitWithProgress,
   flattenMetrics,
   parseKs,
@@ -117,17 +119,20 @@ export async function runTrain(
     let evaluation: Record<string, unknown> | undefined;
     if (data.test) {
       const e = await timed("evaluateMs", () =>
-        evaluateOn(fit.model, data.train, data.test!, o, ks),
+        evaluateOn(fit.model, data.train, data.test!, o, ks, data.unseenTestItems),
       );
       metrics = flattenMetrics(e);
       evaluation = {
         ...data.protocol,
+        evaluationProtocol: e.protocol,
+        unrankableTestItems: e.unrankableTestItems,
         ks,
         users: e.users,
         ...e.excluded,
         trainInteractions: data.data.nInteractions,
         testEvents: data.test.length,
       };
+      note(describeProtocol(e.protocol));
       const excluded = describeExclusions(e);
       if (excluded) note(excluded);
     }
@@ -215,7 +220,10 @@ export async function runTrain(
           ],
         ),
       );
-      if (Object.keys(metrics).length) ctx.console.out(metricsTable(metrics));
+      if (Object.keys(metrics).length) {
+        ctx.console.out(describeProtocol(evaluationProtocolOf(o)));
+        ctx.console.out(metricsTable(metrics));
+      }
     }
     return 0;
   } catch (error) {

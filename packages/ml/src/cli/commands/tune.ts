@@ -5,7 +5,8 @@ import type { CommandSpec, ParsedCommand } from "../args.ts";
 import type { CommandContext } from "../context.ts";
 import { datasetOptions, datasetSchema, loadDataset } from "../dataset.ts";
 import { epochProgress } from "../output.ts";
-import { checkHyperParameters } from "../pipeline.ts";
+import { describeProtocol } from "../../eval/evaluate.ts";
+import { checkHyperParameters, evaluationProtocolOf } from "../pipeline.ts";
 
 export const tuneSpec = {
   name: "tune",
@@ -65,6 +66,7 @@ export async function runTune(
     validationFraction: o.validationFraction,
     fixed,
     interactions: { confidence: o.confidence },
+    protocol: evaluationProtocolOf(o),
     onTrial: (_trial, index, total) =>
       progress.onProgress({
         epoch: index + 1,
@@ -86,6 +88,7 @@ export async function runTune(
     );
     return 0;
   }
+  ctx.console.out(describeProtocol(result.validation.protocol));
   ctx.console.out(formatTuneTable(result));
   const flags = Object.entries(result.best.params)
     .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`)
