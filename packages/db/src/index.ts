@@ -2,6 +2,7 @@ export { openDatabase, type Database, type DbConfig, type OpenDbOptions } from "
 export {
   applyMigrations,
   createMigration,
+  migrationsUpToDate,
   pendingSchemaChange,
   type MigrateResult,
 } from "./migrations.ts";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
@@ -38,14 +39,68 @@ export interface MigrateResult {
   applied: string[];
 }
 
-/** Applies pending migrations and records them in _prisma_migrations, exactly like `prisma migrate deploy`. */
+type MigrationsList = Awaited<ReturnType<typeof readMigrationsList>>;
+
+/**
+ * Whether every migration in the directory is recorded in `_prisma_migrations` as finished, with
+ * the checksum (SHA-256 of its `migration.sql`) Prisma records, and no migration is left failed:
+ * one query, so a restart does not start the schema engine (a WebAssembly module of several MB
+ * whose timers also keep a short-lived process alive for ~10 s) to find nothing to do. Any doubt
+ * (no table yet, a changed file, a failed or unknown row state) answers false: the engine decides.
+ */
+async function recordedUpToDate(
+  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
+  migrationsList: MigrationsList,
+): Promise<boolean> {
+  const adapter = await adapterFactory.connect();
+  try {
+    const result = await adapter.queryRaw({
+      sql: "SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back FROM _prisma_migrations",
+      args: [],
+      argTypes: [],
+    });
+    const finished = new Map<string, string>();
+    for (const [name, checksum, done, rolledBack] of result.rows) {
+      if (rolledBack === true) continue;
+      if (done !== true) return false; // a failed migration: the engine reports it
+      finished.set(String(name), String(checksum));
+    }
+    return migrationsList.migrationDirectories.every(
+      (migration) =>
+        finished.get(migration.path) ===
+        createHash("sha256").update(migration.migrationFile.content.value).digest("hex"),
+    );
+  } catch {
+    return false; // no _prisma_migrations yet (an empty database)
+  } finally {
+    await adapter.dispose().catch(() => undefined);
+  }
+}
+
+/** True when every committed migration is already applied (see `applyMigrations`). */
+export async function migrationsUpToDate(
+  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
+  migrationsDir = MIGRATIONS_DIR,
+): Promise<boolean> {
+  return recordedUpToDate(adapterFactory, await readMigrationsList(migrationsDir));
+}
+
+/**
+ * Applies pending migrations and records them in _prisma_migrations, exactly like `prisma migrate
+ * deploy`. When one query shows every migration already applied (same names and checksums), the
+ * schema engine is not started at all.
+ */
 export async function applyMigrations(
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
   options: { migrationsDir?: string; log?: (message: string) => void } = {},
 ): Promise<MigrateResult> {
   const dir = options.migrationsDir ?? MIGRATIONS_DIR;
-  const schemaText = await readFile(SCHEMA_PATH, "utf8");
   const migrationsList = await readMigrationsList(dir);
+  if (await recordedUpToDate(adapterFactory, migrationsList)) {
+    options.log?.("migrations: every migration already applied (checked by one query)");
+    return { applied: [] };
+  }
+  const schemaText = await readFile(SCHEMA_PATH, "utf8");
   return withSchemaEngine(
     schemaText,
     adapterFactory,

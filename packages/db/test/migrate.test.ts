@@ -1,8 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { appendFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, openDatabase, pendingSchemaChange, type Database } from "../src/index.ts";
+import {
+  applyMigrations,
+  migrationsUpToDate,
+  openDatabase,
+  pendingSchemaChange,
+  type Database,
+} from "../src/index.ts";
+import { MIGRATIONS_DIR } from "../src/paths.ts";
 import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
 
 const baseUrl = process.env.DATABASE_URL;
@@ -81,5 +88,69 @@ describe("migrations", () => {
     await pglite.prisma.item.create({ data: { externalId: "keep-me", title: "Kept" } });
     await applyMigrations(pglite.adapterFactory);
     expect(await pglite.prisma.item.count({ where: { externalId: "keep-me" } })).toBe(1);
+  });
+});
+
+describe("the up-to-date check that lets a restart skip the schema engine", () => {
+  let dataDir: string;
+  let db: Database;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "reco-pglite-uptodate-"));
+    db = await openDatabase({ dataDir, migrate: false });
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** A copy of the committed migrations in a scratch directory, to add or change one. */
+  async function copyOfMigrations(): Promise<string> {
+    const dir = path.join(dataDir, `migrations-${Math.random().toString(36).slice(2)}`);
+    await cp(MIGRATIONS_DIR, dir, { recursive: true });
+    return dir;
+  }
+
+  it("is false on an empty database and true once every migration is applied", async () => {
+    expect(await migrationsUpToDate(db.adapterFactory)).toBe(false);
+    const first = await applyMigrations(db.adapterFactory);
+    const committed = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((e) =>
+      e.isDirectory(),
+    );
+    expect(first.applied).toHaveLength(committed.length);
+    expect(await migrationsUpToDate(db.adapterFactory)).toBe(true);
+  });
+
+  it("is false when a migration's file differs from the checksum recorded when it ran", async () => {
+    const dir = await copyOfMigrations();
+    const [firstMigration] = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    await appendFile(path.join(dir, firstMigration!, "migration.sql"), "\n-- edited\n");
+    expect(await migrationsUpToDate(db.adapterFactory, dir)).toBe(false);
+  });
+
+  it("is false while a new migration waits, which the engine then applies (and only it)", async () => {
+    const dir = await copyOfMigrations();
+    await mkdir(path.join(dir, "29991231000000_extra"));
+    await writeFile(
+      path.join(dir, "29991231000000_extra", "migration.sql"),
+      'CREATE TABLE "UpToDateProbe" ("id" INTEGER PRIMARY KEY);\n',
+    );
+    expect(await migrationsUpToDate(db.adapterFactory, dir)).toBe(false);
+    const applied = await applyMigrations(db.adapterFactory, { migrationsDir: dir });
+    expect(applied.applied).toEqual(["29991231000000_extra"]);
+    await db.prisma.$executeRawUnsafe('INSERT INTO "UpToDateProbe" ("id") VALUES (1)');
+    expect(await migrationsUpToDate(db.adapterFactory, dir)).toBe(true);
+  });
+
+  it("is false while a migration is recorded as failed (not finished, not rolled back)", async () => {
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count)
+       VALUES ('failed-probe', 'x', '29991231000001_failed', now(), 0)`,
+    );
+    expect(await migrationsUpToDate(db.adapterFactory)).toBe(false);
   });
 });
