@@ -1,3 +1,4 @@
+import { ease } from "./ease/ease.ts";
 import { UnknownModelKind } from "./errors.ts";
 import { ials } from "./ials/ials.ts";
 import { itemKnn } from "./item-knn.ts";
@@ -7,6 +8,8 @@ import type { Interactions } from "../data/interactions.ts";
 import { rp3beta } from "./rp3beta.ts";
 
 export * from "./errors.ts";
+export { easeItems, easeSolve, easeWeights } from "./ease/ease.ts";
+export { spdInverse } from "./ease/spd-inverse.ts";
 export { foldInUser } from "./ials/fold-in.ts";
 export { trainIals } from "./ials/ials.ts";
 export * from "./recommender.ts";
@@ -15,7 +18,7 @@ export * from "./top-k.ts";
 
 /** Every model kind, by name. */
 export const recommenders: Record<string, Recommender> = Object.fromEntries(
-  [popularity, trending, itemKnn, rp3beta, ials].map((recommender) => [
+  [popularity, trending, itemKnn, rp3beta, ials, ease].map((recommender) => [
     recommender.kind,
     recommender,
   ]),

@@ -89,6 +89,7 @@ describe("trained models served through ONNX equal the reference scorer", () => 
     ["item-knn", { neighbours: 15 }],
     ["rp3beta", { neighbours: 15 }],
     ["ials", { factors: 8, epochs: 4, threads: 1 }],
+    ["ease", { lambda: 20, neighbours: 30 }],
   ] as const) {
     it(`${kind}: every training user, top-10, scores to 1e-5`, async () => {
       const { dir, params } = await publish(kind, hyper);
