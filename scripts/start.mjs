@@ -5,6 +5,9 @@
 // API_INSTANCES apis can share one dashboard. `--services` (`npm run start:services`) starts
 // PostgreSQL, Redis and Kafka with scripts/services.sh first and uses them. Every child is
 // supervised: one that exits stops the rest. Ctrl-C stops everything, and waits until it has.
+// Once everything is up, the traffic simulator (packages/simulator) replays the demo users through
+// the api, supervised too but optional: its exit is reported and the product keeps running.
+// `--no-simulate` or SIMULATE=0 leaves it off (it is off by default with NODE_ENV=production).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -45,7 +48,8 @@ const isRunning = (child) => child.exitCode === null && child.signalCode === nul
 
 const args = process.argv.slice(2);
 for (const arg of args) {
-  if (arg !== "--services") fail(`unknown option ${arg} (known: --services)`);
+  if (!["--services", "--no-simulate"].includes(arg))
+    fail(`unknown option ${arg} (known: --services, --no-simulate)`);
 }
 if (args.includes("--services")) {
   say("starting PostgreSQL, Redis and Kafka (scripts/services.sh up)");
@@ -167,7 +171,8 @@ function runStep(label, command, args, options = {}) {
   if (result.status !== 0) fail(`${label} failed (exit ${result.status ?? result.signal})`);
 }
 
-function startChild(name, command, args, childEnv, cwd = root) {
+/** `optional`: the child's exit is reported and the rest keep running (the simulator). */
+function startChild(name, command, args, childEnv, cwd = root, { optional = false } = {}) {
   const child = spawn(command, args, { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   const prefix = (stream, out) =>
     stream.on("data", (chunk) => {
@@ -176,7 +181,9 @@ function startChild(name, command, args, childEnv, cwd = root) {
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   child.on("exit", (code, signal) => {
-    if (!stopping) void fail(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
+    if (stopping) return;
+    if (optional) say(`${name} exited (${signal ?? `code ${code}`}); the rest keep running`);
+    else void fail(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
   });
   children.push(child);
   return child;
@@ -384,6 +391,7 @@ startChild(
 );
 await waitForHttp(`http://${host}:${webPort}/`, 120_000, "dashboard");
 
+const simulator = startSimulator();
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const mode = realServices
   ? `real services: ${[databaseUrl && "PostgreSQL", redisUrl && "Redis", kafkaBrokers && "Kafka"].filter(Boolean).join(", ")}${databaseUrl && redisUrl && kafkaBrokers ? "" : " + embedded defaults"}`
@@ -408,7 +416,62 @@ const lines = [
   ),
   `  Try it           curl -H "Authorization: Bearer $(cat ${keyFile})" ${apiUrls[0]}/recommend/1?k=10`,
   `  API key (admin)  ${keyLine}`,
+  `  Simulator        ${simulator}`,
   ...warnings.map((warning) => `  Warning          ${warning}`),
   "Press Ctrl-C to stop.",
 ];
 process.stdout.write(`\n${lines.join("\n")}\n`);
+
+/**
+ * The traffic simulator as an optional child (its failure never stops the product): synthetic demo
+ * users at SIMULATE_RPS (default 10) requests/s for SIMULATE_DURATION (default 1h), with the
+ * development key, or on PostgreSQL without one a client key it creates. A new seed each start
+ * (SIMULATE_SEED pins one): new synthetic users, so the demo experiment keeps enrolling. Returns
+ * the banner's line.
+ */
+function startSimulator() {
+  const setting = process.env.SIMULATE;
+  if (args.includes("--no-simulate") || setting === "0") return "off (--no-simulate / SIMULATE=0)";
+  if (production && setting !== "1") return "off with NODE_ENV=production (SIMULATE=1 turns it on)";
+  // The key goes by file, not on the command line (where ps would show it).
+  let keyPath = devKey ? keyFile : undefined;
+  const simulatorKeyFile = path.join(dataDir, "simulator-api-key");
+  if (!keyPath && databaseUrl && existsSync(simulatorKeyFile)) keyPath = simulatorKeyFile;
+  if (!keyPath && databaseUrl) {
+    const created = spawnSync(
+      process.execPath,
+      [
+        tsx,
+        "packages/serving/src/cli/api-keys.ts",
+        ...["create", "--role", "client", "--name", "simulator"],
+      ],
+      { cwd: root, env, encoding: "utf8" },
+    );
+    const key = created.status === 0 ? created.stdout.split("\n")[1]?.trim() : undefined;
+    if (key) {
+      writeFileSync(simulatorKeyFile, `${key}\n`, { mode: 0o600 });
+      keyPath = simulatorKeyFile;
+    } else say(`simulator: could not create a client key (${created.stderr.trim()})`);
+  }
+  if (!keyPath)
+    return "off: no API key to send with (create one: npm run keys -- create --role client)";
+  const users = process.env.SIMULATE_USERS || "100";
+  const rps = process.env.SIMULATE_RPS || "10";
+  const duration = process.env.SIMULATE_DURATION || "1h";
+  const seed = process.env.SIMULATE_SEED || String(Math.floor(Date.now() / 1000) % 1_000_000);
+  startChild(
+    "sim",
+    process.execPath,
+    [
+      tsx,
+      "packages/simulator/src/cli/simulate.ts",
+      ...["--api", apiUrls[0], "--key-file", keyPath, "--users", users, "--rps", rps],
+      ...["--duration", duration, "--seed", seed],
+      ...(process.env.DEMO_DATA_DIR ? ["--data", process.env.DEMO_DATA_DIR] : []),
+    ],
+    env,
+    root,
+    { optional: true },
+  );
+  return `${users} demo users replayed at ≤ ${rps} req/s for ${duration} (seed ${seed}; --no-simulate or SIMULATE=0 turns it off)`;
+}
