@@ -63,6 +63,7 @@ describe("npm start on the real services (PostgreSQL, Redis, Kafka)", { timeout:
       AGGREGATE_INTERVAL_MS: String(AGGREGATE_INTERVAL_MS),
       NODE_ENV: "",
       DEMO_FIT_ON: "", // the default: what a new user gets
+      SIMULATE: "0", // the simulator's clicks would mix into the click counts checked here
     });
     await launcher.ready(600_000);
   }, 660_000);
