@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ModelVersionStore, openDatabase, type OpenDbOptions } from "@reco/db";
+import { ExperimentService } from "@reco/experiments/store";
 import { importMovieLens } from "@reco/importer";
 import { ApiKeyStore, ensureDevApiKey } from "@reco/serving";
 import { loadPrepareEnv } from "./env.ts";
@@ -14,11 +15,16 @@ import { loadPrepareEnv } from "./env.ts";
  * the data). Runs in its own process because PGlite allows one process per data directory, and
  * finishes before the api opens it. `--dev-key FILE` (real services, not production): makes sure
  * a development admin key exists and is saved in FILE, as the embedded api does for itself.
+ * Last, the demo experiment (iALS vs item-kNN on click-through, DEMO_EXPERIMENT) is created and
+ * started when no experiment of that key exists yet, so the A/B panel fills with the traffic of
+ * the simulator `npm start` runs; a second start finds it and leaves it as it is.
  */
 const DEMO_MODELS = [
   { kind: "ials", name: "ials-demo", stable: true },
   { kind: "item-knn", name: "item-knn-demo", stable: false },
 ] as const;
+/** The experiment a fresh start creates and starts (see ensureDemoExperiment). */
+const DEMO_EXPERIMENT = "demo-ials-vs-item-knn";
 const env = loadPrepareEnv();
 const { values: options } = parseArgs({ options: { "dev-key": { type: "string" } } });
 
@@ -104,6 +110,8 @@ if (stableBefore > 0) {
   await promoteDemoModel();
 }
 
+await ensureDemoExperiment();
+
 /**
  * A development admin key saved in `file`: the key saved there before (registered again if this
  * database lacks it), or a new one when the database holds no key yet. A database that already
@@ -154,6 +162,48 @@ async function promoteDemoModel(): Promise<void> {
     });
     process.stdout.write(
       `[prepare] ${promoted.name} ${promoted.version} is now the stable version\n`,
+    );
+  } finally {
+    await handle.close();
+  }
+}
+/**
+ * The demo experiment, created and started once: half of the users get the stable iALS (control),
+ * half the item-kNN candidate, judged on click-through. Skipped when an experiment of its key
+ * exists (whatever its status: a stopped or concluded one stays so) or a demo model is missing.
+ */
+async function ensureDemoExperiment(): Promise<void> {
+  const handle = await openDatabase({ ...databaseOptions, migrate: false });
+  try {
+    const experiments = new ExperimentService(handle.prisma);
+    if (await handle.prisma.experiment.findUnique({ where: { key: DEMO_EXPERIMENT } })) {
+      process.stdout.write(`[prepare] demo experiment ${DEMO_EXPERIMENT} already exists\n`);
+      return;
+    }
+    const versions = await new ModelVersionStore(handle.prisma).list();
+    const newest = (name: string) =>
+      versions.filter((v) => v.name === name).sort((a, b) => b.id - a.id)[0];
+    const [ials, knn] = DEMO_MODELS.map((model) => newest(model.name));
+    if (!ials || !knn) {
+      process.stdout.write(
+        `[prepare] demo experiment not created: a demo model version is missing (${DEMO_MODELS.map((m) => m.name).join(", ")})\n`,
+      );
+      return;
+    }
+    await experiments.create({
+      key: DEMO_EXPERIMENT,
+      hypothesis:
+        "item-kNN earns a different click-through than iALS (demo experiment, fed by the traffic simulator)",
+      owner: "demo",
+      variants: [
+        { name: "ials", weight: 50, isControl: true, modelVersionId: ials.id },
+        { name: "item-knn", weight: 50, modelVersionId: knn.id },
+      ],
+      primaryMetric: "click_through",
+    });
+    await experiments.start(DEMO_EXPERIMENT);
+    process.stdout.write(
+      `[prepare] demo experiment ${DEMO_EXPERIMENT} started: ${ials.name} ${ials.version} (control) vs ${knn.name} ${knn.version} on click-through\n`,
     );
   } finally {
     await handle.close();
