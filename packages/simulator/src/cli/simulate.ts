@@ -100,7 +100,7 @@ try {
 }
 if (replay.length === 0) bad("data", `${ratingsPath} holds no user with enough ratings to replay`);
 
-const log = (line: string) => process.stdout.write(`[sim] ${line}\n`);
+const log = (line: string) => process.stdout.write(`${line}\n`);
 const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const)
   process.once(signal, () => {
