@@ -15,8 +15,16 @@ export interface SimulationOptions {
   rps: number;
   durationS: number;
   seed: number;
-  /** stop a user after this many visits (one visit: a recommendation and what follows it) */
+  /**
+   * Stop a user after this many visits (one visit: a recommendation and what follows it); the run
+   * ends when every drawn user has made them. Without it, the run goes on until the duration: a
+   * user who has met their whole future or made `sessionVisits` visits leaves, and a user not yet
+   * drawn takes their place (after all have been drawn, they come back as new ids, `…g<n>-<userId>`),
+   * so the click-through stays what the model earns instead of fading as futures run out.
+   */
   visitsPerUser?: number;
+  /** visits before a user leaves when `visitsPerUser` is not set (default 20) */
+  sessionVisits?: number;
   /** list length asked for */
   k?: number;
   /** requests in flight at most */
@@ -115,15 +123,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     signal,
   } = options;
   const base = api.replace(/\/+$/, "");
-  const drawn = shuffled(options.users, seededRandom(seed)).slice(0, options.userCount);
-  const users: UserState[] = drawn.map((replay) => ({
-    replay,
-    id: `${userPrefix}${replay.userId}`,
-    random: seededRandom(deriveSeed(seed, replay.userId)),
-    future: new Map(replay.future.map((r) => [r.itemId, r.rating])),
-    started: false,
-    visits: 0,
-  }));
+  const order = shuffled(options.users, seededRandom(seed));
+  const userState = (replay: ReplayUser, generation: number): UserState => {
+    const tag = generation > 0 ? `g${generation}-${replay.userId}` : replay.userId;
+    return {
+      replay,
+      id: `${userPrefix}${tag}`,
+      random: seededRandom(deriveSeed(seed, tag)),
+      future: new Map(replay.future.map((r) => [r.itemId, r.rating])),
+      started: false,
+      visits: 0,
+    };
+  };
+  const users: UserState[] = order.slice(0, options.userCount).map((r) => userState(r, 0));
   const stats: SimulationStats = {
     requests: 0,
     recommendations: 0,
@@ -281,14 +293,24 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 8, users.length));
   const limit = options.visitsPerUser ?? Infinity;
+  const sessionVisits = options.sessionVisits ?? 20;
   async function worker(w: number): Promise<void> {
     const mine = users.filter((_, i) => i % concurrency === w);
-    for (let round = 0; !stopped(); round += 1) {
+    // the users this worker draws from when one leaves: its share of the shuffled order, in turn
+    const pool = order.filter((_, i) => i % concurrency === w);
+    let next = mine.length;
+    while (!stopped()) {
       const open = mine.filter((user) => user.visits < limit);
       if (open.length === 0) return;
       for (const user of open) {
         if (stopped()) return;
         await visit(user);
+        if (options.visitsPerUser === undefined) {
+          if (user.future.size > 0 && user.visits < sessionVisits) continue;
+          const generation = Math.floor(next / pool.length);
+          mine[mine.indexOf(user)] = userState(pool[next % pool.length]!, generation);
+          next += 1;
+        }
       }
     }
   }

@@ -158,6 +158,49 @@ describe("runSimulation against a stand-in api", () => {
   });
 });
 
+describe("runSimulation without a visit limit", () => {
+  it("a user leaves after sessionVisits visits (or once their future is met) and an undrawn one, later a new generation, takes their place", async () => {
+    const api = await stubApi();
+    closers.push(api.close);
+    const stats = await runSimulation({
+      api: api.url,
+      key: "test-key",
+      users,
+      userCount: 2,
+      rps: 400,
+      durationS: 1.5,
+      seed: 3,
+      sessionVisits: 3,
+      concurrency: 2,
+      progressEveryS: 60,
+    });
+    const visits = new Map<string, number>();
+    for (const r of api.sent.filter((r) => r.method === "GET")) {
+      const id = decodeURIComponent(r.url.split("/")[2]!.split("?")[0]!);
+      visits.set(id, (visits.get(id) ?? 0) + 1);
+    }
+    expect(stats.errors).toBe(0);
+    expect(Math.max(...visits.values())).toBeLessThanOrEqual(3);
+    // all four replay users were drawn, then came back as generation 1, 2, …
+    const base = new Set([...visits.keys()].map((id) => id.split("-").at(-1)));
+    expect(base).toEqual(new Set(["a", "b", "c", "d"]));
+    expect([...visits.keys()].some((id) => id.startsWith("sim3-g1-"))).toBe(true);
+    // every user's history was sent before their first recommendation
+    for (const id of visits.keys()) {
+      const first = api.sent.findIndex((r) =>
+        r.url.includes(`/recommend/${encodeURIComponent(id)}?`),
+      );
+      const history = api.sent.findIndex((r) =>
+        ((r.body as { events?: { userId: string; eventId?: string }[] })?.events ?? []).some(
+          (e) => e.userId === id && e.eventId?.includes("-past-"),
+        ),
+      );
+      expect(history).toBeGreaterThanOrEqual(0);
+      expect(history).toBeLessThan(first);
+    }
+  });
+});
+
 describe("retryAfterMs", () => {
   it("reads seconds or an HTTP date, and falls back to 1 s", () => {
     expect(retryAfterMs("2")).toBe(2000);

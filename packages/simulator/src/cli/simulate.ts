@@ -13,11 +13,13 @@ their held-out future; some clicks are followed by a watch and their real rating
   --api URL        the api's base URL (e.g. http://127.0.0.1:4000)
   --key KEY        an API key (client role or above); or
   --key-file FILE  a file holding one (e.g. .data/dev-api-key)
-  --users N        synthetic users (default 100)
+  --users N        synthetic users at a time (default 100)
   --rps R          requests per second at most, all kinds together (default 10)
   --duration D     how long to run: seconds, or a number with s, m or h (default 60s)
   --seed S         seed of every choice (default 1); the users' ids are sim<S>-<userId>
-  --visits V       stop each user after V visits (default: no limit, the duration ends the run)
+  --visits V       each drawn user makes V visits, then the run ends (default: users come and go,
+                   N at a time: one leaves after 20 visits or once their future is met, an undrawn
+                   one takes their place, and the duration ends the run)
   --data DIR       folder holding ratings.csv (default data/ml-latest-small)
   --json           print the summary as JSON on the last line
 `;
