@@ -19,11 +19,19 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const say = (message) => process.stdout.write(`[start] ${message}\n`);
+/** Every step of the start and its time, printed as it ends and summed up in the banner. */
+const steps = [];
+function stepDone(label, since) {
+  const seconds = ((Date.now() - since) / 1000).toFixed(1);
+  steps.push(`${label} ${seconds} s`);
+  say(`${label}: ${seconds} s`);
+}
 const children = [];
 let stopping = false;
 /** `<DATA_DIR>/launcher.pid`, once DATA_DIR is known (see waitForPreviousLauncher). */
@@ -167,8 +175,10 @@ async function waitForPreviousLauncher() {
 // ---------------------------------------------------------------- child processes
 function runStep(label, command, args, options = {}) {
   say(label);
+  const since = Date.now();
   const result = spawnSync(command, args, { cwd: root, env, stdio: "inherit", ...options });
   if (result.status !== 0) fail(`${label} failed (exit ${result.status ?? result.signal})`);
+  stepDone(label, since);
 }
 
 /** `optional`: the child's exit is reported and the rest keep running (the simulator). */
@@ -198,17 +208,18 @@ async function waitForHttp(url, timeoutMs, name, accept = (response) => response
     } catch {
       // not up yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await fail(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** Whether the port can be listened on (probed in this process: no child per port). */
 function portFree(port) {
-  const probe = spawnSync(process.execPath, [
-    "-e",
-    `require("net").createServer().once("error",()=>process.exit(1)).listen(${port},"${host}",function(){this.close()})`,
-  ]);
-  return probe.status === 0;
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
 }
 
 /**
@@ -274,7 +285,7 @@ const ports = [
   ...(kafkaBrokers ? [[workerPort, "WORKER_PORT (stream worker)"]] : []),
 ];
 for (const [port, name] of ports) {
-  if (!portFree(port))
+  if (!(await portFree(port)))
     fail(
       `port ${port} for ${name} is in use on ${host}; free it or set ${name.split(" ")[0]}=<port>`,
     );
@@ -310,17 +321,92 @@ for (const warning of warnings) say(`warning: ${warning}`);
 // A development admin key in DATA_DIR: the embedded api makes it; with PostgreSQL the preparation
 // does (on a database without keys, or the key saved here before), except in production.
 const keyFile = path.join(dataDir, "dev-api-key");
-runStep("preparing the database and demo data", process.execPath, [
-  tsx,
-  "apps/api/src/prepare-demo.ts",
-  ...(databaseUrl && !production ? ["--dev-key", keyFile] : []),
-]);
+const readDevKey = () =>
+  !(production && databaseUrl) && existsSync(keyFile) && statSync(keyFile).size > 0
+    ? readFileSync(keyFile, "utf8").trim()
+    : undefined;
 
+// The dashboard build, checked first (a hash of its sources, a few ms): when it is present and the
+// dashboard's key is known already (a second start), the dashboard starts beside the preparation
+// and the api instead of after them.
+let since = Date.now();
 const buildHashFile = path.join(webDir, ".next", "reco-source-hash");
 const hash = webSourceHash();
-if (existsSync(buildHashFile) && readFileSync(buildHashFile, "utf8") === hash) {
-  say("dashboard build is up to date");
+const buildPresent = existsSync(buildHashFile) && readFileSync(buildHashFile, "utf8") === hash;
+if (buildPresent) stepDone("dashboard build is up to date (checked)", since);
+const apiUrls = apiPorts.map((port) => `http://${host}:${port}`);
+let web = null;
+let webStarted = 0;
+function startWeb(devKey) {
+  webStarted = Date.now();
+  web = startChild(
+    "web",
+    process.execPath,
+    [nextBin, "start", "--port", String(webPort), "--hostname", host],
+    {
+      ...env,
+      API_URL: apiUrls.join(","),
+      // Embedded demo: the dashboard is signed in with the development key. On real services,
+      // visitors sign in with a key (the development key's path is printed below).
+      DASHBOARD_API_KEY: !realServices && devKey ? devKey : "",
+    },
+    webDir,
+  );
+}
+// (DEV_API_KEY replaces the saved key once the api runs: then the dashboard waits for it.)
+const knownKey = process.env.DEV_API_KEY ? undefined : readDevKey();
+if (buildPresent && (realServices || knownKey)) startWeb(knownKey);
+
+// The preparation (migrations, demo import, demo training) runs once per embedded database: a
+// marker in DATA_DIR records it, keyed by the database's system identifier (pg_control: a new
+// database is a new one), the preparation script and the migrations. With it, a restart skips the
+// preparation's process (the api applies any pending migration itself); without it (first start,
+// a changed script or migration, a failed training, PostgreSQL) the preparation runs as before.
+const preparedFile = path.join(dataDir, "prepared");
+function preparationFingerprint() {
+  if (databaseUrl) return null;
+  try {
+    const control = readFileSync(path.join(dataDir, "pg", "global", "pg_control")).subarray(0, 8);
+    const fingerprint = createHash("sha256").update(control);
+    fingerprint.update(readFileSync(path.join(root, "apps", "api", "src", "prepare-demo.ts")));
+    const migrations = path.join(root, "prisma", "migrations");
+    for (const name of readdirSync(migrations).sort()) {
+      const file = path.join(migrations, name, "migration.sql");
+      if (existsSync(file)) fingerprint.update(name).update(readFileSync(file));
+    }
+    return fingerprint.digest("hex");
+  } catch {
+    return null; // no database yet
+  }
+}
+/** Trained demo models on disk (a failed training leaves none: the next start trains again). */
+function modelsPublished() {
+  try {
+    return readdirSync(path.join(dataDir, "registry")).length > 0;
+  } catch {
+    return false;
+  }
+}
+const fingerprint = preparationFingerprint();
+if (
+  fingerprint &&
+  modelsPublished() &&
+  existsSync(preparedFile) &&
+  readFileSync(preparedFile, "utf8").trim() === fingerprint
+) {
+  say("preparation already done for this database (demo data imported, models trained): skipped");
 } else {
+  rmSync(preparedFile, { force: true });
+  runStep("preparing the database and demo data", process.execPath, [
+    tsx,
+    "apps/api/src/prepare-demo.ts",
+    ...(databaseUrl && !production ? ["--dev-key", keyFile] : []),
+  ]);
+  const prepared = preparationFingerprint();
+  if (prepared && modelsPublished()) writeFileSync(preparedFile, `${prepared}\n`);
+}
+
+if (!buildPresent) {
   runStep(
     "building the dashboard (first start only; about a minute)",
     process.execPath,
@@ -334,6 +420,7 @@ if (existsSync(buildHashFile) && readFileSync(buildHashFile, "utf8") === hash) {
 // writes the snapshots in DATA_DIR, the features to Redis and the aggregates to PostgreSQL, and
 // (with a database) runs the rollout controller. STREAM_BATCH_INTERVAL_MS sets its micro-batch
 // interval in both modes (BATCH_INTERVAL_MS, the worker's own name, wins when set).
+since = Date.now();
 if (kafkaBrokers) {
   startChild("worker", process.execPath, [tsx, "apps/stream-worker/src/main.ts"], {
     ...env,
@@ -365,31 +452,19 @@ await Promise.all(
     ),
   ),
 );
+stepDone(apiInstances > 1 ? "apis answering" : "api answering", since);
 if (kafkaBrokers) {
   // 503 until the worker has joined its consumer group; the first join can take a few seconds.
+  since = Date.now();
   await waitForHttp(`http://${host}:${workerPort}/healthz`, 120_000, "stream worker");
+  stepDone("stream worker answering", since);
 }
 // (In production on PostgreSQL a file left by a development run is not the database's key.)
-const devKey =
-  !(production && databaseUrl) && existsSync(keyFile) && statSync(keyFile).size > 0
-    ? readFileSync(keyFile, "utf8").trim()
-    : undefined;
+const devKey = readDevKey();
 
-const apiUrls = apiPorts.map((port) => `http://${host}:${port}`);
-startChild(
-  "web",
-  process.execPath,
-  [nextBin, "start", "--port", String(webPort), "--hostname", host],
-  {
-    ...env,
-    API_URL: apiUrls.join(","),
-    // Embedded demo: the dashboard is signed in with the development key. On real services,
-    // visitors sign in with a key (the development key's path is printed below).
-    DASHBOARD_API_KEY: !realServices && devKey ? devKey : "",
-  },
-  webDir,
-);
+if (!web) startWeb(devKey);
 await waitForHttp(`http://${host}:${webPort}/`, 120_000, "dashboard");
+stepDone("dashboard answering (from its start)", webStarted);
 
 const simulator = startSimulator();
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -403,6 +478,7 @@ const keyLine = devKey
     : "(none: create one with npm run keys -- create --role admin)";
 const lines = [
   `Reco is running (${mode}, ready in ${seconds} s)`,
+  `  Start steps      ${steps.join(", ")}`,
   `  Dashboard        http://${host}:${webPort}/${realServices ? "   (sign in with the API key below)" : ""}`,
   ...apiUrls.map(
     (url, i) =>

@@ -29,6 +29,14 @@ import { servingRoutesDeps } from "./routes/serving.ts";
 import { buildServer } from "./server.ts";
 
 // Composition root: the only place that reads the environment and creates clients.
+/** Each start-up step and its time, printed on one line once listening (`npm start` shows it). */
+const startupSteps: string[] = [`modules ${process.uptime().toFixed(2)} s`];
+let stepStarted = performance.now();
+function stepDone(what: string): void {
+  const now = performance.now();
+  startupSteps.push(`${what} ${((now - stepStarted) / 1000).toFixed(2)} s`);
+  stepStarted = now;
+}
 const env = loadApiEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
 const dataDir = path.resolve(env.DATA_DIR);
@@ -64,6 +72,7 @@ const db = await openDatabase({
   log: (message) => logger.debug({ component: "db" }, message),
 });
 logger.info({ database: db.kind }, "database open, migrations applied");
+stepDone("database");
 
 const cache = await createCache(
   env.REDIS_URL
@@ -85,18 +94,20 @@ await bus
   .ensureTopics(Object.values(topics))
   .catch((e: Error) => logThrottled("topic creation", e));
 logger.info({ cache: cache.kind, bus: bus.kind }, "cache and event bus ready");
+stepDone("cache and bus");
 
 const keys = new ApiKeyStore(db.prisma, {
   staleMs: env.AUTH_STALE_MS,
   onStale: (error) => logThrottled("API key lookup (answering from last-known-good keys)", error),
 });
-if (!env.DATABASE_URL) {
-  const devKey = await ensureDevApiKey(keys, path.join(dataDir, "dev-api-key"), env.DEV_API_KEY);
-  process.stdout.write(
-    // The key itself stays out of logs: only its public prefix and where it is saved.
-    `development API key (admin): ${devKey.split("_").slice(0, 2).join("_")}_… saved in ${path.join(dataDir, "dev-api-key")}\n`,
-  );
-}
+const devKeyReady = env.DATABASE_URL
+  ? Promise.resolve()
+  : ensureDevApiKey(keys, path.join(dataDir, "dev-api-key"), env.DEV_API_KEY).then((devKey) => {
+      process.stdout.write(
+        // The key itself stays out of logs: only its public prefix and where it is saved.
+        `development API key (admin): ${devKey.split("_").slice(0, 2).join("_")}_… saved in ${path.join(dataDir, "dev-api-key")}\n`,
+      );
+    });
 
 // The one owner of model_versions: serving, experiments and the models router share it.
 const models = new ModelVersionStore(db.prisma);
@@ -105,7 +116,9 @@ const experiments = new ExperimentService(db.prisma, models);
 const assigner = new ExperimentAssigner(db.prisma, {
   onError: (e) => logThrottled("experiment refresh", e),
 });
-await assigner.start();
+// The key, the running experiments and the serving state (catalog, popularity, the seen-items
+// history — serving without it would recommend seen items) load side by side; see below.
+const assignerStarted = assigner.start();
 
 // Rollouts: every transition is logged and sent to the rollout's webhook (off the controller's path).
 const rollouts = new RolloutService(db.prisma, models);
@@ -117,7 +130,7 @@ const routing = new RolloutRouting(db.prisma, {
   warm: async (candidate) => serving.pool.get(candidate),
 });
 
-const serving = await createServingRuntime({
+const servingLoaded = createServingRuntime({
   prisma: db.prisma,
   // Rollout(Experiment(Stable)): experiment users keep their arm; the rest may see a canary.
   resolver: new RolloutModelResolver(
@@ -141,7 +154,9 @@ const serving = await createServingRuntime({
   },
   onError: (error, what) => logThrottled(what, error),
 });
+const [serving] = await Promise.all([servingLoaded, devKeyReady, assignerStarted]);
 await routing.start();
+stepDone("key, experiments and serving state");
 logger.info(
   {
     items: serving.catalog().size,
@@ -164,10 +179,6 @@ const streamWorker =
         config: { snapshotRoot: snapshotsRoot, batchIntervalMs: env.STREAM_BATCH_INTERVAL_MS },
       })
     : null;
-if (streamWorker) {
-  await streamWorker.start();
-  logger.info("embedded stream worker started");
-}
 // The rollout controller runs beside the stream worker: here in embedded mode, in apps/stream-worker
 // with Kafka. A database lease makes one of any number of controllers the acting leader.
 const controller = streamWorker
@@ -175,7 +186,6 @@ const controller = streamWorker
       logger: logger.child({ component: "rollout-controller" }),
     })
   : null;
-controller?.start();
 // Popularity and the catalog follow new data without a restart.
 const refresher = setInterval(() => {
   serving.refresh().catch((e: Error) => logThrottled("popularity refresh", e));
@@ -236,13 +246,32 @@ async function shutdown(signal: string): Promise<void> {
   }
   process.exit(0);
 }
+// A stop asked for before listening is honoured without listening; one asked for while the stream
+// worker starts (after listening) waits for that start, then shuts down as usual.
+if (stopRequested) {
+  process.off("SIGINT", onStartupSignal.SIGINT);
+  process.off("SIGTERM", onStartupSignal.SIGTERM);
+  await shutdown(stopRequested);
+}
+
+const address = await app.listen({ port: env.PORT, host: env.HOST });
+stepDone("server");
+process.stdout.write(
+  `api listening on ${address} (tRPC at ${address}/trpc, OpenAPI at ${address}/openapi.json)\n` +
+    `api started in ${process.uptime().toFixed(2)} s: ${startupSteps.join(", ")}\n`,
+);
+// The stream worker and the rollout controller start once the api listens: serving does not need
+// them (events wait on the bus until the worker reads them), so readiness does not wait on them.
+if (streamWorker) {
+  const workerStarting = performance.now();
+  await streamWorker.start();
+  process.stdout.write(
+    `embedded stream worker started in ${((performance.now() - workerStarting) / 1000).toFixed(2)} s (after listening)\n`,
+  );
+}
+controller?.start();
 process.off("SIGINT", onStartupSignal.SIGINT);
 process.off("SIGTERM", onStartupSignal.SIGTERM);
 process.once("SIGINT", () => void shutdown("SIGINT"));
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
 if (stopRequested) await shutdown(stopRequested);
-
-const address = await app.listen({ port: env.PORT, host: env.HOST });
-process.stdout.write(
-  `api listening on ${address} (tRPC at ${address}/trpc, OpenAPI at ${address}/openapi.json)\n`,
-);
