@@ -58,6 +58,10 @@ export default defineConfig({
       KAFKA_BROKERS: "",
       // Feedback reaches the snapshots within seconds instead of the default 30 s.
       STREAM_BATCH_INTERVAL_MS: "1000",
+      // The specs read the demo data as imported and serve the stable version: no simulator
+      // traffic, no demo experiment.
+      SIMULATE: "0",
+      DEMO_EXPERIMENT: "0",
     },
   },
 });

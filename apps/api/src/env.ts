@@ -82,6 +82,8 @@ export const prepareEnvSchema = z.object({
    * first start).
    */
   DEMO_FIT_ON: z.enum(["all", "train"]).default("all"),
+  /** `0`: no demo experiment on a fresh start (`1`, the default: iALS vs item-kNN, started once). */
+  DEMO_EXPERIMENT: z.enum(["0", "1"]).default("1"),
 });
 
 export function loadPrepareEnv(

@@ -15,9 +15,9 @@ import { loadPrepareEnv } from "./env.ts";
  * the data). Runs in its own process because PGlite allows one process per data directory, and
  * finishes before the api opens it. `--dev-key FILE` (real services, not production): makes sure
  * a development admin key exists and is saved in FILE, as the embedded api does for itself.
- * Last, the demo experiment (iALS vs item-kNN on click-through, DEMO_EXPERIMENT) is created and
- * started when no experiment of that key exists yet, so the A/B panel fills with the traffic of
- * the simulator `npm start` runs; a second start finds it and leaves it as it is.
+ * Last, the demo experiment (iALS vs item-kNN on click-through; DEMO_EXPERIMENT=0: none) is
+ * created and started when no experiment of that key exists yet, so the A/B panel fills with the
+ * traffic of the simulator `npm start` runs; a second start finds it and leaves it as it is.
  */
 const DEMO_MODELS = [
   { kind: "ials", name: "ials-demo", stable: true },
@@ -110,7 +110,7 @@ if (stableBefore > 0) {
   await promoteDemoModel();
 }
 
-await ensureDemoExperiment();
+if (env.DEMO_EXPERIMENT === "1") await ensureDemoExperiment();
 
 /**
  * A development admin key saved in `file`: the key saved there before (registered again if this

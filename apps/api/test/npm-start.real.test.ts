@@ -64,6 +64,7 @@ describe("npm start on the real services (PostgreSQL, Redis, Kafka)", { timeout:
       NODE_ENV: "",
       DEMO_FIT_ON: "", // the default: what a new user gets
       SIMULATE: "0", // the simulator's clicks would mix into the click counts checked here
+      DEMO_EXPERIMENT: "0", // the checks here expect the stable iALS to serve every user
     });
     await launcher.ready(600_000);
   }, 660_000);
