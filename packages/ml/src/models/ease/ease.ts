@@ -36,6 +36,17 @@ export function easeItems(train: Interactions, maxItems: number): Int32Array {
 export async function easeSolve(train: Interactions, options: EaseOptions): Promise<EaseSolution> {
   const items = easeItems(train, options.maxItems);
   const n = items.length;
+  if (n === 0) return { items, p: new Float64Array(0) };
+  // Only the holder references the Gram matrix, so the solve can free it once it is in blocks.
+  return {
+    items,
+    p: await spdInverse({ matrix: gramOf(train, items, options.lambda) }, n, options),
+  };
+}
+
+/** XᵀX + λI over `items` (row-major), X holding the interaction values. */
+function gramOf(train: Interactions, items: Int32Array, lambda: number): Float64Array {
+  const n = items.length;
   const position = new Int32Array(train.nItems).fill(-1);
   items.forEach((item, k) => (position[item] = k));
   const gram = new Float64Array(n * n);
@@ -56,9 +67,8 @@ export async function easeSolve(train: Interactions, options: EaseOptions): Prom
       for (let b = 0; b < m; b++) gram[row + rowPositions[b]!]! += va * rowValues[b]!;
     }
   }
-  for (let k = 0; k < n; k++) gram[k * n + k]! += options.lambda;
-  const p = n > 0 ? await spdInverse({ matrix: gram }, n, options) : new Float64Array(0);
-  return { items, p };
+  for (let k = 0; k < n; k++) gram[k * n + k]! += lambda;
+  return gram;
 }
 
 /**

@@ -149,31 +149,32 @@ function block(a: Float64Array, n: number, row: number, col: number, rows: numbe
  * reference is dropped once its blocks are copied, so the caller's copy can be collected early.
  */
 async function invert(holder: { matrix?: Float64Array }, n: number, k: Kernels, base: number) {
-  const a = holder.matrix!;
-  if (n <= base) {
-    holder.matrix = undefined;
-    return k.inverse(a, n);
-  }
+  // Locals of an async function live as long as its frame: every large array is a `let` that is
+  // cleared once used, so at most about two n × n matrices are alive at a time. The linter's
+  // no-useless-assignment does not know that clearing releases memory, hence the disables below.
+  let a = holder.matrix;
+  holder.matrix = undefined;
+  if (n <= base) return k.inverse(a!, n);
   const n1 = n >> 1;
   const n2 = n - n1;
-  const a11 = { matrix: block(a, n, 0, 0, n1, n1) as Float64Array | undefined };
-  const a21 = { matrix: block(a, n, n1, 0, n2, n1) as Float64Array | undefined };
-  const a22 = { matrix: block(a, n, n1, n1, n2, n2) as Float64Array | undefined };
-  holder.matrix = undefined;
-  const x = await invert(a11, n1, k, base);
-  const y = await k.gemm(a21.matrix!, [n2, n1], x, [n1, n1], { alpha: 1 });
+  const a11 = { matrix: block(a!, n, 0, 0, n1, n1) as Float64Array | undefined };
+  let a21: Float64Array | undefined = block(a!, n, n1, 0, n2, n1);
+  let a22: Float64Array | undefined = block(a!, n, n1, n1, n2, n2);
+  // eslint-disable-next-line no-useless-assignment -- frees the array for the collector
+  a = undefined;
+  let x: Float64Array | undefined = await invert(a11, n1, k, base);
+  let y: Float64Array | undefined = await k.gemm(a21, [n2, n1], x, [n1, n1], { alpha: 1 });
   const s = {
-    matrix: (await k.gemm(y, [n2, n1], a21.matrix!, [n2, n1], {
-      transB: true,
-      alpha: -1,
-      c: a22.matrix,
-    })) as Float64Array | undefined,
+    matrix: (await k.gemm(y, [n2, n1], a21, [n2, n1], { transB: true, alpha: -1, c: a22 })) as
+      Float64Array | undefined,
   };
-  a22.matrix = undefined;
-  a21.matrix = undefined;
+  // eslint-disable-next-line no-useless-assignment -- frees the array for the collector
+  a21 = a22 = undefined;
   const sInverse = await invert(s, n2, k, base);
   const b21 = await k.gemm(sInverse, [n2, n2], y, [n2, n1], { alpha: -1 });
   const b11 = await k.gemm(y, [n2, n1], b21, [n2, n1], { transA: true, alpha: -1, c: x });
+  // eslint-disable-next-line no-useless-assignment -- frees the array for the collector
+  x = y = undefined;
   const out = new Float64Array(n * n);
   for (let r = 0; r < n1; r++) {
     out.set(b11.subarray(r * n1, (r + 1) * n1), r * n);
