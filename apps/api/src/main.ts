@@ -256,6 +256,10 @@ if (stopRequested) {
 
 const address = await app.listen({ port: env.PORT, host: env.HOST });
 stepDone("server");
+// Item changes written through any instance reach this one (a group of its own; see followCatalog).
+serving
+  .followCatalog(`reco-api-catalog-${process.pid}-${Date.now().toString(36)}`)
+  .catch((e: Error) => logThrottled("catalog subscription", e));
 process.stdout.write(
   `api listening on ${address} (tRPC at ${address}/trpc, OpenAPI at ${address}/openapi.json)\n` +
     `api started in ${process.uptime().toFixed(2)} s: ${startupSteps.join(", ")}\n`,

@@ -1,5 +1,6 @@
 export * from "./events.ts";
 export * from "./topics.ts";
+export * from "./catalog.ts";
 export * from "./validate.ts";
 export * from "./config.ts";
 export * from "./errors.ts";

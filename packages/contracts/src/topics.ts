@@ -9,6 +9,8 @@ export function topicNames(prefix = "reco") {
     requests: `${prefix}.requests`,
     responses: `${prefix}.responses`,
     dlq: `${prefix}.dlq`,
+    /** Item changes (create, replace, update, soft delete): every api instance applies them. */
+    catalog: `${prefix}.catalog`,
   } as const;
 }
 export type TopicNames = ReturnType<typeof topicNames>;

@@ -16,7 +16,30 @@ export {
 export { InferenceBatcher, type BatchingOptions } from "./batcher.ts";
 export { InteractionHistory } from "./history.ts";
 export { ItemDictionary, SeenItems, type SeenSet } from "./seen.ts";
-export { Catalog, type CatalogItem } from "./catalog.ts";
+export {
+  Catalog,
+  catalogItemOfChange,
+  hasFilter,
+  NO_FILTER,
+  type CatalogItem,
+  type ItemFilter,
+} from "./catalog.ts";
+export {
+  subscribeCatalogChanges,
+  type CatalogSubscription,
+  type CatalogSubscriptionDeps,
+} from "./catalog-sync.ts";
+export {
+  ItemService,
+  MAX_BULK_ITEMS,
+  itemPatchSchema,
+  itemPutSchema,
+  parseBulkBody,
+  type BadRow,
+  type ItemPatch,
+  type ItemPut,
+  type StoredItem,
+} from "./items.ts";
 export { FALLBACK_REASONS, isFallbackReason, type FallbackReason } from "./reasons.ts";
 export {
   FixedModelResolver,

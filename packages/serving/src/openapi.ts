@@ -12,6 +12,14 @@ import {
   similarQuerySchema,
   userParamsSchema,
 } from "./schemas.ts";
+import {
+  MAX_BULK_ITEMS,
+  bulkResultSchema,
+  bulkRowSchema,
+  itemPatchSchema,
+  itemPutSchema,
+  storedItemSchema,
+} from "./items.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -40,6 +48,19 @@ const json = (schema: z.ZodType) => ({
   "application/json": { schema: jsonSchema(schema, "output") },
 });
 const errorResponse = (description: string) => ({ description, content: json(errorSchema) });
+const body = (schema: z.ZodType) => ({
+  required: true,
+  content: { "application/json": { schema: jsonSchema(schema, "input") } },
+});
+const writeErrors = {
+  "400": errorResponse("invalid input; details name the fields (unknown fields are refused)"),
+  "401": errorResponse("missing, unknown or revoked API key"),
+  "403": errorResponse("the key's role may not call this (engineer or admin keys only)"),
+  "413": errorResponse("body too large"),
+  "503": errorResponse(
+    "stored in the database but not announced on the catalog topic (bus down), or the key cannot be checked; retry: writes are idempotent",
+  ),
+};
 const commonErrors = {
   "400": errorResponse("invalid input; details name the fields"),
   "401": errorResponse("missing, unknown or revoked API key"),
@@ -66,6 +87,8 @@ export function buildOpenApi(info: { title?: string; version?: string } = {}): J
       "/recommend/{userId}": {
         get: {
           summary: "Top-k recommendations for a user (popularity for unknown or cold users)",
+          description:
+            "Never returns items that are unavailable, deleted or outside their availability window. `category` (comma-separated, any of) and `excludeCategory` (none of) filter by item category, case-insensitively, before the top-k cut: the answer holds k items when k exist, topped up from popularity within the filter. An unknown category is a 400.",
           parameters: [
             ...parameters("path", userParamsSchema),
             ...parameters("query", recommendQuerySchema),
@@ -79,6 +102,8 @@ export function buildOpenApi(info: { title?: string; version?: string } = {}): J
       "/similar/{itemId}": {
         get: {
           summary: "Items similar to an item",
+          description:
+            "Only available items; `category` and `excludeCategory` filter as on /recommend, topped up from popularity within the filter.",
           parameters: [
             ...parameters("path", itemParamsSchema),
             ...parameters("query", similarQuerySchema),
@@ -128,6 +153,52 @@ export function buildOpenApi(info: { title?: string; version?: string } = {}): J
             "200": { description: "the item", content: json(itemSchema) },
             "404": errorResponse("unknown item"),
             ...commonErrors,
+          },
+        },
+        put: {
+          summary: "Create or replace an item (engineer or admin key)",
+          description:
+            "The whole item: fields left out take their defaults (available: true, no bounds, no categories). Replacing a deleted item brings it back. The database is written first, then every api instance is told through the catalog topic; recommendations follow within seconds.",
+          parameters: parameters("path", itemParamsSchema),
+          requestBody: body(itemPutSchema),
+          responses: {
+            "200": { description: "the item as stored", content: json(storedItemSchema) },
+            ...writeErrors,
+          },
+        },
+        patch: {
+          summary: "Change some fields of an item (engineer or admin key)",
+          parameters: parameters("path", itemParamsSchema),
+          requestBody: body(itemPatchSchema),
+          responses: {
+            "200": { description: "the item as stored", content: json(storedItemSchema) },
+            "404": errorResponse("unknown or deleted item"),
+            ...writeErrors,
+          },
+        },
+        delete: {
+          summary: "Soft-delete an item (engineer or admin key)",
+          description:
+            "Never recommended again from this answer on; the row stays (history, GET /items shows deletedAt). Idempotent. PUT brings it back.",
+          parameters: parameters("path", itemParamsSchema),
+          responses: {
+            "200": { description: "the item as stored", content: json(storedItemSchema) },
+            "404": errorResponse("unknown item"),
+            ...writeErrors,
+          },
+        },
+      },
+      "/items/bulk": {
+        post: {
+          summary: `Create or replace up to ${MAX_BULK_ITEMS} items at once (engineer or admin key)`,
+          description:
+            "All or nothing: every row is validated first; if any is bad the answer is a 400 whose details.rows name each bad row by index (and itemId) with the field and the reason, and no row is applied. Valid rows are written in one transaction.",
+          requestBody: body(
+            z.object({ items: z.array(bulkRowSchema).min(1).max(MAX_BULK_ITEMS) }).strict(),
+          ),
+          responses: {
+            "200": { description: "how many items were written", content: json(bulkResultSchema) },
+            ...writeErrors,
           },
         },
       },

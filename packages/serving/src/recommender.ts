@@ -8,7 +8,7 @@ import {
   type TopicNames,
 } from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
-import type { Catalog } from "./catalog.ts";
+import { NO_FILTER, type Catalog, type ItemFilter } from "./catalog.ts";
 import type { EventQueue } from "./event-queue.ts";
 import { exposureEvents, type AnswerMeta } from "./exposure.ts";
 import type { InteractionHistory } from "./history.ts";
@@ -18,6 +18,7 @@ import type { PopularityRanker } from "./popularity.ts";
 import { ModelResolutionFailed, type ModelResolver } from "./resolver.ts";
 import type { Recommendation } from "./schemas.ts";
 import {
+  candidatesFor,
   ChainContext,
   defaultStrategies,
   Exclusion,
@@ -116,6 +117,13 @@ function decodeAnswer(text: string): CachedAnswer | undefined {
   return { metaJson: text.slice(0, newline), body: text.slice(newline + 1) };
 }
 
+/** The filter's part of the cache key: the same for the same categories in any order. */
+function filterKey(filter: ItemFilter | undefined): string {
+  if (!filter || (filter.categories.length === 0 && filter.excludeCategories.length === 0))
+    return "";
+  return `${[...filter.categories].sort().join(",")}|${[...filter.excludeCategories].sort().join(",")}`;
+}
+
 /** Cache keys start with the user (readable in Redis); each entry is tagged with its user. */
 function userCachePrefix(userId: string): string {
   return `rec:${encodeURIComponent(userId)}:`;
@@ -173,6 +181,9 @@ export class RecommendationService {
     }
     const ref = resolution?.ref ?? null;
     const modelLabel = ref ? `${ref.name}@${ref.version}` : "popularity";
+    // The catalog's version: any item change (or an availability bound passing) moves every
+    // instance to new keys at once, so no cached answer outlives a change (see Catalog).
+    const catalogVersion = this.deps.catalog().version();
     const cacheKey =
       userCachePrefix(input.userId) +
       [
@@ -183,6 +194,8 @@ export class RecommendationService {
         input.context.device ?? "",
         input.context.country ?? "",
         [...input.exclude].sort().join(","),
+        catalogVersion,
+        filterKey(input.filter),
       ]
         .map((part) => encodeURIComponent(String(part)))
         .join(":");
@@ -198,7 +211,9 @@ export class RecommendationService {
       if (resolution?.variant) computed.variant = resolution.variant;
       if (resolution?.experimentKey) computed.experimentKey = resolution.experimentKey;
       answer = cachedAnswer(computed);
-      if (!computed.fallback) await this.cacheSet(cacheKey, input.userId, answer);
+      // A change applied while computing: the answer may mix both states, so it is not kept.
+      if (!computed.fallback && this.deps.catalog().version() === catalogVersion)
+        await this.cacheSet(cacheKey, input.userId, answer);
     }
     const recId = randomUUID();
     this.publishExposure(input, recId, answer, cached, performance.now() - started);
@@ -206,13 +221,19 @@ export class RecommendationService {
     return `{"recId":"${recId}","cached":${cached},${answer.body.slice(1)}`;
   }
 
-  /** Items like `itemId`: the model's neighbours (history = that one item), else popularity. */
+  /**
+   * Items like `itemId`: the model's neighbours (history = that one item) that may be recommended
+   * and pass `filter`, topped up from popularity within it; popularity alone without a model.
+   */
   async similar(
     itemId: string,
     k: number,
+    filter: ItemFilter = NO_FILTER,
   ): Promise<{ itemId: string; items: Item[]; modelVersion: string; fallback: boolean }> {
-    if (!this.deps.catalog().get(itemId)) throw new NotFound("item", itemId);
-    const exclude = new Set([itemId]);
+    const catalog = this.deps.catalog();
+    if (!catalog.get(itemId)) throw new NotFound("item", itemId);
+    const now = Date.now();
+    const exclude = new Exclusion(new Set([itemId]), [], (id) => catalog.admits(id, filter, now));
     const resolution = await this.deps.resolver
       .resolve({ userId: "", context: {} })
       .catch(() => ({ ref: null }));
@@ -223,14 +244,29 @@ export class RecommendationService {
         if (index !== undefined && loaded.model.kind !== "popularity") {
           const items = await rankedItems(
             this.deps.batcher,
-            this.deps.catalog(),
+            catalog,
             loaded,
             { historyIndices: [index], exclude: [index] },
             k,
             exclude,
             "similar",
+            candidatesFor(k, catalog, filter),
           );
-          if (items.length > 0) return { itemId, items, modelVersion: loaded.key, fallback: false };
+          if (items.length > 0) {
+            for (const item of items) exclude.add(item.itemId);
+            if (items.length < k)
+              items.push(
+                ...popularItems(
+                  this.deps.popularity(),
+                  catalog,
+                  k - items.length,
+                  exclude,
+                  {},
+                  "popular",
+                ),
+              );
+            return { itemId, items, modelVersion: loaded.key, fallback: false };
+          }
         }
       } catch (error) {
         this.deps.metrics.fallbacks.inc({ reason: fallbackReason(error) });
@@ -238,7 +274,7 @@ export class RecommendationService {
     }
     return {
       itemId,
-      items: popularItems(this.deps.popularity(), this.deps.catalog(), k, exclude, {}, "popular"),
+      items: popularItems(this.deps.popularity(), catalog, k, exclude, {}, "popular"),
       modelVersion: "popularity",
       fallback: true,
     };
@@ -255,11 +291,14 @@ export class RecommendationService {
     const { recent: elsewhere, seen: seenElsewhere } = await this.historyElsewhere(input.userId);
     const local = this.deps.history.items(input.userId);
     const seen = elsewhere.length ? [...local, ...elsewhere] : local;
-    const exclude = new Exclusion(this.deps.history.seen(input.userId), [
-      ...input.exclude,
-      ...elsewhere,
-      ...seenElsewhere,
-    ]);
+    const catalog = this.deps.catalog();
+    const filter = input.filter ?? NO_FILTER;
+    const now = Date.now();
+    const exclude = new Exclusion(
+      this.deps.history.seen(input.userId),
+      [...input.exclude, ...elsewhere, ...seenElsewhere],
+      (itemId) => catalog.admits(itemId, filter, now),
+    );
     const ctx = new ChainContext(this.chain, input, ref, seen, elsewhere, exclude, seenElsewhere);
     // No version to serve makes the answer a fallback, unless an experiment arm serves popularity.
     const reason =

@@ -6,7 +6,9 @@ import { ModelVersionStore, type PrismaClient } from "@reco/db";
 import { createScorer } from "@reco/ml";
 import { InferenceThread } from "./inference-thread.ts";
 import { InferenceBatcher } from "./batcher.ts";
-import { Catalog } from "./catalog.ts";
+import { Catalog, type CatalogItem } from "./catalog.ts";
+import { subscribeCatalogChanges, type CatalogSubscription } from "./catalog-sync.ts";
+import { ItemService } from "./items.ts";
 import { EventQueue } from "./event-queue.ts";
 import { DEFAULT_FEEDBACK_ACK_TIMEOUT_MS, FeedbackService, type FeedbackAck } from "./feedback.ts";
 import { InteractionHistory } from "./history.ts";
@@ -96,6 +98,17 @@ export interface ServingRuntime {
   /** Per API key: shared through the cache with `sharedState`, else this process's own. */
   limiter: RateLimiter;
   catalog: () => Catalog;
+  /** Item writes (the item API): database, this catalog, then the catalog topic. */
+  items: ItemService;
+  /** Applies catalog changes (from the catalog topic, or this instance's own writes). */
+  applyCatalog(items: CatalogItem[]): void;
+  /** Reloads the catalog from the database, keeping the changes applied meanwhile. */
+  reloadCatalog(): Promise<void>;
+  /**
+   * Follows the catalog topic (in consumer group `groupId`, unique to this process), so changes
+   * written through any instance reach this one; stopped by `close`.
+   */
+  followCatalog(groupId: string): Promise<void>;
   popularity: () => PopularityRanker;
   history: InteractionHistory;
   /** Reloads catalog and popularity, and reads the history the snapshots gained since the start. */
@@ -128,6 +141,24 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     inferenceThread?.loader ??
     ((ref) => createScorer(ref.artifactPath, { sessionOptions }));
   let catalog = await Catalog.load(deps.prisma);
+  /** Changes applied while a reload reads the database: applied to the new catalog too. */
+  let duringReload: CatalogItem[] | null = null;
+  let subscription: CatalogSubscription | null = null;
+  const applyCatalog = (items: CatalogItem[]) => {
+    for (const item of items) catalog.apply(item);
+    duringReload?.push(...items);
+  };
+  const loadCatalog = async (): Promise<Catalog> => {
+    const applied: CatalogItem[] = [];
+    duringReload = applied;
+    try {
+      const next = await Catalog.load(deps.prisma);
+      for (const item of applied) next.apply(item);
+      return next;
+    } finally {
+      if (duringReload === applied) duringReload = null;
+    }
+  };
   let popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
   const history = await InteractionHistory.fromSnapshots(deps.snapshotsRoot);
   const pool = new ModelPool({ loader, metrics, capacity: options.modelCacheSize });
@@ -181,17 +212,40 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
         )
       : new TokenBucketLimiter(rateLimit),
     catalog: () => catalog,
+    items: new ItemService({
+      prisma: deps.prisma,
+      bus: deps.bus,
+      topics: deps.topics,
+      applyLocally: applyCatalog,
+    }),
+    applyCatalog,
+    async reloadCatalog() {
+      catalog = await loadCatalog();
+    },
+    async followCatalog(groupId) {
+      subscription = await subscribeCatalogChanges({
+        bus: deps.bus,
+        topic: deps.topics.catalog,
+        groupId,
+        apply: applyCatalog,
+        resync: async () => {
+          catalog = await loadCatalog();
+        },
+        onError: (error, what) => deps.onError?.(error, what),
+      });
+    },
     popularity: () => popularity,
     history,
     async refresh() {
-      const nextCatalog = await Catalog.load(deps.prisma);
-      popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, nextCatalog.ids());
-      catalog = nextCatalog;
+      // Swapped in as soon as loaded: a change applied after the load reaches the new catalog.
+      catalog = await loadCatalog();
+      popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
       // What other instances were told, now in the snapshots: exclusion beyond the shared TTL.
       await history.catchUp(deps.snapshotsRoot);
     },
     ready: () => popularity.size > 0,
     async close(flushTimeoutMs = 5_000) {
+      await subscription?.stop();
       const left = await events.close(flushTimeoutMs);
       await pool.close();
       await inferenceThread?.close();

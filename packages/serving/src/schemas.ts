@@ -24,9 +24,63 @@ const kParam = z.coerce
   .max(MAX_K, `k must be at most ${MAX_K}`)
   .default(10);
 
+export const MAX_FILTER_CATEGORIES = 20;
+const MAX_CATEGORY_LENGTH = 64;
+
+/** A comma-separated list of categories (matched case-insensitively; kept lower-cased). */
+function categoryList(name: string) {
+  return z
+    .string()
+    .max(MAX_FILTER_CATEGORIES * (MAX_CATEGORY_LENGTH + 1))
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return [];
+      const categories = value.split(",").map((category) => category.trim().toLowerCase());
+      if (categories.length > MAX_FILTER_CATEGORIES)
+        ctx.addIssue({ code: "custom", message: `at most ${MAX_FILTER_CATEGORIES} categories` });
+      for (const category of categories) {
+        if (category === "")
+          ctx.addIssue({ code: "custom", message: `${name} holds an empty category` });
+        else if (category.length > MAX_CATEGORY_LENGTH)
+          ctx.addIssue({
+            code: "custom",
+            message: `category ${JSON.stringify(category.slice(0, 40))}…: at most ${MAX_CATEGORY_LENGTH} characters`,
+          });
+        else if (/\p{Cc}/u.test(category))
+          ctx.addIssue({
+            code: "custom",
+            message: `category ${JSON.stringify(category)}: must not contain control characters`,
+          });
+      }
+      return [...new Set(categories)];
+    });
+}
+
+/** Filters shared by /recommend and /similar. */
+const filterParams = {
+  /** Comma-separated: only items in at least one of these categories. */
+  category: categoryList("category"),
+  /** Comma-separated: never items in any of these categories. */
+  excludeCategory: categoryList("excludeCategory"),
+};
+
+function filterConflicts(
+  query: { category: string[]; excludeCategory: string[] },
+  ctx: z.RefinementCtx,
+): void {
+  for (const category of query.category)
+    if (query.excludeCategory.includes(category))
+      ctx.addIssue({
+        code: "custom",
+        path: ["excludeCategory"],
+        message: `category ${JSON.stringify(category)} is both asked for and excluded`,
+      });
+}
+
 export const recommendQuerySchema = z
   .object({
     k: kParam,
+    ...filterParams,
     /** Comma-separated item ids never to return. */
     exclude: z
       .string()
@@ -49,10 +103,14 @@ export const recommendQuerySchema = z
     device: contextSchema.shape.device,
     country: contextSchema.shape.country,
   })
-  .strict();
+  .strict()
+  .superRefine(filterConflicts);
 export type RecommendQuery = z.infer<typeof recommendQuerySchema>;
 
-export const similarQuerySchema = z.object({ k: kParam }).strict();
+export const similarQuerySchema = z
+  .object({ k: kParam, ...filterParams })
+  .strict()
+  .superRefine(filterConflicts);
 
 export const recommendedItemSchema = z.object({
   itemId: z.string(),

@@ -7,14 +7,17 @@ import {
   userParamsSchema,
   type Authenticator,
   type Catalog,
+  type ItemFilter,
   type FeedbackService,
+  type ItemService,
   type RecommendationService,
   type ServingMetrics,
   type RateLimiter,
 } from "@reco/serving";
-import { NotFound } from "@reco/contracts";
+import { BadInput, NotFound } from "@reco/contracts";
 import type { FastifyInstance } from "fastify";
 import { keyedScope } from "../http/auth.ts";
+import { itemRoutes } from "./items.ts";
 import { parseRequestPart, queryParser } from "../http/parse.ts";
 
 export interface ServingRoutesDeps {
@@ -24,6 +27,8 @@ export interface ServingRoutesDeps {
   catalog: () => Catalog;
   metrics: ServingMetrics;
   limiter?: RateLimiter;
+  /** The item API (PUT/PATCH/DELETE /items/:itemId, POST /items/bulk); left out without it. */
+  items?: ItemService;
 }
 
 /** The routes' dependencies as a serving runtime provides them, with the key store that guards them. */
@@ -31,8 +36,8 @@ export function servingRoutesDeps(
   runtime: Omit<ServingRoutesDeps, "authenticator">,
   authenticator: Authenticator,
 ): ServingRoutesDeps {
-  const { recommendations, feedback, catalog, metrics, limiter } = runtime;
-  return { authenticator, recommendations, feedback, catalog, metrics, limiter };
+  const { recommendations, feedback, catalog, metrics, limiter, items } = runtime;
+  return { authenticator, recommendations, feedback, catalog, metrics, limiter, items };
 }
 
 /**
@@ -65,11 +70,13 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
     scope.get("/recommend/:userId", async (request, reply) => {
       const { userId } = parseRequestPart(userParamsSchema, request.params, "path");
       const query = recommendQuery(rawQuery(request.url), request.query);
+      const filter = checkedFilter(deps.catalog(), query.category, query.excludeCategory);
       const body = await deps.recommendations.recommendJson({
         userId,
         k: query.k,
         exclude: query.exclude,
         context: { device: query.device, country: query.country },
+        ...(filter ? { filter } : {}),
       });
       // Already JSON (see recommendJson): Fastify sends a string with a JSON content type as it is.
       return reply.type("application/json; charset=utf-8").send(body);
@@ -77,8 +84,9 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
 
     scope.get("/similar/:itemId", async (request) => {
       const { itemId } = parseRequestPart(itemParamsSchema, request.params, "path");
-      const { k } = parseRequestPart(similarQuerySchema, request.query, "query");
-      return deps.recommendations.similar(itemId, k);
+      const query = parseRequestPart(similarQuerySchema, request.query, "query");
+      const filter = checkedFilter(deps.catalog(), query.category, query.excludeCategory);
+      return deps.recommendations.similar(itemId, query.k, filter);
     });
 
     scope.post("/feedback", async (request, reply) => {
@@ -94,6 +102,31 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
       return item;
     });
   });
+
+  if (deps.items) await itemRoutes(app, { authenticator: deps.authenticator, items: deps.items });
+}
+
+/** The request's category filter (undefined without one); a category no item has is a 400. */
+function checkedFilter(
+  catalog: Catalog,
+  categories: readonly string[],
+  excludeCategories: readonly string[],
+): ItemFilter | undefined {
+  if (categories.length === 0 && excludeCategories.length === 0) return undefined;
+  const filter = { categories, excludeCategories };
+  const unknown = catalog.unknownCategories(filter);
+  if (unknown.length > 0)
+    throw new BadInput(
+      `invalid query: no item has the categor${unknown.length > 1 ? "ies" : "y"} ${unknown.map((c) => JSON.stringify(c)).join(", ")}`,
+      {
+        issues: unknown.map((category) => ({
+          in: "query",
+          path: categories.includes(category) ? "category" : "excludeCategory",
+          message: `unknown category ${JSON.stringify(category)}`,
+        })),
+      },
+    );
+  return filter;
 }
 
 /** The query string of a request URL, as sent ("" when there is none). */

@@ -8,18 +8,24 @@ import {
 
 /**
  * What a user must not be shown: their history (shared, not copied per request) plus the request's
- * own excludes and whatever this answer already holds.
+ * own excludes and whatever this answer already holds, and every item `admit` refuses (not
+ * available now, outside the request's filter).
  */
 export class Exclusion {
   private readonly extra: Set<string>;
   constructor(
     private readonly seen: Pick<ReadonlySet<string>, "has">,
     extra: Iterable<string>,
+    private readonly admit?: (itemId: string) => boolean,
   ) {
     this.extra = new Set(extra);
   }
   has(itemId: string): boolean {
-    return this.seen.has(itemId) || this.extra.has(itemId);
+    return (
+      this.seen.has(itemId) ||
+      this.extra.has(itemId) ||
+      (this.admit !== undefined && !this.admit(itemId))
+    );
   }
   add(itemId: string): void {
     this.extra.add(itemId);

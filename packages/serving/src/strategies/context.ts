@@ -4,7 +4,7 @@ import type { InteractionHistory } from "../history.ts";
 import type { LoadedModel, ModelPool, ModelRef } from "../model-pool.ts";
 import type { PopularityRanker } from "../popularity.ts";
 import type { Exclusion } from "./chain.ts";
-import type { HistoryIndexCache } from "./model.ts";
+import { candidatesFor, type HistoryIndexCache } from "./model.ts";
 import {
   StrategyError,
   type RecommendInput,
@@ -41,6 +41,11 @@ export class ChainContext implements StrategyContext {
     private readonly seenElsewhere: readonly string[] = [],
   ) {}
 
+  private candidates: number | undefined;
+  get scoreK(): number {
+    this.candidates ??= candidatesFor(this.input.k, this.catalog, this.input.filter);
+    return this.candidates;
+  }
   get routing(): RoutingOptions {
     return this.settings.routing;
   }

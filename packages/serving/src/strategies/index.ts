@@ -4,7 +4,14 @@ import type { RecommendStrategy } from "./strategy.ts";
 
 export { Exclusion, runStrategies, type ChainAnswer } from "./chain.ts";
 export { ChainContext, type ChainSettings } from "./context.ts";
-export { foldInStrategy, HistoryIndexCache, rankedItems, warmModelStrategy } from "./model.ts";
+export {
+  candidatesFor,
+  foldInStrategy,
+  HistoryIndexCache,
+  MAX_CANDIDATES,
+  rankedItems,
+  warmModelStrategy,
+} from "./model.ts";
 export { popularItems, popularityStrategy } from "./popular.ts";
 export {
   fallbackReason,

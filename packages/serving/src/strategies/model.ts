@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { InferenceBatcher } from "../batcher.ts";
-import type { Catalog } from "../catalog.ts";
+import type { Catalog, ItemFilter } from "../catalog.ts";
 import type { LoadedModel, ScoreRequest } from "../model-pool.ts";
 import {
   StrategyError,
@@ -46,7 +46,24 @@ export class HistoryIndexCache {
   }
 }
 
-/** The model's top `k` as answer items: unknown and excluded items dropped, titles from the catalog. */
+/** The most candidates asked of a model for one filtered answer (beyond it, popularity tops up). */
+export const MAX_CANDIDATES = 5_000;
+
+/**
+ * How many of a model's best to ask for so that about `k` remain once the filter and the
+ * unavailable items are dropped: k over the share of the catalog they let through, with a margin,
+ * at most MAX_CANDIDATES (k when everything passes).
+ */
+export function candidatesFor(k: number, catalog: Catalog, filter: ItemFilter | undefined): number {
+  const share = catalog.selectivity(filter);
+  if (share >= 1) return k;
+  return Math.max(k, Math.min(MAX_CANDIDATES, Math.ceil((k / share) * 1.25) + 5));
+}
+
+/**
+ * The model's top `k` as answer items: unknown and excluded items dropped, titles from the catalog.
+ * The model is asked for `candidates` (≥ k) so that the excluded ones leave k.
+ */
 export async function rankedItems(
   batcher: InferenceBatcher,
   catalog: Catalog,
@@ -55,8 +72,13 @@ export async function rankedItems(
   k: number,
   exclude: Pick<ReadonlySet<string>, "has">,
   reason: string,
+  candidates = k,
 ): Promise<Item[]> {
-  const ranked = await batcher.score(loaded, request, k);
+  const ranked = await batcher.score(
+    loaded,
+    request,
+    Math.max(k, Math.min(candidates, loaded.model.nItems)),
+  );
   const items: Item[] = [];
   ranked.itemIndices.forEach((index, i) => {
     const itemId = loaded.model.itemIds[index];
@@ -103,6 +125,7 @@ async function score(
     ctx.input.k,
     ctx.exclude,
     reason,
+    ctx.scoreK,
   );
   if (items.length === 0) throw new StrategyError("empty_result", "model returned no items");
   return items;

@@ -1,6 +1,6 @@
 import { AppError, reasonOf, type RequestContext } from "@reco/contracts";
 import type { InferenceBatcher } from "../batcher.ts";
-import type { Catalog } from "../catalog.ts";
+import type { Catalog, ItemFilter } from "../catalog.ts";
 import type { InteractionHistory } from "../history.ts";
 import type { LoadedModel, ModelRef } from "../model-pool.ts";
 import type { PopularityRanker } from "../popularity.ts";
@@ -14,6 +14,8 @@ export interface RecommendInput {
   k: number;
   exclude: string[];
   context: RequestContext;
+  /** Categories the answer keeps to (applied before the top-k cut; part of the cache key). */
+  filter?: ItemFilter;
 }
 
 export interface RoutingOptions {
@@ -36,6 +38,11 @@ export interface StrategyContext {
   /** Never to be returned: the history, the request's excludes and the items already answered. */
   readonly exclude: Pick<ReadonlySet<string>, "has">;
   readonly routing: RoutingOptions;
+  /**
+   * How many candidates to ask a model for (≥ k): more when the filter or unavailable items will
+   * drop some, so that k remain after them.
+   */
+  readonly scoreK: number;
   /** Fold-in uses at most this many of the most recent history items. */
   readonly foldInHistory: number;
   readonly batcher: InferenceBatcher;
