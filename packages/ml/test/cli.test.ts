@@ -371,8 +371,11 @@ describe("npm run train -- <command>", { timeout: 240_000 }, () => {
       "none",
     ]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/best NDCG@10 \d\.\d{4} \(3 trials\): --neighbours \d+ --shrink \d+/);
-    expect(r.stderr).toContain("tune item-knn: epoch 3/3");
+    // successive halving: 3 candidates, the best one again at full budget
+    expect(r.stdout).toMatch(
+      /best: item-knn, validation recall@20 \d\.\d{4} \(4 trials, [\d.]+ s\): --model item-knn --neighbours \d+/,
+    );
+    expect(r.stderr).toMatch(/\[4\/4\] item-knn (defaults|#\d) rung 1/);
     expect(r.stdout).toContain("field protocol: test items never seen in train count as misses");
   });
 });

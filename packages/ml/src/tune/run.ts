@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { loadDelimited } from "../data/delimited.ts";
 import { randomHoldout } from "../data/split.ts";
 import { DEMO_RATINGS } from "../eval/compare.ts";
-import { formatTuneTable, tune } from "./search.ts";
+import { describeTrial, formatTuneTable, tune } from "./search.ts";
 
 /**
  * Tunes one model kind on the demo data the way `compare` splits it: the search only sees the
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: "string" },
-      trials: { type: "string", default: "20" },
+      trials: { type: "string", default: "27" },
       seed: { type: "string", default: "42" },
       ratings: { type: "string", default: DEMO_RATINGS },
       fixed: { type: "string", default: "{}" },
@@ -24,17 +24,15 @@ async function main(): Promise<void> {
   const { log } = await loadDelimited(values.ratings);
   const { train } = randomHoldout(log, { seed: Number(values.seed), testFraction: 0.2 });
   const result = await tune(train, {
-    kind: values.model,
+    kinds: values.model,
     trials: Number(values.trials),
     seed: Number(values.seed),
     fixed: JSON.parse(values.fixed) as Record<string, number>,
-    onTrial: (trial, index, total) =>
-      process.stderr.write(
-        `trial ${index + 1}/${total}: ndcg@10 ${trial.ndcg10.toFixed(4)} ${JSON.stringify(trial.params)}\n`,
-      ),
+    onTrial: (trial, { done, total }) =>
+      process.stderr.write(`${describeTrial(trial, done, total)}\n`),
   });
   process.stdout.write(
-    `${formatTuneTable(result)}\n\nbest: ${JSON.stringify(result.best.params)}\n`,
+    `${formatTuneTable(result)}\n\nbest: ${result.best.kind} ${JSON.stringify(result.best.params)}\n`,
   );
 }
 

@@ -4,22 +4,27 @@
  * never saw the held-out events; the version that serves should have seen every user's history. The training run row exists from the start so a failure (NaN, bad data) is recorded as
  * `failed`; the registry version is published last and atomically, so a failed run leaves none.
  */
+import { BadInput } from "@reco/contracts";
 import { z } from "zod";
 import type { Database } from "@reco/db";
 import { buildInteractions, type ConfidenceMode } from "../../data/index.ts";
-import { recommenders } from "../../models/index.ts";
+import { recommenderFor, recommenders } from "../../models/index.ts";
+import type { TuneResult } from "../../tune/search.ts";
+import { tuneAndTrain } from "../../tune/train.ts";
 import { finishTrainingRun, recordModelVersion, startTrainingRun } from "../../registry/db.ts";
 import { publishVersion } from "../../registry/store.ts";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import { type CommandContext, openCommandDatabase, registryDirOf } from "../context.ts";
 import { datasetOptions, datasetSchema, describeSources, loadDataset } from "../dataset.ts";
 import { describeProtocol } from "../../eval/evaluate.ts";
-import { metricsTable, table } from "../output.ts";
+import { epochProgress, metricsTable, table } from "../output.ts";
+import { printTuning, searchFromCommand, searchOptions, searchSchema } from "./tune.ts";
 import {
   checkHyperParameters,
   describeExclusions,
   evaluateOn,
   evaluationProtocolOf,
+  type FitResult,
   fitWithProgress,
   flattenMetrics,
   parseKs,
@@ -31,13 +36,18 @@ export const trainSpec = {
   summary:
     "Train a model, evaluate it on a held-out split, export it to ONNX and publish a new immutable registry version (stage candidate).",
   usage:
-    "npm run train -- train --model KIND (--data FILE | --snapshots DIR | --train FILE --test FILE) [--name NAME] [--PARAM VALUE …]",
+    "npm run train -- train --model KIND (--data FILE | --snapshots DIR | --train FILE --test FILE) [--name NAME] [--PARAM VALUE …]\n       npm run train -- train --tune [--model KIND[,KIND…]|all] (…data…) [--trials N] [--PARAM VALUE …]",
   options: {
     model: {
       type: "string",
       value: "KIND",
-      help: `model kind: ${Object.keys(recommenders).join(", ")}`,
+      help: `model kind: ${Object.keys(recommenders).join(", ")}; with --tune also a comma list or all (the default)`,
     },
+    tune: {
+      type: "boolean",
+      help: "search the parameters (and with several kinds the kind) on a validation split carved from the train data, then fit the best on all of it; --PARAM VALUE are held fixed",
+    },
+    ...searchOptions,
     name: { type: "string", value: "NAME", help: "registry model name (default: the kind)" },
     version: { type: "string", value: "V", help: "version label (default: next v<N>)" },
     registry: {
@@ -56,7 +66,9 @@ export const trainSpec = {
     ...datasetOptions,
   },
   schema: datasetSchema.extend({
-    model: z.string({ error: "is required (e.g. --model ials)" }),
+    model: z.string().optional(),
+    tune: z.boolean().default(false),
+    ...searchSchema,
     name: z.string().optional(),
     version: z.string().optional(),
     registry: z.string().optional(),
@@ -69,6 +81,7 @@ export const trainSpec = {
   examples: [
     "npm run train -- train --model ials --data data/ml-latest-small/ratings.csv --factors 64 --epochs 15",
     "npm run train -- train --model popularity --snapshots .data/snapshots --split none",
+    "npm run train -- train --tune --model all --train ../shared/datasets/citeulike-t/train.csv --test ../shared/datasets/citeulike-t/test.csv --no-db",
   ],
 } satisfies CommandSpec<z.ZodType>;
 
@@ -77,11 +90,22 @@ export async function runTrain(
   ctx: CommandContext,
 ): Promise<number> {
   const o = cmd.options;
-  const kind = o.model;
-  const hyper = withSeed(kind, cmd.hyperParameters, o.seed);
-  checkHyperParameters(kind, hyper); // unknown kind or parameter: fail before touching data or database
+  if (!o.model && !o.tune)
+    throw new BadInput("--model is required (e.g. --model ials), or --tune to search the kind too");
+  const requested = o.model ?? "all";
+  // Unknown kinds or parameters, bad counts: fail before touching data or database.
+  const search = o.tune
+    ? searchFromCommand({ ...o, model: requested }, cmd.hyperParameters, ctx.console)
+    : undefined;
+  let kind = requested;
+  let hyper: Record<string, string> = {};
+  if (!search) {
+    hyper = withSeed(kind, cmd.hyperParameters, o.seed);
+    checkHyperParameters(kind, hyper);
+  }
   const ks = parseKs(o.k);
-  const name = o.name ?? kind;
+  const severalKinds = requested === "all" || requested.includes(",");
+  const name = o.name ?? (severalKinds ? "tuned" : recommenderFor(requested).kind);
   const log: string[] = [];
   const note = (line: string) => {
     log.push(line);
@@ -113,7 +137,26 @@ export async function runTrain(
     note(
       `data: ${data.data.nInteractions} interactions, ${data.data.nUsers} users, ${data.data.nItems} items (${JSON.stringify(data.protocol)})`,
     );
-    const fit = await timed("fitMs", () => fitWithProgress(kind, data.train, hyper, ctx.console));
+    let fit: FitResult;
+    let tuning: TuneResult | undefined;
+    if (search) {
+      // Tuned on a validation split of the train side only; the winner is fitted on all of it.
+      const progress = epochProgress("final fit", ctx.console);
+      const tuned = await timed("tuneMs", () =>
+        tuneAndTrain(data.train.log, { ...search, hooks: progress }),
+      ).finally(() => progress.stop());
+      tuning = tuned.tuning;
+      printTuning(tuning, ctx.console, o.json ? ctx.console.err : ctx.console.out);
+      kind = tuned.kind;
+      hyper = Object.fromEntries(Object.entries(tuned.params).map(([k, v]) => [k, String(v)]));
+      fit = { model: tuned.model, params: tuned.params, fitMs: tuned.fitSeconds * 1000 };
+      timings.fitMs = Math.round(fit.fitMs);
+      note(
+        `tuned ${tuning.trials.length} trials in ${tuning.seconds.toFixed(1)} s: ${kind} (validation ${tuning.metric.label} ${tuning.best.score.toFixed(4)})`,
+      );
+    } else {
+      fit = await timed("fitMs", () => fitWithProgress(kind, data.train, hyper, ctx.console));
+    }
     note(`fit ${kind} ${JSON.stringify(fit.params)} in ${(fit.fitMs / 1000).toFixed(2)} s`);
     let metrics: Record<string, number> = {};
     let evaluation: Record<string, unknown> | undefined;
@@ -184,7 +227,13 @@ export async function runTrain(
         log: log.join("\n"),
         timings,
         modelVersionId: versionId,
-        params: { ...fit.params, source: describeSources(o), ...data.protocol, fitOn: fittedOn },
+        params: {
+          ...fit.params,
+          source: describeSources(o),
+          ...data.protocol,
+          fitOn: fittedOn,
+          ...(tuning ? { tuned: tuningSummary(tuning) } : {}),
+        },
       });
     }
     if (o.json) {
@@ -196,6 +245,9 @@ export async function runTrain(
             dir: published.dir,
             runId,
             fittedOn,
+            kind,
+            params: fit.params,
+            ...(tuning ? { tuned: tuningSummary(tuning) } : {}),
             interactions: served.data.nInteractions,
             metrics,
             timings,
@@ -239,4 +291,20 @@ export async function runTrain(
   } finally {
     await db?.close();
   }
+}
+
+/** What the run row and --json keep of a search: the metric, each kind's winner, the trials. */
+function tuningSummary(tuning: TuneResult) {
+  return {
+    metric: tuning.metric.label,
+    validation: tuning.validation,
+    kinds: tuning.kinds.map(({ kind, best, trials }) => ({
+      kind,
+      score: best.score,
+      params: best.params,
+      trials,
+    })),
+    trials: tuning.trials.length,
+    seconds: tuning.seconds,
+  };
 }
