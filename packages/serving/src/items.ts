@@ -171,7 +171,10 @@ export function parseBulkBody(body: unknown): (ItemPut & { itemId: string })[] {
         bad.push({
           index,
           ...(typeof itemId === "string" ? { itemId: itemId.slice(0, 64) } : {}),
-          field: issue.path.join(".") || "(row)",
+          // An unknown field is named as the field itself, not as the row that holds it.
+          field:
+            [...issue.path, ...(issue.code === "unrecognized_keys" ? issue.keys : [])].join(".") ||
+            "(row)",
           message: issue.message,
         });
       return;
