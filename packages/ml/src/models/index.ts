@@ -5,7 +5,7 @@ import { itemKnn } from "./item-knn.ts";
 import { popularity, trending } from "./popularity.ts";
 import { type FitHooks, type Recommender, resolveParameters } from "./recommender.ts";
 import type { Interactions } from "../data/interactions.ts";
-import { rp3beta } from "./rp3beta.ts";
+import { p3alpha, rp3beta } from "./rp3beta.ts";
 
 export * from "./errors.ts";
 export { easeItems, easeSolve, easeWeights } from "./ease/ease.ts";
@@ -15,10 +15,11 @@ export { trainIals } from "./ials/ials.ts";
 export * from "./recommender.ts";
 export * from "./score.ts";
 export * from "./top-k.ts";
+export { PRUNE_CHOICES, type PruneBy } from "./similarity.ts";
 
 /** Every model kind, by name. */
 export const recommenders: Record<string, Recommender> = Object.fromEntries(
-  [popularity, trending, itemKnn, rp3beta, ials, ease].map((recommender) => [
+  [popularity, trending, itemKnn, rp3beta, ials, ease, p3alpha].map((recommender) => [
     recommender.kind,
     recommender,
   ]),

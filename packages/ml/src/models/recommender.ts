@@ -12,6 +12,11 @@ export interface ParameterSpec {
   search?: [number, number];
   /** search on a log scale when tuning */
   logScale?: boolean;
+  /**
+   * A categorical parameter: its value is the index of one of these names (so `integer`, min 0,
+   * max choices.length - 1); the CLI and resolveParameters accept the name as well as the index.
+   */
+  choices?: readonly string[];
   help: string;
 }
 
@@ -55,12 +60,23 @@ export function resolveParameters(
   }
   for (const [name, spec] of Object.entries(recommender.parameters)) {
     const raw = given[name];
-    const value = raw === undefined ? spec.default : typeof raw === "string" ? Number(raw) : raw;
+    const choice = typeof raw === "string" ? (spec.choices?.indexOf(raw.trim()) ?? -1) : -1;
+    const value =
+      raw === undefined
+        ? spec.default
+        : choice >= 0
+          ? choice
+          : typeof raw === "string"
+            ? Number(raw)
+            : raw;
     if (typeof value !== "number" || !Number.isFinite(value)) {
+      const expected = spec.choices
+        ? `one of ${spec.choices.join(", ")} (or its index)`
+        : "a number";
       throw new InvalidHyperParameter(
         recommender.kind,
         name,
-        `must be a number, got ${JSON.stringify(raw)}`,
+        `must be ${expected}, got ${JSON.stringify(raw)}`,
       );
     }
     if (value < spec.min || value > spec.max) {
@@ -76,4 +92,26 @@ export function resolveParameters(
     resolved[name] = value;
   }
   return resolved;
+}
+
+/** A categorical parameter from its name list: index 0 is the default unless told otherwise. */
+export function choiceParameter(
+  choices: readonly string[],
+  help: string,
+  options: { default?: number; search?: boolean } = {},
+): ParameterSpec {
+  return {
+    default: options.default ?? 0,
+    min: 0,
+    max: choices.length - 1,
+    integer: true,
+    choices,
+    ...(options.search === false ? {} : { search: [0, choices.length - 1] as [number, number] }),
+    help: `${help} (${choices.map((c, i) => `${i} = ${c}`).join(", ")})`,
+  };
+}
+
+/** The name of a categorical parameter's value (the index itself when the spec has no names). */
+export function choiceName(spec: ParameterSpec, value: number): string {
+  return spec.choices?.[value] ?? String(value);
 }

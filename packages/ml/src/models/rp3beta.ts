@@ -1,5 +1,72 @@
-import type { Recommender } from "./recommender.ts";
-import { topKItemItem } from "./similarity.ts";
+import type { Interactions } from "../data/interactions.ts";
+import type { ItemItemParams } from "../params.ts";
+import {
+  choiceParameter,
+  type HyperParameters,
+  type ParameterSpec,
+  type Recommender,
+} from "./recommender.ts";
+import { PRUNE_CHOICES, topKItemItem } from "./similarity.ts";
+
+/** Sum of each row's confidences (the walk's out-degree). */
+function degrees(nRows: number, indptr: Int32Array, values: Float32Array): Float64Array {
+  const degree = new Float64Array(nRows);
+  for (let r = 0; r < nRows; r++) {
+    for (let e = indptr[r]!; e < indptr[r + 1]!; e++) degree[r]! += values[e]!;
+  }
+  return degree;
+}
+
+/**
+ * The random walk item h → user u → item t with transition probabilities raised to α,
+ * S[h, t] = Σ_u P(h→u)^α · P(u→t)^α / degree(t)^β, pruned and optionally row-normalised.
+ */
+function fitWalk(train: Interactions, params: HyperParameters, beta: number): ItemItemParams {
+  const alpha = params.alpha!;
+  const itemDegree = degrees(train.nItems, train.itemUsers.indptr, train.itemUsers.values);
+  const userDegree = degrees(train.nUsers, train.userItems.indptr, train.userItems.values);
+  const penalty = Float64Array.from(itemDegree, (degree) => (degree > 0 ? degree ** -beta : 0));
+  return topKItemItem(
+    train,
+    {
+      historyToUser: (item, _user, value) => (value / itemDegree[item]!) ** alpha,
+      userToCandidate: (user, _item, value) => (value / userDegree[user]!) ** alpha,
+      finish: (_h, t, raw) => raw * penalty[t]!,
+    },
+    {
+      k: params.neighbours!,
+      by: PRUNE_CHOICES[params.prune!]!,
+      normalizeRows: params.normalize === 1,
+    },
+  );
+}
+
+const neighbours = (fallback: number): ParameterSpec => ({
+  default: fallback,
+  min: 1,
+  max: 2000,
+  search: [10, 1000],
+  integer: true,
+  logScale: true,
+  help: "neighbours kept per candidate item (prune = column) or per history item (prune = row)",
+});
+const alphaSpec = (fallback: number): ParameterSpec => ({
+  default: fallback,
+  min: 0,
+  max: 2,
+  search: [0.2, 1.5],
+  help: "exponent on transition probabilities",
+});
+const pruneSpec = (fallback: number) =>
+  choiceParameter(PRUNE_CHOICES, "where the top-k neighbours are kept", { default: fallback });
+const normalizeSpec = (fallback: number) =>
+  choiceParameter(
+    ["off", "on"],
+    "scale each history item's row of the pruned similarity to sum 1",
+    {
+      default: fallback,
+    },
+  );
 
 /**
  * RP3beta (Paudel et al. 2017): three-step random walk item → user → item with transition
@@ -10,22 +77,8 @@ export const rp3beta: Recommender = {
   summary:
     "graph random-walk item-item similarity with a popularity penalty (RP3beta; P3alpha when beta = 0)",
   parameters: {
-    neighbours: {
-      default: 415,
-      min: 1,
-      max: 2000,
-      search: [10, 1000],
-      integer: true,
-      logScale: true,
-      help: "neighbours kept per item",
-    },
-    alpha: {
-      default: 0.615,
-      min: 0,
-      max: 2,
-      search: [0.2, 1.5],
-      help: "exponent on transition probabilities",
-    },
+    neighbours: neighbours(415),
+    alpha: alphaSpec(0.615),
     beta: {
       default: 0.45,
       min: 0,
@@ -33,42 +86,33 @@ export const rp3beta: Recommender = {
       search: [0, 1],
       help: "popularity penalty exponent (0 = P3alpha)",
     },
+    prune: pruneSpec(1),
+    normalize: normalizeSpec(0),
   },
   async fit(train, params, hooks) {
     const started = performance.now();
-    const { itemUsers, userItems, nItems, nUsers } = train;
-    const alpha = params.alpha!;
-    const beta = params.beta!;
-    const itemDegree = new Float64Array(nItems);
-    for (let i = 0; i < nItems; i++) {
-      for (let e = itemUsers.indptr[i]!; e < itemUsers.indptr[i + 1]!; e++)
-        itemDegree[i]! += itemUsers.values[e]!;
-    }
-    const userDegree = new Float64Array(nUsers);
-    for (let u = 0; u < nUsers; u++) {
-      for (let e = userItems.indptr[u]!; e < userItems.indptr[u + 1]!; e++)
-        userDegree[u]! += userItems.values[e]!;
-    }
-    // Rows are history items h: P(h → u) on itemUsers entries, P(u → t) on userItems entries.
-    const toUser = new Float32Array(itemUsers.values.length);
-    for (let h = 0; h < nItems; h++) {
-      for (let e = itemUsers.indptr[h]!; e < itemUsers.indptr[h + 1]!; e++) {
-        toUser[e] = (itemUsers.values[e]! / itemDegree[h]!) ** alpha;
-      }
-    }
-    const toItem = new Float32Array(userItems.values.length);
-    for (let u = 0; u < nUsers; u++) {
-      for (let e = userItems.indptr[u]!; e < userItems.indptr[u + 1]!; e++) {
-        toItem[e] = (userItems.values[e]! / userDegree[u]!) ** alpha;
-      }
-    }
-    const penalty = Float64Array.from(itemDegree, (degree) => (degree > 0 ? degree ** -beta : 0));
-    const result = topKItemItem(train, params.neighbours!, {
-      toUser,
-      toItem,
-      finish: (_h, t, raw) => raw * penalty[t]!,
-      rows: "history",
-    });
+    const result = fitWalk(train, params, params.beta!);
+    hooks?.onProgress?.({ epoch: 1, epochs: 1, elapsedMs: performance.now() - started });
+    return result;
+  },
+};
+
+/**
+ * P3alpha (Cooper et al. 2014): RP3beta without the popularity penalty, with the defaults of the
+ * reference baseline (α = 1, top-200 per candidate item, rows normalised to sum 1).
+ */
+export const p3alpha: Recommender = {
+  kind: "p3alpha",
+  summary: "graph random-walk item-item similarity (P3alpha: RP3beta with beta = 0)",
+  parameters: {
+    neighbours: neighbours(200),
+    alpha: alphaSpec(1),
+    prune: pruneSpec(0),
+    normalize: normalizeSpec(1),
+  },
+  async fit(train, params, hooks) {
+    const started = performance.now();
+    const result = fitWalk(train, params, 0);
     hooks?.onProgress?.({ epoch: 1, epochs: 1, elapsedMs: performance.now() - started });
     return result;
   },

@@ -87,11 +87,23 @@ describe("trained models served through ONNX equal the reference scorer", () => 
     ["popularity", {}],
     ["trending", { halfLifeDays: 3 }],
     ["item-knn", { neighbours: 15 }],
+    ["item-knn", { neighbours: 15, prune: "row", normalize: "on" }],
+    ["item-knn", { neighbours: 15, alpha: 0.8, popularityPenalty: 0.4, shrink: 3 }],
+    ["item-knn", { neighbours: 7, alpha: 0.2, popularityPenalty: 0.9, prune: "row" }],
+    ["item-knn", { neighbours: 7, alpha: 0.7, prune: "column", normalize: "on" }],
     ["rp3beta", { neighbours: 15 }],
+    ["rp3beta", { neighbours: 15, prune: "column", normalize: "on" }],
+    ["rp3beta", { neighbours: 9, prune: "column", normalize: "off", beta: 0.8 }],
+    ["rp3beta", { neighbours: 9, prune: "row", normalize: "on", alpha: 1.3 }],
+    ["p3alpha", {}],
+    ["p3alpha", { neighbours: 12, prune: "row", normalize: "off", alpha: 0.5 }],
     ["ials", { factors: 8, epochs: 4, threads: 1 }],
     ["ease", { lambda: 20, neighbours: 30 }],
   ] as const) {
-    it(`${kind}: every training user, top-10, scores to 1e-5`, async () => {
+    const variant = Object.entries(hyper)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(" ");
+    it(`${kind} ${variant}: every training user, top-10, scores to 1e-5`, async () => {
       const { dir, params } = await publish(kind, hyper);
       const scorer = await createScorer(dir);
       try {
@@ -107,6 +119,20 @@ describe("trained models served through ONNX equal the reference scorer", () => 
           const query = { userIndex: u, history, context };
           const ref = scoreUser(params, query);
           expectClose(got[u]!, recommend(params, query, 10), ref);
+        }
+        if (params.kind === "item-item") {
+          // users the model never saw: their histories alone, at two cut-offs
+          const histories = [[0], [3, 17, 41], [20, 21, 25, 30, 33, 60, 79], [79, 1]];
+          for (const k of [10, 40]) {
+            const fresh = await scorer.recommend(
+              histories.map((items) => ({ historyIndices: items })),
+              k,
+            );
+            histories.forEach((items, n) => {
+              const query = { history: { items: Int32Array.from(items) } };
+              expectClose(fresh[n]!, recommend(params, query, k), scoreUser(params, query));
+            });
+          }
         }
       } finally {
         await scorer.release();
