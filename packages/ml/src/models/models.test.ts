@@ -74,7 +74,8 @@ describe("popularity", () => {
     ]);
     const { model } = await fitModel("popularity", train);
     const params = model as PopularityParams;
-    expect(Array.from(params.scores[""]!)).toEqual([2, 1, 2]);
+    // a and c tie at 2 users: a (lower id) is lifted by half the gap to the top's 2 + 1, times 1/2
+    expect(Array.from(params.scores[""]!)).toEqual([2.25, 1, 2]);
     expect(Array.from(recommend(model, { context: { device: "mobile" } }, 3).items)).toEqual([
       2, 1, 0,
     ]);
@@ -82,6 +83,29 @@ describe("popularity", () => {
     expect(Array.from(recommend(model, { context: { device: "watch" } }, 3).items)).toEqual([
       0, 2, 1,
     ]);
+  });
+
+  it("breaks ties by ascending item id (numeric ids in numeric order), whatever the row order", async () => {
+    const rows: [string, string][] = [
+      ["u1", "10"],
+      ["u2", "10"],
+      ["u1", "9"],
+      ["u3", "9"],
+      ["u1", "x"],
+      ["u2", "b"],
+      ["u3", "a"],
+    ];
+    for (const order of [rows, [...rows].reverse()]) {
+      const train = interactions(order);
+      const { model } = await fitModel("popularity", train);
+      const ranked = Array.from(recommend(model, {}, 5).items).map((i) => train.ids.items[i]);
+      expect(ranked).toEqual(["9", "10", "a", "b", "x"]);
+      // ⌊score⌋ is still the number of distinct users
+      const global = (model as PopularityParams).scores[""]!;
+      expect(Array.from(global, Math.floor)).toEqual(
+        train.ids.items.map((id) => (id === "9" || id === "10" ? 2 : 1)),
+      );
+    }
   });
 
   it("trending halves an event's weight every half-life", async () => {
