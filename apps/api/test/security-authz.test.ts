@@ -64,6 +64,10 @@ const ROUTES: Record<string, Need | "trpc" | "preflight"> = {
   "GET /similar/:itemId": "client",
   "POST /feedback": "client",
   "GET /items/:itemId": "client",
+  "PUT /items/:itemId": "engineer",
+  "PATCH /items/:itemId": "engineer",
+  "DELETE /items/:itemId": "engineer",
+  "POST /items/bulk": "engineer",
   "GET /experiments/:key/assignment/:userId": "client",
   "POST /experiments/:key/exposures": "client",
   "POST /experiments/:key/outcomes": "client",
@@ -75,6 +79,9 @@ const ROUTES: Record<string, Need | "trpc" | "preflight"> = {
 const PARAMS: Record<string, string> = { userId: "3", itemId: "5", key: "no-such-experiment" };
 const BODIES: Record<string, unknown> = {
   "POST /feedback": { userId: "3", itemId: "5", type: "click" },
+  "PUT /items/:itemId": { title: "Five" },
+  "PATCH /items/:itemId": { title: "Five" },
+  "POST /items/bulk": { items: [{ itemId: "5", title: "Five" }] },
   "POST /experiments/:key/exposures": { userId: "3" },
   "POST /experiments/:key/outcomes": { userId: "3", kind: "click" },
 };

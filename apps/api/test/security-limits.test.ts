@@ -15,7 +15,7 @@ import {
 /**
  * The limit each body-accepting route must enforce, from apps/api/README.md: the serving routes
  * `BODY_LIMIT_BYTES` (the fixture sets 64 KiB), the experiment exposure/outcome bodies 4 KiB,
- * tRPC its own limit (the fixture sets 32 KiB).
+ * tRPC its own limit (the fixture sets 32 KiB), the item API's bulk upsert 8 MiB.
  */
 const LIMITS: Record<string, { limit: number; path: string; role: "client" | "admin" }> = {
   "POST /feedback": { limit: BODY_LIMIT_BYTES, path: "/feedback", role: "client" },
@@ -30,6 +30,11 @@ const LIMITS: Record<string, { limit: number; path: string; role: "client" | "ad
     role: "client",
   },
   "POST /trpc/:path": { limit: TRPC_BODY_LIMIT_BYTES, path: "/trpc/apiKeys.create", role: "admin" },
+  // The item API: the serving limit for one item, 8 MiB for a bulk of up to 1,000.
+  "PUT /items/:itemId": { limit: BODY_LIMIT_BYTES, path: "/items/5", role: "admin" },
+  "PATCH /items/:itemId": { limit: BODY_LIMIT_BYTES, path: "/items/5", role: "admin" },
+  "DELETE /items/:itemId": { limit: BODY_LIMIT_BYTES, path: "/items/5", role: "admin" },
+  "POST /items/bulk": { limit: 8 * 1024 * 1024, path: "/items/bulk", role: "admin" },
 };
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE", "QUERY"]);
 
@@ -69,9 +74,10 @@ describe("request size limits", () => {
   });
 
   for (const [route, { limit, path, role }] of Object.entries(LIMITS)) {
+    const method = route.split(" ")[0]!;
     it(`${route}: one byte over ${limit} → 413 naming the route and the limit; exactly ${limit} is read`, async () => {
       const key = server.keys[role];
-      const over = await send(server, "POST", path, { key, body: jsonOfSize(limit + 1) });
+      const over = await send(server, method, path, { key, body: jsonOfSize(limit + 1) });
       expect(over.status).toBe(413);
       expect(over.body).toEqual({
         error: {
@@ -80,7 +86,7 @@ describe("request size limits", () => {
           details: { limitBytes: limit },
         },
       });
-      const at = await send(server, "POST", path, { key, body: jsonOfSize(limit) });
+      const at = await send(server, method, path, { key, body: jsonOfSize(limit) });
       expect(at.status).not.toBe(413);
       expect(at.status).toBeLessThan(500);
     });
@@ -90,7 +96,7 @@ describe("request size limits", () => {
       // without a valid key gets 401 however large a body it announces, never 413.
       it(`${route}: without a key, or with an unknown one, an oversized body is refused with 401 before it is read`, async () => {
         for (const key of [undefined, "reco_unknown_0123456789abcdef0123456789abcdef"]) {
-          const answer = await send(server, "POST", path, {
+          const answer = await send(server, method, path, {
             ...(key ? { key } : {}),
             body: jsonOfSize(limit * 8),
           });
@@ -114,7 +120,7 @@ describe("request size limits", () => {
         },
       });
       const response = await fetch(`${server.baseUrl}${path}`, {
-        method: "POST",
+        method,
         headers: {
           "content-type": "application/json",
           authorization: `Bearer ${server.keys[role]}`,

@@ -34,7 +34,7 @@ function categoryList(name: string) {
     .max(MAX_FILTER_CATEGORIES * (MAX_CATEGORY_LENGTH + 1))
     .optional()
     .transform((value, ctx) => {
-      if (value === undefined) return [];
+      if (value === undefined) return undefined;
       const categories = value.split(",").map((category) => category.trim().toLowerCase());
       if (categories.length > MAX_FILTER_CATEGORIES)
         ctx.addIssue({ code: "custom", message: `at most ${MAX_FILTER_CATEGORIES} categories` });
@@ -65,11 +65,11 @@ const filterParams = {
 };
 
 function filterConflicts(
-  query: { category: string[]; excludeCategory: string[] },
+  query: { category?: string[]; excludeCategory?: string[] },
   ctx: z.RefinementCtx,
 ): void {
-  for (const category of query.category)
-    if (query.excludeCategory.includes(category))
+  for (const category of query.category ?? [])
+    if (query.excludeCategory?.includes(category))
       ctx.addIssue({
         code: "custom",
         path: ["excludeCategory"],

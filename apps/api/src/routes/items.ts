@@ -10,8 +10,8 @@ import type { FastifyInstance } from "fastify";
 import { keyedScope } from "../http/auth.ts";
 import { parseRequestPart } from "../http/parse.ts";
 
-/** 1,000 rows with their largest metadata (16 KiB each) and room for the rest. */
-export const BULK_BODY_LIMIT_BYTES = 20 * 1024 * 1024;
+/** 1,000 rows of about 8 KiB each (a row's metadata alone may hold up to 16 KiB). */
+export const BULK_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 export interface ItemRoutesDeps {
   authenticator: Authenticator;

@@ -109,8 +109,8 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
 /** The request's category filter (undefined without one); a category no item has is a 400. */
 function checkedFilter(
   catalog: Catalog,
-  categories: readonly string[],
-  excludeCategories: readonly string[],
+  categories: readonly string[] = [],
+  excludeCategories: readonly string[] = [],
 ): ItemFilter | undefined {
   if (categories.length === 0 && excludeCategories.length === 0) return undefined;
   const filter = { categories, excludeCategories };
