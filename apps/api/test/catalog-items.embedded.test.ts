@@ -187,6 +187,8 @@ describe("item API: bad input is a clear 4xx and changes nothing", () => {
     expect(status).toBe(200);
     const filtered = await call(setup.b, "/recommend/1?k=5&category=bulk", { key: clientKey });
     expect(filtered.status).toBe(200);
+    // No one interacted with them yet: popular items within the filter, from the new ones.
+    expect(filtered.body.items).toHaveLength(5);
     expect(
       filtered.body.items.every((item: { itemId: string }) => item.itemId.startsWith("bulk-")),
     ).toBe(true);

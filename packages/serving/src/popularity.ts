@@ -18,7 +18,22 @@ export interface PopularityCounts {
  * fails. Kept whole in memory (one entry per item, ~10^5 items at most) and refreshed by reload.
  */
 export class PopularityRanker {
+  private ranked: Set<string> | undefined;
+
   constructor(private readonly counts: PopularityCounts) {}
+
+  /**
+   * Adds items no one interacted with yet at the end (count 0): items created after the load are
+   * recommendable by popularity (within a filter, say) before the next reload counts them.
+   */
+  addUnranked(itemIds: Iterable<string>): void {
+    this.ranked ??= new Set(this.counts.global.map((item) => item.itemId));
+    for (const itemId of itemIds) {
+      if (this.ranked.has(itemId)) continue;
+      this.ranked.add(itemId);
+      this.counts.global.push({ itemId, count: 0 });
+    }
+  }
 
   get size(): number {
     return this.counts.global.length;

@@ -140,6 +140,10 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     deps.loader ??
     inferenceThread?.loader ??
     ((ref) => createScorer(ref.artifactPath, { sessionOptions }));
+  // The history (read by DuckDB on its own threads) loads while the catalog comes from the database
+  // and popularity is counted; a failure surfaces where it is awaited, below.
+  const historyLoading = InteractionHistory.fromSnapshots(deps.snapshotsRoot);
+  historyLoading.catch(() => undefined);
   let catalog = await Catalog.load(deps.prisma);
   /** Changes applied while a reload reads the database: applied to the new catalog too. */
   let duringReload: CatalogItem[] | null = null;
@@ -147,6 +151,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
   const applyCatalog = (items: CatalogItem[]) => {
     for (const item of items) catalog.apply(item);
     duringReload?.push(...items);
+    popularity.addUnranked(items.map((item) => item.itemId));
   };
   const loadCatalog = async (): Promise<Catalog> => {
     const applied: CatalogItem[] = [];
@@ -160,7 +165,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     }
   };
   let popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
-  const history = await InteractionHistory.fromSnapshots(deps.snapshotsRoot);
+  const history = await historyLoading;
   const pool = new ModelPool({ loader, metrics, capacity: options.modelCacheSize });
   const batcher = new InferenceBatcher(
     { windowMs: options.batchWindowMs, maxBatch: options.maxBatch },
@@ -239,7 +244,12 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     async refresh() {
       // Swapped in as soon as loaded: a change applied after the load reaches the new catalog.
       catalog = await loadCatalog();
-      popularity = await PopularityRanker.fromSnapshots(deps.snapshotsRoot, catalog.ids());
+      const nextPopularity = await PopularityRanker.fromSnapshots(
+        deps.snapshotsRoot,
+        catalog.ids(),
+      );
+      nextPopularity.addUnranked(catalog.ids()); // items created while it was counting
+      popularity = nextPopularity;
       // What other instances were told, now in the snapshots: exclusion beyond the shared TTL.
       await history.catchUp(deps.snapshotsRoot);
     },
