@@ -176,6 +176,29 @@ describe("tune", () => {
     expect(result.trials.filter((t) => t.kind === "popularity")).toHaveLength(1);
   });
 
+  it("all leaves EASE^R out above 5,000 items and says why; named, it is tuned", async () => {
+    const builder = new LogBuilder();
+    for (let i = 0; i < 5001; i++) builder.add(`u${i % 50}`, `i${i}`, Number.NaN, Number.NaN);
+    const log = builder.finish();
+    const popularity = recommenderFor("popularity");
+    const registry = {
+      ease: { ...popularity, kind: "ease" },
+      popularity,
+    };
+    const all = await tune(log, { kinds: "all", recommenders: registry, trials: 1 });
+    expect(all.kinds.map((k) => k.kind)).toEqual(["popularity"]);
+    expect(all.leftOut).toEqual([
+      {
+        kind: "ease",
+        reason:
+          "5001 items > 5000: its dense solve takes minutes per trial on a catalogue this large (tune it with --model ease)",
+      },
+    ]);
+    const named = await tune(log, { kinds: ["ease"], recommenders: registry, trials: 1 });
+    expect(named.kinds.map((k) => k.kind)).toEqual(["ease"]);
+    expect(named.leftOut).toEqual([]);
+  });
+
   it("refuses bad input with a message naming it", async () => {
     const log = tasteGroups();
     await expect(tune(log, { kinds: "item-knn", trials: 0 })).rejects.toThrow(

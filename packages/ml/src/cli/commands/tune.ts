@@ -75,6 +75,7 @@ export function printTuning(result: TuneResult, console: Console, out = console.
   out(
     `validation: ${result.validation.validationEvents} events of ${result.validation.validationUsers} users carved from ${result.validation.trainEvents + result.validation.validationEvents} train events (seed ${result.validation.seed}); ${describeProtocol(result.validation.protocol)}`,
   );
+  for (const { kind, reason } of result.leftOut) out(`${kind} left out of --model all: ${reason}`);
   out(formatTuneTable(result, { top: 10 }));
   const flags = Object.entries(result.best.params)
     .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v}`)
@@ -137,6 +138,7 @@ export async function runTune(
             seconds,
           })),
           validation: result.validation,
+          leftOut: result.leftOut,
           trials: result.trials.map(({ metrics: _metrics, ...trial }) => trial),
           seconds: result.seconds,
         },
