@@ -97,7 +97,7 @@ export const ials: Recommender = {
     "implicit ALS (confidence 1 + alpha·value), conjugate-gradient updates on worker threads",
   parameters: {
     factors: {
-      default: 25,
+      default: 32,
       min: 1,
       max: 1024,
       search: [16, 192],
@@ -113,7 +113,7 @@ export const ials: Recommender = {
       help: "alternating passes over users and items",
     },
     regularization: {
-      default: 23.5,
+      default: 20,
       min: 0,
       max: 10000,
       search: [0.01, 100],
@@ -121,7 +121,7 @@ export const ials: Recommender = {
       help: "L2 penalty λ",
     },
     alpha: {
-      default: 6.63,
+      default: 25,
       min: 0,
       max: 10000,
       search: [0.5, 100],
