@@ -2,7 +2,8 @@
  * Category filters on /recommend at 100k items: an uncached filtered request against the same
  * request unfiltered, on one server (embedded adapters) serving a synthetic 100k-item, 64-factor
  * model (as bench/serve's synthetic part) over a catalog of 100k items in 20 categories of 5 %
- * each, plus a "rare" one of 1 %. Every request is a new cache key (a unique exclude), so each one
+ * each, plus a "rare" one of 1 %; narrow filters at the default cap of 64 model candidates and at
+ * 128 (two servers side by side), with how many of the 10 items still come from the model. Every request is a new cache key (a unique exclude), so each one
  * is scored. The variants run in interleaved rounds, loaded by a generator in its own process;
  * ratios are per round, then the median. Prints req/s, p50/p99, the server's CPU per request and
  * its RSS. Target: a filtered request within 2× of an unfiltered one.
@@ -10,7 +11,7 @@
  *   npx tsx bench/filters/run.ts [--seconds 3] [--rounds 5] [--connections 32]
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ModelVersionStore, openDatabase } from "@reco/db";
@@ -82,37 +83,40 @@ try {
     reason: "filters",
   });
 
-  // Synthetic users have no recorded history: every known user goes straight to the model.
-  const server = await serveBench(db, work, "filters", {
-    options: { routing: { foldInMinInteractions: 0, warmMinInteractions: 0 } },
-  });
-  const get = (query: string, user = "u0") =>
-    fetch(`${server.url}/recommend/${user}?k=10${query}`, {
-      headers: { authorization: `Bearer ${server.key}` },
-    }).then(async (r) => ({
-      status: r.status,
-      body: (await r.json()) as { items: { itemId: string; reason: string }[] },
-    }));
-  // Warm the session, and check each filter gives 10 model items of its category.
+  // Synthetic users have no recorded history: every known user goes straight to the model. Two
+  // servers: the default cap on a filtered answer's model candidates (64) and a wider one (128).
+  const routing = { foldInMinInteractions: 0, warmMinInteractions: 0 };
+  const servers = {
+    128: await serveBench(db, work, "cap128", { options: { routing, maxFilterCandidates: 128 } }),
+    64: await serveBench(db, work, "cap64", { options: { routing, maxFilterCandidates: 64 } }),
+  };
   const variants = [
-    { label: "unfiltered", query: "" },
-    { label: "category=g3 (5 %)", query: "&category=g3" },
-    { label: "excludeCategory=g3 (95 %)", query: "&excludeCategory=g3" },
-    { label: "category=rare (1 %)", query: "&category=rare" },
-  ];
+    { label: "unfiltered", query: "", cap: 64 },
+    { label: "excludeCategory=g3 (95 %)", query: "&excludeCategory=g3", cap: 64 },
+    { label: "category=g3 (5 %), cap 64 (default)", query: "&category=g3", cap: 64 },
+    { label: "category=rare (1 %), cap 64 (default)", query: "&category=rare", cap: 64 },
+    { label: "category=g3 (5 %), cap 128", query: "&category=g3", cap: 128 },
+    { label: "category=rare (1 %), cap 128", query: "&category=rare", cap: 128 },
+  ] as const;
   // What the filter costs in quality: how many of 10 items still come from the model (the rest
-  // are popular items within the filter), over 100 users.
-  for (const { label, query } of variants) {
+  // are popular items within the filter), over 100 users; this also loads each server's session.
+  const fromModel: number[] = [];
+  for (const { label, query, cap } of variants) {
+    const server = servers[cap];
     let items = 0;
-    let fromModel = 0;
+    let personal = 0;
     for (let u = 0; u < 100; u += 1) {
-      const { status, body } = await get(query, `u${u}`);
-      if (status !== 200) throw new Error(`${label}: status ${status}`);
+      const response = await fetch(`${server.url}/recommend/u${u}?k=10${query}`, {
+        headers: { authorization: `Bearer ${server.key}` },
+      });
+      if (response.status !== 200) throw new Error(`${label}: status ${response.status}`);
+      const body = (await response.json()) as { items: { reason: string }[] };
       items += body.items.length;
-      fromModel += body.items.filter((item) => item.reason === "personalized").length;
+      personal += body.items.filter((item) => item.reason === "personalized").length;
     }
+    fromModel.push(personal / 100);
     console.log(
-      `${label}: ${(items / 100).toFixed(1)} items per answer, ${(fromModel / 100).toFixed(1)} from the model`,
+      `${label}: ${(items / 100).toFixed(1)} items per answer, ${(personal / 100).toFixed(1)} from the model`,
     );
   }
 
@@ -120,11 +124,11 @@ try {
   const perRound: Figures[][] = [];
   for (let round = 1; round <= rounds; round += 1) {
     const figures: Figures[] = [];
-    for (const { query } of variants)
+    for (const { query, cap } of variants)
       figures.push(
         await loadSeparate({
-          url: server.url,
-          key: server.key,
+          url: servers[cap].url,
+          key: servers[cap].key,
           connections,
           seconds,
           paths: users.map((u) => `/recommend/${u}?k=10${query}`),
@@ -133,27 +137,30 @@ try {
       );
     perRound.push(figures);
     console.log(
-      `round ${round}: ` +
-        variants.map(({ label }, i) => `${label} ${figures[i]!.rps.toFixed(0)} req/s`).join(", "),
+      `round ${round} (load ${loadavg()[0]!.toFixed(1)}): ` +
+        variants.map(({ label }, i) => `${label} ${figures[i]!.rps.toFixed(0)}`).join(", ") +
+        " req/s",
     );
   }
   const rss = process.memoryUsage().rss;
-  await server.close();
+  await servers[64].close();
+  await servers[128].close();
 
   console.log(`\nmedian of ${rounds} rounds (c = ${connections}, ${seconds} s each, uncached):\n`);
   console.log(
-    "| request | req/s | p50 ms | p99 ms | server CPU µs/req | errors | unfiltered / filtered req/s |",
+    "| request | items from the model (of 10) | req/s | p50 ms | p99 ms | server CPU µs/req | errors | req/s: unfiltered / this | CPU: this / unfiltered |",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   variants.forEach(({ label }, i) => {
     const pick = (f: (x: Figures) => number) => median(perRound.map((r) => f(r[i]!)));
     const slowdown = median(perRound.map((r) => r[0]!.rps / r[i]!.rps));
+    const cpu = median(perRound.map((r) => r[i]!.cpuPerRequestUs / r[0]!.cpuPerRequestUs));
     console.log(
-      `| ${label} | ${pick((x) => x.rps).toFixed(0)} | ${pick((x) => x.p50).toFixed(0)} | ${pick((x) => x.p99).toFixed(0)} | ${pick((x) => x.cpuPerRequestUs).toFixed(0)} | ${pick((x) => x.errors)} | ${slowdown.toFixed(2)}× |`,
+      `| ${label} | ${fromModel[i]!.toFixed(1)} | ${pick((x) => x.rps).toFixed(0)} | ${pick((x) => x.p50).toFixed(0)} | ${pick((x) => x.p99).toFixed(0)} | ${pick((x) => x.cpuPerRequestUs).toFixed(0)} | ${pick((x) => x.errors)} | ${slowdown.toFixed(2)}× | ${cpu.toFixed(2)}× |`,
     );
   });
   console.log(
-    `\nserver RSS after the runs: ${(rss / 1024 / 1024).toFixed(0)} MB (target: filtered within 2×)`,
+    `\nprocess RSS after the runs (two servers, one 100k-item model each): ${(rss / 1024 / 1024).toFixed(0)} MB; target: a filtered request within 2× of an unfiltered one`,
   );
 } finally {
   await db.close();

@@ -66,6 +66,11 @@ export interface RecommendationServiceDeps {
    * model, fold-in, popularity). A new way to recommend is one more element here.
    */
   strategies?: readonly RecommendStrategy[];
+  /**
+   * The most candidates a model is asked for in a filtered answer (default MAX_CANDIDATES, 64):
+   * more keeps more of a narrow filter's answer personalised, at a dearer TopK (bench/filters).
+   */
+  maxFilterCandidates?: number;
 }
 
 export interface SharedHistoryOptions {
@@ -250,7 +255,7 @@ export class RecommendationService {
             k,
             exclude,
             "similar",
-            candidatesFor(k, catalog, filter),
+            candidatesFor(k, catalog, filter, this.deps.maxFilterCandidates),
           );
           if (items.length > 0) {
             for (const item of items) exclude.add(item.itemId);

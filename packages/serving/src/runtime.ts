@@ -48,6 +48,8 @@ export interface ServingOptions {
   sharedState?: boolean;
   /** Shared state: how long a user's fed-back items stay after their last feedback (default a day). */
   sharedHistoryTtlMs?: number;
+  /** The most candidates a model is asked for in a filtered answer (default 64; see MAX_CANDIDATES). */
+  maxFilterCandidates?: number;
 }
 
 /**
@@ -196,6 +198,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
       ? { ttlMs: options.sharedHistoryTtlMs ?? DEFAULT_SHARED_HISTORY_TTL_MS }
       : false,
     strategies: deps.strategies,
+    maxFilterCandidates: options.maxFilterCandidates,
   });
   const feedback = new FeedbackService({
     events,

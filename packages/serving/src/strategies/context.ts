@@ -23,6 +23,8 @@ export interface ChainSettings {
   routing: RoutingOptions;
   foldInHistory: number;
   historyIndices: HistoryIndexCache;
+  /** The most candidates a model is asked for in a filtered answer (default MAX_CANDIDATES). */
+  maxFilterCandidates?: number;
 }
 
 /** One request's StrategyContext (a class: nothing is allocated per request but the instance). */
@@ -43,7 +45,12 @@ export class ChainContext implements StrategyContext {
 
   private candidates: number | undefined;
   get scoreK(): number {
-    this.candidates ??= candidatesFor(this.input.k, this.catalog, this.input.filter);
+    this.candidates ??= candidatesFor(
+      this.input.k,
+      this.catalog,
+      this.input.filter,
+      this.settings.maxFilterCandidates,
+    );
     return this.candidates;
   }
   get routing(): RoutingOptions {

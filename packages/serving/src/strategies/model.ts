@@ -47,22 +47,29 @@ export class HistoryIndexCache {
 }
 
 /**
- * The most candidates asked of a model for one filtered answer; beyond it, popularity within the
- * filter tops the answer up. The model's TopK grows dearer with k (at 100k items, a batch of 16:
- * k = 64 costs about what k = 10 does, 128 about 1.3–1.9×, 256 1.5–2.4×, 512 ~5×), and a filtered
- * request is to cost at most twice an unfiltered one (bench/filters).
+ * The default of the most candidates asked of a model for one filtered answer
+ * (`maxFilterCandidates`); beyond it, popularity within the filter tops the answer up. The model's
+ * TopK grows dearer with k (at 100k items, a batch of 16: k = 64 costs about what k = 10 does, 128
+ * about 1.3–1.9×, 256 1.5–2.4×), and a filtered request is to cost at most twice an unfiltered one:
+ * bench/filters measured 1.38× (5 % category) and 1.63× (1 %) at 64, 1.77× and 2.01× at 128, with
+ * 3.1 and 0.7 of 10 items from the model at 64, 6.5 and 1.4 at 128.
  */
-export const MAX_CANDIDATES = 128;
+export const MAX_CANDIDATES = 64;
 
 /**
  * How many of a model's best to ask for so that about `k` remain once the filter and the
  * unavailable items are dropped: k over the share of the catalog they let through, with a margin,
- * at most MAX_CANDIDATES (k when everything passes).
+ * at most `max` (k when everything passes).
  */
-export function candidatesFor(k: number, catalog: Catalog, filter: ItemFilter | undefined): number {
+export function candidatesFor(
+  k: number,
+  catalog: Catalog,
+  filter: ItemFilter | undefined,
+  max = MAX_CANDIDATES,
+): number {
   const share = catalog.selectivity(filter);
   if (share >= 1) return k;
-  return Math.max(k, Math.min(MAX_CANDIDATES, Math.ceil((k / share) * 1.25) + 5));
+  return Math.max(k, Math.min(max, Math.ceil((k / share) * 1.25) + 5));
 }
 
 /**
