@@ -23,6 +23,7 @@ const instances: CatalogInstance[] = [];
 let setup: CatalogSetup;
 let clientKey: string;
 let engineerKey: string;
+const topics = topicNames("embedded");
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "catalog-embedded-"));
@@ -32,7 +33,6 @@ beforeAll(async () => {
   engineerKey = (await keys.create({ name: "catalog", role: "engineer" })).key;
   clientKey = (await keys.create({ name: "app", role: "client" })).key;
   bus = await openFileLogBus({ dir: path.join(dir, "events") });
-  const topics = topicNames("embedded");
   await bus.ensureTopics(Object.values(topics));
   for (let i = 0; i < 2; i += 1)
     instances.push(
@@ -192,6 +192,27 @@ describe("item API: bad input is a clear 4xx and changes nothing", () => {
     expect(
       filtered.body.items.every((item: { itemId: string }) => item.itemId.startsWith("bulk-")),
     ).toBe(true);
+  });
+
+  it("a malformed change on the catalog topic is skipped; the changes after it still apply", async () => {
+    // Applied by the same subscription, not by a resync after a crash (which would reload the catalog).
+    const heldBefore = setup.b.runtime.catalog();
+    await bus.publish(topics.catalog, { key: "5", value: { type: "catalog.item", itemId: "5" } });
+    await bus.publish(topics.catalog, { key: "5", value: Buffer.from("{not json") });
+    const patched = await call(setup.a, "/items/5", {
+      method: "PATCH",
+      key: engineerKey,
+      body: { title: "Renamed 5" },
+    });
+    expect(patched.status).toBe(200);
+    const started = Date.now();
+    let title = "";
+    while (Date.now() - started < 5_000 && title !== "Renamed 5") {
+      title = (await call(setup.b, "/items/5", { key: clientKey })).body.title;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(title).toBe("Renamed 5");
+    expect(setup.b.runtime.catalog()).toBe(heldBefore);
   });
 
   it("filters: bad values are a 400 naming the parameter", async () => {
