@@ -215,6 +215,34 @@ describe("item API: bad input is a clear 4xx and changes nothing", () => {
     expect(setup.b.runtime.catalog()).toBe(heldBefore);
   });
 
+  it("with the event log closed, a write is stored and applied here, and answered 503 to retry", async () => {
+    const ownBus = await openFileLogBus({ dir: path.join(dir, "events-closed") });
+    await ownBus.ensureTopics(Object.values(topics));
+    const lonely = await startCatalogInstance({
+      db,
+      cache: new MemoryCache({ maxEntries: 1_000 }),
+      bus: ownBus,
+      topics,
+      snapshotsRoot: path.join(dir, "snapshots"),
+    });
+    try {
+      await ownBus.close();
+      const put = await call(lonely, "/items/unannounced", {
+        method: "PUT",
+        key: engineerKey,
+        body: { title: "Unannounced", categories: ["Comedy"] },
+      });
+      expect(put.status).toBe(503);
+      expect(put.body.error.message).toContain("stored but could not be announced");
+      expect(put.headers.get("retry-after")).toBe("2");
+      const row = await db.prisma.item.findUnique({ where: { externalId: "unannounced" } });
+      expect(row?.title).toBe("Unannounced");
+      expect(lonely.runtime.catalog().get("unannounced")?.title).toBe("Unannounced");
+    } finally {
+      await lonely.close();
+    }
+  });
+
   it("filters: bad values are a 400 naming the parameter", async () => {
     for (const [query, named] of [
       ["category=", "empty category"],
