@@ -91,6 +91,20 @@ describe("filters and availability in RecommendationService", () => {
     ]);
   });
 
+  it("no model candidate passing the filter is no fallback: popularity within it, cached", async () => {
+    // The model returns only i0 (a comedy) for u0: nothing of it is a drama.
+    await start({ model: { limit: 1 } });
+    const drama = { categories: ["drama"], excludeCategories: [] };
+    const answer = await recommend("u0", 2, drama);
+    expect(picked(answer)).toEqual(["i19:popular", "i17:popular"]);
+    expect(answer.fallback).toBe(false);
+    expect(answer.modelVersion).toBe("m@v1");
+    expect((await recommend("u0", 2, drama)).cached).toBe(true);
+    const similar = await harness!.service.similar("i2", 2, drama);
+    expect(similar).toMatchObject({ modelVersion: "m@v1", fallback: false });
+    expect(ids(similar)).toEqual(["i19", "i17"]);
+  });
+
   it("cold users and fallbacks: popularity within the filter", async () => {
     await start();
     expect(picked(await recommend("nobody", 3, comedy))).toEqual([

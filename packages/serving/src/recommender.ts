@@ -8,7 +8,7 @@ import {
   type TopicNames,
 } from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
-import { NO_FILTER, type Catalog, type ItemFilter } from "./catalog.ts";
+import { hasFilter, NO_FILTER, type Catalog, type ItemFilter } from "./catalog.ts";
 import type { EventQueue } from "./event-queue.ts";
 import { exposureEvents, type AnswerMeta } from "./exposure.ts";
 import type { InteractionHistory } from "./history.ts";
@@ -257,7 +257,8 @@ export class RecommendationService {
             "similar",
             candidatesFor(k, catalog, filter, this.deps.maxFilterCandidates),
           );
-          if (items.length > 0) {
+          // With a filter, a model answer none of whose candidates pass is still the model's.
+          if (items.length > 0 || hasFilter(filter)) {
             for (const item of items) exclude.add(item.itemId);
             if (items.length < k)
               items.push(

@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { InferenceBatcher } from "../batcher.ts";
-import type { Catalog, ItemFilter } from "../catalog.ts";
+import { hasFilter, type Catalog, type ItemFilter } from "../catalog.ts";
 import type { LoadedModel, ScoreRequest } from "../model-pool.ts";
 import {
   StrategyError,
@@ -139,7 +139,10 @@ async function score(
     reason,
     ctx.scoreK,
   );
-  if (items.length === 0) throw new StrategyError("empty_result", "model returned no items");
+  // With a filter, none of the candidates passing is an answer (popularity within the filter
+  // fills it), not a failure: it is neither a fallback nor left uncached.
+  if (items.length === 0 && !hasFilter(ctx.input.filter))
+    throw new StrategyError("empty_result", "model returned no items");
   return items;
 }
 
