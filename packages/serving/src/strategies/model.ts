@@ -51,7 +51,7 @@ export class HistoryIndexCache {
  * (`maxFilterCandidates`); beyond it, popularity within the filter tops the answer up. The model's
  * TopK grows dearer with k (at 100k items, a batch of 16: k = 64 costs about what k = 10 does, 128
  * about 1.3–1.9×, 256 1.5–2.4×), and a filtered request is to cost at most twice an unfiltered one:
- * bench/filters measured 1.38× (5 % category) and 1.63× (1 %) at 64, 1.77× and 2.01× at 128, with
+ * bench/filters measured 1.42× (5 % category) and 1.65× (1 %) at 64, 1.82× and 2.06× at 128, with
  * 3.1 and 0.7 of 10 items from the model at 64, 6.5 and 1.4 at 128.
  */
 export const MAX_CANDIDATES = 64;
