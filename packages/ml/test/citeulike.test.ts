@@ -53,7 +53,18 @@ function evaluate(args: string[]): Promise<Result[]> {
 
 describe("citeulike-t: the reference figures", () => {
   it("field protocol: TopPop REC@20 0.0302, P3alpha (α 1, top-200 per column, rows normalised) ≈ 0.1321", async () => {
-    const [popularity, p3alpha] = await evaluate(["--model", "popularity,p3alpha"]);
+    const [popularity, p3alpha] = await evaluate([
+      "--model",
+      "popularity,p3alpha",
+      "--alpha",
+      "1",
+      "--neighbours",
+      "200",
+      "--prune",
+      "column",
+      "--normalize",
+      "on",
+    ]);
     expect(popularity!.evaluation).toMatchObject({
       protocol: "field",
       users: 2598,

@@ -12,7 +12,7 @@ export const itemKnn: Recommender = {
     "item-item cosine similarity (asymmetric α, shrinkage, popularity penalty), top-k neighbours per candidate or history item",
   parameters: {
     neighbours: {
-      default: 310,
+      default: 150,
       min: 1,
       max: 2000,
       search: [10, 1000],
@@ -28,7 +28,7 @@ export const itemKnn: Recommender = {
       help: "shrinkage added to the cosine denominator",
     },
     alpha: {
-      default: 0.5,
+      default: 0.7,
       min: 0,
       max: 1,
       search: [0, 1],

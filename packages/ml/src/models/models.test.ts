@@ -136,7 +136,11 @@ describe("item-item models", () => {
   ]);
 
   it("item-kNN is cosine with shrinkage, top-k neighbours per target", async () => {
-    const { model } = await fitModel("item-knn", train, { shrink: 1, neighbours: 1 });
+    const { model } = await fitModel("item-knn", train, {
+      shrink: 1,
+      neighbours: 1,
+      alpha: 0.5,
+    });
     const params = model as ItemItemParams;
     // a·b = 2, |a| = |b| = √2 → 2 / (2 + 1); a·c = 1 → 1 / (√2·√2 + 1)
     expect(weight(params, 1, 0)).toBeCloseTo(2 / 3, 6);

@@ -80,13 +80,13 @@ export const rp3beta: Recommender = {
     neighbours: neighbours(415),
     alpha: alphaSpec(0.615),
     beta: {
-      default: 0.45,
+      default: 0.35,
       min: 0,
       max: 1,
       search: [0, 1],
       help: "popularity penalty exponent (0 = P3alpha)",
     },
-    prune: pruneSpec(1),
+    prune: pruneSpec(0),
     normalize: normalizeSpec(0),
   },
   async fit(train, params, hooks) {
@@ -98,15 +98,16 @@ export const rp3beta: Recommender = {
 };
 
 /**
- * P3alpha (Cooper et al. 2014): RP3beta without the popularity penalty, with the defaults of the
- * reference baseline (α = 1, top-200 per candidate item, rows normalised to sum 1).
+ * P3alpha (Cooper et al. 2014): RP3beta without the popularity penalty. The published citeulike-t
+ * baseline is α = 1, top-200 per candidate item, rows normalised; the defaults (α = 0.7, top-400)
+ * were chosen on validation splits of the three data sets in packages/ml/README.md.
  */
 export const p3alpha: Recommender = {
   kind: "p3alpha",
   summary: "graph random-walk item-item similarity (P3alpha: RP3beta with beta = 0)",
   parameters: {
-    neighbours: neighbours(200),
-    alpha: alphaSpec(1),
+    neighbours: neighbours(400),
+    alpha: alphaSpec(0.7),
     prune: pruneSpec(0),
     normalize: normalizeSpec(1),
   },
