@@ -11,3 +11,14 @@ export {
   type QuarantineOptions,
   type QuarantinedSnapshot,
 } from "./quarantine.ts";
+export {
+  eraseUserFromSnapshots,
+  filesWithUser,
+  rewriteWithoutUser,
+  SnapshotEraseIncomplete,
+  userSnapshotEvents,
+  type EraseUserOptions,
+  type EraseUserReport,
+  type UserRowsInFile,
+  type UserSnapshotEvent,
+} from "./erase.ts";
