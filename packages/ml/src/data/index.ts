@@ -6,3 +6,4 @@ export * from "./log.ts";
 export * from "./parquet.ts";
 export * from "./random.ts";
 export * from "./split.ts";
+export * from "./item-content.ts";

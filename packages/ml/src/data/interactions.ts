@@ -1,5 +1,6 @@
 import type { IdMaps } from "../params.ts";
 import { type Csr, sortByKey, transposeCsr } from "./csr.ts";
+import type { ItemContent } from "./item-content.ts";
 import { type InteractionLog, selectEvents } from "./log.ts";
 
 /**
@@ -25,6 +26,8 @@ export interface Interactions {
   itemUsers: Csr;
   /** the positive events (after the threshold), for time- and context-aware models */
   log: InteractionLog;
+  /** item metadata in this id space, for content models (absent: none given, e.g. no --items) */
+  itemContent?: ItemContent;
 }
 
 export function buildInteractions(log: InteractionLog, options: InteractionOptions = {}): Interactions {

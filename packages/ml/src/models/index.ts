@@ -6,6 +6,9 @@ import { popularity, trending } from "./popularity.ts";
 import { type FitHooks, type Recommender, resolveParameters } from "./recommender.ts";
 import type { Interactions } from "../data/interactions.ts";
 import { p3alpha, rp3beta } from "./rp3beta.ts";
+import { content } from "./content.ts";
+import { hybrid } from "./hybrid.ts";
+import { userKnn } from "./user-knn.ts";
 
 export * from "./errors.ts";
 export { easeItems, easeSolve, easeWeights } from "./ease/ease.ts";
@@ -16,6 +19,9 @@ export * from "./recommender.ts";
 export * from "./score.ts";
 export * from "./top-k.ts";
 export { PRUNE_CHOICES, type PruneBy } from "./similarity.ts";
+export * from "./content.ts";
+export { blendItemItem } from "./hybrid.ts";
+export { fitUserUser, scoreUserUser, type UserUserModel } from "./user-knn.ts";
 
 /** Every model kind, by name. */
 export const recommenders: Record<string, Recommender> = Object.fromEntries(
@@ -25,9 +31,21 @@ export const recommenders: Record<string, Recommender> = Object.fromEntries(
   ]),
 );
 
+/**
+ * Kinds kept out of `recommenders` (whose "all" must train on interactions alone): content and
+ * hybrid need item metadata (--items), user-knn is evaluation only (not exportable).
+ */
+export const moreRecommenders: Record<string, Recommender> = Object.fromEntries(
+  [content, hybrid, userKnn].map((recommender) => [recommender.kind, recommender]),
+);
+
 export function recommenderFor(kind: string): Recommender {
-  const recommender = recommenders[kind];
-  if (!recommender) throw new UnknownModelKind(kind, Object.keys(recommenders));
+  const recommender = recommenders[kind] ?? moreRecommenders[kind];
+  if (!recommender)
+    throw new UnknownModelKind(kind, [
+      ...Object.keys(recommenders),
+      ...Object.keys(moreRecommenders),
+    ]);
   return recommender;
 }
 
