@@ -68,6 +68,8 @@ const ROUTES: Record<string, Need | "trpc" | "preflight"> = {
   "PATCH /items/:itemId": "engineer",
   "DELETE /items/:itemId": "engineer",
   "POST /items/bulk": "engineer",
+  "DELETE /users/:userId": "admin",
+  "GET /users/:userId/export": "admin",
   "GET /experiments/:key/assignment/:userId": "client",
   "POST /experiments/:key/exposures": "client",
   "POST /experiments/:key/outcomes": "client",

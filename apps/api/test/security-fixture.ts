@@ -211,12 +211,17 @@ export async function send(
 export function listRoutes(app: FastifyInstance): Array<{ method: string; url: string }> {
   const printed = app.printRoutes({ commonPrefix: false });
   const routes: Array<{ method: string; url: string }> = [];
+  // A route below another (`/users/:userId` then `/export`) is printed indented, as a suffix.
+  const parents: string[] = [];
   for (const line of printed.split("\n")) {
     if (!line.trim()) continue;
-    const match = /^[\s│├└─]*(\S+) \(([A-Z, ]+)\)$/.exec(line);
+    const match = /^([\s│├└─]*)(\S+) \(([A-Z, ]+)\)$/.exec(line);
     if (!match) throw new Error(`unexpected line in Fastify's route list: ${JSON.stringify(line)}`);
-    for (const method of match[2]!.split(","))
-      routes.push({ method: method.trim(), url: match[1]! });
+    const depth = Math.max(0, match[1]!.length / 4 - 1);
+    const url = (parents[depth - 1] ?? "") + match[2]!;
+    parents.length = depth;
+    parents.push(url);
+    for (const method of match[3]!.split(",")) routes.push({ method: method.trim(), url });
   }
   return routes;
 }

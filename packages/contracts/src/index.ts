@@ -7,3 +7,4 @@ export * from "./errors.ts";
 export * from "./cli.ts";
 export * from "./worker-thread.ts";
 export * from "./features.ts";
+export * from "./users.ts";

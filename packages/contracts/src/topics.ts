@@ -11,6 +11,8 @@ export function topicNames(prefix = "reco") {
     dlq: `${prefix}.dlq`,
     /** Item changes (create, replace, update, soft delete): every api instance applies them. */
     catalog: `${prefix}.catalog`,
+    /** User deletions: every api instance drops the user's in-memory state (history, fold-in). */
+    users: `${prefix}.users`,
   } as const;
 }
 export type TopicNames = ReturnType<typeof topicNames>;

@@ -51,6 +51,8 @@ export class InteractionHistory {
   private readonly byUser = new Map<string, UserHistory>();
   /** Snapshot files already read (absolute paths): `catchUp` reads only the others. */
   private readonly loadedFiles = new Set<string>();
+  /** The next version of users forgotten (see `forget`). */
+  private readonly forgottenVersions = new Map<string, number>();
 
   /** The latest distinct items (at most 1000), oldest first. */
   items(userId: string): readonly string[] {
@@ -64,7 +66,7 @@ export class InteractionHistory {
 
   /** Changes whenever the user's history does: lets callers keep what they derived from it. */
   version(userId: string): number {
-    return this.byUser.get(userId)?.version ?? 0;
+    return this.byUser.get(userId)?.version ?? this.forgottenVersions.get(userId) ?? 0;
   }
 
   /** Distinct items the user interacted with, all of them. */
@@ -94,9 +96,25 @@ export class InteractionHistory {
       user.recent.splice(0, user.recent.length - MAX_RECENT_PER_USER);
   }
 
+  /**
+   * Drops the user's history (a deletion): no item of theirs is excluded or folded in any more.
+   * Their version keeps counting up, so what was derived from the old history is not reused.
+   */
+  forget(userId: string): boolean {
+    const user = this.byUser.get(userId);
+    const held = this.seenItems.forget(userId);
+    if (!user) return held;
+    this.byUser.delete(userId);
+    this.forgottenVersions.set(userId, user.version + 1);
+    return true;
+  }
+
   private user(userId: string): UserHistory {
     let user = this.byUser.get(userId);
-    if (!user) this.byUser.set(userId, (user = { recent: [], version: 0 }));
+    if (!user) {
+      const version = this.forgottenVersions.get(userId) ?? 0;
+      this.byUser.set(userId, (user = { recent: [], version }));
+    }
     return user;
   }
 

@@ -101,3 +101,11 @@ export {
   type ServingRuntime,
   type ServingRuntimeDeps,
 } from "./runtime.ts";
+export {
+  UnknownUser,
+  UserDataService,
+  type DeletionRecord,
+  type DeletionStatus,
+  type UserDataServiceDeps,
+  type UserExport,
+} from "./user-data.ts";

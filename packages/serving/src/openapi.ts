@@ -72,6 +72,45 @@ const commonErrors = {
 };
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+const deletionRecordSchema = z.object({
+  userId: z.string(),
+  status: z.enum(["pending", "done"]),
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  completedAt: z.string().nullable(),
+  removed: z.object({
+    snapshotFiles: z.number().int(),
+    snapshotRows: z.number().int(),
+    cacheEntries: z.number().int(),
+    experimentStatRows: z.number().int(),
+    userRows: z.number().int(),
+  }),
+});
+
+const userExportSchema = z.object({
+  userId: z.string(),
+  exportedAt: z.string(),
+  profile: z.object({ attributes: z.unknown(), createdAt: z.string() }).nullable(),
+  events: z.array(
+    z.object({
+      topic: z.string(),
+      eventId: z.string(),
+      eventTime: z.string(),
+      type: z.string(),
+      itemId: z.string().nullable(),
+      value: z.number().nullable(),
+      event: z.unknown(),
+    }),
+  ),
+  experiments: z.array(z.object({ experimentKey: z.string(), variant: z.string() }).passthrough()),
+  cached: z.object({
+    recentItems: z.array(z.unknown()),
+    sharedRecentItems: z.array(z.unknown()),
+    sharedSeenItems: z.array(z.string()),
+  }),
+  deletion: deletionRecordSchema.nullable(),
+});
+
 export function buildOpenApi(info: { title?: string; version?: string } = {}): JsonSchema {
   return {
     openapi: "3.1.0",
@@ -199,6 +238,36 @@ export function buildOpenApi(info: { title?: string; version?: string } = {}): J
           responses: {
             "200": { description: "how many items were written", content: json(bulkResultSchema) },
             ...writeErrors,
+          },
+        },
+      },
+      "/users/{userId}": {
+        delete: {
+          summary: "Delete everything stored about a user (admin key)",
+          description:
+            "Recorded in the audit table (status pending), then the user's events are removed from every snapshot file (each rewritten atomically), their cached answers, recent-items lists and shared seen set, experiment statistics (exposures; assignments are not stored: they are a hash of the user id) and `users` row, and every api instance drops their history and fold-in state (users topic). 200 with status done when finished; 202 with status pending when a step failed or it is already running (it finishes by itself, also after a crash: resumed at the next start). Idempotent: asking again answers the existing request's status. Events of the user that arrive afterwards are stored as a new history (see docs/security.md).",
+          parameters: parameters("path", userParamsSchema),
+          responses: {
+            "200": { description: "the deletion, done", content: json(deletionRecordSchema) },
+            "202": {
+              description: "the deletion, still pending (running or to be retried)",
+              content: json(deletionRecordSchema),
+            },
+            "404": errorResponse("nothing is stored about this user"),
+            ...commonErrors,
+          },
+        },
+      },
+      "/users/{userId}/export": {
+        get: {
+          summary: "Everything stored about a user, as JSON (admin key)",
+          description:
+            "The snapshot events (interactions, recommendation requests and responses, each with its original payload), the experiment arms and per-user statistics, the cached recent items and seen set, the `users` row and the deletion request, if any (after a deletion: empty lists and its status).",
+          parameters: parameters("path", userParamsSchema),
+          responses: {
+            "200": { description: "the user's data", content: json(userExportSchema) },
+            "404": errorResponse("nothing is stored about this user"),
+            ...commonErrors,
           },
         },
       },

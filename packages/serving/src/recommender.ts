@@ -430,6 +430,25 @@ export class RecommendationService {
     }
   }
 
+  /**
+   * Removes everything the cache holds about the user (a deletion): their cached answers, the
+   * stream worker's recent list and the shared recent list and seen set; returns how many entries
+   * went. Errors (a cache that is down) reach the caller, which retries the deletion.
+   */
+  async forgetUser(userId: string): Promise<number> {
+    const { cache } = this.deps;
+    const counts = await Promise.all([
+      cache.deleteTag(userCacheTag(userId)),
+      cache.deleteByPrefix(userCachePrefix(userId)),
+      ...[
+        recentItemsKey(this.featureKeyPrefix, userId),
+        sharedRecentKey(userId),
+        sharedSeenKey(userId),
+      ].map(async (key) => ((await cache.delete(key)) ? 1 : 0)),
+    ]);
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
   /** reco.requests + reco.responses, as telemetry: dropped (and counted) when the queue is full. */
   private publishExposure(
     input: RecommendInput,

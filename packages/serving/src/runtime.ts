@@ -23,6 +23,7 @@ import {
 } from "./recommender.ts";
 import type { RecommendStrategy } from "./strategies/index.ts";
 import { StableModelResolver, type ModelResolver } from "./resolver.ts";
+import { UserDataService, type UserDataServiceDeps } from "./user-data.ts";
 
 export interface ServingOptions {
   modelCacheSize: number;
@@ -89,6 +90,8 @@ export interface ServingRuntimeDeps {
   /** How answers are filled, in order (default: warm model, fold-in, popularity). */
   strategies?: readonly RecommendStrategy[];
   onError?: (error: Error, what: string) => void;
+  /** User deletions: retry delay, and a test hook (see UserDataServiceDeps). */
+  userDeletion?: Pick<UserDataServiceDeps, "retryDelayMs" | "afterSnapshotFileRewritten">;
 }
 
 export interface ServingRuntime {
@@ -102,13 +105,19 @@ export interface ServingRuntime {
   catalog: () => Catalog;
   /** Item writes (the item API): database, this catalog, then the catalog topic. */
   items: ItemService;
+  /**
+   * User data deletion and export. Deletions left pending (a crash) are resumed as the runtime
+   * starts; `followCatalog` also follows the users topic.
+   */
+  users: UserDataService;
   /** Applies catalog changes (from the catalog topic, or this instance's own writes). */
   applyCatalog(items: CatalogItem[]): void;
   /** Reloads the catalog from the database, keeping the changes applied meanwhile. */
   reloadCatalog(): Promise<void>;
   /**
    * Follows the catalog topic (in consumer group `groupId`, unique to this process), so changes
-   * written through any instance reach this one; stopped by `close`.
+   * written through any instance reach this one, and the users topic (group `groupId-users`), so
+   * a user deleted through any instance is dropped from this one's memory; stopped by `close`.
    */
   followCatalog(groupId: string): Promise<void>;
   popularity: () => PopularityRanker;
@@ -204,6 +213,21 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     strategies: deps.strategies,
     maxFilterCandidates: options.maxFilterCandidates,
   });
+  const users = new UserDataService({
+    prisma: deps.prisma,
+    cache: deps.cache,
+    bus: deps.bus,
+    topics: deps.topics,
+    snapshotsRoot: deps.snapshotsRoot,
+    history,
+    recommendations,
+    onError: deps.onError,
+    ...deps.userDeletion,
+  });
+  // A deletion cut short by a crash finishes now, beside serving (it only removes data).
+  void users
+    .resumePending()
+    .catch((error: Error) => deps.onError?.(error, "resuming user deletions"));
   const feedback = new FeedbackService({
     events,
     topics: deps.topics,
@@ -230,6 +254,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
       topics: deps.topics,
       applyLocally: applyCatalog,
     }),
+    users,
     applyCatalog,
     async reloadCatalog() {
       catalog = await loadCatalog();
@@ -245,6 +270,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
         },
         onError: (error, what) => deps.onError?.(error, what),
       });
+      await users.follow(`${groupId}-users`);
     },
     popularity: () => popularity,
     history,
@@ -263,6 +289,7 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     ready: () => popularity.size > 0,
     async close(flushTimeoutMs = 5_000) {
       await subscription?.stop();
+      await users.close();
       const left = await events.close(flushTimeoutMs);
       await pool.close();
       await inferenceThread?.close();

@@ -113,6 +113,11 @@ export class SeenItems {
     return true;
   }
 
+  /** Drops everything held for the user (a deletion); true when there was something. */
+  forget(userId: string): boolean {
+    return this.users.delete(userId);
+  }
+
   has(userId: string, itemId: string): boolean {
     const user = this.users.get(userId);
     if (!user) return false;

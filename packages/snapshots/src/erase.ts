@@ -149,10 +149,11 @@ export async function rewriteWithoutUser(filePath: string, userId: string): Prom
 
 export interface EraseUserOptions extends QuarantineOptions {
   /**
-   * Called once a file has been durably replaced (with how many so far). Tests kill the process
-   * here to check that a deletion cut short finishes after a restart; nothing else passes it.
+   * Called once a file has been durably replaced, with how many files so far and the rows this
+   * one lost (a caller keeps its own tally; tests kill the process here to check that a deletion
+   * cut short finishes after a restart).
    */
-  afterFileRewritten?: (filePath: string, rewritten: number) => void | Promise<void>;
+  afterFileRewritten?: (filePath: string, rewritten: number, rows: number) => void | Promise<void>;
   /** Rescans after the rewrites, until one finds no row of the user (default 5). */
   maxPasses?: number;
 }
@@ -188,7 +189,7 @@ export async function eraseUserFromSnapshots(
       if (removed === 0) continue;
       report.files += 1;
       report.rows += removed;
-      await options.afterFileRewritten?.(file.path, report.files);
+      await options.afterFileRewritten?.(file.path, report.files, removed);
     }
   }
   if ((await filesWithUser(root, userId, options)).length === 0) return report;

@@ -13,11 +13,13 @@ import {
   type RecommendationService,
   type ServingMetrics,
   type RateLimiter,
+  type UserDataService,
 } from "@reco/serving";
 import { BadInput, NotFound } from "@reco/contracts";
 import type { FastifyInstance } from "fastify";
 import { keyedScope } from "../http/auth.ts";
 import { itemRoutes } from "./items.ts";
+import { userRoutes } from "./users.ts";
 import { parseRequestPart, queryParser } from "../http/parse.ts";
 
 export interface ServingRoutesDeps {
@@ -29,6 +31,8 @@ export interface ServingRoutesDeps {
   limiter?: RateLimiter;
   /** The item API (PUT/PATCH/DELETE /items/:itemId, POST /items/bulk); left out without it. */
   items?: ItemService;
+  /** DELETE /users/:userId and GET /users/:userId/export (admin); left out without it. */
+  users?: UserDataService;
 }
 
 /** The routes' dependencies as a serving runtime provides them, with the key store that guards them. */
@@ -36,8 +40,8 @@ export function servingRoutesDeps(
   runtime: Omit<ServingRoutesDeps, "authenticator">,
   authenticator: Authenticator,
 ): ServingRoutesDeps {
-  const { recommendations, feedback, catalog, metrics, limiter, items } = runtime;
-  return { authenticator, recommendations, feedback, catalog, metrics, limiter, items };
+  const { recommendations, feedback, catalog, metrics, limiter, items, users } = runtime;
+  return { authenticator, recommendations, feedback, catalog, metrics, limiter, items, users };
 }
 
 /**
@@ -104,6 +108,7 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingRoutesDep
   });
 
   if (deps.items) await itemRoutes(app, { authenticator: deps.authenticator, items: deps.items });
+  if (deps.users) await userRoutes(app, { authenticator: deps.authenticator, users: deps.users });
 }
 
 /** The request's category filter (undefined without one); a category no item has is a 400. */
