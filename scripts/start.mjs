@@ -208,7 +208,7 @@ async function waitForHttp(url, timeoutMs, name, accept = (response) => response
     } catch {
       // not up yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await fail(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
@@ -431,11 +431,13 @@ if (kafkaBrokers) {
       : {}),
   });
 }
+// `node --import tsx`, not tsx's CLI: the CLI would start a second node process to run the api in
+// (a few hundred ms more on each start) and relay the signals to it.
 apiPorts.forEach((port, i) =>
   startChild(
     apiInstances > 1 ? `api-${i + 1}` : "api",
     process.execPath,
-    [tsx, "apps/api/src/main.ts"],
+    ["--import", "tsx", "apps/api/src/main.ts"],
     {
       ...env,
       PORT: String(port),

@@ -14,6 +14,9 @@ const csv = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+/** The in-process result cache's byte bound by default (CACHE_MAX_BYTES): 64 MiB. */
+export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
 /** Every variable the api reads, parsed once here; nothing else touches process.env (lint). */
 export const apiEnvSchema = z.object({
   PORT: envFields.port.default(4000),
@@ -26,6 +29,17 @@ export const apiEnvSchema = z.object({
   LOG_LEVEL: envFields.logLevel,
   /** Browser origins allowed to call the api (comma-separated); the dashboard's origin. */
   CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),
+  /**
+   * In-process result cache (no REDIS_URL): the most bytes its answers may hold (keys and JSON
+   * values as UTF-8; the recent-item lists and shared sets have a budget of this size each). The
+   * api's memory under load grows by about this much beyond its size at rest (bench/memory).
+   */
+  CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(64 * 1024 * 1024 * 1024)
+    .default(DEFAULT_CACHE_MAX_BYTES),
   MODEL_CACHE_SIZE: z.coerce.number().int().min(1).max(32).default(3),
   /** onnxruntime intra-op threads per model session (spinning is off either way). */
   INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(DEFAULT_INFERENCE_THREADS),

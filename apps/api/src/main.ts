@@ -1,32 +1,7 @@
 import path from "node:path";
-import { createEventBus } from "@reco/bus";
-import { createCache } from "@reco/cache";
-import { cacheNamespace, topicNames } from "@reco/contracts";
-import { MetricAggregateRepository, ModelVersionStore, openDatabase } from "@reco/db";
-import {
-  ExperimentAssigner,
-  ExperimentModelResolver,
-  ExperimentService,
-} from "@reco/experiments/store";
-import {
-  ApiKeyStore,
-  createCatalogStats,
-  createServingRuntime,
-  ensureDevApiKey,
-  StableModelResolver,
-} from "@reco/serving";
-import {
-  RolloutController,
-  RolloutModelResolver,
-  RolloutRouting,
-  RolloutService,
-  announceTransitions,
-} from "@reco/rollouts/store";
-import { createStreamWorker } from "@reco/stream";
+import { openDatabase } from "@reco/db";
 import { pino } from "pino";
 import { loadApiEnv } from "./env.ts";
-import { servingRoutesDeps } from "./routes/serving.ts";
-import { buildServer } from "./server.ts";
 
 // Composition root: the only place that reads the environment and creates clients.
 /** Each start-up step and its time, printed on one line once listening (`npm start` shows it). */
@@ -41,7 +16,6 @@ const env = loadApiEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
 const dataDir = path.resolve(env.DATA_DIR);
 const snapshotsRoot = path.join(dataDir, "snapshots");
-const topics = topicNames(env.TOPIC_PREFIX);
 
 // A stop during start-up (migrations, loading) waits until start-up is done, then shuts down as
 // usual: killing the process mid-migration could leave the embedded database half written.
@@ -66,13 +40,39 @@ function logThrottled(what: string, error: Error): void {
   logger.warn({ err: error.message, what }, `${what} failing`);
 }
 
-const db = await openDatabase({
-  databaseUrl: env.DATABASE_URL,
-  dataDir,
-  log: (message) => logger.debug({ component: "db" }, message),
-});
+// The database opens (PGlite compiles and starts its WebAssembly) while the rest of the api's
+// modules load: tsx transforms them on its loader thread meanwhile. The stream worker's and the
+// rollout controller's modules load after listening, when they start (see below).
+const [
+  db,
+  { createEventBus },
+  { createCache },
+  { cacheNamespace, topicNames },
+  { MetricAggregateRepository, ModelVersionStore },
+  { ExperimentAssigner, ExperimentModelResolver, ExperimentService },
+  { ApiKeyStore, createCatalogStats, createServingRuntime, ensureDevApiKey, StableModelResolver },
+  { RolloutModelResolver, RolloutRouting, RolloutService, announceTransitions },
+  { servingRoutesDeps },
+  { buildServer },
+] = await Promise.all([
+  openDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir,
+    log: (message) => logger.debug({ component: "db" }, message),
+  }),
+  import("@reco/bus"),
+  import("@reco/cache"),
+  import("@reco/contracts"),
+  import("@reco/db"),
+  import("@reco/experiments/store"),
+  import("@reco/serving"),
+  import("@reco/rollouts/store"),
+  import("./routes/serving.ts"),
+  import("./server.ts"),
+]);
 logger.info({ database: db.kind }, "database open, migrations applied");
-stepDone("database");
+stepDone("database and modules");
+const topics = topicNames(env.TOPIC_PREFIX);
 
 const cache = await createCache(
   env.REDIS_URL
@@ -82,8 +82,12 @@ const cache = await createCache(
         namespace: cacheNamespace(env.TOPIC_PREFIX),
         onError: (e) => logThrottled("redis cache", e),
       }
-    : { kind: "memory", maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 },
+    : { kind: "memory", maxEntries: 100_000, maxBytes: env.CACHE_MAX_BYTES },
 );
+if (cache.kind === "memory")
+  process.stdout.write(
+    `result cache: in-process, at most ${Math.round(env.CACHE_MAX_BYTES / 1024 / 1024)} MB (CACHE_MAX_BYTES)\n`,
+  );
 const bus = await createEventBus({
   kafkaBrokers: env.KAFKA_BROKERS,
   dataDir,
@@ -166,26 +170,11 @@ logger.info(
   "serving state loaded",
 );
 // Embedded mode: this process also hosts the stream worker over the file-backed log (PGlite and
-// the log allow one process); with Kafka the worker runs as its own app (apps/stream-worker).
-const streamWorker =
-  bus.kind === "file-log"
-    ? createStreamWorker({
-        bus,
-        topics,
-        logger: logger.child({ component: "stream-worker" }),
-        cache,
-        prisma: db.prisma,
-        registry: serving.metrics.registry,
-        config: { snapshotRoot: snapshotsRoot, batchIntervalMs: env.STREAM_BATCH_INTERVAL_MS },
-      })
-    : null;
-// The rollout controller runs beside the stream worker: here in embedded mode, in apps/stream-worker
-// with Kafka. A database lease makes one of any number of controllers the acting leader.
-const controller = streamWorker
-  ? new RolloutController(db.prisma, rollouts, {
-      logger: logger.child({ component: "rollout-controller" }),
-    })
-  : null;
+// the log allow one process); with Kafka the worker runs as its own app (apps/stream-worker). It
+// and the rollout controller beside it start once the api listens (see the end).
+const embeddedWorker = bus.kind === "file-log";
+let streamWorker: { start(): Promise<void>; stop(): Promise<void> } | null = null;
+let controller: { start(): void; stop(): Promise<void> } | null = null;
 // Popularity and the catalog follow new data without a restart.
 const refresher = setInterval(() => {
   serving.refresh().catch((e: Error) => logThrottled("popularity refresh", e));
@@ -266,14 +255,33 @@ process.stdout.write(
 );
 // The stream worker and the rollout controller start once the api listens: serving does not need
 // them (events wait on the bus until the worker reads them), so readiness does not wait on them.
-if (streamWorker) {
+// The rollout controller runs beside the stream worker: here in embedded mode, in
+// apps/stream-worker with Kafka. A database lease makes one of any number of controllers the
+// acting leader.
+if (embeddedWorker && !closing) {
   const workerStarting = performance.now();
+  const [{ createStreamWorker }, { RolloutController }] = await Promise.all([
+    import("@reco/stream"),
+    import("@reco/rollouts/store"),
+  ]);
+  streamWorker = createStreamWorker({
+    bus,
+    topics,
+    logger: logger.child({ component: "stream-worker" }),
+    cache,
+    prisma: db.prisma,
+    registry: serving.metrics.registry,
+    config: { snapshotRoot: snapshotsRoot, batchIntervalMs: env.STREAM_BATCH_INTERVAL_MS },
+  });
+  controller = new RolloutController(db.prisma, rollouts, {
+    logger: logger.child({ component: "rollout-controller" }),
+  });
   await streamWorker.start();
   process.stdout.write(
     `embedded stream worker started in ${((performance.now() - workerStarting) / 1000).toFixed(2)} s (after listening)\n`,
   );
+  controller.start();
 }
-controller?.start();
 process.off("SIGINT", onStartupSignal.SIGINT);
 process.off("SIGTERM", onStartupSignal.SIGTERM);
 process.once("SIGINT", () => void shutdown("SIGINT"));
