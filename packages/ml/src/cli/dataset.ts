@@ -12,10 +12,13 @@ import {
   type LoadReport,
   type Split,
   buildInteractions,
+  coldItemSplit,
   describeProblems,
+  itemContentFor,
   leaveLastN,
   loadDelimited,
   loadExplicitSplit,
+  loadItemDescriptions,
   loadSnapshots,
   randomHoldout,
   temporalSplit,
@@ -59,6 +62,16 @@ export const datasetOptions: Record<string, OptionSpec> = {
   },
   confidence: { type: "string", value: "MODE", help: "binary (default) | rating | count" },
   "skip-malformed": { type: "boolean", help: "skip malformed rows (reported) instead of stopping" },
+  items: {
+    type: "string",
+    value: "FILE",
+    help: "item catalogue CSV (id column, title, genres|categories, tags; lists split by | or ;) for the content and hybrid models",
+  },
+  "cold-items": {
+    type: "string",
+    value: "F",
+    help: "cold-item protocol: hold this seeded share of the items out of training entirely; test = their events",
+  },
   "drop-unrankable-test-items": {
     type: "boolean",
     help: "leave test items never seen in train out of recall/NDCG (default: the field protocol counts them as misses)",
@@ -83,6 +96,8 @@ export const datasetSchema = z.object({
   confidence: z.enum(["binary", "rating", "count"]).default("binary"),
   skipMalformed: z.boolean().default(false),
   dropUnrankableTestItems: z.boolean().default(false),
+  items: z.string().optional(),
+  coldItems: number("cold-items").pipe(z.number().gt(0).lt(1)).optional(),
 });
 export type DatasetOptions = z.infer<typeof datasetSchema>;
 
@@ -145,6 +160,11 @@ export async function loadDataset(
       "give exactly one data source: --data FILE, --snapshots DIR, or --train FILE --test FILE",
     );
   }
+  if (o.coldItems !== undefined && o.train) {
+    throw new BadInput(
+      "--cold-items splits one source (--data or --snapshots), not a --train/--test pair",
+    );
+  }
   const notes: string[] = [];
   let split: Split | { train: InteractionLog; test?: InteractionLog };
   let protocol: Record<string, unknown>;
@@ -174,23 +194,34 @@ export async function loadDataset(
       if (log.length === 0) throw new BadInput(`${o.snapshots} holds no interaction events`);
     }
     const kind = needTest && o.split === "none" ? "random" : o.split;
-    if (kind !== "none") all = log;
-    if (kind === "none") split = { train: log };
+    if (kind !== "none" || o.coldItems !== undefined) all = log;
+    if (o.coldItems !== undefined)
+      split = coldItemSplit(log, { fraction: o.coldItems, seed: o.seed });
+    else if (kind === "none") split = { train: log };
     else if (kind === "random")
       split = randomHoldout(log, { testFraction: o.testFraction, seed: o.seed });
     else if (kind === "temporal") split = temporalSplit(log, { testFraction: o.testFraction });
     else split = leaveLastN(log, { n: o.lastN });
-    protocol = {
-      split: kind,
-      ...(kind === "random" ? { testFraction: o.testFraction, seed: o.seed } : {}),
-      ...(kind === "temporal" ? { testFraction: o.testFraction } : {}),
-      ...(kind === "last-n" ? { n: o.lastN } : {}),
-    };
+    protocol =
+      o.coldItems !== undefined
+        ? { split: "cold-items", fraction: o.coldItems, seed: o.seed }
+        : {
+            split: kind,
+            ...(kind === "random" ? { testFraction: o.testFraction, seed: o.seed } : {}),
+            ...(kind === "temporal" ? { testFraction: o.testFraction } : {}),
+            ...(kind === "last-n" ? { n: o.lastN } : {}),
+          };
   }
   const train = buildInteractions(split.train, {
     threshold: o.threshold,
     confidence: o.confidence as ConfidenceMode,
   });
+  if (o.items) {
+    const descriptions = await loadItemDescriptions(o.items);
+    train.itemContent = itemContentFor(train.ids.items, descriptions);
+    const described = train.itemContent.features.filter((tokens) => tokens.length > 0).length;
+    notes.push(`items: ${described} of ${train.nItems} items described by ${o.items}`);
+  }
   if (train.userItems.indptr[train.nUsers] === 0) {
     throw new BadInput(
       `the train set is empty${o.threshold !== undefined ? ` (no rating reaches --threshold ${o.threshold})` : ""}`,

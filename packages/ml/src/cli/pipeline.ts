@@ -1,9 +1,21 @@
 /** Fit and evaluate steps shared by the train, evaluate and tune commands. */
 import { BadInput } from "@reco/contracts";
 import { type InteractionLog, type Interactions, buildInteractions } from "../data/index.ts";
-import { type Evaluation, type EvaluationProtocol, evaluate } from "../eval/evaluate.ts";
+import {
+  type EvaluableModel,
+  type Evaluation,
+  type EvaluationProtocol,
+  evaluate,
+} from "../eval/evaluate.ts";
 import { METRIC_NAMES } from "../eval/metrics.ts";
-import { fitModel, recommenderFor, recommenders, resolveParameters } from "../models/index.ts";
+import {
+  fitModel,
+  fitUserUser,
+  moreRecommenders,
+  recommenderFor,
+  recommenders,
+  resolveParameters,
+} from "../models/index.ts";
 import type { ModelParams } from "../params.ts";
 import type { DatasetOptions } from "./dataset.ts";
 import { type Console, epochProgress } from "./output.ts";
@@ -19,9 +31,22 @@ export function parseKs(text: string | undefined): number[] {
   return ks;
 }
 
-/** "all" or a comma list, each a known kind (UnknownModelKind lists the valid ones). */
-export function parseModelKinds(text: string): string[] {
-  const kinds = text === "all" ? Object.keys(recommenders) : text.split(",").map((k) => k.trim());
+/**
+ * "all" or a comma list, each a known kind (UnknownModelKind lists the valid ones). With
+ * `evaluation`, "all" adds the kinds that are evaluated only (user-knn) and, when item metadata is
+ * given, the content kinds.
+ */
+export function parseModelKinds(
+  text: string,
+  options: { evaluation?: boolean; itemContent?: boolean } = {},
+): string[] {
+  const extra = Object.keys(moreRecommenders).filter((kind) =>
+    kind === "user-knn" ? options.evaluation : options.itemContent,
+  );
+  const kinds =
+    text === "all"
+      ? [...Object.keys(recommenders), ...extra]
+      : text.split(",").map((k) => k.trim());
   for (const kind of kinds) recommenderFor(kind);
   return kinds;
 }
@@ -88,6 +113,19 @@ export async function fitWithProgress(
   }
 }
 
+/** As fitWithProgress, and user-knn (evaluated only) as its own model. */
+export async function fitForEvaluation(
+  kind: string,
+  train: Interactions,
+  hyper: Record<string, string>,
+  console: Console,
+): Promise<{ model: EvaluableModel; params: Record<string, number>; fitMs: number }> {
+  if (kind !== "user-knn") return fitWithProgress(kind, train, hyper, console);
+  const started = performance.now();
+  const params = resolveParameters(recommenderFor(kind), hyper);
+  return { model: fitUserUser(train, params), params, fitMs: performance.now() - started };
+}
+
 /** `field` unless --drop-unrankable-test-items. */
 export function evaluationProtocolOf(
   o: Pick<DatasetOptions, "dropUnrankableTestItems">,
@@ -100,7 +138,7 @@ export function evaluationProtocolOf(
  * is absent from train) count as misses under the field protocol, distinct positives per user.
  */
 export function evaluateOn(
-  model: ModelParams,
+  model: EvaluableModel,
   train: Interactions,
   test: InteractionLog,
   data: Pick<DatasetOptions, "threshold" | "confidence" | "dropUnrankableTestItems">,

@@ -7,3 +7,4 @@ export * from "./parquet.ts";
 export * from "./random.ts";
 export * from "./split.ts";
 export * from "./item-content.ts";
+export * from "./cold-items.ts";

@@ -1,6 +1,8 @@
 import { BadInput } from "@reco/contracts";
 import type { Interactions } from "../data/interactions.ts";
-import { recommend, userHistory } from "../models/score.ts";
+import { type UserQuery, recommend, userHistory } from "../models/score.ts";
+import { topK } from "../models/top-k.ts";
+import { type UserUserModel, scoreUserUser } from "../models/user-knn.ts";
 import type { ModelParams } from "../params.ts";
 import { MetricAccumulator, type MetricsAtK } from "./metrics.ts";
 
@@ -43,6 +45,20 @@ export interface Evaluation {
   unrankableTestItems: number;
 }
 
+/** What can be evaluated: an exchange shape, or a model that is evaluated only (user-knn). */
+export type EvaluableModel = ModelParams | UserUserModel;
+
+function rank(
+  model: EvaluableModel,
+  query: UserQuery & { history: { items: Int32Array } },
+  k: number,
+) {
+  if (model.kind !== "user-user") return recommend(model, query, k).items;
+  const scores = scoreUserUser(model, query);
+  for (const item of query.history.items) scores[item] = -Infinity;
+  return topK(scores, k).items;
+}
+
 export interface EvaluateOptions {
   ks?: readonly number[];
   /** default `field` */
@@ -61,7 +77,7 @@ export interface EvaluateOptions {
  * test items that never occur in train).
  */
 export function evaluate(
-  params: ModelParams,
+  params: EvaluableModel,
   train: Interactions,
   test: Interactions,
   options: EvaluateOptions = {},
@@ -122,7 +138,7 @@ export function evaluate(
     const denominator = drop ? nRelevant : nRelevant + nUnrankable;
     if (denominator > 0) {
       users++;
-      const ranked = recommend(params, { userIndex: u, history }, maxK).items;
+      const ranked = rank(params, { userIndex: u, history }, maxK);
       for (const accumulator of accumulators)
         accumulator.add(ranked, (item) => relevant[item] === 1, denominator);
     }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { recommenders } from "../../models/index.ts";
+import { moreRecommenders, recommenders } from "../../models/index.ts";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import type { CommandContext } from "../context.ts";
 import { datasetOptions, datasetSchema, loadDataset } from "../dataset.ts";
@@ -10,7 +10,7 @@ import {
   describeExclusions,
   evaluateOn,
   evaluationProtocolOf,
-  fitWithProgress,
+  fitForEvaluation,
   flattenMetrics,
   hyperParametersFor,
   parseKs,
@@ -28,7 +28,7 @@ export const evaluateSpec = {
     model: {
       type: "string",
       value: "KIND",
-      help: `model kind(s): ${Object.keys(recommenders).join(", ")}, or all`,
+      help: `model kind(s): ${[...Object.keys(recommenders), ...Object.keys(moreRecommenders)].join(", ")}, or all (content and hybrid when --items is given)`,
     },
     k: { type: "string", value: "K,…", help: "cut-offs (default 10,20,50)" },
     json: { type: "boolean", help: "print the evaluation as JSON" },
@@ -43,6 +43,7 @@ export const evaluateSpec = {
   examples: [
     "npm run train -- evaluate --train train.csv --test test.csv --model popularity",
     "npm run train -- evaluate --data data/ml-latest-small/ratings.csv --model all --threshold 3.5",
+    "npm run train -- evaluate --data data/ml-latest-small/ratings.csv --items data/ml-latest-small/movies.csv --cold-items 0.1 --model content,hybrid,popularity --k 20",
   ],
 } satisfies CommandSpec<z.ZodType>;
 
@@ -51,7 +52,7 @@ export async function runEvaluate(
   ctx: CommandContext,
 ): Promise<number> {
   const o = cmd.options;
-  const kinds = parseModelKinds(o.model);
+  const kinds = parseModelKinds(o.model, { evaluation: true, itemContent: o.items !== undefined });
   const hyper = hyperParametersFor(kinds, cmd.hyperParameters);
   for (const kind of kinds) checkHyperParameters(kind, hyper[kind]!);
   const ks = parseKs(o.k);
@@ -59,7 +60,7 @@ export async function runEvaluate(
   for (const note of data.notes) ctx.console.err(note);
   const results = [];
   for (const kind of kinds) {
-    const fit = await fitWithProgress(
+    const fit = await fitForEvaluation(
       kind,
       data.train,
       withSeed(kind, hyper[kind]!, o.seed),

@@ -188,6 +188,8 @@ export async function runTrain(
         threshold: o.threshold,
         confidence: o.confidence as ConfidenceMode,
       });
+      // Same id space as the train side, so the same item metadata.
+      everything.itemContent = data.train.itemContent;
       const nInteractions = everything.userItems.indptr[everything.nUsers]!;
       note(
         `refitting ${kind} on all ${nInteractions} interactions (evaluated above on ${data.data.nInteractions})`,
