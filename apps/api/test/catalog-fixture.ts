@@ -6,7 +6,12 @@ import { SCHEMA_VERSION, type RateEvent, type TopicNames } from "@reco/contracts
 import type { Database } from "@reco/db";
 import { IMPORT_TOPIC } from "@reco/importer";
 import { LogBuilder, buildInteractions, fitModel, publishVersion } from "@reco/ml";
-import { ApiKeyStore, createServingRuntime, type ServingRuntime } from "@reco/serving";
+import {
+  ApiKeyStore,
+  createServingRuntime,
+  type ServingRuntime,
+  type ServingRuntimeDeps,
+} from "@reco/serving";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -96,6 +101,7 @@ export async function startCatalogInstance(options: {
   bus: EventBus;
   topics: TopicNames;
   snapshotsRoot: string;
+  userDeletion?: ServingRuntimeDeps["userDeletion"];
 }): Promise<CatalogInstance> {
   const runtime = await createServingRuntime({
     prisma: options.db.prisma,
@@ -104,6 +110,7 @@ export async function startCatalogInstance(options: {
     topics: options.topics,
     snapshotsRoot: options.snapshotsRoot,
     options: { rateLimitPerSecond: 10_000, rateLimitBurst: 20_000 },
+    userDeletion: options.userDeletion,
   });
   const keys = new ApiKeyStore(options.db.prisma);
   const app = await buildServer({
