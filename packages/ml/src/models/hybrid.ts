@@ -85,14 +85,14 @@ export const hybrid: Recommender = {
     "item-kNN blended with content similarity (needs --items): collaborative neighbours for known items, content neighbours for new ones",
   parameters: {
     contentWeight: {
-      default: 0.5,
+      default: 0.3,
       min: 0,
       max: 1,
       search: [0, 1],
       help: "share of the content similarity in the blend (0 = item-kNN alone, 1 = content alone)",
     },
     newItemWeight: {
-      default: 1,
+      default: 5,
       min: 0,
       max: 1000,
       search: [0.1, 100],
