@@ -72,13 +72,12 @@ describe("cold-item evaluation", () => {
     const popularity = await recall("popularity");
     const content = await recall("content");
     const hybrid = await recall("hybrid");
-    const favouringNew = await recall("hybrid", { newItemWeight: 50 });
+    const withoutNewItems = await recall("hybrid", { newItemWeight: 0 });
     expect(popularity.recall).toBe(0);
     expect(content.recall).toBeGreaterThan(0.5);
-    // newItemWeight trades new items against known ones: the default reaches some, more reaches all
-    expect(hybrid.recall).toBeGreaterThan(0);
-    expect(favouringNew.recall).toBeGreaterThan(hybrid.recall);
-    expect(favouringNew.recall).toBeGreaterThan(0.9);
+    expect(hybrid.recall).toBeGreaterThan(0.5);
+    // new items reach the hybrid through newItemWeight alone: at 0 none is ever recommended
+    expect(withoutNewItems.recall).toBe(0);
     // a comedy fan's top 10 from content holds comedies only (the held-out ones among them)
     const u0 = train.ids.users.indexOf("u0");
     const top = recommend(content.model, { history: userHistory(train, u0) }, 10).items;
