@@ -24,7 +24,9 @@ import {
   type InteractionLog,
   type Interactions,
   type ModelParams,
+  type Trial,
   buildInteractions,
+  describeTrial,
   evaluate,
   loadDelimited,
   loadExplicitSplit,
@@ -130,7 +132,15 @@ async function main(): Promise<void> {
 
     // The tuner as `train --tune --model all` runs it.
     const started = performance.now();
-    const auto = await tuneAndTrain(data.train, { kinds, trials, seed });
+    const progress = (trial: Trial, { done, total }: { done: number; total: number }) =>
+      log(`    ${describeTrial(trial, done, total)}`);
+    // "all" as train --tune passes it, so large catalogues leave out what it leaves out
+    const auto = await tuneAndTrain(data.train, {
+      kinds: values.kinds === "all" ? "all" : kinds,
+      trials,
+      seed,
+      onTrial: progress,
+    });
     const autoSeconds = (performance.now() - started) / 1000;
     const autoRecall = testRecall(auto.model, auto.interactions, data);
     log(
@@ -140,7 +150,12 @@ async function main(): Promise<void> {
     // Baseline: each kind by plain random search, factor× the candidates, all at full budget.
     const rows: Row[] = [];
     const leftOut = new Set(auto.tuning.leftOut.map((entry) => entry.kind));
-    for (const kind of kinds.filter((k) => !leftOut.has(k))) {
+    // cheapest first (by the tuner's seconds per kind), so a cut-short run has the most rows
+    const cost = new Map(auto.tuning.kinds.map((k) => [k.kind, k.seconds]));
+    const order = kinds
+      .filter((k) => !leftOut.has(k))
+      .sort((a, b) => (cost.get(a) ?? 0) - (cost.get(b) ?? 0));
+    for (const kind of order) {
       const recommender = recommenderFor(kind);
       const defaultsParams = resolveParameters(
         recommender,
@@ -152,6 +167,7 @@ async function main(): Promise<void> {
         kinds: kind,
         trials: trials * factor,
         seed: seed + 1000, // other candidates than the tuner's
+        onTrial: progress,
       });
       const seconds = (performance.now() - kindStarted) / 1000;
       const tuned = testRecall(await recommender.fit(train, hand.best.params), train, data);
