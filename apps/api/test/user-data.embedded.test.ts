@@ -180,4 +180,24 @@ describe("user data deletion and export", () => {
       deletion: { status: "done" },
     });
   });
+
+  it("events of the user after the deletion are a new history; DELETE again removes them too", async () => {
+    const [a] = instances as [CatalogInstance];
+    const first = await db.prisma.userDeletion.findUniqueOrThrow({ where: { userId: ERASED } });
+    expect(first.status).toBe("done");
+    const sent = await call(a, "/feedback", {
+      key: clientKey,
+      body: { userId: ERASED, itemId: "9", type: "click" },
+    });
+    expect(sent.status).toBe(202);
+    expect(a.runtime.history.count(ERASED)).toBe(1);
+    // Still "done" until asked again: the deletion covered what was stored when it ran. Asked of
+    // the instance holding the new event (instance b learns of it once the worker wrote it).
+    const again = await call(a, `/users/${ERASED}`, { method: "DELETE", key: adminKey });
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe("done");
+    expect(Date.parse(again.body.completedAt)).toBeGreaterThan(first.completedAt!.getTime());
+    await waitFor(() => a.runtime.history.count(ERASED) === 0, { timeoutMs: 5_000 });
+    expect(await db.prisma.userDeletion.count()).toBe(1);
+  });
 });

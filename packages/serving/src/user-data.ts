@@ -151,14 +151,27 @@ export class UserDataService {
 
   /**
    * Records and runs the deletion. `created` is false when one was already recorded: its current
-   * status is returned (a pending one is resumed here unless it is running already). A run that
-   * fails leaves the record pending and is retried later; the answer then says "pending".
+   * status is returned (a pending one is resumed here unless it is running already; a done one
+   * runs again when data of the user arrived since). A run that fails leaves the record pending
+   * and is retried later; the answer then says "pending".
    */
   async delete(
     userId: string,
     requestedBy: string,
   ): Promise<{ created: boolean; record: DeletionRecord }> {
     const existing = await this.status(userId);
+    if (existing?.status === "done" && (await this.holdsData(userId))) {
+      // Data that arrived after the deletion (new events of the same id): deleted the same way.
+      await this.deps.prisma.userDeletion.update({
+        where: { userId },
+        data: { status: "pending", completedAt: null, requestedBy },
+      });
+      try {
+        return { created: false, record: await this.run(userId) };
+      } catch {
+        return { created: false, record: (await this.status(userId))! };
+      }
+    }
     if (existing) {
       if (existing.status === "pending") void this.run(userId).catch(() => undefined);
       return { created: false, record: existing };
