@@ -21,7 +21,7 @@ import {
   RecommendationService,
   type RoutingOptions,
 } from "./recommender.ts";
-import type { RecommendStrategy } from "./strategies/index.ts";
+import { defaultStrategies, newItemsStrategy, type RecommendStrategy } from "./strategies/index.ts";
 import { StableModelResolver, type ModelResolver } from "./resolver.ts";
 import { UserDataService, type UserDataServiceDeps } from "./user-data.ts";
 
@@ -51,6 +51,12 @@ export interface ServingOptions {
   sharedHistoryTtlMs?: number;
   /** The most candidates a model is asked for in a filtered answer (default 64; see MAX_CANDIDATES). */
   maxFilterCandidates?: number;
+  /**
+   * Up to this many items the served model was trained without (created since, through the item
+   * API) lead a personalised answer when their content matches the user's history (default 0: off;
+   * see newItemsStrategy). Ignored when `strategies` are given.
+   */
+  newItemSlots?: number;
 }
 
 /**
@@ -210,7 +216,11 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     sharedHistory: shared
       ? { ttlMs: options.sharedHistoryTtlMs ?? DEFAULT_SHARED_HISTORY_TTL_MS }
       : false,
-    strategies: deps.strategies,
+    strategies:
+      deps.strategies ??
+      (options.newItemSlots
+        ? [newItemsStrategy(options.newItemSlots), ...defaultStrategies]
+        : undefined),
     maxFilterCandidates: options.maxFilterCandidates,
   });
   const users = new UserDataService({

@@ -12,6 +12,7 @@ export {
   rankedItems,
   warmModelStrategy,
 } from "./model.ts";
+export { newItemsStrategy } from "./new-items.ts";
 export { popularItems, popularityStrategy } from "./popular.ts";
 export {
   fallbackReason,
