@@ -1,0 +1,271 @@
+/**
+ * The api's memory in embedded mode on the demo (PGlite, in-process cache, file-backed log, the
+ * demo models and experiment, as `npm start` runs it): RSS at rest, its peak under an uncached
+ * `/recommend` load (every request a new cache key, c = 32, `--seconds` 60, the load generator in
+ * its own process: bench/serve's), and after it — with where the memory goes: V8's heap (used and
+ * committed), external and array-buffer bytes (PGlite's WebAssembly memory is one), what loading
+ * the models (ONNX sessions, on the inference thread) added, the serving history of the demo
+ * (measured in this process on the same snapshots), and the rest (code, native libraries, threads).
+ *
+ * Baseline in the same run: the RSS of a bare `node --import tsx` process that imports nothing,
+ * the floor every api pays. Targets (issue 15): peak under load ≤ rest + the cache bound + 100 MB;
+ * rest ≤ 400 MB.
+ *
+ *   node --expose-gc --import tsx bench/memory/run.ts [--seconds 60] [--data-dir DIR]
+ *                                                     [--cache-mb N] [--node-options="…"]
+ *
+ * Without --data-dir, a temporary data directory is prepared first (apps/api/src/prepare-demo.ts:
+ * demo import and training, a minute or two); a directory `npm start` or bench/startup (--keep)
+ * prepared can be passed instead (no api may be running on it). `--cache-mb` sets CACHE_MAX_BYTES
+ * (default: the api's own default); `--node-options` adds flags to the api's node (e.g.
+ * `--max-semi-space-size=4`).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { InteractionHistory } from "@reco/serving";
+import { freePort } from "@reco/testkit";
+import { loadSeparate, median } from "../serve/common.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "60" },
+    "data-dir": { type: "string" },
+    "cache-mb": { type: "string" },
+    "node-options": { type: "string", default: "" },
+    connections: { type: "string", default: "32" },
+  },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const probe = path.join(root, "bench", "memory", "probe.ts");
+const MB = 1024 * 1024;
+const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface ProbeAnswer {
+  usage: NodeJS.MemoryUsage;
+  spaces: Record<string, number>;
+}
+
+/** The kernel's view: resident set and its high-water mark, in bytes. */
+function status(pid: number): { rss: number; hwm: number } {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)![1]) * 1024;
+  return { rss: field("VmRSS"), hwm: field("VmHWM") };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function ask(child: ChildProcess, collect: boolean): Promise<ProbeAnswer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error("the api's memory probe did not answer")),
+      10_000,
+    );
+    const onMessage = (message: { kind?: string } & ProbeAnswer) => {
+      if (message?.kind !== "memory") return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      resolve(message);
+    };
+    child.on("message", onMessage);
+    child.send({ kind: "memory", gc: collect });
+  });
+}
+
+async function prepare(dataDir: string): Promise<void> {
+  console.log(`preparing the demo in ${dataDir} (import and training)…`);
+  const result = spawnSync(process.execPath, ["--import", "tsx", "apps/api/src/prepare-demo.ts"], {
+    cwd: root,
+    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", KAFKA_BROKERS: "" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) throw new Error(`prepare-demo failed (exit ${result.status})`);
+}
+
+/** RSS of a node process that loads tsx and nothing else (the floor of any api). */
+async function bareRss(): Promise<number> {
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", "setTimeout(() => {}, 60_000)"], {
+    cwd: root,
+    stdio: "ignore",
+  });
+  await sleep(1500);
+  const { rss } = status(child.pid!);
+  child.kill("SIGKILL");
+  return rss;
+}
+
+/** The serving history of the demo's snapshots, in this process: heap it holds after a full GC. */
+async function historyBytes(snapshots: string): Promise<number | undefined> {
+  if (!gc) return undefined;
+  const settle = async () => {
+    for (let i = 0; i < 4; i += 1) {
+      gc();
+      await sleep(20);
+    }
+    const usage = process.memoryUsage();
+    return usage.heapUsed + usage.arrayBuffers;
+  };
+  const before = await settle();
+  const history = await InteractionHistory.fromSnapshots(snapshots);
+  const after = await settle();
+  if (history.users < 0) console.log(""); // keeps `history` alive until measured
+  return after - before;
+}
+
+const scratch = values["data-dir"]
+  ? undefined
+  : await mkdtemp(path.join(os.tmpdir(), "bench-memory-"));
+const dataDir = values["data-dir"] ? path.resolve(values["data-dir"]) : path.join(scratch!, "data");
+let api: ChildProcess | undefined;
+try {
+  if (scratch) await prepare(dataDir);
+  const floor = await bareRss();
+  const port = await freePort();
+  const nodeOptions = values["node-options"].split(/\s+/).filter(Boolean);
+  api = spawn(
+    process.execPath,
+    [...nodeOptions, "--expose-gc", "--import", "tsx", "--import", probe, "apps/api/src/main.ts"],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        DATABASE_URL: "",
+        REDIS_URL: "",
+        KAFKA_BROKERS: "",
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        RATE_LIMIT_RPS: "1000000000",
+        RATE_LIMIT_BURST: "1000000000",
+        ...(values["cache-mb"] ? { CACHE_MAX_BYTES: String(Number(values["cache-mb"]) * MB) } : {}),
+      },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    },
+  );
+  let output = "";
+  api.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  api.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (api.exitCode !== null) throw new Error(`the api exited:\n${output.slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`the api was not ready:\n${output.slice(-3000)}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    await sleep(100);
+  }
+  const pid = api.pid!;
+  const bound = /result cache: .*at most (\d+) MB/.exec(output);
+  const cacheBytes = bound ? Number(bound[1]) * MB : Number(values["cache-mb"] ?? NaN) * MB;
+  const key = (await readFile(path.join(dataDir, "dev-api-key"), "utf8")).trim();
+  const users = await demoUsers();
+  const headers = { authorization: `Bearer ${key}` };
+
+  await sleep(3000);
+  const listening = status(pid).rss;
+  // Models load on their first request: one request per user of a sample reaches every arm.
+  for (const user of users.slice(0, 60)) {
+    const response = await fetch(`${url}/recommend/${user}?k=10`, { headers });
+    if (response.status !== 200) throw new Error(`warm-up answered ${response.status}`);
+    await response.arrayBuffer();
+  }
+  await sleep(5000);
+  const rest = status(pid).rss;
+  const threadsAtRest = readdirSync(`/proc/${pid}/task`).length;
+  const restProbe = await ask(api, false);
+  const restCollected = await ask(api, true);
+  const restAfterGc = status(pid).rss;
+
+  // Load: every request a new cache key (an exclude nobody repeats), users in turn.
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(status(pid).rss), 200);
+  const load = await loadSeparate({
+    url,
+    key,
+    connections,
+    seconds,
+    paths: users.map((user) => `/recommend/${user}?k=10`),
+    suffix: "&exclude=bench",
+  });
+  clearInterval(sampler);
+  const underLoad = await ask(api, false);
+  const peak = Math.max(status(pid).hwm, ...samples);
+  await sleep(10_000);
+  const after = status(pid).rss;
+  const afterProbe = await ask(api, false);
+  const afterCollected = await ask(api, true);
+  const afterGc = status(pid).rss;
+  const history = await historyBytes(path.join(dataDir, "snapshots"));
+
+  const line = (label: string, rss: number, probe?: ProbeAnswer) =>
+    console.log(
+      `| ${label} | ${mb(rss)} | ${probe ? mb(probe.usage.heapUsed) : ""} | ${probe ? mb(probe.usage.heapTotal) : ""} | ${probe ? mb(probe.usage.external) : ""} | ${probe ? mb(probe.usage.arrayBuffers) : ""} | ${probe ? mb(rss - probe.usage.heapTotal - probe.usage.external) : ""} |`,
+    );
+  console.log(
+    `\napi memory, embedded demo, uncached /recommend load ${seconds} s at c = ${connections} (load generator in its own process): ` +
+      `${load.rps.toFixed(0)} req/s, p99 ${load.p99} ms, ${load.errors} errors; result cache bound ${Number.isFinite(cacheBytes) ? mb(cacheBytes) : "unknown"}`,
+  );
+  console.log(
+    "| when | RSS | heap used | heap committed | external | of which array buffers | rest of RSS (code, native, threads) |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  line("bare `node --import tsx` (baseline)", floor);
+  line("api listening, no model loaded", listening);
+  line("at rest (models loaded)", rest, restProbe);
+  line("at rest, after a full GC", restAfterGc, restCollected);
+  line(`peak under load (sampled every 200 ms, and VmHWM)`, peak);
+  line("end of load", samples.at(-1) ?? 0, underLoad);
+  line("10 s after", after, afterProbe);
+  line("10 s after, after a full GC", afterGc, afterCollected);
+  console.log(
+    `\nwhere it goes: models loaded on their first requests +${mb(rest - listening)} RSS (the inference thread — its own V8 isolate and modules — and its ONNX sessions; the JS bytes of each model stay beside the session's copy); ` +
+      `external ${mb(restCollected.usage.external - restCollected.usage.arrayBuffers)} beyond array buffers at rest (PGlite's WebAssembly memory, with PostgreSQL's shared_buffers); ` +
+      `the demo's serving history ${history === undefined ? "(run with --expose-gc to measure)" : mb(history)} of heap; ` +
+      `heap spaces at rest (used): ${Object.entries(restCollected.spaces)
+        .filter(([, bytes]) => bytes > MB)
+        .map(([name, bytes]) => `${name.replace(/_space$/, "")} ${mb(bytes)}`)
+        .join(", ")}; ` +
+      `heap used after a full GC: ${mb(restCollected.usage.heapUsed)} at rest, ${mb(afterCollected.usage.heapUsed)} with the cache full; ` +
+      `${threadsAtRest} threads at rest; ` +
+      `RSS samples under load: median ${mb(median(samples))}, max ${mb(Math.max(...samples))}`,
+  );
+  const limit = rest + cacheBytes + 100 * MB;
+  console.log(
+    `targets: peak under load ${mb(peak)} ≤ rest + cache bound + 100 MB = ${mb(limit)}: ${peak <= limit ? "met" : "NOT met"} ` +
+      `(${(peak / limit).toFixed(2)}×); rest ${mb(rest)} ≤ 400 MB: ${rest <= 400 * MB ? "met" : "NOT met"} ` +
+      `(${(rest / (400 * MB)).toFixed(2)}×); rest = ${(rest / floor).toFixed(1)}× a bare tsx process; ` +
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+  );
+} finally {
+  if (api && api.exitCode === null) {
+    api.kill("SIGTERM");
+    await new Promise((resolve) => api!.once("exit", resolve));
+  }
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+}
+
+/** The demo's user ids, from its ratings file (DEMO_DATA_DIR, as the preparation read it). */
+async function demoUsers(): Promise<string[]> {
+  const demo = process.env.DEMO_DATA_DIR ?? path.join(root, "data", "ml-latest-small");
+  const ratings = await readFile(path.join(demo, "ratings.csv"), "utf8");
+  const ids = new Set<string>();
+  for (const line of ratings.split("\n").slice(1)) {
+    const user = line.slice(0, line.indexOf(","));
+    if (user) ids.add(user);
+  }
+  return [...ids];
+}
