@@ -66,6 +66,12 @@ export const apiEnvSchema = z.object({
   AUTH_STALE_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_AUTH_STALE_MS),
   RATE_LIMIT_RPS: z.coerce.number().positive().default(200),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(400),
+  /**
+   * Items created through the item API since the served model was trained lead a personalised
+   * answer, up to this many, when their categories, tags or title words match the user's history
+   * (the content model's TF-IDF cosine); 0 turns it off.
+   */
+  NEW_ITEM_SLOTS: z.coerce.number().int().min(0).max(100).default(2),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -155,6 +155,7 @@ const servingLoaded = createServingRuntime({
     feedbackAckTimeoutMs: env.FEEDBACK_ACK_TIMEOUT_MS,
     rateLimitPerSecond: env.RATE_LIMIT_RPS,
     rateLimitBurst: env.RATE_LIMIT_BURST,
+    newItemSlots: env.NEW_ITEM_SLOTS,
   },
   onError: (error, what) => logThrottled(what, error),
 });
