@@ -274,6 +274,25 @@ describe("fuzzing the REST inputs never gets a 5xx", () => {
     expect(served).toBeGreaterThan(0); // some inputs were valid and answered, not all refused
   });
 
+  it(`arbitrary user ids on the user data routes, admin key (${RUNS} runs)`, async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("GET /users/:a/export", "DELETE /users/:a"),
+        pathSegment,
+        async (route, a) => {
+          const [method, path] = route.split(" ") as [string, string];
+          const url = path.replace(":a", a);
+          const answer = await send(server, method, url, { key: server.keys.admin });
+          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+          assertSane(`${method} ${url}`, answer);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(statuses.get(404) ?? 0).toBeGreaterThan(0); // unknown users reached the handler
+  });
+
   it(`arbitrary JSON bodies on every body route (${RUNS * 2} runs)`, async () => {
     const statuses = new Map<number, number>();
     await fc.assert(
