@@ -200,4 +200,41 @@ describe("user data deletion and export", () => {
     await waitFor(() => a.runtime.history.count(ERASED) === 0, { timeoutMs: 5_000 });
     expect(await db.prisma.userDeletion.count()).toBe(1);
   });
+
+  it("a step that fails (event log closed) leaves the request pending (202); asked again elsewhere it finishes", async () => {
+    const [a] = instances as [CatalogInstance];
+    const ownBus = await openFileLogBus({ dir: path.join(dir, "events-closed") });
+    await ownBus.ensureTopics(Object.values(topics));
+    const lonely = await startCatalogInstance({
+      db,
+      cache: new KeyRecordingCache(),
+      bus: ownBus,
+      topics,
+      snapshotsRoot,
+    });
+    try {
+      await ownBus.close();
+      const failed = await call(lonely, "/users/3", { method: "DELETE", key: adminKey });
+      expect(failed.status).toBe(202);
+      expect(failed.body).toMatchObject({ userId: "3", status: "pending", completedAt: null });
+      // Its history went before the failing step; nothing else did.
+      expect(lonely.runtime.history.count("3")).toBe(0);
+      expect((await scanParquet(snapshotsRoot, "3")).perUser["3"]).toBeGreaterThan(0);
+      const pending = await call(a, "/users/3/export", { key: adminKey });
+      expect(pending.body.deletion.status).toBe("pending");
+      expect(pending.body.events.length).toBeGreaterThan(0);
+    } finally {
+      await lonely.close();
+    }
+    // A pending request asked again is resumed (answered 202 at once, finished in the background).
+    const resumed = await call(a, "/users/3", { method: "DELETE", key: adminKey });
+    expect(resumed.status).toBe(202);
+    await waitFor(
+      async () => (await call(a, "/users/3", { method: "DELETE", key: adminKey })).status === 200,
+      { timeoutMs: 15_000 },
+    );
+    // ("3" is in other payloads too, as a substring: counted by the user column here)
+    expect((await scanParquet(snapshotsRoot, "3")).perUser["3"]).toBeUndefined();
+    expect(a.runtime.history.count("3")).toBe(0);
+  });
 });
