@@ -1,3 +1,4 @@
+import type { ItemContent } from "../data/item-content.ts";
 import { BadInput } from "@reco/contracts";
 import {
   type InteractionOptions,
@@ -65,6 +66,8 @@ export interface TuneOptions {
   minValidationUsers?: number;
   /** the kinds to draw from (default the registered models; tests pass their own) */
   recommenders?: Record<string, Recommender>;
+  /** item metadata in the train log's id space, for the content and hybrid kinds (--items) */
+  itemContent?: ItemContent;
   /** called after every trial (the CLI prints progress) */
   onTrial?: (trial: Trial, progress: { done: number; total: number }) => void;
 }
@@ -323,6 +326,8 @@ export async function tune(train: InteractionLog, options: TuneOptions): Promise
 
   const split = randomHoldout(train, { testFraction: fraction, seed: seed + 1 });
   const fitSet = buildInteractions(split.train, options.interactions);
+  // the split keeps the log's id maps, so the metadata lines up
+  if (options.itemContent) fitSet.itemContent = options.itemContent;
   const validation = buildInteractions(split.test, options.interactions);
   // Validation users in a seeded order: a rung with budget b scores the first b·|users| of them,
   // so each rung's users include the cheaper rungs' (scores across rungs stay comparable).

@@ -31,6 +31,7 @@ export async function tuneAndTrain(
   const kind = tuning.best.kind;
   const recommender = registry[kind]!;
   const interactions = buildInteractions(train, options.interactions);
+  if (options.itemContent) interactions.itemContent = options.itemContent;
   const started = performance.now();
   const model = await recommender.fit(interactions, tuning.best.params, options.hooks);
   return {

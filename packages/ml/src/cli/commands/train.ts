@@ -143,7 +143,11 @@ export async function runTrain(
       // Tuned on a validation split of the train side only; the winner is fitted on all of it.
       const progress = epochProgress("final fit", ctx.console);
       const tuned = await timed("tuneMs", () =>
-        tuneAndTrain(data.train.log, { ...search, hooks: progress }),
+        tuneAndTrain(data.train.log, {
+          ...search,
+          itemContent: data.train.itemContent,
+          hooks: progress,
+        }),
       ).finally(() => progress.stop());
       tuning = tuned.tuning;
       printTuning(tuning, ctx.console, o.json ? ctx.console.err : ctx.console.out);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { recommenders } from "../../models/index.ts";
+import { moreRecommenders, recommenders } from "../../models/index.ts";
 import {
   DEFAULT_METRIC,
   DEFAULT_TRIALS,
@@ -56,6 +56,16 @@ export function searchFromCommand(
 ): TuneOptions {
   const options: TuneOptions = {
     kinds: o.model,
+    // with a catalogue, content and hybrid join the kinds ("all" included)
+    ...(o.items
+      ? {
+          recommenders: {
+            ...recommenders,
+            content: moreRecommenders.content!,
+            hybrid: moreRecommenders.hybrid!,
+          },
+        }
+      : {}),
     trials: o.trials,
     seed: o.seed,
     validationFraction: o.validationFraction,
@@ -122,7 +132,7 @@ export async function runTune(
   // Only the train side is searched on; the test side is never passed on.
   const data = await loadDataset(o, { needTest: false });
   data.notes.forEach((n) => ctx.console.err(n));
-  const result = await tune(data.train.log, options);
+  const result = await tune(data.train.log, { ...options, itemContent: data.train.itemContent });
   if (o.json) {
     ctx.console.out(
       JSON.stringify(
