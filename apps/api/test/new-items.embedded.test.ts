@@ -133,4 +133,44 @@ describe("a new item from content in its first minute", () => {
       false,
     );
   });
+
+  it("a catalog item older than the served version that it never saw is not treated as new", async () => {
+    // created before the model was trained (as an imported item nobody rated), made known to the
+    // runtime by a PATCH; a fresh item created after it shows the catalog has taken both changes
+    await db.prisma.item.create({
+      data: {
+        externalId: "old-comedy",
+        title: "Old Laughs",
+        genres: ["Comedy"],
+        createdAt: new Date("2000-01-01T00:00:00Z"),
+      },
+    });
+    const patch = await call(server, "/items/old-comedy", {
+      method: "PATCH",
+      key: engineerKey,
+      body: { available: true },
+    });
+    expect(patch.status).toBeLessThan(300);
+    const put = await call(server, "/items/fresh-comedy-2", {
+      method: "PUT",
+      key: engineerKey,
+      body: { title: "Fresh Laughs", genres: ["Comedy"] },
+    });
+    expect(put.status).toBeLessThan(300);
+    const created = Date.now();
+    let answer = await recommended("comedy-fan");
+    while (
+      !answer.some((item) => item.itemId === "fresh-comedy-2") &&
+      Date.now() - created < 60_000
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = await recommended("comedy-fan");
+    }
+    expect(answer.find((item) => item.itemId === "fresh-comedy-2")?.reason).toBe(
+      "new_similar_content",
+    );
+    expect(
+      answer.some((item) => item.reason === "new_similar_content" && item.itemId === "old-comedy"),
+    ).toBe(false);
+  });
 });

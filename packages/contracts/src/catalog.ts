@@ -21,5 +21,7 @@ export const catalogChangeSchema = z.object({
   deletedAt: z.string().nullable(),
   /** ISO-8601 of the row's last change (the database's `updated_at`). */
   updatedAt: z.string(),
+  /** ISO-8601 of the row's creation: which served model versions were trained after the item. */
+  createdAt: z.string().optional(),
 });
 export type CatalogChange = z.infer<typeof catalogChangeSchema>;

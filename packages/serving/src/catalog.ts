@@ -17,6 +17,8 @@ export interface CatalogItem {
   deletedAt?: string | null;
   /** ISO-8601 of the row's last change: a change older than what is held is ignored. */
   updatedAt?: string;
+  /** ISO-8601 of the row's creation (a model trained before it cannot know it). */
+  createdAt?: string;
 }
 
 /** What an answer may hold beyond availability: item categories (genres), matched case-insensitively. */
@@ -253,6 +255,7 @@ export class Catalog {
         availableUntil: true,
         deletedAt: true,
         updatedAt: true,
+        createdAt: true,
       },
       orderBy: { id: "asc" },
     });
@@ -272,6 +275,7 @@ export function catalogItemOfRow(row: {
   availableUntil: Date | null;
   deletedAt: Date | null;
   updatedAt: Date;
+  createdAt?: Date;
 }): CatalogItem {
   return {
     itemId: row.externalId,
@@ -284,5 +288,6 @@ export function catalogItemOfRow(row: {
     availableUntil: row.availableUntil?.toISOString() ?? null,
     deletedAt: row.deletedAt?.toISOString() ?? null,
     updatedAt: row.updatedAt.toISOString(),
+    ...(row.createdAt ? { createdAt: row.createdAt.toISOString() } : {}),
   };
 }

@@ -20,6 +20,7 @@ async function handle(call: InferenceCall): Promise<unknown> {
         nItems: scorer.nItems,
         itemIds: scorer.itemIds,
         userIds: scorer.userIds,
+        ...(scorer.createdAt === undefined ? {} : { createdAt: scorer.createdAt }),
       };
       return info;
     }

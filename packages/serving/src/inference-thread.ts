@@ -14,6 +14,7 @@ export interface LoadedInfo {
   nItems: number;
   itemIds: string[];
   userIds: string[];
+  createdAt?: string;
 }
 
 export type InferenceReply =
@@ -54,6 +55,7 @@ export class InferenceThread {
       nItems: info.nItems,
       itemIds: info.itemIds,
       userIds: info.userIds,
+      ...(info.createdAt === undefined ? {} : { createdAt: info.createdAt }),
       recommend: async (batch: ScoreRequest[], k: number): Promise<Ranked[]> => {
         if (!alive()) {
           // The thread died since: load the same version into its successor first.

@@ -133,6 +133,7 @@ export const storedItemSchema = z.object({
   availableUntil: z.string().nullable(),
   deletedAt: z.string().nullable(),
   updatedAt: z.string(),
+  createdAt: z.string(),
 });
 export type StoredItem = z.infer<typeof storedItemSchema>;
 
@@ -215,6 +216,7 @@ interface ItemRow {
   availableUntil: Date | null;
   deletedAt: Date | null;
   updatedAt: Date;
+  createdAt: Date;
 }
 
 function storedItem(row: ItemRow): StoredItem {
@@ -231,6 +233,7 @@ function storedItem(row: ItemRow): StoredItem {
     availableUntil: item.availableUntil ?? null,
     deletedAt: item.deletedAt ?? null,
     updatedAt: item.updatedAt!,
+    createdAt: row.createdAt.toISOString(),
   };
 }
 
@@ -247,6 +250,7 @@ export function catalogChangeOf(item: StoredItem): CatalogChange {
     availableUntil: item.availableUntil,
     deletedAt: item.deletedAt,
     updatedAt: item.updatedAt,
+    createdAt: item.createdAt,
   };
 }
 

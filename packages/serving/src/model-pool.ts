@@ -29,6 +29,8 @@ export interface ServableModel {
   readonly nItems: number;
   readonly itemIds: string[];
   readonly userIds: string[];
+  /** ISO-8601 of when the version was trained: catalog items created later are new to it. */
+  readonly createdAt?: string;
   recommend(batch: ScoreRequest[], k: number): Promise<Ranked[]>;
   release(): Promise<void>;
 }

@@ -21,6 +21,8 @@ export interface ArtifactScorer extends Scorer {
   readonly userIds: string[];
   readonly name: string;
   readonly version: string;
+  /** ISO-8601 of the version's training (its metadata's createdAt) */
+  readonly createdAt: string;
 }
 
 export async function createScorer(
@@ -63,6 +65,7 @@ export async function createScorer(
     release: scorer.release,
     itemIds: artifact.idMaps.items,
     userIds: artifact.idMaps.users,
+    createdAt: m.createdAt,
     name: m.name,
     version: m.version,
   };

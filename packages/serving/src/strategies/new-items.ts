@@ -35,6 +35,17 @@ function unitVector(tokens: readonly string[], idf: ReadonlyMap<string, number>)
   return vector;
 }
 
+/**
+ * An item the model does not know and that was created after the model was trained. Catalog items
+ * older than the model that it never saw (imported, never interacted with) are not new: they had
+ * their chance in training, and leading every answer with them would crowd out the model.
+ */
+function isNewTo(loaded: LoadedModel, item: CatalogItem): boolean {
+  if (loaded.itemIndex.has(item.itemId)) return false;
+  const trainedAt = loaded.model.createdAt;
+  return trainedAt === undefined || item.createdAt === undefined || item.createdAt > trainedAt;
+}
+
 function buildIndex(catalog: Catalog, loaded: LoadedModel, key: string): NewItemIndex {
   const df = new Map<string, number>();
   let described = 0;
@@ -44,7 +55,7 @@ function buildIndex(catalog: Catalog, loaded: LoadedModel, key: string): NewItem
     const tokens = tokensOf(item);
     if (tokens.length > 0) described++;
     for (const token of tokens) df.set(token, (df.get(token) ?? 0) + 1);
-    if (!loaded.itemIndex.has(itemId)) unknown.push({ itemId, tokens });
+    if (isNewTo(loaded, item)) unknown.push({ itemId, tokens });
   }
   const idf = new Map([...df].map(([token, count]) => [token, Math.log(described / count)]));
   const newItems = unknown
