@@ -59,6 +59,16 @@ const [
     databaseUrl: env.DATABASE_URL,
     dataDir,
     log: (message) => logger.debug({ component: "db" }, message),
+    // A previous api still exiting (stopped or killed a moment ago) holds the embedded database
+    // for a little while: wait for it briefly rather than fail a restart.
+    lock: {
+      waitMs: 15_000,
+      onWait: (owner, waitMs) =>
+        logger.warn(
+          { owner, waitMs },
+          "the embedded database is held by a previous process; waiting for it to exit",
+        ),
+    },
   }),
   import("@reco/bus"),
   import("@reco/cache"),

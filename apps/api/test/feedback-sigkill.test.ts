@@ -61,6 +61,11 @@ function startGroup(withWorker: boolean, env: Record<string, string>): Group {
   const output: string[] = [];
   leader.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   leader.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  // an early exit shows in the output a failing wait prints, instead of a silent empty log
+  leader.on("exit", (code, signal) =>
+    output.push(`\n[group exited: code ${code}, signal ${signal}]\n`),
+  );
+  leader.on("error", (error) => output.push(`\n[group failed to start: ${error.message}]\n`));
   const closed = once(leader, "close").then(() => undefined);
   return { leader, output, closed };
 }
@@ -79,7 +84,7 @@ async function waitForOutput(group: Group, text: string, what: string): Promise<
   await waitFor(() => group.output.join("").includes(text), {
     timeoutMs: 90_000,
     intervalMs: 100,
-    description: `${what} (output so far:\n${group.output.join("").slice(-4_000)})`,
+    description: () => `${what} (output so far:\n${group.output.join("").slice(-4_000)})`,
   });
 }
 

@@ -35,6 +35,9 @@ const LIMITS: Record<string, { limit: number; path: string; role: "client" | "ad
   "PATCH /items/:itemId": { limit: BODY_LIMIT_BYTES, path: "/items/5", role: "admin" },
   "DELETE /items/:itemId": { limit: BODY_LIMIT_BYTES, path: "/items/5", role: "admin" },
   "POST /items/bulk": { limit: 8 * 1024 * 1024, path: "/items/bulk", role: "admin" },
+  // User deletion takes no body, but a body sent anyway is bounded like any other (an unknown
+  // user, so the at-the-limit request deletes nothing and answers 404).
+  "DELETE /users/:userId": { limit: BODY_LIMIT_BYTES, path: "/users/no-such-user", role: "admin" },
 };
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE", "QUERY"]);
 

@@ -12,7 +12,7 @@
  */
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BadInput, NotFound } from "@reco/contracts";
+import { BadInput, NotFound, processAlive } from "@reco/contracts";
 import { replaceFileDurably, syncDirectory } from "./file-log/durable.ts";
 import { ConsumerGroup, FileLogConsumer, type LogAccess } from "./file-log/group.ts";
 import { OffsetsStore } from "./file-log/offsets-store.ts";
@@ -236,7 +236,8 @@ async function acquireWriterLock(dir: string): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const pid = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
-    const heldByLiveProcess = pid > 0 && (pid === process.pid ? lockedHere.has(dir) : isAlive(pid));
+    const heldByLiveProcess =
+      pid > 0 && (pid === process.pid ? lockedHere.has(dir) : processAlive(pid));
     if (heldByLiveProcess)
       throw new BusUnavailable(
         `event log ${dir} is already open for writing by process ${pid}; stop it, or open the log read-only`,
@@ -251,13 +252,4 @@ async function releaseWriterLock(dir: string): Promise<void> {
   const lockFile = join(dir, "writer.lock");
   const pid = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
   if (pid === process.pid) await unlink(lockFile).catch(() => undefined);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

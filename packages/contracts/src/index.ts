@@ -8,3 +8,4 @@ export * from "./cli.ts";
 export * from "./worker-thread.ts";
 export * from "./features.ts";
 export * from "./users.ts";
+export * from "./process.ts";

@@ -3,7 +3,18 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { processAlive } from "@reco/contracts";
 import { DatabaseLocked, lockDataDir } from "./lock.ts";
+
+/** Polls /proc until `pid` is in `state` (an independent reading of what alive() must decide). */
+async function waitForState(pid: number, state: string): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (stat.split(") ")[1]?.startsWith(state)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`process ${pid} never reached state ${state}`);
+}
 
 describe("lockDataDir", () => {
   let dir: string;
@@ -35,6 +46,30 @@ describe("lockDataDir", () => {
     await (
       await lockDataDir(dir)
     )();
+  });
+
+  it("takes over a lock whose owner was killed but not yet reaped (a zombie), as after SIGKILL of a process group", async () => {
+    // The inner shell exits at once; its parent execs into sleep and never waits, so the inner
+    // one stays a zombie for as long as the sleep runs — signalable, yet holding nothing.
+    const parent = spawn("/bin/sh", ["-c", 'sh -c "exit 0" & echo $!; exec sleep 30'], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    try {
+      const zombie = Number(
+        await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(`${d}`))),
+      );
+      await waitForState(zombie, "Z");
+      expect(() => process.kill(zombie, 0)).not.toThrow(); // the naive liveness check says alive
+      expect(processAlive(zombie)).toBe(false);
+      await writeFile(path.join(dir, "reco.lock"), `${zombie}\n`);
+      const unlock = await lockDataDir(dir);
+      expect((await readFile(path.join(dir, "reco.lock"), "utf8")).trim()).toBe(
+        String(process.pid),
+      );
+      await unlock();
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("waits for a live holder that exits within waitMs, saying so once, then takes the lock", async () => {

@@ -1,17 +1,9 @@
 import { open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { processAlive } from "@reco/contracts";
 
 export class DatabaseLocked extends Error {
   override name = "DatabaseLocked";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export interface LockOptions {
@@ -76,7 +68,7 @@ async function tryLock(dir: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
         throw new HeldBy(owner);
       }
       await rm(lockPath, { force: true });

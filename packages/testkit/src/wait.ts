@@ -3,8 +3,11 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Pause between attempts (default 100 ms). */
   intervalMs?: number;
-  /** Names what is awaited in the timeout error. */
-  description?: string;
+  /**
+   * Names what is awaited in the timeout error; a function is called only then, so it can show
+   * state gathered while waiting (e.g. a child process's output so far).
+   */
+  description?: string | (() => string);
 }
 
 /**
@@ -29,7 +32,8 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const reason = lastError instanceof Error ? `: ${lastError.message}` : "";
-      throw new Error(`waitFor: ${description} not met within ${timeoutMs} ms${reason}`, {
+      const what = typeof description === "function" ? description() : description;
+      throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms${reason}`, {
         cause: lastError,
       });
     }
