@@ -57,7 +57,7 @@ describe("graceful shutdown of the real process (main.ts, embedded mode)", () =>
     await waitFor(() => fetch(`${base}/healthz`).then((r) => r.ok), {
       timeoutMs: 90_000,
       intervalMs: 250,
-      description: `api up (output: ${output.join("")})`,
+      description: () => `api up (output: ${output.join("")})`,
     });
     const key = (await readFile(path.join(dataDir, "dev-api-key"), "utf8")).trim();
     // the log names the key's prefix and file, never the secret itself
@@ -123,7 +123,7 @@ describe("graceful shutdown of the real process (main.ts, embedded mode)", () =>
       const second = start("info");
       await waitFor(() => second.output.join("").includes("api listening on"), {
         timeoutMs: 60_000,
-        description: `a second start on the same data (output: ${second.output.join("")})`,
+        description: () => `a second start on the same data (output: ${second.output.join("")})`,
       });
       second.api.kill("SIGTERM");
       expect(await second.exited).toEqual([0, null]);
