@@ -8,12 +8,14 @@ import { DatabaseLocked, lockDataDir } from "./lock.ts";
 
 /** Polls /proc until `pid` is in `state` (an independent reading of what alive() must decide). */
 async function waitForState(pid: number, state: string): Promise<void> {
-  for (let i = 0; i < 100; i += 1) {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    if (stat.split(") ")[1]?.startsWith(state)) return;
+  const deadline = Date.now() + 20_000; // a loaded machine can take seconds to run a shell
+  let last = "";
+  while (Date.now() < deadline) {
+    last = await readFile(`/proc/${pid}/stat`, "utf8").catch((error: Error) => error.message);
+    if (last.split(") ")[1]?.startsWith(state)) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`process ${pid} never reached state ${state}`);
+  throw new Error(`process ${pid} never reached state ${state}; last /proc/${pid}/stat: ${last}`);
 }
 
 describe("lockDataDir", () => {
