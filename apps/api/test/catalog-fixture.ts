@@ -5,7 +5,6 @@ import type { Cache } from "@reco/cache";
 import { SCHEMA_VERSION, type RateEvent, type TopicNames } from "@reco/contracts";
 import type { Database } from "@reco/db";
 import { IMPORT_TOPIC } from "@reco/importer";
-import { LogBuilder, buildInteractions, fitModel, publishVersion } from "@reco/ml";
 import {
   ApiKeyStore,
   createServingRuntime,
@@ -17,6 +16,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { servingRoutesDeps } from "../src/routes/serving.ts";
 import { buildServer } from "../src/server.ts";
+import { publishStableIals } from "./fixtures.ts";
 
 export const ITEMS = 40;
 export const USERS = 30;
@@ -53,37 +53,7 @@ export async function seedCatalog(db: Database, dataDir: string): Promise<string
     { topic: IMPORT_TOPIC, partition: 0, firstOffset: 0n, lastOffset: BigInt(ratings.length - 1) },
     ratings.map((event, offset) => toSnapshotRow(event, { partition: 0, offset })),
   );
-  const log = new LogBuilder();
-  for (const event of ratings)
-    log.add(event.userId, event.itemId, event.rating, Date.parse(event.eventTime) / 1000);
-  const train = buildInteractions(log.finish());
-  const { model } = await fitModel("ials", train, { factors: 8, epochs: 3, threads: 0 });
-  const { dir, metadata } = await publishVersion({
-    registryDir: path.join(dataDir, "registry"),
-    name: "ials",
-    algorithm: "ials",
-    params: model,
-    idMaps: train.ids,
-    trainHistory: train.userItems,
-    data: {
-      source: "test",
-      from: null,
-      to: null,
-      nUsers: train.nUsers,
-      nItems: train.nItems,
-      nInteractions: ratings.length,
-    },
-  });
-  await db.prisma.modelVersion.create({
-    data: {
-      name: "ials",
-      version: metadata.version,
-      kind: "ials",
-      stage: "stable",
-      artifactPath: dir,
-      checksum: metadata.files["model.onnx"]!.sha256,
-    },
-  });
+  await publishStableIals(db, dataDir, ratings);
   return snapshotsRoot;
 }
 

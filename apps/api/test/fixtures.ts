@@ -4,6 +4,7 @@ import path from "node:path";
 import { SCHEMA_VERSION, type RateEvent } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { IMPORT_TOPIC } from "@reco/importer";
+import { LogBuilder, buildInteractions, fitModel, publishVersion } from "@reco/ml";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 
 export interface DemoData {
@@ -70,4 +71,47 @@ export async function demoData(options: {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A small iALS (8 factors, 3 epochs, on the main thread) trained on `ratings`, published under
+ * `dataDir/registry` and recorded as the stable version of `ials`: what the api serves.
+ */
+export async function publishStableIals(
+  db: Database,
+  dataDir: string,
+  ratings: readonly RateEvent[],
+): Promise<{ dir: string; version: string }> {
+  const log = new LogBuilder();
+  for (const event of ratings)
+    log.add(event.userId, event.itemId, event.rating, Date.parse(event.eventTime) / 1000);
+  const train = buildInteractions(log.finish());
+  const { model } = await fitModel("ials", train, { factors: 8, epochs: 3, threads: 0 });
+  const { dir, metadata } = await publishVersion({
+    registryDir: path.join(dataDir, "registry"),
+    name: "ials",
+    algorithm: "ials",
+    params: model,
+    idMaps: train.ids,
+    trainHistory: train.userItems,
+    data: {
+      source: "test",
+      from: null,
+      to: null,
+      nUsers: train.nUsers,
+      nItems: train.nItems,
+      nInteractions: ratings.length,
+    },
+  });
+  await db.prisma.modelVersion.create({
+    data: {
+      name: "ials",
+      version: metadata.version,
+      kind: "ials",
+      stage: "stable",
+      artifactPath: dir,
+      checksum: metadata.files["model.onnx"]!.sha256,
+    },
+  });
+  return { dir, version: metadata.version };
 }

@@ -11,7 +11,6 @@ import { MemoryCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
 import { MetricAggregateRepository, ModelVersionStore } from "@reco/db";
 import { ExperimentAssigner, ExperimentService } from "@reco/experiments/store";
-import { LogBuilder, buildInteractions, fitModel, publishVersion } from "@reco/ml";
 import { RolloutService, announceTransitions, type WebhookSender } from "@reco/rollouts/store";
 import {
   ApiKeyStore,
@@ -25,7 +24,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { servingRoutesDeps } from "../src/routes/serving.ts";
 import { buildServer } from "../src/server.ts";
-import { demoData, type DemoData } from "./fixtures.ts";
+import { demoData, publishStableIals, type DemoData } from "./fixtures.ts";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 export const TRPC_BODY_LIMIT_BYTES = 32 * 1024;
@@ -60,7 +59,7 @@ export async function startSecurityApp(
 
   const data = await demoData({ items: 40, users: 30, ratingsPerUser: 8 });
   const models = new ModelVersionStore(data.db.prisma);
-  await trainStableModel(data);
+  await publishStableIals(data.db, data.dataDir, data.ratings);
   const topics = topicNames("sec");
   const bus: EventBus = await openFileLogBus({ dir: path.join(data.dataDir, "events") });
   await bus.ensureTopics(Object.values(topics));
@@ -128,41 +127,6 @@ export async function startSecurityApp(
       await data.cleanup();
     },
   };
-}
-
-/** An iALS model trained on the fixture's ratings, published and marked stable. */
-async function trainStableModel(data: DemoData): Promise<void> {
-  const log = new LogBuilder();
-  for (const event of data.ratings)
-    log.add(event.userId, event.itemId, event.rating, Date.parse(event.eventTime) / 1000);
-  const train = buildInteractions(log.finish());
-  const { model } = await fitModel("ials", train, { factors: 8, epochs: 3, threads: 0 });
-  const { dir, metadata } = await publishVersion({
-    registryDir: path.join(data.dataDir, "registry"),
-    name: "ials",
-    algorithm: "ials",
-    params: model,
-    idMaps: train.ids,
-    trainHistory: train.userItems,
-    data: {
-      source: "test",
-      from: null,
-      to: null,
-      nUsers: train.nUsers,
-      nItems: train.nItems,
-      nInteractions: data.ratings.length,
-    },
-  });
-  await data.db.prisma.modelVersion.create({
-    data: {
-      name: "ials",
-      version: metadata.version,
-      kind: "ials",
-      stage: "stable",
-      artifactPath: dir,
-      checksum: metadata.files["model.onnx"]!.sha256,
-    },
-  });
 }
 
 export interface Answer {

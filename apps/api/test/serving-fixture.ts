@@ -1,8 +1,6 @@
-import path from "node:path";
 import type { EventBus } from "@reco/bus";
 import type { Cache } from "@reco/cache";
 import { topicNames, type TopicNames } from "@reco/contracts";
-import { LogBuilder, buildInteractions, fitModel, publishVersion } from "@reco/ml";
 import {
   ApiKeyStore,
   createServingRuntime,
@@ -15,7 +13,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { servingRoutesDeps } from "../src/routes/serving.ts";
 import { buildServer } from "../src/server.ts";
-import { demoData, type DemoData } from "./fixtures.ts";
+import { demoData, publishStableIals, type DemoData } from "./fixtures.ts";
 
 export interface ServingApp {
   data: DemoData;
@@ -51,37 +49,7 @@ export async function startServingApp(options: {
   bodyLimitBytes?: number;
 }): Promise<ServingApp> {
   const data = await demoData({ items: ITEMS, users: USERS, ratingsPerUser: RATINGS_PER_USER });
-  const log = new LogBuilder();
-  for (const event of data.ratings)
-    log.add(event.userId, event.itemId, event.rating, Date.parse(event.eventTime) / 1000);
-  const train = buildInteractions(log.finish());
-  const { model } = await fitModel("ials", train, { factors: 8, epochs: 3, threads: 0 });
-  const { dir: modelDir, metadata } = await publishVersion({
-    registryDir: path.join(data.dataDir, "registry"),
-    name: "ials",
-    algorithm: "ials",
-    params: model,
-    idMaps: train.ids,
-    trainHistory: train.userItems,
-    data: {
-      source: "test",
-      from: null,
-      to: null,
-      nUsers: train.nUsers,
-      nItems: train.nItems,
-      nInteractions: data.ratings.length,
-    },
-  });
-  await data.db.prisma.modelVersion.create({
-    data: {
-      name: "ials",
-      version: metadata.version,
-      kind: "ials",
-      stage: "stable",
-      artifactPath: modelDir,
-      checksum: metadata.files["model.onnx"]!.sha256,
-    },
-  });
+  const { dir: modelDir } = await publishStableIals(data.db, data.dataDir, data.ratings);
 
   const topics = topicNames(options.topicPrefix);
   const bus = await options.bus(data.dataDir);

@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { SCHEMA_VERSION, type RateEvent } from "@reco/contracts";
 import { openDatabase } from "@reco/db";
 import { IMPORT_TOPIC } from "@reco/importer";
-import { LogBuilder, buildInteractions, fitModel, publishVersion } from "@reco/ml";
 import { ApiKeyStore } from "@reco/serving";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { freePort, waitFor } from "@reco/testkit";
+import { publishStableIals } from "../fixtures.ts";
 
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((file) => existsSync(file));
 
@@ -90,37 +90,7 @@ export async function prepareData(options: {
       },
       ratings.map((event, offset) => toSnapshotRow(event, { partition: 0, offset })),
     );
-    const log = new LogBuilder();
-    for (const event of ratings)
-      log.add(event.userId, event.itemId, event.rating, Date.parse(event.eventTime) / 1000);
-    const train = buildInteractions(log.finish());
-    const { model } = await fitModel("ials", train, { factors: 8, epochs: 3, threads: 0 });
-    const { dir, metadata } = await publishVersion({
-      registryDir: path.join(options.dataDir, "registry"),
-      name: "ials",
-      algorithm: "ials",
-      params: model,
-      idMaps: train.ids,
-      trainHistory: train.userItems,
-      data: {
-        source: "test",
-        from: null,
-        to: null,
-        nUsers: train.nUsers,
-        nItems: train.nItems,
-        nInteractions: ratings.length,
-      },
-    });
-    await db.prisma.modelVersion.create({
-      data: {
-        name: "ials",
-        version: metadata.version,
-        kind: "ials",
-        stage: "stable",
-        artifactPath: dir,
-        checksum: metadata.files["model.onnx"]!.sha256,
-      },
-    });
+    await publishStableIals(db, options.dataDir, ratings);
     const { key } = await new ApiKeyStore(db.prisma).create({ name: "load", role: "client" });
     return { clientKey: key };
   } finally {
