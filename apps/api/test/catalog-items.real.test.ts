@@ -7,7 +7,7 @@ import { createRedisCache, type RedisCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { ApiKeyStore } from "@reco/serving";
-import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
+import { createScratchDatabase, sharedServices, type ScratchDatabase } from "@reco/testkit";
 import { afterAll, beforeAll, describe } from "vitest";
 import { seedCatalog, startCatalogInstance, type CatalogInstance } from "./catalog-fixture.ts";
 import { catalogPropagationTests, type CatalogSetup } from "./catalog-suite.ts";
@@ -16,16 +16,7 @@ import { catalogPropagationTests, type CatalogSetup } from "./catalog-suite.ts";
  * The item API on two api instances over real PostgreSQL, one Redis namespace (answers cached
  * there are shared) and Kafka (the catalog topic): what one instance is told, both act on.
  */
-const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
-if (!DATABASE_URL || !REDIS_URL || !KAFKA_BROKERS) {
-  throw new Error(
-    "this suite needs real PostgreSQL, Redis and Kafka (DATABASE_URL, REDIS_URL, KAFKA_BROKERS): " +
-      'run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
-const databaseUrl: string = DATABASE_URL;
-const redisUrl: string = REDIS_URL;
-const brokers: string = KAFKA_BROKERS;
+const { databaseUrl, redisUrl, brokers } = sharedServices();
 
 const namespace = `test:catalog:${randomUUID()}:`;
 const topics = topicNames(`catalog-${randomUUID().slice(0, 8)}`);

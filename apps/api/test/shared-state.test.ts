@@ -16,7 +16,7 @@ import {
 import { IMPORT_TOPIC } from "@reco/importer";
 import { ApiKeyStore, createServingRuntime, type ServingRuntime } from "@reco/serving";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
-import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
+import { createScratchDatabase, sharedServices, type ScratchDatabase } from "@reco/testkit";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,16 +29,7 @@ import { call } from "./serving-fixture.ts";
  * producer) over one real PostgreSQL database, one Redis namespace and one set of Kafka topics:
  * what one instance is told, the other acts on at once.
  */
-const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
-if (!DATABASE_URL || !REDIS_URL || !KAFKA_BROKERS) {
-  throw new Error(
-    "this suite needs real PostgreSQL, Redis and Kafka (DATABASE_URL, REDIS_URL, KAFKA_BROKERS): " +
-      'run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
-const databaseUrl: string = DATABASE_URL;
-const redisUrl: string = REDIS_URL;
-const brokers: string = KAFKA_BROKERS;
+const { databaseUrl, redisUrl, brokers } = sharedServices();
 
 const ITEMS = 40;
 const USERS = 30;

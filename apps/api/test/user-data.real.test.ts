@@ -8,7 +8,12 @@ import { DEFAULT_FEATURE_KEY_PREFIX, recentItemsKey, topicNames } from "@reco/co
 import { openDatabase, type Database } from "@reco/db";
 import { ApiKeyStore } from "@reco/serving";
 import { compactSnapshots } from "@reco/snapshots";
-import { createScratchDatabase, waitFor, type ScratchDatabase } from "@reco/testkit";
+import {
+  createScratchDatabase,
+  sharedServices,
+  waitFor,
+  type ScratchDatabase,
+} from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedCatalog, startCatalogInstance, type CatalogInstance } from "./catalog-fixture.ts";
 import { call } from "./serving-fixture.ts";
@@ -19,16 +24,7 @@ import { ERASED, scanParquet, seedUserRows, seedUserSnapshots } from "./user-dat
  * Kafka (the users topic): afterwards no Redis key of the namespace — scanned, whatever its
  * type — no Parquet file and no PostgreSQL row mentions the user; the other users' are as before.
  */
-const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
-if (!DATABASE_URL || !REDIS_URL || !KAFKA_BROKERS) {
-  throw new Error(
-    "this suite needs real PostgreSQL, Redis and Kafka (DATABASE_URL, REDIS_URL, KAFKA_BROKERS): " +
-      'run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
-const databaseUrl: string = DATABASE_URL;
-const redisUrl: string = REDIS_URL;
-const brokers: string = KAFKA_BROKERS;
+const { databaseUrl, redisUrl, brokers } = sharedServices();
 
 const namespace = `test:users:${randomUUID()}:`;
 const topics = topicNames(`users-${randomUUID().slice(0, 8)}`);
