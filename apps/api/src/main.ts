@@ -54,6 +54,7 @@ const [
   { RolloutModelResolver, RolloutRouting, RolloutService, announceTransitions },
   { servingRoutesDeps },
   { buildServer },
+  { createRecommendationsPanel },
 ] = await Promise.all([
   openDatabase({
     databaseUrl: env.DATABASE_URL,
@@ -79,6 +80,7 @@ const [
   import("@reco/rollouts/store"),
   import("./routes/serving.ts"),
   import("./server.ts"),
+  import("@reco/api-router"),
 ]);
 logger.info({ database: db.kind }, "database open, migrations applied");
 stepDone("database and modules");
@@ -203,6 +205,14 @@ const app = await buildServer({
     models,
     rollouts,
     monitoring: new MetricAggregateRepository(db.prisma),
+    recommendations: createRecommendationsPanel({
+      runtime: serving,
+      versions: models,
+      cache,
+      bus,
+      topics,
+      sharedHistory: cache.kind === "redis", // as the runtime's sharedState default
+    }),
   },
   readiness: {
     database: () => db.ping(),

@@ -49,6 +49,12 @@ const PROCEDURES: Record<string, Need> = {
   "rollouts.defaults": "viewer",
   "rollouts.start": "engineer",
   "rollouts.act": "engineer",
+  "recommendations.searchUsers": "viewer",
+  "recommendations.searchItems": "viewer",
+  "recommendations.history": "viewer",
+  "recommendations.forUser": "viewer",
+  "recommendations.similar": "viewer",
+  "recommendations.foldIn": "viewer",
 };
 
 /**

@@ -6,6 +6,7 @@
  */
 import { Writable } from "node:stream";
 import path from "node:path";
+import { createRecommendationsPanel } from "@reco/api-router";
 import { openFileLogBus, type EventBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
@@ -98,6 +99,14 @@ export async function startSecurityApp(
       models,
       monitoring: new MetricAggregateRepository(data.db.prisma),
       rollouts,
+      recommendations: createRecommendationsPanel({
+        runtime,
+        versions: models,
+        cache,
+        bus,
+        topics,
+        sharedHistory: false,
+      }),
     },
     readiness: { database: () => data.db.ping(), model: async () => runtime.ready() },
     corsOrigins: ["http://dash.example"],

@@ -4,6 +4,7 @@ import type { MetricAggregateRepository, ModelVersionStore } from "@reco/db";
 import type { ExperimentService } from "@reco/experiments/store";
 import type { RolloutService } from "@reco/rollouts/store";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
+import type { RecommendationsPanel } from "./recommendations/service.ts";
 
 /** What procedures may use; built once in main.ts and handed to buildServer. */
 export interface TrpcServices {
@@ -17,6 +18,8 @@ export interface TrpcServices {
   monitoring?: MetricAggregateRepository;
   /** Canary rollouts (list, detail, start, manual actions); procedures answer 503 when absent. */
   rollouts?: RolloutService;
+  /** The recommendations panel over the serving runtime; procedures answer 503 when absent. */
+  recommendations?: RecommendationsPanel;
 }
 
 export interface TrpcContext {

@@ -12,3 +12,8 @@ export {
   type OptionalService,
   type ServiceContext,
 } from "./init.ts";
+export {
+  createRecommendationsPanel,
+  type RecommendationsPanel,
+  type RecommendationsPanelDeps,
+} from "./recommendations/service.ts";

@@ -76,6 +76,7 @@ const NOT_CONFIGURED: Record<OptionalService, string> = {
   models: "model versions are not configured on this server",
   monitoring: "monitoring is not configured on this server",
   rollouts: "rollouts are not configured on this server",
+  recommendations: "the serving runtime is not configured on this server",
 };
 
 /**

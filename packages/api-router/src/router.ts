@@ -3,6 +3,7 @@ import { experimentsRouter } from "./experiments/router.ts";
 import { createTRPCRouter } from "./init.ts";
 import { modelsRouter } from "./models/router.ts";
 import { monitoringRouter } from "./monitoring/router.ts";
+import { recommendationsRouter } from "./recommendations/router.ts";
 import { rolloutsRouter } from "./rollouts/router.ts";
 import { sessionRouter } from "./session/router.ts";
 import { statsRouter } from "./stats/router.ts";
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   monitoring: monitoringRouter,
   rollouts: rolloutsRouter,
+  recommendations: recommendationsRouter,
   session: sessionRouter,
 });
 
