@@ -12,6 +12,7 @@ import {
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { AggregateRunner } from "./aggregate-runner.ts";
+import { CatalogFollower, type CatalogFollowerHealth } from "./catalog-follower.ts";
 import { defaultWorkerConfig, type WorkerConfig } from "./config.ts";
 import { updateFeatures } from "./features.ts";
 import { SnapshotIngest, type FlushedBatch } from "./ingest.ts";
@@ -41,6 +42,8 @@ export interface WorkerHealth {
   bufferedRecords: number;
   lastCommitAt: string | null;
   consumerRestarts: number;
+  /** The catalog snapshot's own consumer (its partitions, changes applied, dead letters). */
+  catalog: CatalogFollowerHealth;
 }
 
 export interface StreamWorker {
@@ -80,6 +83,16 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         quarantine,
       )
     : null;
+  // The catalog has a group of its own: its batches rewrite a state file, not append event files.
+  const catalog = new CatalogFollower({
+    bus,
+    topic: topics.catalog,
+    dlqTopic: topics.dlq,
+    groupId: `${config.groupId}.catalog`,
+    snapshotRoot: config.snapshotRoot,
+    logger,
+    maxBatchSize: config.fetchBatchSize,
+  });
   let status: WorkerHealth["status"] = "starting";
   let lastCommitAt: Date | null = null;
   let restarts = 0;
@@ -238,6 +251,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       }
       if (status === "stopped") return;
       status = "ok";
+      catalog.start();
       every(
         Math.min(1_000, Math.max(50, config.batchIntervalMs / 4)),
         () => ingest.flushDue(),
@@ -259,6 +273,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         );
       status = "stopped";
       await member?.stop();
+      await catalog.stop();
       await validation.close();
       await aggregates?.run();
     },
@@ -271,6 +286,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         bufferedRecords: ingest.buffered(),
         lastCommitAt: lastCommitAt?.toISOString() ?? null,
         consumerRestarts: restarts,
+        catalog: catalog.health(),
       };
     },
   };
