@@ -29,3 +29,9 @@ export * from "./models/index.ts";
 export * from "./eval/index.ts";
 export * from "./eval/compare.ts";
 export * from "./tune/index.ts";
+export {
+  runRetrainJob,
+  type RetrainJobOptions,
+  type RetrainJobResult,
+  type RetrainPhase,
+} from "./retrain/job.ts";

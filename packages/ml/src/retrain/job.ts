@@ -1,0 +1,142 @@
+/**
+ * One retraining job, without a database: Parquet snapshots → fit the kind with its (tuned)
+ * defaults on a per-user random split → evaluate the held-out fifth (field protocol, as `train`
+ * does) → refit on every interaction → publish the registry artifact. The caller records the
+ * version row afterwards, so a process killed at any point before leaves no registered version.
+ * Progress is reported as a phase and a fraction of the whole job, for the run row.
+ */
+import { buildInteractions } from "../data/index.ts";
+import { describeProtocol } from "../eval/evaluate.ts";
+import { fitModel } from "../models/index.ts";
+import type { ArtifactMetadata } from "../registry/metadata.ts";
+import { publishVersion } from "../registry/store.ts";
+import { datasetSchema, loadDataset } from "../cli/dataset.ts";
+import { checkHyperParameters, evaluateOn, flattenMetrics, withSeed } from "../cli/pipeline.ts";
+
+export type RetrainPhase = "load" | "fit" | "evaluate" | "refit" | "publish";
+
+/** Where each phase starts and ends in the job's 0..1 progress (fits dominate). */
+const PHASE_SPAN: Record<RetrainPhase, [number, number]> = {
+  load: [0, 0.1],
+  fit: [0.1, 0.5],
+  evaluate: [0.5, 0.6],
+  refit: [0.6, 0.9],
+  publish: [0.9, 1],
+};
+
+export interface RetrainJobOptions {
+  snapshotsDir: string;
+  registryDir: string;
+  /** registry model name */
+  name: string;
+  kind: string;
+  /** parameters held fixed (strings, as on the CLI); the kind's defaults fill the rest */
+  params?: Record<string, string>;
+  /** evaluation cut-offs (default 10, 20, 50) */
+  ks?: number[];
+  seed?: number;
+  testFraction?: number;
+  /** the training run row, kept in the artifact's metadata */
+  runId?: number;
+  onProgress?: (phase: RetrainPhase, fraction: number) => void;
+}
+
+export interface RetrainJobResult {
+  dir: string;
+  metadata: ArtifactMetadata;
+  metrics: Record<string, number>;
+  params: Record<string, number>;
+  log: string[];
+  /** phase → milliseconds */
+  timings: Record<string, number>;
+}
+
+export async function runRetrainJob(o: RetrainJobOptions): Promise<RetrainJobResult> {
+  const hyper = withSeed(o.kind, o.params ?? {}, o.seed ?? 42);
+  checkHyperParameters(o.kind, hyper);
+  const ks = o.ks ?? [10, 20, 50];
+  const log: string[] = [];
+  const timings: Record<string, number> = {};
+  const report = (phase: RetrainPhase, within: number) => {
+    const [from, to] = PHASE_SPAN[phase];
+    o.onProgress?.(phase, from + (to - from) * Math.min(1, Math.max(0, within)));
+  };
+  const timed = async <T>(phase: RetrainPhase, step: () => Promise<T> | T): Promise<T> => {
+    report(phase, 0);
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      timings[`${phase}Ms`] = Math.round(performance.now() - started);
+    }
+  };
+  const fitHooks = (phase: "fit" | "refit") => ({
+    onProgress: ({ epoch, epochs }: { epoch: number; epochs: number }) =>
+      report(phase, epochs > 0 ? epoch / epochs : 1),
+  });
+
+  const options = datasetSchema.parse({
+    snapshots: o.snapshotsDir,
+    split: "random",
+    testFraction: o.testFraction ?? 0.2,
+    seed: o.seed ?? 42,
+  });
+  const data = await timed("load", () => loadDataset(options, { needTest: true }));
+  log.push(...data.notes);
+  log.push(
+    `data: ${data.data.nInteractions} interactions, ${data.data.nUsers} users, ${data.data.nItems} items (${JSON.stringify(data.protocol)})`,
+  );
+  const fit = await timed("fit", () => fitModel(o.kind, data.train, hyper, fitHooks("fit")));
+  log.push(`fit ${o.kind} ${JSON.stringify(fit.params)}`);
+  const e = await timed("evaluate", () =>
+    evaluateOn(fit.model, data.train, data.test!, options, ks),
+  );
+  const metrics = flattenMetrics(e);
+  log.push(describeProtocol(e.protocol), `metrics ${JSON.stringify(metrics)}`);
+  const everything = buildInteractions(data.all!, {
+    threshold: options.threshold,
+    confidence: options.confidence,
+  });
+  everything.itemContent = data.train.itemContent;
+  const nInteractions = everything.userItems.indptr[everything.nUsers]!;
+  const refit = await timed("refit", () => fitModel(o.kind, everything, hyper, fitHooks("refit")));
+  log.push(`refit on all ${nInteractions} interactions`);
+  const published = await timed("publish", () =>
+    publishVersion({
+      registryDir: o.registryDir,
+      name: o.name,
+      algorithm: o.kind,
+      params: refit.model,
+      idMaps: everything.ids,
+      trainHistory: everything.userItems,
+      hyperparameters: fit.params,
+      data: { ...data.data, nInteractions },
+      fittedOn: "all",
+      metrics,
+      evaluation: {
+        ...data.protocol,
+        evaluationProtocol: e.protocol,
+        unrankableTestItems: e.unrankableTestItems,
+        ks,
+        users: e.users,
+        ...e.excluded,
+        trainInteractions: data.data.nInteractions,
+        testEvents: data.test!.length,
+      },
+      training: {
+        seconds: ((timings.fitMs ?? 0) + (timings.refitMs ?? 0)) / 1000,
+        ...(o.runId !== undefined ? { runId: o.runId } : {}),
+      },
+    }),
+  );
+  report("publish", 1);
+  log.push(`published ${o.name} ${published.metadata.version} → ${published.dir}`);
+  return {
+    dir: published.dir,
+    metadata: published.metadata,
+    metrics,
+    params: fit.params,
+    log,
+    timings,
+  };
+}
