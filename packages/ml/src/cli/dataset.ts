@@ -14,13 +14,16 @@ import {
   buildInteractions,
   coldItemSplit,
   describeProblems,
+  isItemUnavailable,
   itemContentFor,
   leaveLastN,
+  loadCatalogSnapshot,
   loadDelimited,
   loadExplicitSplit,
   loadItemDescriptions,
   loadSnapshots,
   randomHoldout,
+  type CatalogSnapshot,
   temporalSplit,
 } from "../data/index.ts";
 import type { ArtifactMetadata } from "../registry/metadata.ts";
@@ -117,6 +120,12 @@ export interface Dataset {
   protocol: Record<string, unknown>;
   /** lines worth showing the user (skipped rows, unseen ids) */
   notes: string[];
+  /**
+   * With --snapshots and a catalog snapshot beside the events: its deleted items (their events
+   * were left out, so no model can recommend them) and the train items unavailable at load time
+   * (kept: serving hides them while unavailable, and their window may open after training).
+   */
+  catalog?: { items: number; deleted: string[]; unavailable: string[] };
 }
 
 function checkMalformed(report: LoadReport, skip: boolean, notes: string[]): void {
@@ -170,6 +179,8 @@ export async function loadDataset(
   let protocol: Record<string, unknown>;
   let all: InteractionLog | undefined;
   let unseenTestItems: InteractionLog | undefined;
+  let catalog: CatalogSnapshot | null = null;
+  const deleted = new Set<string>();
   if (o.train && o.test) {
     const explicit = await loadExplicitSplit(o.train, o.test);
     checkMalformed(explicit.report.train, o.skipMalformed, notes);
@@ -190,7 +201,10 @@ export async function loadDataset(
       checkMalformed(loaded.report, o.skipMalformed, notes);
       log = loaded.log;
     } else {
-      log = (await loadSnapshots(o.snapshots!)).log;
+      // The worker's catalog snapshot: what the items are now (content, deletions, availability).
+      catalog = await loadCatalogSnapshot(o.snapshots!);
+      for (const [id, item] of catalog?.items ?? []) if (item.deletedAt !== null) deleted.add(id);
+      log = (await loadSnapshots(o.snapshots!, { excludeItems: deleted })).log;
       if (log.length === 0) throw new BadInput(`${o.snapshots} holds no interaction events`);
     }
     const kind = needTest && o.split === "none" ? "random" : o.split;
@@ -216,11 +230,26 @@ export async function loadDataset(
     threshold: o.threshold,
     confidence: o.confidence as ConfidenceMode,
   });
-  if (o.items) {
-    const descriptions = await loadItemDescriptions(o.items);
+  // An explicit --items file wins over the catalog snapshot.
+  if (o.items || catalog) {
+    const descriptions = o.items ? await loadItemDescriptions(o.items) : catalog!.items;
     train.itemContent = itemContentFor(train.ids.items, descriptions);
     const described = train.itemContent.features.filter((tokens) => tokens.length > 0).length;
-    notes.push(`items: ${described} of ${train.nItems} items described by ${o.items}`);
+    notes.push(
+      `items: ${described} of ${train.nItems} items described by ${o.items ?? `the catalog snapshot under ${o.snapshots}`}`,
+    );
+  }
+  let catalogReport: Dataset["catalog"];
+  if (catalog) {
+    const now = Date.now() / 1000;
+    const unavailable = train.ids.items.filter((id) => {
+      const item = catalog.items.get(id);
+      return item !== undefined && isItemUnavailable(item, now);
+    });
+    catalogReport = { items: catalog.items.size, deleted: [...deleted].sort(), unavailable };
+    notes.push(
+      `catalog snapshot: ${catalog.items.size} items, ${deleted.size} deleted (their events left out of training), ${unavailable.length} trained items unavailable now (kept; serving hides them while unavailable)`,
+    );
   }
   if (train.userItems.indptr[train.nUsers] === 0) {
     throw new BadInput(
@@ -252,5 +281,6 @@ export async function loadDataset(
     },
     protocol,
     notes,
+    ...(catalogReport ? { catalog: catalogReport } : {}),
   };
 }

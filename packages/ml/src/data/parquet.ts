@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { BadInput } from "@reco/contracts";
@@ -10,6 +10,8 @@ export interface SnapshotOptions {
   /** only events at or after / before these times (seconds since the epoch) */
   from?: number;
   to?: number;
+  /** events of these items are left out (the catalog snapshot's deleted items) */
+  excludeItems?: ReadonlySet<string>;
 }
 
 export interface SnapshotReport {
@@ -24,8 +26,9 @@ const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * Reads interaction events from the Parquet snapshots under `root`
- * (`topic=…/date=…/hour=…/*.parquet`). Duplicate deliveries of one event_id count once;
- * files still being written (`.tmp-*`) are ignored. `value` is a rating only for `rate` events.
+ * (`topic=…/date=…/hour=…/*.parquet`; the catalog snapshot beside them holds no events).
+ * Duplicate deliveries of one event_id count once; files still being written (`.tmp-*`) are
+ * ignored. `value` is a rating only for `rate` events.
  */
 export async function loadSnapshots(
   root: string,
@@ -49,7 +52,7 @@ export async function loadSnapshots(
   ];
   if (options.from !== undefined) filters.push(`epoch(event_time) >= ${Number(options.from)}`);
   if (options.to !== undefined) filters.push(`epoch(event_time) < ${Number(options.to)}`);
-  const glob = path.join(path.resolve(root), "**", "*.parquet");
+  const glob = path.join(path.resolve(root), "topic=*", "**", "*.parquet");
   const sql = `
     SELECT user_id, item_id, CASE WHEN type = 'rate' THEN value END AS rating,
            epoch(event_time) AS t, device, country
@@ -78,6 +81,7 @@ export async function loadSnapshots(
           string | null,
           string | null,
         ];
+        if (options.excludeItems?.has(itemId)) continue;
         builder.add(userId, itemId, rating ?? Number.NaN, time, { device, country });
         if (time < firstTime) firstTime = time;
         if (time > lastTime) lastTime = time;
@@ -89,4 +93,82 @@ export async function loadSnapshots(
   }
   if (builder.length === 0) throw new BadInput(`no interaction events (${types.join(", ")}) in snapshots under ${root}`);
   return { log: builder.finish(), report: { root, events: builder.length, firstTime, lastTime } };
+}
+
+/** One item as the catalog snapshot holds it (its latest change on the catalog topic). */
+export interface CatalogSnapshotItem {
+  title: string;
+  /** the item's genres, as categories */
+  categories: string[];
+  tags: string[];
+  year: number | null;
+  available: boolean;
+  /** seconds since the epoch; null when unbounded / not deleted */
+  availableFrom: number | null;
+  availableUntil: number | null;
+  deletedAt: number | null;
+}
+
+export interface CatalogSnapshot {
+  items: Map<string, CatalogSnapshotItem>;
+  /** the files read (`<root>/catalog/partition-<N>.parquet`) */
+  files: number;
+}
+
+/** Deleted, switched off, or outside its availability window at `now` (seconds). */
+export function isItemUnavailable(item: CatalogSnapshotItem, now: number): boolean {
+  return (
+    item.deletedAt !== null ||
+    !item.available ||
+    (item.availableFrom !== null && now < item.availableFrom) ||
+    (item.availableUntil !== null && now >= item.availableUntil)
+  );
+}
+
+/**
+ * Reads the catalog snapshot the stream worker keeps under `<root>/catalog/` (one file per catalog
+ * topic partition, the latest state of each item; layout in packages/stream/README.md). An item
+ * found in two files (the topic was repartitioned) counts at its latest `updated_at`. Null when the
+ * root has no catalog snapshot (a worker that never saw a catalog change, or an older one).
+ */
+export async function loadCatalogSnapshot(root: string): Promise<CatalogSnapshot | null> {
+  const dir = path.join(path.resolve(root), "catalog");
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const files = names.filter((name) => /^partition-\d+\.parquet$/.test(name));
+  if (files.length === 0) return null;
+  const list = files.map((name) => sqlString(path.join(dir, name))).join(", ");
+  const sql = `
+    SELECT item_id, title, genres, tags, year, available,
+           epoch(available_from) AS available_from, epoch(available_until) AS available_until,
+           epoch(deleted_at) AS deleted_at
+      FROM read_parquet([${list}], hive_partitioning = false, union_by_name = true)
+   QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY updated_at DESC, "offset" DESC) = 1`;
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const connection = await instance.connect();
+  const items = new Map<string, CatalogSnapshotItem>();
+  try {
+    const reader = await connection.runAndReadAll(sql).catch((error: Error) => {
+      throw new BadInput(`cannot read the catalog snapshot under ${dir}: ${error.message}`);
+    });
+    for (const row of reader.getRowObjectsJS()) {
+      const id = row.item_id;
+      if (typeof id !== "string" || id === "")
+        throw new BadInput(`catalog snapshot under ${dir}: a row without item_id`);
+      const time = (value: unknown) => (value === null ? null : Number(value));
+      items.set(id, {
+        title: String(row.title ?? ""),
+        categories: ((row.genres as string[] | null) ?? []).map(String),
+        tags: ((row.tags as string[] | null) ?? []).map(String),
+        year: row.year === null ? null : Number(row.year),
+        available: row.available === true,
+        availableFrom: time(row.available_from),
+        availableUntil: time(row.available_until),
+        deletedAt: time(row.deleted_at),
+      });
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  return { items, files: files.length };
 }
