@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openFileLogBus, type ConsumedMessage, type EventBus } from "@reco/bus";
@@ -8,6 +8,7 @@ import { waitFor } from "@reco/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   catalogRows,
+  change,
   crashStory,
   expectedAfterCrashStory,
   expectedAfterStory,
@@ -104,6 +105,52 @@ describe("the worker's catalog snapshot on the file log", () => {
       expect(letter!.sourceTopic).toBe(topics.catalog);
     }
     expect(worker!.health().catalog).toMatchObject({ status: "ok", deadLetters: 3 });
+  }, 60_000);
+
+  it("an unreadable catalog file is quarantined and its partition rebuilt from the topic", async () => {
+    await startWorker();
+    await publishChanges(bus, topics, story);
+    await caughtUp();
+    await worker!.stop();
+    const files = (await readdir(path.join(root(), "catalog"))).filter((f) =>
+      f.endsWith(".parquet"),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) await writeFile(path.join(root(), "catalog", file), "not parquet");
+
+    await startWorker();
+    const delta = change({
+      itemId: "delta",
+      title: "Delta",
+      updatedAt: "2026-03-02T09:00:00.000Z",
+    });
+    // One change per partition file, so every corrupt file is read again.
+    await publishChanges(bus, topics, [...story.slice(0, 3), delta]);
+    await waitFor(async () => (await catalogRows(root())).length === 4, {
+      timeoutMs: 20_000,
+      description: "the rebuilt catalog",
+    });
+    await caughtUp();
+    expect(await catalogRows(root())).toEqual([
+      expectedAfterStory[0],
+      expectedAfterStory[1],
+      {
+        item_id: "delta",
+        title: "Delta",
+        genres: [],
+        tags: [],
+        year: null,
+        available: true,
+        available_from: null,
+        available_until: null,
+        deleted_at: null,
+        updated_at: "2026-03-02 09:00:00",
+      },
+      expectedAfterStory[2],
+    ]);
+    const quarantined = await readdir(path.join(root(), "quarantine", "catalog"));
+    expect(quarantined.length).toBeGreaterThan(0);
+    expect(quarantined.every((name) => /^partition-\d+\..+\.corrupt$/.test(name))).toBe(true);
   }, 60_000);
 
   it("a change whose key is not its item id is dead-lettered: it would split the item across files", async () => {

@@ -1,7 +1,9 @@
 import { CommitRejected, type BusConsumer, type ConsumedBatch, type EventBus } from "@reco/bus";
 import type { Logger } from "pino";
 import {
+  CatalogSnapshotUnreadable,
   applyCatalogChange,
+  quarantineCatalogPartition,
   readCatalogPartition,
   writeCatalogPartition,
   parseCatalogChange,
@@ -133,6 +135,28 @@ export class CatalogFollower {
       });
   }
 
+  /**
+   * An unreadable partition file (a disk fault, a hand edit) is moved to the quarantine and the
+   * partition is read again from the start of the topic. The commit goes back to the start first,
+   * so a crash during the rebuild resumes it rather than leaving a partial file. Changes the
+   * broker no longer retains are missing until their item changes again: a compacted catalog
+   * topic keeps every item's last change (packages/stream/README.md).
+   */
+  private async rebuild(
+    member: BusConsumer,
+    topic: string,
+    partition: number,
+    error: CatalogSnapshotUnreadable,
+  ): Promise<void> {
+    const movedTo = await quarantineCatalogPartition(this.options.snapshotRoot, partition);
+    this.options.logger.error(
+      { err: error, topic, partition, movedTo },
+      "unreadable catalog snapshot file moved to the quarantine; rebuilding it from the start of the topic",
+    );
+    await member.commit([{ topic, partition, offset: "0" }]);
+    member.seek({ topic, partition, offset: "0" });
+  }
+
   private async handle(member: BusConsumer, batch: ConsumedBatch): Promise<void> {
     const { topic, partition, messages } = batch;
     const changes: CatalogEntry[] = [];
@@ -163,7 +187,14 @@ export class CatalogFollower {
       });
     }
     if (changes.length > 0) {
-      const items = await readCatalogPartition(this.options.snapshotRoot, partition);
+      let items: Map<string, CatalogEntry>;
+      try {
+        items = await readCatalogPartition(this.options.snapshotRoot, partition);
+      } catch (error) {
+        if (!(error instanceof CatalogSnapshotUnreadable)) throw error;
+        await this.rebuild(member, topic, partition, error);
+        return;
+      }
       let changed = 0;
       for (const entry of changes) if (applyCatalogChange(items, entry)) changed++;
       if (changed > 0) await writeCatalogPartition(this.options.snapshotRoot, partition, items);

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { catalogChangeSchema, describeZodError, type CatalogChange } from "@reco/contracts";
 import {
   duckConnection,
+  fsyncPath,
   pathExists,
+  quarantineDir,
   renameDurably,
   snapshotWriterConnection,
   sqlString,
@@ -221,6 +223,21 @@ export async function readCatalogPartition(
     connection.closeSync();
   }
   return items;
+}
+
+/**
+ * Moves an unreadable partition file to `<root>/quarantine/catalog/partition-<N>.<time>.corrupt`
+ * (kept for a look, never read again); returns where it went.
+ */
+export async function quarantineCatalogPartition(root: string, partition: number): Promise<string> {
+  const dir = path.join(quarantineDir(root), "catalog");
+  await mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replaceAll(":", "-");
+  const movedTo = path.join(dir, `partition-${partition}.${stamp}.corrupt`);
+  await rename(catalogPartitionFile(root, partition), movedTo);
+  await fsyncPath(dir);
+  await fsyncPath(catalogSnapshotDir(root));
+  return movedTo;
 }
 
 /** Every partition file's entries, merged by the same rule (an item seen in two files: the newer). */
