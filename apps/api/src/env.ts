@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_BATCH,
 } from "@reco/serving";
 import { z } from "zod";
+import { retrainingEnvFields } from "@reco/retraining";
 
 const csv = z.string().transform((value) =>
   value
@@ -83,6 +84,7 @@ export const apiEnvSchema = z.object({
   STREAM_BATCH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Embedded mode: a dev admin key chosen by the launcher (so web and api share it); else one is generated. */
   DEV_API_KEY: z.string().optional(),
+  ...retrainingEnvFields,
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

@@ -188,6 +188,12 @@ logger.info(
 const embeddedWorker = bus.kind === "file-log";
 let streamWorker: { start(): Promise<void>; stop(): Promise<void> } | null = null;
 let controller: { start(): void; stop(): Promise<void> } | null = null;
+// Retraining: any instance shows runs and queues one; the scheduler (beside the rollout controller)
+// holds the `retraining` lease and trains, here in embedded mode (PGlite allows one process).
+const { RetrainingRuns, RetrainingScheduler, retrainingConfigFromEnv } =
+  await import("@reco/retraining");
+const retraining = new RetrainingRuns(db.prisma, { intervalMs: env.RETRAIN_INTERVAL });
+let retrainer: { start(): void; stop(): Promise<void> } | null = null;
 // Popularity and the catalog follow new data without a restart.
 const refresher = setInterval(() => {
   serving.refresh().catch((e: Error) => logThrottled("popularity refresh", e));
@@ -204,6 +210,7 @@ const app = await buildServer({
     experiments,
     models,
     rollouts,
+    retraining,
     monitoring: new MetricAggregateRepository(db.prisma),
     recommendations: createRecommendationsPanel({
       runtime: serving,
@@ -239,6 +246,7 @@ async function shutdown(signal: string): Promise<void> {
     assigner.close();
     routing.close();
     await controller?.stop(); // gives the lease up for another controller
+    await retrainer?.stop(); // a run in progress ends failed ("stopped"), registering nothing
     // Not ready any more, but still serving: requests already on their way are answered.
     await new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS));
     await app.close(); // stops accepting, waits for in-flight requests
@@ -302,6 +310,15 @@ if (embeddedWorker && !closing) {
     `embedded stream worker started in ${((performance.now() - workerStarting) / 1000).toFixed(2)} s (after listening)\n`,
   );
   controller.start();
+  retrainer = new RetrainingScheduler(
+    db.prisma,
+    retrainingConfigFromEnv(env, {
+      snapshotsDir: snapshotsRoot,
+      registryDir: path.join(dataDir, "registry"),
+    }),
+    { rollouts, logger: logger.child({ component: "retraining" }) },
+  );
+  retrainer.start();
 }
 process.off("SIGINT", onStartupSignal.SIGINT);
 process.off("SIGTERM", onStartupSignal.SIGTERM);

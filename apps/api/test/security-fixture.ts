@@ -12,6 +12,7 @@ import { MemoryCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
 import { MetricAggregateRepository, ModelVersionStore } from "@reco/db";
 import { ExperimentAssigner, ExperimentService } from "@reco/experiments/store";
+import { RetrainingRuns } from "@reco/retraining";
 import { RolloutService, announceTransitions, type WebhookSender } from "@reco/rollouts/store";
 import {
   ApiKeyStore,
@@ -99,6 +100,7 @@ export async function startSecurityApp(
       models,
       monitoring: new MetricAggregateRepository(data.db.prisma),
       rollouts,
+      retraining: new RetrainingRuns(data.db.prisma),
       recommendations: createRecommendationsPanel({
         runtime,
         versions: models,

@@ -1,6 +1,7 @@
 import { envFields, loadEnvOrExit } from "@reco/contracts";
 import { z } from "zod";
 import { defaultWorkerConfig as d } from "@reco/stream";
+import { retrainingEnvFields } from "@reco/retraining";
 
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -33,6 +34,8 @@ export const workerEnvSchema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Embedded mode: read the api's event log without taking its writer lock (no dead-letter publishing). */
   EVENT_LOG_READ_ONLY: z.enum(["true", "false"]).default("false"),
+  /** Scheduled retraining (with a database): RETRAIN_INTERVAL, RETRAIN_MODEL, … as in the api. */
+  ...retrainingEnvFields,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

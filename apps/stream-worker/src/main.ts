@@ -13,6 +13,7 @@ import { loadWorkerEnv } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
 import { announceTransitions, RolloutController, RolloutService } from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
+import { RetrainingScheduler, retrainingConfigFromEnv } from "@reco/retraining";
 
 const env = loadWorkerEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
@@ -105,6 +106,19 @@ const controller =
         logger: logger.child({ component: "rollout-controller" }),
       })
     : null;
+// The retraining scheduler too: the `retraining` lease makes one of them (workers, embedded apis)
+// train at a time; the registry is <DATA_DIR>/registry, which the apis must see at the same path.
+const retrainer =
+  db && rollouts
+    ? new RetrainingScheduler(
+        db.prisma,
+        retrainingConfigFromEnv(env, {
+          snapshotsDir: env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR, "snapshots"),
+          registryDir: path.resolve(env.DATA_DIR, "registry"),
+        }),
+        { rollouts, logger: logger.child({ component: "retraining" }) },
+      )
+    : null;
 const http = await startWorkerHttp({
   port: env.WORKER_PORT,
   registry,
@@ -118,6 +132,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, "stopping: flushing and committing");
   try {
     await controller?.stop(); // gives the lease up for another controller
+    await retrainer?.stop(); // a run in progress ends failed ("stopped"), registering nothing
     await worker.stop();
     await webhooks?.close();
     http.close();
@@ -136,6 +151,7 @@ if (env.EVENT_LOG_READ_ONLY !== "true") {
 }
 await worker.start();
 controller?.start();
+retrainer?.start();
 onStopSignal = (signal) => void shutdown(signal);
 logger.info(
   { port: http.port, bus: bus.kind, snapshots: worker.config.snapshotRoot },

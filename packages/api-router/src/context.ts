@@ -2,6 +2,7 @@ import type { ApiKeyStore, Authenticator, CatalogStats, Principal } from "@reco/
 import { apiKeyFromHeaders } from "@reco/serving";
 import type { MetricAggregateRepository, ModelVersionStore } from "@reco/db";
 import type { ExperimentService } from "@reco/experiments/store";
+import type { RetrainingRuns } from "@reco/retraining";
 import type { RolloutService } from "@reco/rollouts/store";
 import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 import type { RecommendationsPanel } from "./recommendations/service.ts";
@@ -20,6 +21,8 @@ export interface TrpcServices {
   rollouts?: RolloutService;
   /** The recommendations panel over the serving runtime; procedures answer 503 when absent. */
   recommendations?: RecommendationsPanel;
+  /** Scheduled retraining (status, runs, manual trigger); procedures answer 503 when absent. */
+  retraining?: RetrainingRuns;
 }
 
 export interface TrpcContext {

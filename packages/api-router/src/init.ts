@@ -77,6 +77,7 @@ const NOT_CONFIGURED: Record<OptionalService, string> = {
   monitoring: "monitoring is not configured on this server",
   rollouts: "rollouts are not configured on this server",
   recommendations: "the serving runtime is not configured on this server",
+  retraining: "retraining is not configured on this server",
 };
 
 /**

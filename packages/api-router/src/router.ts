@@ -4,6 +4,7 @@ import { createTRPCRouter } from "./init.ts";
 import { modelsRouter } from "./models/router.ts";
 import { monitoringRouter } from "./monitoring/router.ts";
 import { recommendationsRouter } from "./recommendations/router.ts";
+import { retrainingRouter } from "./retraining/router.ts";
 import { rolloutsRouter } from "./rollouts/router.ts";
 import { sessionRouter } from "./session/router.ts";
 import { statsRouter } from "./stats/router.ts";
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   monitoring: monitoringRouter,
   rollouts: rolloutsRouter,
+  retraining: retrainingRouter,
   recommendations: recommendationsRouter,
   session: sessionRouter,
 });

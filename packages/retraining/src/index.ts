@@ -13,3 +13,4 @@ export {
   type RunTrigger,
 } from "./runs.ts";
 export { parseRetrainInterval } from "./interval.ts";
+export { retrainingConfigFromEnv, retrainingEnvFields, type RetrainingEnv } from "./env.ts";
