@@ -20,7 +20,10 @@ export default defineConfig({
   // Specs that only read see the demo data as imported; specs that write (experiments, feedback)
   // run after them against the same product.
   projects: [
-    { name: "reads", testMatch: /(overview|models|monitoring|security-headers)\.spec\.ts/ },
+    {
+      name: "reads",
+      testMatch: /(overview|models|monitoring|security-headers|recommendations)\.spec\.ts/,
+    },
     {
       name: "writes",
       testMatch: /(experiments|feedback-loop|rollouts)\.spec\.ts/,
