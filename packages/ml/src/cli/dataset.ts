@@ -35,7 +35,11 @@ export const datasetOptions: Record<string, OptionSpec> = {
     value: "FILE",
     help: "interactions file: userId,itemId[,rating][,timestamp] (comma/tab/space)",
   },
-  snapshots: { type: "string", value: "DIR", help: "Parquet snapshot directory instead of --data" },
+  snapshots: {
+    type: "string",
+    value: "DIR",
+    help: "Parquet snapshot directory instead of --data; its catalog snapshot (DIR/catalog/) describes the items and leaves deleted ones out",
+  },
   train: { type: "string", value: "FILE", help: "explicit train file (with --test)" },
   test: { type: "string", value: "FILE", help: "explicit test file (with --train)" },
   split: {
@@ -68,7 +72,7 @@ export const datasetOptions: Record<string, OptionSpec> = {
   items: {
     type: "string",
     value: "FILE",
-    help: "item catalogue CSV (id column, title, genres|categories, tags; lists split by | or ;) for the content and hybrid models",
+    help: "item catalogue CSV (id column, title, genres|categories, tags; lists split by | or ;) for the content and hybrid models (default with --snapshots: its catalog snapshot)",
   },
   "cold-items": {
     type: "string",
