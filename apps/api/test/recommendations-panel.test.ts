@@ -232,6 +232,33 @@ describe("recommendations panel procedures", () => {
     expect(items.items.every((i) => i.title.startsWith("Movie 3"))).toBe(true);
   });
 
+  it("the panel logs no exposure: its answers leave the telemetry topics as they were, REST's do not", async () => {
+    const published = async () => {
+      let total = 0n;
+      for (const topic of [server.topics.requests, server.topics.responses])
+        for (const end of await server.bus.endOffsets(topic)) total += BigInt(end.offset);
+      return total;
+    };
+    // let exposures queued by earlier tests reach the log
+    const settled = async () => {
+      let last = await published();
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const now = await published();
+        if (now === last) return now;
+        last = now;
+      }
+    };
+    const before = await settled();
+    await caller.recommendations.forUser({ userId: "12", k: 4 });
+    await caller.recommendations.similar({ itemId: "6", k: 4 });
+    await caller.recommendations.foldIn({ itemIds: ["2", "4"], k: 4 });
+    expect(await settled()).toBe(before);
+    // the same answer over REST is logged (request + response): the check above can see one
+    await rest("/recommend/12?k=4", stable);
+    expect(await settled()).toBe(before + 2n);
+  });
+
   it("bad input: oversized lists, bad k, unknown items and versions are named errors", async () => {
     const tooMany = Array.from({ length: 51 }, (_, i) => String(i + 1));
     const refused = await caller.recommendations.foldIn({ itemIds: tooMany }).catch((e) => e);
