@@ -26,7 +26,7 @@ export default defineConfig({
     },
     {
       name: "writes",
-      testMatch: /(experiments|feedback-loop|rollouts)\.spec\.ts/,
+      testMatch: /(experiments|feedback-loop|rollouts|retraining)\.spec\.ts/,
       dependencies: ["reads"],
     },
   ],
@@ -65,6 +65,8 @@ export default defineConfig({
       // traffic, no demo experiment.
       SIMULATE: "0",
       DEMO_EXPERIMENT: "0",
+      // "Retrain now" trains the stable iALS in seconds: few epochs and factors.
+      RETRAIN_PARAMS: "epochs=2,factors=16",
     },
   },
 });

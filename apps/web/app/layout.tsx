@@ -18,6 +18,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/experiments">Experiments</a>
             <a href="/models">Models</a>
             <a href="/rollouts">Rollouts</a>
+            <a href="/retraining">Retraining</a>
             <a href="/recommendations">Recommendations</a>
             <a href="/monitoring">Monitoring</a>
             <a href="/signin">API key</a>
