@@ -144,6 +144,10 @@ describe("recommendations panel procedures", () => {
       ["ials", "stable", true],
       ["item-knn", "candidate", false],
     ]);
+    expect((await caller.recommendations.versions()).versions).toEqual([
+      { name: "ials", version: stable.version, stage: "stable", serving: true },
+      { name: "item-knn", version: candidate.version, stage: "candidate", serving: false },
+    ]);
     for (const [column, ref] of [
       [answer.versions[0]!, stable],
       [answer.versions[1]!, candidate],

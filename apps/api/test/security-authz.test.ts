@@ -52,6 +52,7 @@ const PROCEDURES: Record<string, Need> = {
   "retraining.status": "viewer",
   "retraining.runs": "viewer",
   "retraining.trigger": "engineer",
+  "recommendations.versions": "viewer",
   "recommendations.searchUsers": "viewer",
   "recommendations.searchItems": "viewer",
   "recommendations.history": "viewer",

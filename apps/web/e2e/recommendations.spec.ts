@@ -153,6 +153,19 @@ test("try as a new user: five horror picks personalise the answer away from popu
   expect(personalised.map((item) => item.itemId)).not.toEqual(popular.map((item) => item.itemId));
   expect(share(personalised, "Horror")).toBeGreaterThan(share(popular, "Horror"));
 
+  // Another servable version folds the same picks in.
+  const section = page.getByRole("region", { name: "Try as a new user" });
+  await expect(page.getByTestId("newuser-source")).toContainText("ials-demo");
+  const versionSelect = section.getByLabel("Model version");
+  const knn = await versionSelect
+    .locator("option", { hasText: "item-knn-demo" })
+    .first()
+    .textContent();
+  await versionSelect.selectOption({ label: knn! });
+  await expect(page.getByTestId("newuser-source")).toContainText("item-knn-demo");
+  await expect(recs).toHaveAttribute("aria-busy", "false");
+  expect((await shownItems(recs)).every((item) => !item.fallback)).toBe(true);
+
   // A chip is removed by its button (keyboard: focus and Enter).
   await page.getByRole("button", { name: "Remove Alien (1979)" }).focus();
   await page.keyboard.press("Enter");

@@ -10,6 +10,11 @@ import type {
 
 type Ctx = ServiceContext<"recommendations">;
 
+/** The servable versions (the serving one first): the panel's version choices. */
+export const versionsHandler = async ({ ctx }: { ctx: Ctx }) => ({
+  versions: (await ctx.recommendations.versions()).map(({ ref: _ref, ...version }) => version),
+});
+
 export const searchUsersHandler = async ({
   ctx,
   input,

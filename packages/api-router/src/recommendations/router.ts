@@ -6,6 +6,7 @@ import {
   searchItemsHandler,
   searchUsersHandler,
   similarHandler,
+  versionsHandler,
 } from "./handlers.ts";
 import {
   foldInInput,
@@ -23,6 +24,7 @@ const viewer = viewerProcedure.use(needs("recommendations"));
  * serving runtime (503 without it). Nothing here writes: no feedback, no exposure is logged.
  */
 export const recommendationsRouter = createTRPCRouter({
+  versions: viewer.query(versionsHandler),
   searchUsers: viewer.input(searchUsersInput).query(searchUsersHandler),
   searchItems: viewer.input(searchItemsInput).query(searchItemsHandler),
   history: viewer.input(historyInput).query(historyHandler),

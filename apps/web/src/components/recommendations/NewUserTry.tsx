@@ -6,6 +6,7 @@ import { ItemList } from "./ItemList.tsx";
 import styles from "./panel.module.css";
 import { ItemSearch } from "./ItemSearch.tsx";
 import type { FoundItem } from "./types.ts";
+import { VersionSelect, type VersionChoice } from "./VersionSelect.tsx";
 
 /** As the api bounds a fold-in request (`itemIds`). */
 const MAX_PICKS = 50;
@@ -17,10 +18,12 @@ const MAX_PICKS = 50;
 export function NewUserTry() {
   const trpc = useTRPC();
   const [picks, setPicks] = useState<FoundItem[]>([]);
+  const [version, setVersion] = useState<VersionChoice | undefined>(undefined);
   const recs = useQuery({
     ...trpc.recommendations.foldIn.queryOptions({
       itemIds: picks.map((item) => item.itemId),
       k: 10,
+      ...(version ? { version } : {}),
     }),
     placeholderData: keepPreviousData,
   });
@@ -31,6 +34,7 @@ export function NewUserTry() {
       <p className="muted">
         Pick items as a new user would interact with them; the recommendations follow each pick.
       </p>
+      <VersionSelect value={version} onChange={setVersion} />
       <ItemSearch
         label="Find an item to pick"
         verb="Pick"

@@ -6,18 +6,25 @@ import { ItemList } from "./ItemList.tsx";
 import styles from "./panel.module.css";
 import { ItemSearch } from "./ItemSearch.tsx";
 import type { FoundItem } from "./types.ts";
+import { VersionSelect, type VersionChoice } from "./VersionSelect.tsx";
 
 /** The item-to-item explorer: an item's neighbours under the serving version (`/similar`). */
 export function SimilarExplorer() {
   const trpc = useTRPC();
   const [item, setItem] = useState<FoundItem | null>(null);
+  const [version, setVersion] = useState<VersionChoice | undefined>(undefined);
   const similar = useQuery({
-    ...trpc.recommendations.similar.queryOptions({ itemId: item?.itemId ?? "", k: 10 }),
+    ...trpc.recommendations.similar.queryOptions({
+      itemId: item?.itemId ?? "",
+      k: 10,
+      ...(version ? { version } : {}),
+    }),
     enabled: item !== null,
   });
   return (
     <section aria-labelledby="similar-heading" className={styles.block}>
       <h2 id="similar-heading">Similar items</h2>
+      <VersionSelect value={version} onChange={setVersion} />
       <ItemSearch label="Find an item" verb="Show items like" onChoose={setItem} />
       {item ? (
         <div data-testid="similar-panel">
