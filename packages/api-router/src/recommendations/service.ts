@@ -16,8 +16,11 @@ import {
 
 /** Stages whose versions can answer a request (retired ones are not loaded any more). */
 const SERVABLE_STAGES: readonly ModelStage[] = ["stable", "canary", "candidate"];
-/** Columns side by side: the stable version first, then the newest others. */
-export const MAX_VERSIONS = 4;
+/**
+ * Columns side by side: the stable version first, then the newest others. No more than the api's
+ * model pool holds by default (3), so showing them does not evict the versions serving traffic.
+ */
+export const MAX_VERSIONS = 3;
 /** Fold-in reads at most this many picked items, as serving folds in the latest 200 of a history. */
 export const FOLD_IN_HISTORY = 200;
 
@@ -169,22 +172,18 @@ export function createRecommendationsPanel(deps: RecommendationsPanelDeps): Reco
     versions,
 
     async searchUsers(prefix, limit) {
-      // The users some servable version was trained on, plus one the history knows exactly
-      // (feedback since the last training).
+      // The users the serving version was trained on (one model: searching loads no other), plus
+      // one the history knows exactly (feedback since the last training).
       const found = new Set<string>();
       if (runtime.history.count(prefix) > 0) found.add(prefix);
-      for (const version of await versions()) {
-        if (found.size >= limit) break;
-        const loaded = await runtime.pool.get(version.ref).catch(() => null);
-        if (!loaded) continue;
+      const serving = await pick();
+      const loaded = serving && (await runtime.pool.get(serving.ref).catch(() => null));
+      if (loaded) {
         const matches = loaded.model.userIds.filter((id) => id.startsWith(prefix));
         matches.sort((a, b) => a.length - b.length || a.localeCompare(b));
-        for (const id of matches) {
-          if (found.size >= limit) break;
-          found.add(id);
-        }
+        for (const id of matches.slice(0, limit)) found.add(id);
       }
-      return [...found];
+      return [...found].slice(0, limit);
     },
 
     searchItems(query, limit) {
