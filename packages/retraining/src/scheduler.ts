@@ -7,7 +7,9 @@
  * can show them. The version row is written last, in one transaction with the run's success and
  * only while the run is still this holder's: a run failed meanwhile registers nothing.
  */
+import { readdir } from "node:fs/promises";
 import { hostname } from "node:os";
+import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { ModelVersionStore, type Prisma, type PrismaClient } from "@reco/db";
 import { runRetrainJob, type RetrainJobOptions, type RetrainJobResult } from "@reco/ml";
@@ -262,6 +264,7 @@ export class RetrainingScheduler {
         snapshotsDir: this.config.snapshotsDir,
         registryDir: this.config.registryDir,
         name: run.modelName,
+        version: await this.nextVersion(run.modelName),
         kind: run.kind,
         params: this.config.params,
         ks: this.config.ks,
@@ -301,6 +304,20 @@ export class RetrainingScheduler {
       await this.finishFailed(run.id, message).catch(() => undefined);
       return { runId: run.id, status: "failed", error: message };
     }
+  }
+
+  /**
+   * The next v<N> past both the registry's directories and the database's rows of this name: the
+   * two can drift (a registry directory moved, versions recorded from another registry), and a
+   * label taken in either would fail the run at its very end.
+   */
+  private async nextVersion(name: string): Promise<string> {
+    const number = (label: string) => Number(/^v(\d+)$/.exec(label)?.[1] ?? 0);
+    const [dirs, rows] = await Promise.all([
+      readdir(path.join(this.config.registryDir, name)).catch(() => [] as string[]),
+      this.prisma.modelVersion.findMany({ where: { name }, select: { version: true } }),
+    ]);
+    return `v${Math.max(0, ...dirs.map(number), ...rows.map((row) => number(row.version))) + 1}`;
   }
 
   /** The version row and the run's success together, only while the run is still ours. */

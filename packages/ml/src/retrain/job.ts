@@ -29,6 +29,8 @@ export interface RetrainJobOptions {
   registryDir: string;
   /** registry model name */
   name: string;
+  /** version label (default: the registry's next v<N>) */
+  version?: string;
   kind: string;
   /** parameters held fixed (strings, as on the CLI); the kind's defaults fill the rest */
   params?: Record<string, string>;
@@ -105,6 +107,7 @@ export async function runRetrainJob(o: RetrainJobOptions): Promise<RetrainJobRes
     publishVersion({
       registryDir: o.registryDir,
       name: o.name,
+      ...(o.version ? { version: o.version } : {}),
       algorithm: o.kind,
       params: refit.model,
       idMaps: everything.ids,

@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { runRetrainJob, type RetrainJobOptions } from "@reco/ml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RetrainingRuns, RetrainingScheduler } from "../src/index.ts";
+import { openTestDatabase, writeSmallSnapshots, type TestDatabase } from "./helpers.ts";
+
+let t: TestDatabase;
+let snapshots: string;
+let registry: string;
+const SMALL = { factors: "8", epochs: "3" };
+
+beforeAll(async () => {
+  t = await openTestDatabase("pglite");
+  snapshots = (await writeSmallSnapshots()).dir;
+  registry = await mkdtemp(path.join(os.tmpdir(), "retraining-registry-"));
+}, 60_000);
+afterAll(async () => {
+  await t?.close();
+  if (snapshots) await rm(snapshots, { recursive: true, force: true });
+  if (registry) await rm(registry, { recursive: true, force: true });
+});
+
+describe("the schedule and a graceful stop", () => {
+  it("runs once the interval has passed since the scheduler started, then not again before it passes since that run", async () => {
+    const config = {
+      snapshotsDir: snapshots,
+      registryDir: registry,
+      intervalMs: 4_000,
+      kind: "ials",
+      params: SMALL,
+    };
+    const scheduler = new RetrainingScheduler(t.db.prisma, config, { holder: "clock" });
+    expect((await scheduler.tick()).started).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 4_100));
+    const tick = await scheduler.tick();
+    expect(tick.started).not.toBeNull();
+    const outcome = await scheduler.running!;
+    expect(outcome.status).toBe("succeeded");
+    const view = await new RetrainingRuns(t.db.prisma).get(tick.started!);
+    expect(view).toMatchObject({ trigger: "schedule", requestedBy: "schedule" });
+    // Less than the interval since that run was created: nothing new.
+    expect(Date.now() - new Date(view!.createdAt).getTime()).toBeLessThan(4_000);
+    expect((await scheduler.tick()).started).toBeNull();
+    await scheduler.stop();
+  }, 120_000);
+
+  it("a stop during a run marks it failed and registers nothing, even when the job finishes after", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const scheduler = new RetrainingScheduler(
+      t.db.prisma,
+      {
+        snapshotsDir: snapshots,
+        registryDir: registry,
+        intervalMs: null,
+        kind: "ials",
+        params: SMALL,
+      },
+      {
+        holder: "stopping",
+        job: async (o: RetrainJobOptions) => {
+          const result = await runRetrainJob(o);
+          await gate;
+          return result;
+        },
+      },
+    );
+    const versionsBefore = await t.db.prisma.modelVersion.count();
+    const { run } = await new RetrainingRuns(t.db.prisma).trigger({ by: "test" });
+    expect((await scheduler.tick()).started).toBe(run.id);
+    const running = scheduler.running!;
+    await scheduler.stop();
+    release();
+    const outcome = await running;
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(/no longer this process's/);
+    const row = await new RetrainingRuns(t.db.prisma).get(run.id);
+    expect(row).toMatchObject({ status: "failed", version: null });
+    expect(row!.error).toBe("stopped: the process running it shut down");
+    expect(await t.db.prisma.modelVersion.count()).toBe(versionsBefore);
+  }, 120_000);
+});
