@@ -2,10 +2,9 @@ import { CommitRejected, type BusConsumer, type ConsumedBatch, type EventBus } f
 import type { Logger } from "pino";
 import {
   CatalogSnapshotUnreadable,
+  CatalogPartitionCache,
   applyCatalogChange,
   quarantineCatalogPartition,
-  readCatalogPartition,
-  writeCatalogPartition,
   parseCatalogChange,
   type CatalogEntry,
 } from "./catalog-snapshot.ts";
@@ -38,9 +37,9 @@ export interface CatalogFollowerHealth {
  * once: each delivered batch is merged into its partition's file (read, apply the changes not
  * older than what the file holds, rewrite atomically), malformed changes go to the DLQ, and only
  * then is the batch committed. A crash anywhere redelivers from the committed offset, and applying
- * a change twice changes nothing, so the file ends the same. Reading the file afresh for every
- * batch (rather than keeping it in memory) also folds in whatever a partition's previous owner
- * wrote late, during a rebalance.
+ * a change twice changes nothing, so the file ends the same. The entries stay in memory between
+ * batches only while the file is the one this process wrote (`CatalogPartitionCache`): a file a
+ * partition's previous owner replaced late, during a rebalance, is read again and folded in.
  */
 export class CatalogFollower {
   private consumer: BusConsumer | null = null;
@@ -50,8 +49,11 @@ export class CatalogFollower {
   private deadLetters = 0;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly files: CatalogPartitionCache;
 
-  constructor(private readonly options: CatalogFollowerOptions) {}
+  constructor(private readonly options: CatalogFollowerOptions) {
+    this.files = new CatalogPartitionCache(options.snapshotRoot);
+  }
 
   /** Joins the group in the background: a missing topic or broker is retried, never fatal. */
   start(): void {
@@ -88,10 +90,16 @@ export class CatalogFollower {
       topics: [topic],
       maxBatchSize,
       onPartitionsAssigned: (assigned) => {
-        for (const { partition } of assigned) this.partitions.add(partition);
+        for (const { partition } of assigned) {
+          this.partitions.add(partition);
+          this.files.forget(partition);
+        }
       },
       onPartitionsRevoked: (revoked) => {
-        for (const { partition } of revoked) this.partitions.delete(partition);
+        for (const { partition } of revoked) {
+          this.partitions.delete(partition);
+          this.files.forget(partition);
+        }
       },
       onCrash: (error) => {
         if (member !== this.consumer) return;
@@ -189,7 +197,7 @@ export class CatalogFollower {
     if (changes.length > 0) {
       let items: Map<string, CatalogEntry>;
       try {
-        items = await readCatalogPartition(this.options.snapshotRoot, partition);
+        items = await this.files.load(partition);
       } catch (error) {
         if (!(error instanceof CatalogSnapshotUnreadable)) throw error;
         await this.rebuild(member, topic, partition, error);
@@ -197,7 +205,8 @@ export class CatalogFollower {
       }
       let changed = 0;
       for (const entry of changes) if (applyCatalogChange(items, entry)) changed++;
-      if (changed > 0) await writeCatalogPartition(this.options.snapshotRoot, partition, items);
+      if (changed > 0) await this.files.write(partition, items);
+      else await this.files.keep(partition, items);
       this.applied += changed;
     }
     if (dead.length > 0) {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { catalogChangeSchema, describeZodError, type CatalogChange } from "@reco/contracts";
 import {
@@ -223,6 +223,53 @@ export async function readCatalogPartition(
     connection.closeSync();
   }
   return items;
+}
+
+/** Changes whenever the file is replaced (every rewrite renames a new inode into place). */
+async function fileSignature(file: string): Promise<string> {
+  const info = await stat(file, { bigint: true }).catch(() => null);
+  return info ? `${info.ino}:${info.size}:${info.mtimeNs}` : "none";
+}
+
+/**
+ * The partition files as this process last wrote them, so a batch does not read back what it
+ * holds already (reading is most of a batch's cost on a large catalog: bench/catalog). A file
+ * replaced by anyone else since (a previous owner's late write) no longer matches and is read.
+ */
+export class CatalogPartitionCache {
+  private readonly held = new Map<
+    number,
+    { items: Map<string, CatalogEntry>; signature: string }
+  >();
+
+  constructor(private readonly root: string) {}
+
+  /** The partition's entries, to be changed in place and then passed to `write` (or `forget`). */
+  async load(partition: number): Promise<Map<string, CatalogEntry>> {
+    const cached = this.held.get(partition);
+    this.held.delete(partition); // until written back: a failed write must not leave it half-applied
+    if (
+      cached &&
+      cached.signature === (await fileSignature(catalogPartitionFile(this.root, partition)))
+    )
+      return cached.items;
+    return readCatalogPartition(this.root, partition);
+  }
+
+  async write(partition: number, items: Map<string, CatalogEntry>): Promise<void> {
+    const file = await writeCatalogPartition(this.root, partition, items);
+    this.held.set(partition, { items, signature: await fileSignature(file) });
+  }
+
+  /** Keeps the entries (unchanged since `load`) without writing. */
+  async keep(partition: number, items: Map<string, CatalogEntry>): Promise<void> {
+    const signature = await fileSignature(catalogPartitionFile(this.root, partition));
+    if (signature !== "none") this.held.set(partition, { items, signature });
+  }
+
+  forget(partition: number): void {
+    this.held.delete(partition);
+  }
 }
 
 /**

@@ -13,3 +13,13 @@ export {
 } from "./aggregates.ts";
 export type { DeadLetter } from "./dead-letters.ts";
 export { measureIngestStages, type IngestStageCosts } from "./stage-costs.ts";
+export {
+  CatalogPartitionCache,
+  applyCatalogChange,
+  catalogPartitionFile,
+  parseCatalogChange,
+  readCatalogPartition,
+  writeCatalogPartition,
+  type CatalogEntry,
+} from "./catalog-snapshot.ts";
+export type { CatalogFollowerHealth } from "./catalog-follower.ts";
