@@ -60,6 +60,17 @@ const share = (items: ShownItem[], genre: string) =>
 
 test.use({ viewport: { width: 768, height: 1024 } });
 
+// Playwright waits for the dashboard's port; the api behind its proxy may still be starting.
+test.beforeAll(async ({ request }) => {
+  await expect
+    .poll(
+      async () =>
+        (await request.get("/api/trpc/recommendations.versions?batch=1&input=%7B%7D")).status(),
+      { timeout: 90_000, intervals: [500] },
+    )
+    .toBe(200);
+});
+
 test("a known user's history beside the recommendations of both demo versions, at tablet width, by keyboard", async ({
   page,
 }) => {
@@ -74,6 +85,8 @@ test("a known user's history beside the recommendations of both demo versions, a
     "/recommendations",
   );
 
+  // Hydrated (the queries run client-side) before typing: a form submitted earlier would reload.
+  await expect(page.getByTestId("newuser-recs").getByTestId("rec-item")).toHaveCount(10);
   const userBox = page.getByLabel("User id", { exact: true });
   await userBox.focus();
   await page.keyboard.type("1");
@@ -100,13 +113,46 @@ test("a known user's history beside the recommendations of both demo versions, a
     expect(items.every((item) => item.genres.length > 0)).toBe(true);
   }
   await expect(columns.nth(0)).toContainText("personalised");
+  // Side by side at 768 px: history and both columns start on one row.
+  const tops = await Promise.all(
+    [history, columns.nth(0), columns.nth(1)].map(async (box) => (await box.boundingBox())!.y),
+  );
+  expect(new Set(tops).size).toBe(1);
+
+  // Empty states: a user nobody knows, a title nothing matches.
+  await userBox.fill("nobody-e2e");
+  await userBox.press("Enter");
+  await expect(history).toContainText('user "nobody-e2e" has no history');
+  await expect(columns.nth(0).getByTestId("rec-item")).toHaveCount(10);
+  expect((await shownItems(columns.nth(0))).every((item) => item.fallback)).toBe(true);
 
   // The item-to-item explorer.
+  await page.getByLabel("Find an item", { exact: true }).fill("zzqqxx");
+  await expect(page.getByText("No title contains “zzqqxx”.")).toBeVisible();
   await page.getByLabel("Find an item", { exact: true }).fill("toy story");
   await page.getByRole("button", { name: "Show items like Toy Story (1995)" }).click();
   const similar = page.getByTestId("similar-panel");
   await expect(similar.getByTestId("rec-item")).toHaveCount(10);
   expect((await shownItems(similar)).map((item) => item.itemId)).not.toContain("1");
+  expect(errors).toEqual([]);
+});
+
+test("at laptop width the history and the version columns sit on one row too", async ({ page }) => {
+  const errors = consoleErrors(page);
+  await page.setViewportSize({ width: 1366, height: 800 });
+  await page.goto("/recommendations");
+  await expect(page.getByTestId("newuser-recs").getByTestId("rec-item")).toHaveCount(10);
+  await page.getByLabel("User id", { exact: true }).fill("2");
+  await page.getByRole("button", { name: "User 2", exact: true }).click();
+  await expect(page.getByTestId("version-column")).toHaveCount(2);
+  const boxes = [
+    page.getByTestId("user-history"),
+    ...(await page.getByTestId("version-column").all()),
+  ];
+  expect(boxes).toHaveLength(3);
+  await expect(boxes[0]!.getByTestId("history-item").first()).toBeVisible();
+  const tops = await Promise.all(boxes.map(async (box) => (await box.boundingBox())!.y));
+  expect(new Set(tops).size).toBe(1);
   expect(errors).toEqual([]);
 });
 
