@@ -35,3 +35,4 @@ export {
   type RetrainJobResult,
   type RetrainPhase,
 } from "./retrain/job.ts";
+export { runRetrainJobInThread } from "./retrain/thread.ts";

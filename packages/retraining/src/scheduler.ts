@@ -3,7 +3,7 @@
  * controller's lease mechanism, with its fencing token), it fails runs whose owner stopped
  * heartbeating, then starts one run at a time — a queued manual run first, else a scheduled one
  * when the interval has passed since the last run (or since this scheduler started). The job runs
- * in this process; its phase and progress go to the run row with each heartbeat, so any process
+ * in a worker thread of this process; its phase and progress go to the run row with each heartbeat, so any process
  * can show them. The version row is written last, in one transaction with the run's success and
  * only while the run is still this holder's: a run failed meanwhile registers nothing.
  */
@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { ModelVersionStore, type Prisma, type PrismaClient } from "@reco/db";
-import { runRetrainJob, type RetrainJobOptions, type RetrainJobResult } from "@reco/ml";
+import { runRetrainJobInThread, type RetrainJobOptions, type RetrainJobResult } from "@reco/ml";
 import { DatabaseLease, type RolloutService } from "@reco/rollouts/store";
 import type { Logger } from "pino";
 import { RETRAINING_LEASE } from "./runs.ts";
@@ -45,7 +45,7 @@ export interface RetrainingSchedulerOptions {
   logger?: Pick<Logger, "info" | "warn" | "error">;
   /** Runs after the artifact is published and before the version is registered (fault tests). */
   beforeRegister?: (runId: number) => Promise<void> | void;
-  /** The job (default runRetrainJob). */
+  /** The job (default runRetrainJobInThread: off the event loop of the process that serves). */
   job?: (options: RetrainJobOptions) => Promise<RetrainJobResult>;
 }
 
@@ -259,7 +259,7 @@ export class RetrainingScheduler {
     log?.info({ runId: run.id, kind: run.kind, name: run.modelName }, "retraining started");
     let lastPhase = "load";
     try {
-      const job = this.options.job ?? runRetrainJob;
+      const job = this.options.job ?? runRetrainJobInThread;
       const result = await job({
         snapshotsDir: this.config.snapshotsDir,
         registryDir: this.config.registryDir,

@@ -81,4 +81,42 @@ describe("the schedule and a graceful stop", () => {
     expect(row!.error).toBe("stopped: the process running it shut down");
     expect(await t.db.prisma.modelVersion.count()).toBe(versionsBefore);
   }, 120_000);
+
+  it("a job failing in its thread (bad parameter, no events) ends the run failed with the job's message", async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), "retraining-empty-"));
+    const runs = new RetrainingRuns(t.db.prisma);
+    const cases = [
+      { snapshotsDir: snapshots, params: { factors: "-3" }, error: /factors/ },
+      {
+        snapshotsDir: empty,
+        params: SMALL,
+        error: /^no Parquet snapshot files under .*retraining-empty-/,
+      },
+    ];
+    try {
+      for (const c of cases) {
+        const scheduler = new RetrainingScheduler(
+          t.db.prisma,
+          {
+            snapshotsDir: c.snapshotsDir,
+            registryDir: registry,
+            intervalMs: null,
+            kind: "ials",
+            params: c.params,
+          },
+          { holder: "failing" },
+        );
+        const { run } = await runs.trigger({ by: "test" });
+        expect((await scheduler.tick()).started).toBe(run.id);
+        const outcome = await scheduler.running!;
+        expect(outcome.status).toBe("failed");
+        const row = await runs.get(run.id);
+        expect(row).toMatchObject({ status: "failed", phase: "failed", version: null });
+        expect(row!.error).toMatch(c.error);
+        await scheduler.stop();
+      }
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
