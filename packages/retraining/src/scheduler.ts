@@ -141,7 +141,12 @@ export class RetrainingScheduler {
   /** One pass: lease, abandoned runs, heartbeat or a new run. */
   async tick(): Promise<RetrainingTick> {
     const grant = await this.lease.acquire();
-    if (!grant) return { leader: false, abandoned: [], started: null };
+    if (!grant) {
+      // A run this process still executes keeps its heartbeat even after the lease moved on (a
+      // pause, a database hiccup): the new holder then neither fails it nor starts another.
+      if (this.current) await this.heartbeat();
+      return { leader: false, abandoned: [], started: null };
+    }
     const abandoned = await this.failAbandoned();
     if (this.current) {
       await this.heartbeat();

@@ -164,6 +164,14 @@ function oneAtATime(kind: "pglite" | "postgres") {
       const takeover = await other.tick();
       expect(takeover).toEqual({ leader: true, abandoned: [], started: null });
       expect(other.running).toBeNull();
+      // The old leader, no longer holding the lease, still heartbeats the run it executes.
+      const beat = async () =>
+        (await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: queued.id } }))
+          .heartbeatAt!;
+      const before = await beat();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await leader.tick()).toEqual({ leader: false, abandoned: [], started: null });
+      expect((await beat()).getTime()).toBeGreaterThan(before.getTime());
 
       release();
       const outcome = await leader.running!;
