@@ -22,6 +22,11 @@ export interface RetrainingRunView {
   startedAt: Date | null;
   finishedAt: Date | null;
   heartbeatAt: Date | null;
+  /**
+   * Running without a heartbeat for longer than the lease time: its process has probably stopped;
+   * the next scheduler that looks marks it failed.
+   */
+  stale: boolean;
   /** the candidate it registered */
   version: { id: number; name: string; version: string; stage: string } | null;
   offlineMetrics: Record<string, number> | null;
@@ -60,7 +65,7 @@ type RunRow = {
   [K in keyof typeof runSelect]: unknown;
 } & Record<string, unknown>;
 
-function toView(row: RunRow): RetrainingRunView {
+function toView(row: RunRow, staleAfterMs: number, now = Date.now()): RetrainingRunView {
   const version = row.modelVersion as {
     id: number;
     name: string;
@@ -82,6 +87,9 @@ function toView(row: RunRow): RetrainingRunView {
     startedAt: row.startedAt as Date | null,
     finishedAt: row.finishedAt as Date | null,
     heartbeatAt: row.heartbeatAt as Date | null,
+    stale:
+      row.status === "running" &&
+      (row.heartbeatAt === null || now - (row.heartbeatAt as Date).getTime() > staleAfterMs),
     version: version
       ? { id: version.id, name: version.name, version: version.version, stage: version.stage }
       : null,
@@ -97,8 +105,16 @@ export const RETRAINING_LEASE = "retraining";
 export class RetrainingRuns {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly options: { intervalMs: number | null } = { intervalMs: null },
+    private readonly options: {
+      intervalMs: number | null;
+      /** the schedulers' lease time: a running run's heartbeat older than this is stale (60 s) */
+      staleAfterMs?: number;
+    } = { intervalMs: null },
   ) {}
+
+  private view(row: unknown): RetrainingRunView {
+    return toView(row as RunRow, this.options.staleAfterMs ?? 60_000);
+  }
 
   /** Recent runs, newest first (at most `limit`, default 20). */
   async list(limit = 20): Promise<RetrainingRunView[]> {
@@ -108,7 +124,7 @@ export class RetrainingRuns {
       take: Math.min(Math.max(1, limit), 200),
       select: runSelect,
     });
-    return rows.map((row) => toView(row as RunRow));
+    return rows.map((row) => this.view(row));
   }
 
   async get(id: number): Promise<RetrainingRunView | null> {
@@ -116,7 +132,7 @@ export class RetrainingRuns {
       where: { id, ...retrainingRuns },
       select: runSelect,
     });
-    return row ? toView(row as RunRow) : null;
+    return row ? this.view(row) : null;
   }
 
   async status(): Promise<RetrainingStatus> {
@@ -135,8 +151,8 @@ export class RetrainingRuns {
     ]);
     return {
       intervalMs: this.options.intervalMs,
-      active: active ? toView(active as RunRow) : null,
-      last: last ? toView(last as RunRow) : null,
+      active: active ? this.view(active) : null,
+      last: last ? this.view(last) : null,
       scheduler: lease
         ? {
             holder: lease.holder,
@@ -163,7 +179,7 @@ export class RetrainingRuns {
         orderBy: { id: "asc" },
         select: runSelect,
       });
-      if (existing) return { run: toView(existing as RunRow), queued: false };
+      if (existing) return { run: this.view(existing), queued: false };
       const created = await tx.trainingRun.create({
         data: {
           modelName: "",
@@ -176,7 +192,7 @@ export class RetrainingRuns {
         },
         select: runSelect,
       });
-      return { run: toView(created as RunRow), queued: true };
+      return { run: this.view(created), queued: true };
     });
   }
 }

@@ -83,6 +83,12 @@ function killedMidway(kind: DatabaseKind) {
       const during = await prisma.trainingRun.findUniqueOrThrow({ where: { id: queued.id } });
       expect(during.status).toBe("running");
 
+      // Before any scheduler looks, the views already call it stale once its heartbeat is old.
+      const views = new RetrainingRuns(prisma, { intervalMs: null, staleAfterMs: 1500 });
+      await waitFor(async () => (await views.get(queued.id))?.stale, {
+        timeoutMs: 20_000,
+        description: "the dead run to look stale",
+      });
       const next = new RetrainingScheduler(
         prisma,
         { snapshotsDir: snapshots, registryDir: registry, intervalMs: null },
@@ -100,7 +106,7 @@ function killedMidway(kind: DatabaseKind) {
       );
       expect(abandoned).toEqual([queued.id]);
       const after = await new RetrainingRuns(prisma).get(queued.id);
-      expect(after).toMatchObject({ status: "failed", version: null });
+      expect(after).toMatchObject({ status: "failed", version: null, stale: false });
       expect(after!.error).toMatch(
         /abandoned: the process running it \(doomed\) stopped heartbeating/,
       );

@@ -160,7 +160,10 @@ function oneAtATime(kind: "pglite" | "postgres") {
       // neither fails the live run nor starts a second one, even with another run queued.
       await leader.lease.release();
       const second = await runs.trigger({ by: "key:again" });
-      expect(second).toMatchObject({ queued: false, run: { id: queued.id, status: "running" } });
+      expect(second).toMatchObject({
+        queued: false,
+        run: { id: queued.id, status: "running", stale: false },
+      });
       const takeover = await other.tick();
       expect(takeover).toEqual({ leader: true, abandoned: [], started: null });
       expect(other.running).toBeNull();

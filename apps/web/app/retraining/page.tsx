@@ -75,6 +75,12 @@ export default function RetrainingPage() {
               ? "Queued: the scheduler starts it within a few seconds."
               : `${active.kind} → ${active.modelName}: ${active.phase ?? "starting"}, ${percent(active.progress)}`}
           </p>
+          {active.stale ? (
+            <p className="error" data-testid="retraining-stale">
+              No heartbeat since {when(active.heartbeatAt)}: the process running it has probably
+              stopped. The next scheduler that looks marks it failed.
+            </p>
+          ) : null}
           <progress
             max={1}
             value={active.progress ?? 0}
