@@ -34,6 +34,7 @@ function killedMidway(kind: DatabaseKind) {
       // The PGlite case reopens the database after the child: close that handle, then drop.
       await t?.db.close().catch(() => undefined);
       await t?.close().catch(() => undefined);
+      if (t?.dataDir) await rm(t.dataDir, { recursive: true, force: true });
       if (registry) await rm(registry, { recursive: true, force: true });
     });
 
