@@ -10,6 +10,8 @@ const PAGES: Array<[path: string, heading: string]> = [
   ["/models", "Model versions"],
   ["/rollouts", "Rollouts"],
   ["/monitoring", "Monitoring"],
+  ["/recommendations", "Recommendations"],
+  ["/retraining", "Retraining"],
   ["/signin", "API key"],
 ];
 
