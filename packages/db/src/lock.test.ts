@@ -51,16 +51,27 @@ describe("lockDataDir", () => {
   });
 
   it("takes over a lock whose owner was killed but not yet reaped (a zombie), as after SIGKILL of a process group", async () => {
-    // The inner shell exits at once; its parent execs into sleep and never waits, so the inner
-    // one stays a zombie for as long as the sleep runs — signalable, yet holding nothing.
-    const parent = spawn("/bin/sh", ["-c", 'sh -c "exit 0" & echo $!; exec sleep 30'], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    // A Perl parent forks a child that exits at once and never reaps it (SIGCHLD set to its
+    // default, in case the test runner ignores it, which would let the kernel reap at once): the
+    // child stays a zombie while the parent sleeps — signalable, yet holding nothing.
+    const parent = spawn(
+      "perl",
+      [
+        "-e",
+        '$SIG{CHLD} = "DEFAULT"; $| = 1; my $pid = fork(); exit 0 unless $pid; print "$pid\\n"; sleep 30;',
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     try {
       const zombie = Number(
         await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(`${d}`))),
       );
-      await waitForState(zombie, "Z");
+      await waitForState(zombie, "Z").catch((error: Error) => {
+        const running = parent.exitCode === null && parent.signalCode === null;
+        throw new Error(
+          `${error.message}; its parent ${running ? "still runs" : `ended (${parent.exitCode ?? parent.signalCode})`}`,
+        );
+      });
       expect(() => process.kill(zombie, 0)).not.toThrow(); // the naive liveness check says alive
       expect(processAlive(zombie)).toBe(false);
       await writeFile(path.join(dir, "reco.lock"), `${zombie}\n`);
