@@ -31,6 +31,9 @@ step "playwright: end-to-end in Chromium"
 rm -rf .cache/e2e-data
 (cd apps/web && npx playwright test) || failures+=("playwright")
 
+step "first-load JS per route of the dashboard build (gzip, budget 250 kB)"
+npx tsx apps/web/scripts/first-load.ts || failures+=("first-load JS")
+
 # One closing line counting every test that ran.
 node -e '
 const fs = require("node:fs");

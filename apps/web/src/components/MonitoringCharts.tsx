@@ -22,18 +22,28 @@ export interface MinutePoint {
 
 const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"];
 const clock = (iso: string) => iso.slice(11, 16);
+const TIME_AXIS_LABEL = {
+  value: "time (UTC, per minute)",
+  position: "insideBottom",
+  offset: -5,
+} as const;
+const yLabel = (value: string) =>
+  ({ value, angle: -90, position: "insideLeft", style: { textAnchor: "middle" } }) as const;
 
 /** One line per series (model version) for one per-minute figure. */
 export function VersionsChart({
   series,
   figure,
   unit,
+  axisLabel,
   scale = 1,
   testId,
 }: {
   series: { label: string; points: MinutePoint[] }[];
   figure: "impressions" | "ctr";
   unit?: string;
+  /** the y axis title, with its unit */
+  axisLabel: string;
   scale?: number;
   testId: string;
 }) {
@@ -49,10 +59,10 @@ export function VersionsChart({
   return (
     <div style={{ width: "100%", height: 260 }} data-testid={testId}>
       <ResponsiveContainer>
-        <LineChart data={data} margin={{ left: 10, right: 30, top: 10 }}>
+        <LineChart data={data} margin={{ left: 20, right: 30, top: 10, bottom: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="minute" minTickGap={30} />
-          <YAxis unit={unit} width={70} />
+          <XAxis dataKey="minute" minTickGap={30} label={TIME_AXIS_LABEL} height={45} />
+          <YAxis unit={unit} width={80} label={yLabel(axisLabel)} />
           <Tooltip />
           <Legend />
           {series.map((s, i) => (
@@ -83,10 +93,10 @@ export function LatencyChart({ points, testId }: { points: MinutePoint[]; testId
   return (
     <div style={{ width: "100%", height: 220 }} data-testid={testId}>
       <ResponsiveContainer>
-        <LineChart data={data} margin={{ left: 10, right: 30, top: 10 }}>
+        <LineChart data={data} margin={{ left: 20, right: 30, top: 10, bottom: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="minute" minTickGap={30} />
-          <YAxis unit=" ms" width={70} />
+          <XAxis dataKey="minute" minTickGap={30} label={TIME_AXIS_LABEL} height={45} />
+          <YAxis unit=" ms" width={80} label={yLabel("latency (ms)")} />
           <Tooltip />
           <Legend />
           {(["p50", "p95", "p99"] as const).map((key, i) => (
