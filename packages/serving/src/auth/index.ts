@@ -11,3 +11,24 @@ export {
   type CreatedApiKey,
   type Principal,
 } from "./key-store.ts";
+export {
+  hashPassword,
+  verifyPassword,
+  passwordProblem,
+  MIN_PASSWORD_LENGTH,
+  DEFAULT_SCRYPT,
+} from "./password.ts";
+export {
+  AccountStore,
+  ACCOUNT_ROLES,
+  DEFAULT_SESSION_ABSOLUTE_MS,
+  DEFAULT_SESSION_IDLE_MS,
+  InvalidAccountInput,
+  TooManySignInFailures,
+  hashSessionToken,
+  type AccountRole,
+  type AccountStoreOptions,
+  type AccountSummary,
+  type SessionPrincipal,
+  type StartedSession,
+} from "./account-store.ts";

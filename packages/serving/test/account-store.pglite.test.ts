@@ -1,0 +1,4 @@
+import { runAccountStoreSuite } from "./account-store-suite.ts";
+
+// Embedded PGlite: needs no service.
+runAccountStoreSuite("pglite");
