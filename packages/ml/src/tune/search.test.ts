@@ -163,6 +163,34 @@ describe("tune", () => {
     expect(fits.map((params) => params.epochs)).toEqual([...Array(9).fill(2), 3, 3, 3, 9]);
   });
 
+  it("on a small data set (users raised to the minimum) cuts no epochs and fits nothing twice", async () => {
+    const log = tasteGroups();
+    const libraries = new Map<string, Set<string>>();
+    for (let n = 0; n < log.length; n++) {
+      const user = log.ids.users[log.user[n]!]!;
+      if (!libraries.has(user)) libraries.set(user, new Set());
+      libraries.get(user)!.add(log.ids.items[log.item[n]!]!);
+    }
+    const fits: HyperParameters[] = [];
+    const result = await tune(log, {
+      kinds: "oracle",
+      recommenders: { oracle: levelledOracle(libraries, fits) },
+      trials: 9,
+      seed: 11,
+      metric: "ndcg@10",
+      minValidationUsers: 500, // more than the 120 users: every rung scores all of them
+    });
+    // nine fits, all with the full 9 epochs; rungs 1 and 2 (3 + 1 trials) reuse rung 0's scores
+    expect(fits.map((params) => params.epochs)).toEqual(Array(9).fill(9));
+    expect(result.trials).toHaveLength(13);
+    expect(result.trials.every((trial) => trial.users === 120)).toBe(true);
+    const later = result.trials.filter((trial) => trial.rung > 0);
+    expect(later.every((trial) => trial.reused === true && trial.seconds === 0)).toBe(true);
+    expect(later.map((trial) => trial.params.level).sort()).toEqual([0, 0, 1, 2]);
+    expect(result.best.params).toEqual({ level: 0, epochs: 9 });
+    expect(result.best.score).toBeCloseTo(1, 12);
+  });
+
   it("fixes parameters per kind, seeds seeded kinds and runs a kind without a search space once", async () => {
     const log = tasteGroups();
     const result = await tune(log, {
