@@ -22,7 +22,7 @@ export default defineConfig({
   projects: [
     {
       name: "reads",
-      testMatch: /(overview|models|monitoring|security-headers|recommendations)\.spec\.ts/,
+      testMatch: /(overview|models|monitoring|security-headers|recommendations|screenshots)\.spec\.ts/,
     },
     {
       name: "writes",

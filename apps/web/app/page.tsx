@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { HealthTiles } from "../src/components/overview/HealthTiles.tsx";
 import { useTRPC } from "../src/trpc.tsx";
 
 const format = new Intl.NumberFormat("en-US");
@@ -11,6 +12,11 @@ export default function OverviewPage() {
   return (
     <section>
       <h1>Overview</h1>
+      {counts.isPending ? (
+        <p className="muted" aria-busy="true">
+          Loading…
+        </p>
+      ) : null}
       {counts.error ? (
         <p className="error" role="alert">
           Could not load counts: {counts.error.message}
@@ -30,6 +36,7 @@ export default function OverviewPage() {
           </div>
         ))}
       </div>
+      <HealthTiles />
     </section>
   );
 }

@@ -14,3 +14,22 @@ test("the dashboard's tRPC proxy refuses a wrong key instead of serving data", a
   });
   expect(response.status()).toBe(401);
 });
+
+test("the overview shows health tiles with units, linking to monitoring, and what is running", async ({
+  page,
+}) => {
+  await page.goto("/");
+  const tiles = page.getByTestId("health-tiles");
+  await expect(tiles).toBeVisible();
+  await expect(page.getByTestId("health-requestsPerMin")).toContainText("req/min");
+  await expect(page.getByTestId("health-ctr")).toContainText("%");
+  await expect(page.getByTestId("health-p99")).toContainText("ms");
+  // What only the stream worker knows says so instead of showing a made-up figure.
+  await expect(page.getByTestId("health-consumerLag")).toContainText("n/a");
+  await expect(page.getByTestId("health-experiments")).toBeVisible();
+  await expect(page.getByTestId("health-rollouts")).toBeVisible();
+  await expect(page.getByTestId("health-retraining")).toBeVisible();
+  await page.getByTestId("health-requestsPerMin").click();
+  await expect(page).toHaveURL(/\/monitoring$/);
+  await expect(page.getByRole("heading", { name: "Monitoring", level: 1 })).toBeVisible();
+});

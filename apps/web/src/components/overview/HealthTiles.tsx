@@ -1,0 +1,146 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useTRPC } from "../../trpc.tsx";
+import { ErrorNote } from "../ErrorNote.tsx";
+
+const REFRESH_MS = 5_000;
+
+interface Figure {
+  key: string;
+  label: string;
+  value: number | null;
+  previous: number | null;
+  unit: string;
+  href: string;
+  note?: string;
+}
+
+const digits = (unit: string) => (unit === "%" ? 2 : unit === "ms" ? 1 : 0);
+const show = (value: number, unit: string) =>
+  `${value.toLocaleString("en-US", { maximumFractionDigits: digits(unit) })} ${unit}`;
+// Over the JSON link dates arrive as ISO strings.
+const when = (value: Date | string | null) =>
+  value === null ? "–" : new Date(value).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+
+/** Up, down or flat against the window before; the arrow says direction, not good or bad. */
+function Trend({ figure }: { figure: Figure }) {
+  if (figure.value === null || figure.previous === null) return null;
+  const delta = figure.value - figure.previous;
+  const arrow = delta > 0 ? "▲" : delta < 0 ? "▼" : "▬";
+  return (
+    <div className="muted" data-testid={`health-trend-${figure.key}`}>
+      {arrow} from {show(figure.previous, figure.unit)}
+    </div>
+  );
+}
+
+/** The system at a glance: figure tiles with trends, and what is running; refreshes itself. */
+export function HealthTiles() {
+  const trpc = useTRPC();
+  const health = useQuery({
+    ...trpc.stats.health.queryOptions({ minutes: 5 }),
+    refetchInterval: REFRESH_MS,
+  });
+  const data = health.data;
+  return (
+    <>
+      <h2>Health, last 5 minutes</h2>
+      <ErrorNote error={health.error} action="Could not load the system's health" />
+      {health.isPending ? <p aria-busy="true">Loading…</p> : null}
+      {data ? (
+        <>
+          <p className="muted">
+            Against the 5 minutes before; refreshes every {REFRESH_MS / 1000} s.
+          </p>
+          <div className="cards" data-testid="health-tiles">
+            {data.figures.map((figure) => (
+              <Link
+                className="card"
+                key={figure.key}
+                href={figure.href}
+                data-testid={`health-${figure.key}`}
+                title={figure.note}
+              >
+                <div className="value">
+                  {figure.value === null ? "n/a" : show(figure.value, figure.unit)}
+                </div>
+                <div className="label">
+                  {figure.label} ({figure.unit})
+                </div>
+                {figure.value === null && figure.note ? (
+                  <div className="muted">{figure.note}</div>
+                ) : (
+                  <Trend figure={figure} />
+                )}
+              </Link>
+            ))}
+          </div>
+          <div className="cards">
+            <div className="card" data-testid="health-experiments">
+              <div className="label">
+                <Link href="/experiments">Running experiments</Link>
+              </div>
+              {!data.experiments.available ? (
+                <div className="muted">n/a: experiments are not configured</div>
+              ) : data.experiments.running.length === 0 ? (
+                <div className="muted">none running</div>
+              ) : (
+                <ul>
+                  {data.experiments.running.map((e) => (
+                    <li key={e.key}>
+                      <Link href={`/experiments/${encodeURIComponent(e.key)}`}>{e.key}</Link>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+            <div className="card" data-testid="health-rollouts">
+              <div className="label">
+                <Link href="/rollouts">Active rollouts</Link>
+              </div>
+              {!data.rollouts.available ? (
+                <div className="muted">n/a: rollouts are not configured</div>
+              ) : data.rollouts.active.length === 0 ? (
+                <div className="muted">none active</div>
+              ) : (
+                <ul>
+                  {data.rollouts.active.map((r) => (
+                    <li key={r.id}>
+                      <Link href={`/rollouts/${r.id}`}>
+                        {r.modelName}: {r.status}, {r.trafficPct} % of traffic
+                      </Link>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+            <div className="card" data-testid="health-retraining">
+              <div className="label">
+                <Link href="/retraining">Retraining</Link>
+              </div>
+              {!data.retraining.available ? (
+                <div className="muted">n/a: retraining is not configured</div>
+              ) : (
+                <>
+                  <div>
+                    Last:{" "}
+                    {data.retraining.last
+                      ? `${data.retraining.last.status}, ${when(data.retraining.last.finishedAt)}`
+                      : "never"}
+                  </div>
+                  {data.retraining.active ? (
+                    <div className="muted">
+                      run #{data.retraining.active.id} {data.retraining.active.status}
+                    </div>
+                  ) : null}
+                </>
+              )}
+            </div>
+          </div>
+        </>
+      ) : null}
+    </>
+  );
+}
