@@ -35,3 +35,18 @@ if (mode === "all" || mode === "fixed")
         fixed: { factors, regularization, alpha },
       }),
     );
+
+// Validation noise: the same two settings on five other seeded validation splits.
+if (mode === "noise")
+  for (const other of [1, 2, 3, 4, 5]) {
+    const rp3 = await tune(train, { kinds: "rp3beta", trials: 1, seed: other });
+    const ials = await tune(train, {
+      kinds: "ials",
+      trials: 1,
+      seed: other,
+      fixed: { factors: 40, regularization: 0.015, alpha: 0.63 },
+    });
+    console.log(
+      `noise seed ${other}: rp3beta defaults ${rp3.best.score.toFixed(4)}, ials 40/0.015/0.63 ${ials.best.score.toFixed(4)}, difference ${(ials.best.score - rp3.best.score).toFixed(4)}`,
+    );
+  }

@@ -308,9 +308,9 @@ function byScore(a: { score: number; candidate: number }, b: { score: number; ca
 /**
  * Hyper-parameter search by successive halving over seeded random candidates (the defaults
  * always among them), per kind: every candidate is first scored cheaply — on a seeded subsample of
- * the validation users and, for iterative models, fewer epochs — and only the best 1/eta move up
- * to a larger budget, until the last rung scores the survivors on every validation user with the
- * full epochs. The kinds' top-rung winners are then compared on the same full validation set.
+ * the validation users and, for iterative models, fewer epochs (only where the users are cut too:
+ * not on small data sets, see atBudget) — and only the best 1/eta move up to a larger budget, until
+ * the last rung scores the survivors on every validation user with the full epochs. The kinds' top-rung winners are then compared on the same full validation set.
  *
  * The validation split is carved from `train` (per user, seeded): nothing else is looked at.
  */
