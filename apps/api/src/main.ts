@@ -50,7 +50,14 @@ const [
   { cacheNamespace, topicNames },
   { MetricAggregateRepository, ModelVersionStore },
   { ExperimentAssigner, ExperimentModelResolver, ExperimentService },
-  { ApiKeyStore, createCatalogStats, createServingRuntime, ensureDevApiKey, StableModelResolver },
+  {
+    AccountStore,
+    ApiKeyStore,
+    createCatalogStats,
+    createServingRuntime,
+    ensureDevApiKey,
+    StableModelResolver,
+  },
   { RolloutModelResolver, RolloutRouting, RolloutService, announceTransitions },
   { servingRoutesDeps },
   { buildServer },
@@ -207,6 +214,7 @@ const app = await buildServer({
   services: {
     stats: createCatalogStats({ prisma: db.prisma, snapshotsRoot }),
     apiKeys: keys,
+    accounts: new AccountStore(db.prisma),
     experiments,
     models,
     rollouts,

@@ -6,7 +6,7 @@
  * fails the test, so a new one must be classified before it ships.
  */
 import { appRouter } from "@reco/api-router";
-import { ROLES, type Role } from "@reco/serving";
+import { ACCOUNT_ROLES, ROLES, type Role } from "@reco/serving";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listRoutes, send, startSecurityApp, type SecurityApp } from "./security-fixture.ts";
 
@@ -28,7 +28,16 @@ const MAY: Record<Exclude<Need, "public">, readonly Role[]> = {
 /** Every tRPC procedure: reading is for viewers; PMs run experiments; engineers models and rollouts. */
 const PROCEDURES: Record<string, Need> = {
   "stats.counts": "viewer",
+  "stats.health": "viewer",
   "session.whoami": "viewer",
+  "session.signIn": "public",
+  "session.signOut": "viewer",
+  "accounts.list": "admin",
+  "accounts.create": "admin",
+  "accounts.setRole": "admin",
+  "accounts.setPassword": "admin",
+  "accounts.disable": "admin",
+  "accounts.enable": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
@@ -98,7 +107,17 @@ const BODIES: Record<string, unknown> = {
   "POST /experiments/:key/outcomes": { userId: "3", kind: "click" },
 };
 
-type Caller = { name: string; key?: string; role?: Role };
+/**
+ * A caller sends an API key, or a session cookie (then its CSRF token goes with every mutation,
+ * as the dashboard sends it; `signIn` renews the session after the matrix signs it out).
+ */
+type Caller = {
+  name: string;
+  key?: string;
+  role?: Role;
+  session?: { cookie: string; csrf: string };
+  signIn?: () => Promise<{ cookie: string; csrf: string }>;
+};
 
 let server: SecurityApp;
 let callers: Caller[];
@@ -111,8 +130,31 @@ beforeAll(async () => {
     { name: "malformed key", key: "not-a-key" },
     { name: "revoked admin key", key: server.revokedKey },
     ...ROLES.map((role) => ({ name: `${role} key`, key: server.keys[role], role })),
+    { name: "unknown session", session: { cookie: "reco_session=" + "A".repeat(43), csrf: "x" } },
   ];
+  for (const role of ACCOUNT_ROLES) {
+    const signIn = () => signInAs(role);
+    callers.push({ name: `${role} session`, role, session: await signIn(), signIn });
+  }
 }, 120_000);
+
+/** Signs in over HTTP as the fixture's account for `role`: the cookie and CSRF token to send. */
+async function signInAs(role: (typeof ACCOUNT_ROLES)[number]) {
+  const answer = await send(server, "POST", "/trpc/session.signIn", {
+    body: JSON.stringify({ email: `${role}@reco.test`, password: server.accountPasswords[role] }),
+  });
+  expect(answer.status, answer.text).toBe(200);
+  const data = answer.body.result.data as { token: string; csrfToken: string };
+  return { cookie: `reco_session=${data.token}`, csrf: data.csrfToken };
+}
+
+/** The headers a caller's session adds (cookie always, CSRF token on mutations). */
+function sessionHeaders(caller: Caller, mutation: boolean): Record<string, string> {
+  if (!caller.session) return {};
+  return mutation
+    ? { cookie: caller.session.cookie, "x-csrf-token": caller.session.csrf }
+    : { cookie: caller.session.cookie };
+}
 afterAll(async () => {
   await server?.close();
 });
@@ -185,9 +227,15 @@ describe("authorisation matrix", () => {
           type === "query"
             ? await send(server, "GET", `/trpc/${name}?input=${encodeURIComponent("{}")}`, {
                 key: caller.key,
+                headers: sessionHeaders(caller, false),
               })
-            : await send(server, "POST", `/trpc/${name}`, { key: caller.key, body: "{}" });
+            : await send(server, "POST", `/trpc/${name}`, {
+                key: caller.key,
+                body: "{}",
+                headers: sessionHeaders(caller, true),
+              });
         calls += 1;
+        if (name === "session.signOut" && caller.signIn) caller.session = await caller.signIn();
         const problem = check(`tRPC ${name}`, caller, need, answer.status);
         if (problem) failures.push(`${problem} (${answer.text.slice(0, 160)})`);
       }
@@ -205,7 +253,9 @@ describe("authorisation matrix", () => {
       const [method, pattern] = route.split(" ") as [string, string];
       const url = pattern.replace(/:(\w+)/g, (_, param: string) => PARAMS[param] ?? "x");
       const methods = method === "GET" ? ["GET", "HEAD"] : [method];
-      for (const caller of callers) {
+      for (const sent of callers) {
+        // Sessions are for the dashboard's tRPC only: REST routes take API keys (401 otherwise).
+        const caller = sent.session ? { ...sent, role: undefined } : sent;
         for (const verb of methods) {
           for (const keyHeader of ["authorization", "x-api-key"] as const) {
             const body = BODIES[route];
@@ -213,6 +263,7 @@ describe("authorisation matrix", () => {
               key: caller.key,
               keyHeader,
               body: body === undefined ? undefined : JSON.stringify(body),
+              headers: sessionHeaders(sent, verb !== "GET" && verb !== "HEAD"),
             });
             calls += 1;
             const problem = check(`${verb} ${url} (${keyHeader})`, caller, need, answer.status);

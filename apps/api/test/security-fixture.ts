@@ -15,6 +15,8 @@ import { ExperimentAssigner, ExperimentService } from "@reco/experiments/store";
 import { RetrainingRuns } from "@reco/retraining";
 import { RolloutService, announceTransitions, type WebhookSender } from "@reco/rollouts/store";
 import {
+  AccountStore,
+  ACCOUNT_ROLES,
   ApiKeyStore,
   createCatalogStats,
   createServingRuntime,
@@ -36,6 +38,9 @@ export interface SecurityApp {
   app: FastifyInstance;
   baseUrl: string;
   keyStore: ApiKeyStore;
+  accounts: AccountStore;
+  /** One account per dashboard role: `<role>@reco.test`, password `<role> password 1`. */
+  accountPasswords: Record<(typeof ACCOUNT_ROLES)[number], string>;
   /** One key per role. */
   keys: Record<Role, string>;
   /** A key that was created and then revoked. */
@@ -83,6 +88,12 @@ export async function startSecurityApp(
   for (const role of ROLES) keys[role] = (await keyStore.create({ name: role, role })).key;
   const revoked = await keyStore.create({ name: "revoked", role: "admin" });
   await keyStore.revoke(revoked.prefix);
+  const accounts = new AccountStore(data.db.prisma);
+  const accountPasswords = {} as SecurityApp["accountPasswords"];
+  for (const role of ACCOUNT_ROLES) {
+    accountPasswords[role] = `${role} password 1`;
+    await accounts.create({ email: `${role}@reco.test`, role, password: accountPasswords[role] });
+  }
 
   const experiments = new ExperimentService(data.db.prisma, models);
   const assigner = new ExperimentAssigner(data.db.prisma, { refreshMs: 3_600_000 });
@@ -96,6 +107,7 @@ export async function startSecurityApp(
     services: {
       stats: createCatalogStats({ prisma: data.db.prisma, snapshotsRoot: data.snapshotsRoot }),
       apiKeys: keyStore,
+      accounts,
       experiments,
       models,
       monitoring: new MetricAggregateRepository(data.db.prisma),
@@ -123,6 +135,8 @@ export async function startSecurityApp(
     app,
     baseUrl,
     keyStore,
+    accounts,
+    accountPasswords,
     keys,
     revokedKey: revoked.key,
     models,

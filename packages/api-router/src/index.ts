@@ -1,5 +1,6 @@
 export { appRouter, type AppRouter } from "./router.ts";
 export { contextFactory, type TrpcContext, type TrpcServices } from "./context.ts";
+export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "./accounts/csrf.ts";
 export {
   adminProcedure,
   createCallerFactory,

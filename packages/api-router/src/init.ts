@@ -38,7 +38,7 @@ const mapAppErrors = t.middleware(async ({ next }) => {
 });
 
 function requireRole(required: Role) {
-  return t.middleware(({ ctx, next }) => {
+  return t.middleware(({ ctx, type, next }) => {
     if (ctx.keyStoreDown) {
       throw new TRPCError({
         code: "SERVICE_UNAVAILABLE",
@@ -59,9 +59,29 @@ function requireRole(required: Role) {
         message: `needs role ${required}, key has ${ctx.principal.role}`,
       });
     }
+    if (type === "mutation") refuseCrossSite(ctx);
     return next({ ctx: { ...ctx, principal: ctx.principal } });
   });
 }
+
+/** A session's mutation without its CSRF token (or from a foreign Origin) is refused: 403. */
+function refuseCrossSite(ctx: TrpcContext): void {
+  if (ctx.session?.csrfProblem) {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `CSRF check failed: ${ctx.session.csrfProblem}`,
+    });
+  }
+}
+
+/**
+ * Signing in needs no principal; a session cookie sent with it must still pass the CSRF check
+ * (a signed-in browser's sign-in is a state change too).
+ */
+const csrfChecked = t.middleware(({ ctx, type, next }) => {
+  if (type === "mutation") refuseCrossSite(ctx);
+  return next();
+});
 
 /** The services a server may be built without (each needs its database). */
 export type OptionalService = {
@@ -78,6 +98,7 @@ const NOT_CONFIGURED: Record<OptionalService, string> = {
   rollouts: "rollouts are not configured on this server",
   recommendations: "the serving runtime is not configured on this server",
   retraining: "retraining is not configured on this server",
+  accounts: "accounts are not configured on this server",
 };
 
 /**
@@ -97,6 +118,7 @@ export const createTRPCRouter = t.router;
 /** Calls procedures in-process (tests, server-side callers): `createCallerFactory(router)(ctx)`. */
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapAppErrors);
+export const signInProcedure = publicProcedure.use(csrfChecked);
 export const viewerProcedure = publicProcedure.use(requireRole("viewer"));
 export const pmProcedure = publicProcedure.use(requireRole("pm"));
 export const engineerProcedure = publicProcedure.use(requireRole("engineer"));

@@ -1,3 +1,4 @@
+import { accountsRouter } from "./accounts/router.ts";
 import { apiKeysRouter } from "./apiKeys/router.ts";
 import { experimentsRouter } from "./experiments/router.ts";
 import { createTRPCRouter } from "./init.ts";
@@ -13,6 +14,7 @@ import { statsRouter } from "./stats/router.ts";
 export const appRouter = createTRPCRouter({
   stats: statsRouter,
   apiKeys: apiKeysRouter,
+  accounts: accountsRouter,
   experiments: experimentsRouter,
   models: modelsRouter,
   monitoring: monitoringRouter,

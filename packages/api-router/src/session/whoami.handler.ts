@@ -6,10 +6,13 @@ import { roleAllows, type Principal } from "@reco/serving";
  */
 export function whoamiHandler({ ctx }: { ctx: { principal: Principal } }) {
   const { name, prefix, role } = ctx.principal;
+  const email = "email" in ctx.principal ? String(ctx.principal.email) : undefined;
   return {
     name,
     prefix,
     role,
+    kind: email === undefined ? ("key" as const) : ("account" as const),
+    email,
     may: {
       runExperiments: roleAllows(role, "pm"),
       changeModels: roleAllows(role, "engineer"),
