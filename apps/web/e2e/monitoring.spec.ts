@@ -42,3 +42,25 @@ test("the monitoring window selector asks the api for a wider window", async ({ 
     page.getByTestId("monitoring-empty").or(page.getByTestId("chart-requests")),
   ).toBeVisible();
 });
+
+test("the monitoring page refreshes live until paused, and offers windows from 15 minutes to 24 hours", async ({
+  page,
+}) => {
+  await page.goto("/monitoring");
+  const live = page.getByTestId("monitoring-live");
+  await expect(live).toBeChecked();
+  await expect(page.getByTestId("monitoring-updated")).toContainText("updated");
+  const options = await page.getByLabel("window").locator("option").allTextContents();
+  expect(options).toEqual(["15 minutes", "1 hour", "6 hours", "24 hours"]);
+  // Live: a second request for the series within the 10 s period.
+  const refreshed = page.waitForRequest(/monitoring\.series/, { timeout: 15_000 });
+  await refreshed;
+  await live.uncheck();
+  await expect(live).not.toBeChecked();
+  let requests = 0;
+  page.on("request", (request) => {
+    if (/monitoring\.series/.test(request.url())) requests += 1;
+  });
+  await page.waitForTimeout(11_000);
+  expect(requests).toBe(0);
+});

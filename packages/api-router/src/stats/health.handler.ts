@@ -31,8 +31,7 @@ export interface SystemHealth {
 }
 
 const MINUTE_MS = 60_000;
-const NOT_IN_API =
-  "reported by the stream worker's own health endpoint; the api process does not see it";
+const NOT_IN_API = "known to the stream worker only (its /health), not to the api";
 const ACTIVE_ROLLOUT = new Set(["pending", "progressing", "paused"]);
 
 /**

@@ -62,6 +62,7 @@ export function HealthTiles() {
                 href={figure.href}
                 data-testid={`health-${figure.key}`}
                 title={figure.note}
+                style={{ color: "inherit", textDecoration: "none" }}
               >
                 <div className="value">
                   {figure.value === null ? "n/a" : show(figure.value, figure.unit)}
@@ -71,6 +72,8 @@ export function HealthTiles() {
                 </div>
                 {figure.value === null && figure.note ? (
                   <div className="muted">{figure.note}</div>
+                ) : figure.value === null ? (
+                  <div className="muted">no traffic in the window</div>
                 ) : (
                   <Trend figure={figure} />
                 )}
