@@ -1,41 +1,101 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
+import { csrfHeaders } from "../../src/csrf.ts";
+
+type Message = { ok: boolean; text: string } | null;
+
+async function post(body: unknown): Promise<{ ok: boolean; text: string; role?: string }> {
+  const response = await fetch("/api/session", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...csrfHeaders() },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json().catch(() => ({}))) as {
+    role?: string;
+    error?: { message: string };
+  };
+  return response.ok
+    ? { ok: true, text: "", role: json.role }
+    : { ok: false, text: json.error?.message ?? `failed (${response.status})` };
+}
 
 export default function SignInPage() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
   const [key, setKey] = useState("");
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Message>(null);
 
-  async function submit(event: FormEvent) {
+  async function signInWithPassword(event: FormEvent) {
     event.preventDefault();
-    const response = await fetch("/api/session", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ key }),
-    });
-    const body = (await response.json().catch(() => ({}))) as { error?: { message: string } };
+    const result = await post({ email, password });
+    setPassword("");
+    if (!result.ok) return setMessage(result);
+    // A full load: every page asks whoami afresh with the new session.
+    window.location.assign("/");
+  }
+
+  async function useKey(event: FormEvent) {
+    event.preventDefault();
+    const result = await post({ key });
     setMessage(
-      response.ok
-        ? { ok: true, text: "Signed in: the dashboard now uses this key." }
-        : { ok: false, text: body.error?.message ?? `failed (${response.status})` },
+      result.ok ? { ok: true, text: "Signed in: the dashboard now uses this key." } : result,
     );
-    if (response.ok) setKey("");
+    if (result.ok) setKey("");
   }
 
   async function signOut() {
-    await fetch("/api/session", { method: "DELETE" });
-    setMessage({ ok: true, text: "Signed out." });
+    const response = await fetch("/api/session", { method: "DELETE", headers: csrfHeaders() });
+    setMessage(
+      response.ok ? { ok: true, text: "Signed out." } : { ok: false, text: "Sign-out failed." },
+    );
   }
 
   return (
     <section>
-      <h1>API key</h1>
+      <h1>Sign in with an account or API key</h1>
       <p className="muted">
-        Paste a key created with <code>npm run keys -- create --role pm</code>. Your role decides
-        what you can change: viewers read, product managers run experiments, engineers manage
-        models.
+        Sign in with your account. Your role decides what you can change: viewers read, product
+        managers run experiments, engineers manage models and rollouts, admins manage accounts and
+        keys. <code>npm start</code> prints one demo account per role.
       </p>
-      <form className="form" onSubmit={submit}>
+      <form className="form" onSubmit={signInWithPassword} aria-label="Account">
+        <label>
+          Email{" "}
+          <input
+            name="email"
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        </label>
+        <label>
+          Password{" "}
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        <div className="row">
+          <button className="button" type="submit">
+            Sign in
+          </button>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </form>
+
+      <h2>API key</h2>
+      <p className="muted">
+        Or paste a key created with <code>npm run keys -- create --role pm</code> (keys are meant
+        for programs).
+      </p>
+      <form className="form" onSubmit={useKey}>
         <label>
           Key{" "}
           <input
@@ -49,9 +109,6 @@ export default function SignInPage() {
         <div className="row">
           <button className="button" type="submit">
             Use this key
-          </button>
-          <button type="button" onClick={signOut}>
-            Sign out
           </button>
         </div>
       </form>
