@@ -494,11 +494,31 @@ const lines = [
   ),
   `  Try it           curl -H "Authorization: Bearer $(cat ${keyFile})" ${apiUrls[0]}/recommend/1?k=10`,
   `  API key (admin)  ${keyLine}`,
+  ...demoAccountLines(),
   `  Simulator        ${simulator}`,
   ...warnings.map((warning) => `  Warning          ${warning}`),
   "Press Ctrl-C to stop.",
 ];
 process.stdout.write(`\n${lines.join("\n")}\n`);
+
+/** The demo accounts prepare-demo saved (role, email, password), for signing in on the dashboard. */
+function demoAccountLines() {
+  const file = path.join(dataDir, "demo-accounts.txt");
+  let text;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const accounts = text
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((parts) => parts.length === 3);
+  return accounts.map(
+    ([role, email, password], i) =>
+      `  ${i === 0 ? "Sign in as".padEnd(17) : "".padEnd(17)}${email.padEnd(22)}${password}   (${role}; saved in ${file})`,
+  );
+}
 
 /**
  * The traffic simulator as an optional child (its failure never stops the product): synthetic demo

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { ModelVersionStore, openDatabase, type OpenDbOptions } from "@reco/db";
 import { ExperimentService } from "@reco/experiments/store";
 import { importMovieLens } from "@reco/importer";
-import { ApiKeyStore, ensureDevApiKey } from "@reco/serving";
+import { AccountStore, ApiKeyStore, ensureDemoAccounts, ensureDevApiKey } from "@reco/serving";
 import { loadPrepareEnv } from "./env.ts";
 
 /*
@@ -67,6 +67,13 @@ try {
   }
   const devKeyFile = options["dev-key"];
   if (devKeyFile) await ensureDevKey(new ApiKeyStore(db.prisma), devKeyFile);
+  // One account per role for people to sign in with; the passwords go to this file only (0600),
+  // which the launcher's banner prints: never to the log.
+  const accountsFile = path.join(env.DATA_DIR, "demo-accounts.txt");
+  const demoAccounts = await ensureDemoAccounts(new AccountStore(db.prisma), accountsFile);
+  process.stdout.write(
+    `[prepare] demo accounts ${demoAccounts.map((account) => account.email).join(", ")}: passwords in ${accountsFile}\n`,
+  );
 } finally {
   await db.close();
 }

@@ -32,3 +32,4 @@ export {
   type SessionPrincipal,
   type StartedSession,
 } from "./account-store.ts";
+export { ensureDemoAccounts, demoAccountEmail, type DemoAccount } from "./demo-accounts.ts";
