@@ -27,6 +27,7 @@ const TIME_AXIS_LABEL = {
   position: "insideBottom",
   offset: -5,
 } as const;
+// The y axis title carries the unit, so ticks stay short numbers; the tooltip repeats the unit.
 const yLabel = (value: string) =>
   ({ value, angle: -90, position: "insideLeft", style: { textAnchor: "middle" } }) as const;
 
@@ -62,15 +63,16 @@ export function VersionsChart({
         <LineChart data={data} margin={{ left: 20, right: 30, top: 10, bottom: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="minute" minTickGap={30} label={TIME_AXIS_LABEL} height={45} />
-          <YAxis unit={unit} width={80} label={yLabel(axisLabel)} />
+          <YAxis width={70} label={yLabel(axisLabel)} />
           <Tooltip />
-          <Legend />
+          <Legend verticalAlign="top" height={28} />
           {series.map((s, i) => (
             <Line
               key={s.label}
               type="monotone"
               dataKey={s.label}
               stroke={COLORS[i % COLORS.length]}
+              unit={unit}
               dot={false}
               connectNulls={false}
               isAnimationActive={false}
@@ -96,15 +98,16 @@ export function LatencyChart({ points, testId }: { points: MinutePoint[]; testId
         <LineChart data={data} margin={{ left: 20, right: 30, top: 10, bottom: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="minute" minTickGap={30} label={TIME_AXIS_LABEL} height={45} />
-          <YAxis unit=" ms" width={80} label={yLabel("latency (ms)")} />
+          <YAxis width={70} label={yLabel("latency (ms)")} />
           <Tooltip />
-          <Legend />
+          <Legend verticalAlign="top" height={28} />
           {(["p50", "p95", "p99"] as const).map((key, i) => (
             <Line
               key={key}
               type="monotone"
               dataKey={key}
               stroke={COLORS[i]}
+              unit=" ms"
               dot={false}
               isAnimationActive={false}
             />
