@@ -43,7 +43,7 @@ test("the monitoring window selector asks the api for a wider window", async ({ 
   ).toBeVisible();
 });
 
-test("the monitoring page refreshes live until paused, and offers windows from 15 minutes to 24 hours", async ({
+test("the monitoring page refreshes live until paused, and offers windows from 15 minutes to 7 days", async ({
   page,
 }) => {
   await page.goto("/monitoring");
@@ -51,7 +51,7 @@ test("the monitoring page refreshes live until paused, and offers windows from 1
   await expect(live).toBeChecked();
   await expect(page.getByTestId("monitoring-updated")).toContainText("updated");
   const options = await page.getByLabel("window").locator("option").allTextContents();
-  expect(options).toEqual(["15 minutes", "1 hour", "6 hours", "24 hours"]);
+  expect(options).toEqual(["15 minutes", "1 hour", "6 hours", "24 hours", "7 days"]);
   // Live: a second request for the series within the 10 s period.
   const refreshed = page.waitForRequest(/monitoring\.series/, { timeout: 15_000 });
   await refreshed;
@@ -63,4 +63,23 @@ test("the monitoring page refreshes live until paused, and offers windows from 1
   });
   await page.waitForTimeout(11_000);
   expect(requests).toBe(0);
+});
+
+test("the 7-day window asks the api for 10080 minutes and shows hourly points or the empty state", async ({
+  page,
+}) => {
+  await page.goto("/monitoring");
+  await expect(page.getByRole("heading", { name: "Monitoring" })).toBeVisible();
+  const response = page.waitForResponse(
+    (r) =>
+      r.url().includes("monitoring.series") &&
+      decodeURIComponent(r.url()).includes('"minutes":10080'),
+  );
+  await page.getByLabel("window").selectOption("10080");
+  const body = JSON.stringify(await (await response).json());
+  // Beyond a day the api merges the minutes into hourly points.
+  expect(body).toContain('"bucketMinutes":60');
+  await expect(
+    page.getByTestId("monitoring-empty").or(page.getByTestId("chart-requests")),
+  ).toBeVisible();
 });

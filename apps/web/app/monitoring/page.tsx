@@ -30,6 +30,7 @@ const WINDOWS = [
   [60, "1 hour"],
   [360, "6 hours"],
   [1440, "24 hours"],
+  [10_080, "7 days"],
 ] as const;
 const REFRESH_MS = 10_000;
 
@@ -46,6 +47,9 @@ export default function MonitoringPage() {
   const data = series.data;
   const empty = data !== undefined && data.byModelVersion.length === 0;
   const versions = data?.byModelVersion.map((s) => ({ label: s.versionLabel, points: s.points }));
+  // Beyond a day the api answers hourly points.
+  const per = (data?.bucketMinutes ?? 1) > 1 ? "hour" : "min";
+  const withDate = minutes > 1440;
 
   return (
     <section>
@@ -107,7 +111,7 @@ export default function MonitoringPage() {
               </div>
             ))}
           </div>
-          <h2>Requests per minute</h2>
+          <h2>Requests per {per === "hour" ? "hour" : "minute"}</h2>
           <p className="muted">
             The latest minute fills in as the stream worker catches up (it aggregates 30 s batches).
           </p>
@@ -115,15 +119,17 @@ export default function MonitoringPage() {
             series={versions!}
             figure="impressions"
             unit=" req"
-            axisLabel="requests / min"
+            axisLabel={`requests / ${per}`}
+            withDate={withDate}
             testId="chart-requests"
           />
-          <h2>Click-through per minute</h2>
+          <h2>Click-through per {per === "hour" ? "hour" : "minute"}</h2>
           <VersionsChart
             series={versions!}
             figure="ctr"
             unit=" %"
             axisLabel="click-through (%)"
+            withDate={withDate}
             scale={100}
             testId="chart-ctr"
           />
@@ -137,7 +143,11 @@ export default function MonitoringPage() {
               <h3>
                 <code>{s.versionLabel || "(unlabelled)"}</code> — p99 {ms(s.totals.latencyP99Ms)}
               </h3>
-              <LatencyChart points={s.points} testId={`chart-latency-${s.versionLabel}`} />
+              <LatencyChart
+                points={s.points}
+                withDate={withDate}
+                testId={`chart-latency-${s.versionLabel}`}
+              />
             </div>
           ))}
           {data.byVariant.length > 0 ? (

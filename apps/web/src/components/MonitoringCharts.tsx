@@ -21,9 +21,11 @@ export interface MinutePoint {
 }
 
 const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"];
-const clock = (iso: string) => iso.slice(11, 16);
+// "HH:MM", or "MM-DD HH:MM" when the window spans days.
+const clock = (iso: string, withDate = false) =>
+  withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
 const TIME_AXIS_LABEL = {
-  value: "time (UTC, per minute)",
+  value: "time (UTC)",
   position: "insideBottom",
   offset: -5,
 } as const;
@@ -38,6 +40,7 @@ export function VersionsChart({
   unit,
   axisLabel,
   scale = 1,
+  withDate = false,
   testId,
 }: {
   series: { label: string; points: MinutePoint[] }[];
@@ -46,11 +49,12 @@ export function VersionsChart({
   /** the y axis title, with its unit */
   axisLabel: string;
   scale?: number;
+  withDate?: boolean;
   testId: string;
 }) {
   const minutes = series[0]?.points.map((p) => p.minute) ?? [];
   const data = minutes.map((minute, i) => {
-    const row: Record<string, string | number | null> = { minute: clock(minute) };
+    const row: Record<string, string | number | null> = { minute: clock(minute, withDate) };
     for (const s of series) {
       const value = s.points[i]?.[figure];
       row[s.label] = value === null || value === undefined ? null : value * scale;
@@ -85,9 +89,17 @@ export function VersionsChart({
 }
 
 /** p50 / p95 / p99 latency of one model version per minute. */
-export function LatencyChart({ points, testId }: { points: MinutePoint[]; testId: string }) {
+export function LatencyChart({
+  points,
+  withDate = false,
+  testId,
+}: {
+  points: MinutePoint[];
+  withDate?: boolean;
+  testId: string;
+}) {
   const data = points.map((p) => ({
-    minute: clock(p.minute),
+    minute: clock(p.minute, withDate),
     p50: p.latencyP50Ms,
     p95: p.latencyP95Ms,
     p99: p.latencyP99Ms,

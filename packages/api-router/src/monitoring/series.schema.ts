@@ -7,7 +7,7 @@ export const seriesInput = z
       .number()
       .int()
       .min(1)
-      .max(1440, "minutes must be at most 1440 (one day)")
+      .max(10_080, "minutes must be at most 10080 (seven days)")
       .default(60),
     until: z.iso.datetime({ offset: true }).optional(),
   })
