@@ -53,13 +53,14 @@ function requireRole(required: Role) {
           : "an API key is required (Authorization: Bearer or X-API-Key)",
       });
     }
+    // Before the role: a cross-site request learns nothing more than that it was refused.
+    if (type === "mutation") refuseCrossSite(ctx);
     if (!roleAllows(ctx.principal.role, required)) {
       throw new TRPCError({
         code: "FORBIDDEN",
         message: `needs role ${required}, key has ${ctx.principal.role}`,
       });
     }
-    if (type === "mutation") refuseCrossSite(ctx);
     return next({ ctx: { ...ctx, principal: ctx.principal } });
   });
 }
