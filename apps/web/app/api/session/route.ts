@@ -14,8 +14,16 @@ export const dynamic = "force-dynamic";
 
 const MAX_KEY_LENGTH = 200;
 
-const unavailable = () =>
-  Response.json({ error: { code: "UNAVAILABLE", message: "api unreachable" } }, { status: 503 });
+const unavailable = (reason?: unknown) =>
+  Response.json(
+    {
+      error: {
+        code: "UNAVAILABLE",
+        message: `api unreachable${reason instanceof Error ? `: ${reason.message}` : ""}`,
+      },
+    },
+    { status: 503 },
+  );
 
 /**
  * Signs the browser in: with an email and password (a session of the api, its token kept in an
@@ -87,8 +95,8 @@ async function signInWithPassword(
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email, password }),
     signal: AbortSignal.timeout(10_000),
-  }).catch(() => null);
-  if (!answer) return unavailable();
+  }).catch((error: unknown) => error as Error);
+  if (answer instanceof Error) return unavailable(answer);
   const json = (await answer.json().catch(() => null)) as {
     result?: { data: { token: string; csrfToken: string; expiresAt: string; role: string } };
     error?: { message: string };
