@@ -19,7 +19,7 @@ const unavailable = (reason?: unknown) =>
     {
       error: {
         code: "UNAVAILABLE",
-        message: `api unreachable${reason instanceof Error ? `: ${reason.message}` : ""}`,
+        message: `api unreachable${reason instanceof Error ? `: ${reason.message}${reason.cause instanceof Error ? ` (${reason.cause.message})` : ""}` : ""}`,
       },
     },
     { status: 503 },
@@ -90,12 +90,16 @@ async function signInWithPassword(
       { status: 400 },
     );
   }
-  const answer = await fetch(`${apiUrl()}/trpc/session.signIn`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password }),
-    signal: AbortSignal.timeout(10_000),
-  }).catch((error: unknown) => error as Error);
+  const askApi = () =>
+    fetch(`${apiUrl()}/trpc/session.signIn`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+      signal: AbortSignal.timeout(10_000),
+    }).catch((error: unknown) => error as Error);
+  // Once more on a network error (a pooled connection the api closed): nothing reached the api.
+  let answer = await askApi();
+  if (answer instanceof Error) answer = await askApi();
   if (answer instanceof Error) return unavailable(answer);
   const json = (await answer.json().catch(() => null)) as {
     result?: { data: { token: string; csrfToken: string; expiresAt: string; role: string } };
