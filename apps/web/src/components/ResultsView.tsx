@@ -9,7 +9,12 @@ import {
   formatPct,
   formatSignedPct,
 } from "../format.ts";
-import { UpliftChart } from "./UpliftChart.tsx";
+import dynamic from "next/dynamic";
+
+// recharts is large: the chart loads after the page (the route's first-load JS stays in budget)
+const UpliftChart = dynamic(() => import("./UpliftChart.tsx").then((m) => m.UpliftChart), {
+  ssr: false,
+});
 
 type Results = inferRouterOutputs<AppRouter>["experiments"]["results"];
 

@@ -5,7 +5,14 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { ErrorNote } from "../../../src/components/ErrorNote.tsx";
 import { AuditLog } from "../../../src/components/rollouts/AuditLog.tsx";
-import { CtrIntervalChart } from "../../../src/components/rollouts/CtrIntervalChart.tsx";
+import dynamic from "next/dynamic";
+
+// recharts is large: the chart loads after the page (the route's first-load JS stays in budget)
+const CtrIntervalChart = dynamic(
+  () =>
+    import("../../../src/components/rollouts/CtrIntervalChart.tsx").then((m) => m.CtrIntervalChart),
+  { ssr: false },
+);
 import { formatTime, versionLabel } from "../../../src/components/rollouts/format.ts";
 import { GateTable } from "../../../src/components/rollouts/GateTable.tsx";
 import { RolloutActions } from "../../../src/components/rollouts/RolloutActions.tsx";
