@@ -22,7 +22,8 @@ export default defineConfig({
   projects: [
     {
       name: "reads",
-      testMatch: /(overview|models|monitoring|security-headers|recommendations|screenshots)\.spec\.ts/,
+      testMatch:
+        /(overview|models|monitoring|security-headers|recommendations|screenshots)\.spec\.ts/,
     },
     {
       name: "writes",
