@@ -7,7 +7,8 @@
  * scripts/citeulike-reference/p3alpha.py, so it is checked to 5e-4).
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -21,9 +22,9 @@ interface Result {
   evaluation: { users: number; unrankableTestItems: number; protocol: string };
 }
 
-function evaluate(args: string[]): Promise<Result[]> {
-  if (!existsSync(path.join(DATASET, "train.csv"))) {
-    throw new Error(`citeulike-t is missing: expected ${DATASET}/train.csv and test.csv`);
+function evaluate(args: string[], dataset = DATASET): Promise<Result[]> {
+  if (!existsSync(path.join(dataset, "train.csv"))) {
+    throw new Error(`citeulike-t is missing: expected ${dataset}/train.csv and test.csv`);
   }
   return new Promise((resolve, reject) => {
     execFile(
@@ -34,9 +35,9 @@ function evaluate(args: string[]): Promise<Result[]> {
         "packages/ml/src/cli/main.ts",
         "evaluate",
         "--train",
-        path.join(DATASET, "train.csv"),
+        path.join(dataset, "train.csv"),
         "--test",
-        path.join(DATASET, "test.csv"),
+        path.join(dataset, "test.csv"),
         "--k",
         "20",
         "--json",
@@ -80,5 +81,37 @@ describe("citeulike-t: the reference figures", () => {
     const [popularity] = await evaluate(["--model", "popularity", "--drop-unrankable-test-items"]);
     expect(popularity!.evaluation).toMatchObject({ protocol: "drop-unrankable", users: 2555 });
     expect(popularity!.metrics["recall@20"]!).toBeCloseTo(0.033819, 6);
+  });
+
+  // The issue's "today's 0.0337" was measured when items were numbered as the loader met them, so
+  // ties in popularity fell in first-appearance order. Renumbering the items that way reproduces it:
+  // the reference script's "first appearance" rows (0.030146 field, 0.033690 dropped). No single
+  // tie order gives both 0.0302 and 0.0337 (they hinge on the same tie at rank 20).
+  it("items numbered by first appearance in train.csv: TopPop 0.0337 dropped, 0.0301 field", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "citeulike-first-seen-"));
+    try {
+      const numbers = new Map<string, number>();
+      const renumber = (file: string) => {
+        const [header, ...rows] = readFileSync(path.join(DATASET, file), "utf8").trim().split("\n");
+        const out = rows.map((row) => {
+          const [user, item] = row.split(",");
+          if (!numbers.has(item!)) numbers.set(item!, numbers.size + 1);
+          return `${user},${numbers.get(item!)}`;
+        });
+        writeFileSync(path.join(dir, file), [header, ...out].join("\n") + "\n");
+      };
+      renumber("train.csv");
+      renumber("test.csv");
+      const [dropped] = await evaluate(
+        ["--model", "popularity", "--drop-unrankable-test-items"],
+        dir,
+      );
+      expect(dropped!.metrics["recall@20"]!).toBeCloseTo(0.03369, 5);
+      expect(dropped!.metrics["recall@20"]!.toFixed(4)).toBe("0.0337");
+      const [field] = await evaluate(["--model", "popularity"], dir);
+      expect(field!.metrics["recall@20"]!).toBeCloseTo(0.030146, 6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
