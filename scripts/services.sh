@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real services on loopback for development and integration tests (see SERVICES.md).
-#   scripts/services.sh up|down|status|env [postgres|redis|kafka|chromium ...]   (default: all four)
+#   scripts/services.sh up|down|status|env [postgres|redis|kafka|s3|chromium ...]   (default: all five)
 #   scripts/services.sh fetch-kafka      fetch the Kafka broker jars into .cache/kafka/libs
+#   scripts/services.sh fetch-s3         fetch the s3proxy jars into .cache/s3proxy/libs
 # `up` installs what is missing, starts each service on 127.0.0.1 and waits until it answers.
 # `down` stops only what `up` started, by the pid recorded under .cache/services/.
 set -euo pipefail
@@ -11,6 +12,13 @@ STATE="${SERVICES_STATE_DIR:-$ROOT/.cache/services}"
 KAFKA_DIR="$ROOT/scripts/kafka"
 KAFKA_LIBS="${KAFKA_LIBS_DIR:-$ROOT/.cache/kafka/libs}"
 KAFKA_VERSION="3.9.1"
+# s3proxy: an S3-compatible HTTP server (SigV4 auth, buckets on a local directory), Apache-2.0,
+# resolved from Maven Central by scripts/s3proxy/pom.xml. Chosen over MinIO built with `go install`
+# because it installs in ~11-30 s on a fresh machine against minutes of compiling (see
+# packages/storage/README.md for the measurements).
+S3PROXY_DIR="$ROOT/scripts/s3proxy"
+S3PROXY_LIBS="${S3PROXY_LIBS_DIR:-$ROOT/.cache/s3proxy/libs}"
+S3PROXY_VERSION="4.1.0"
 TIMEOUT="${SERVICES_TIMEOUT:-90}"
 
 # Fixed ports of the shared services; REDIS_PORT / KAFKA_PORT / KAFKA_CONTROLLER_PORT and
@@ -19,11 +27,16 @@ PG_PORT=5432
 REDIS_PORT="${REDIS_PORT:-6379}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+S3_PORT="${S3_PORT:-9400}"
 CHROMIUM_BIN=/usr/bin/chromium
 
 DATABASE_URL="postgresql://reco:reco@127.0.0.1:$PG_PORT/reco"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+S3_BUCKET="reco"
+S3_ACCESS_KEY_ID="reco"
+S3_SECRET_ACCESS_KEY="reco-secret-key"
 
 if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
 
@@ -83,6 +96,10 @@ ensure_installed() {
         command -v java >/dev/null || missing+=(default-jre-headless)
         kafka_libs_ready || command -v mvn >/dev/null || missing+=(maven)
         ;;
+      s3)
+        command -v java >/dev/null || missing+=(default-jre-headless)
+        s3proxy_libs_ready || command -v mvn >/dev/null || missing+=(maven)
+        ;;
     esac
   done
   if ((${#missing[@]} == 0)); then return 0; fi
@@ -117,6 +134,32 @@ fetch_kafka() {
     say "fetched $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars"
   fi
   flock -u 9
+}
+
+s3proxy_libs_ready() { [[ -f $S3PROXY_LIBS/.complete-$S3PROXY_VERSION ]]; }
+
+# Same pattern as fetch_kafka: a lock, a temp directory renamed into place, a marker file.
+fetch_s3proxy() {
+  s3proxy_libs_ready && return 0
+  mkdir -p "$(dirname "$S3PROXY_LIBS")"
+  exec 8>"$(dirname "$S3PROXY_LIBS")/.fetch.lock"
+  flock 8
+  if ! s3proxy_libs_ready; then
+    command -v mvn >/dev/null || ensure_installed s3
+    say "fetching s3proxy $S3PROXY_VERSION jars from Maven Central into $S3PROXY_LIBS"
+    local tmp="$S3PROXY_LIBS.tmp.$$"
+    rm -rf "$tmp"
+    mvn -B -Dstyle.color=never -f "$S3PROXY_DIR/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$S3PROXY_LIBS.fetch.log" 2>&1 || {
+      show_log "$S3PROXY_LIBS.fetch.log"
+      fail "mvn could not fetch the s3proxy jars (is Maven Central reachable?)"
+    }
+    rm -rf "$S3PROXY_LIBS"
+    mv "$tmp" "$S3PROXY_LIBS"
+    touch "$S3PROXY_LIBS/.complete-$S3PROXY_VERSION"
+    say "fetched $(find "$S3PROXY_LIBS" -name '*.jar' | wc -l) jars"
+  fi
+  flock -u 8
 }
 
 # ---------------------------------------------------------------- postgres
@@ -363,6 +406,81 @@ kafka_status() {
   fi
 }
 
+# ---------------------------------------------------------------- s3 (s3proxy)
+S3_STATE="$STATE/s3"
+
+s3_answers() { curl -s -o /dev/null --max-time 2 "$S3_ENDPOINT/" 2>/dev/null; }
+
+s3_start() {
+  local pid
+  if pid=$(live_pid "$STATE/s3.pid" org.gaul.s3proxy.Main); then
+    say "s3: already running (pid $pid)"
+    return 0
+  fi
+  if port_open "$S3_PORT"; then
+    say "s3: something already listens on 127.0.0.1:$S3_PORT (not started by services.sh)"
+    return 0
+  fi
+  fetch_s3proxy
+  # The filesystem provider maps each directory under basedir to a bucket: this one is the bucket.
+  mkdir -p "$S3_STATE/data/$S3_BUCKET"
+  cat >"$S3_STATE/s3proxy.conf" <<CONF
+s3proxy.endpoint=$S3_ENDPOINT
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=$S3_ACCESS_KEY_ID
+s3proxy.credential=$S3_SECRET_ACCESS_KEY
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$S3_STATE/data
+CONF
+  say "s3: starting s3proxy on $S3_ENDPOINT (bucket $S3_BUCKET in $S3_STATE/data)"
+  setsid nohup java -Xmx256m -Xms64m -Djava.awt.headless=true \
+    -Dlogback.configurationFile="$S3PROXY_DIR/logback.xml" -cp "$S3PROXY_LIBS/*" \
+    org.gaul.s3proxy.Main --properties "$S3_STATE/s3proxy.conf" >"$STATE/s3.log" 2>&1 </dev/null &
+  echo $! >"$STATE/s3.pid"
+}
+
+s3_wait() {
+  local pid i
+  pid=$(live_pid "$STATE/s3.pid" org.gaul.s3proxy.Main || true)
+  for ((i = 0; i < TIMEOUT * 5; i++)); do
+    if s3_answers; then
+      say "s3: ready at $S3_ENDPOINT (bucket $S3_BUCKET)"
+      return 0
+    fi
+    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+      show_log "$STATE/s3.log"
+      fail "s3proxy exited during startup (log: $STATE/s3.log)"
+    fi
+    sleep 0.2
+  done
+  show_log "$STATE/s3.log"
+  fail "s3 did not answer on $S3_ENDPOINT within ${TIMEOUT}s (log: $STATE/s3.log)"
+}
+
+s3_down() {
+  local pid
+  if pid=$(live_pid "$STATE/s3.pid" org.gaul.s3proxy.Main); then
+    say "s3: stopping (pid $pid)"
+    stop_pid "$pid" 15
+  else
+    say "s3: not started by services.sh; nothing to stop"
+  fi
+  rm -f "$STATE/s3.pid"
+}
+
+s3_status() {
+  local pid
+  if port_open "$S3_PORT"; then
+    if pid=$(live_pid "$STATE/s3.pid" org.gaul.s3proxy.Main); then
+      say "s3: running on $S3_ENDPOINT (pid $pid, started by services.sh)"
+    else
+      say "s3: running on 127.0.0.1:$S3_PORT (not started by services.sh)"
+    fi
+  else
+    say "s3: not running (port $S3_PORT)"
+  fi
+}
+
 # ---------------------------------------------------------------- chromium
 chromium_up() {
   [[ -x $CHROMIUM_BIN ]] || fail "chromium: $CHROMIUM_BIN is missing after install"
@@ -380,7 +498,7 @@ has() {
 }
 
 usage() {
-  echo "usage: $0 up|down|status|env [postgres|redis|kafka|chromium ...] | fetch-kafka" >&2
+  echo "usage: $0 up|down|status|env [postgres|redis|kafka|s3|chromium ...] | fetch-kafka | fetch-s3" >&2
   exit 2
 }
 
@@ -388,25 +506,28 @@ COMMAND=${1:-}
 [[ -n $COMMAND ]] || usage
 shift
 SERVICES=("$@")
-((${#SERVICES[@]})) || SERVICES=(postgres redis kafka chromium)
+((${#SERVICES[@]})) || SERVICES=(postgres redis kafka s3 chromium)
 for s in "${SERVICES[@]}"; do
-  case $s in postgres | redis | kafka | chromium) ;; *) fail "unknown service '$s' (postgres, redis, kafka, chromium)" ;; esac
+  case $s in postgres | redis | kafka | s3 | chromium) ;; *) fail "unknown service '$s' (postgres, redis, kafka, s3, chromium)" ;; esac
 done
-case $COMMAND in up | down | fetch-kafka) mkdir -p "$STATE" ;; esac
+case $COMMAND in up | down | fetch-kafka | fetch-s3) mkdir -p "$STATE" ;; esac
 
 case $COMMAND in
   up)
     started=$SECONDS
     ensure_installed "${SERVICES[@]}"
     if has kafka; then kafka_start; fi
+    if has s3; then s3_start; fi
     if has postgres; then postgres_up; fi
     if has redis; then redis_up; fi
     if has chromium; then chromium_up; fi
     if has kafka; then kafka_wait; fi
+    if has s3; then s3_wait; fi
     say "up: ${SERVICES[*]} ready in $((SECONDS - started))s"
     ;;
   down)
     if has kafka; then kafka_down; fi
+    if has s3; then s3_down; fi
     if has redis; then redis_down; fi
     if has postgres; then postgres_down; fi
     ;;
@@ -414,14 +535,22 @@ case $COMMAND in
     if has postgres; then postgres_status; fi
     if has redis; then redis_status; fi
     if has kafka; then kafka_status; fi
+    if has s3; then s3_status; fi
     if has chromium; then chromium_status; fi
     ;;
   env)
     if has postgres; then echo "export DATABASE_URL=$DATABASE_URL"; fi
     if has redis; then echo "export REDIS_URL=$REDIS_URL"; fi
     if has kafka; then echo "export KAFKA_BROKERS=$KAFKA_BROKERS"; fi
+    if has s3; then
+      echo "export S3_ENDPOINT=$S3_ENDPOINT"
+      echo "export S3_BUCKET=$S3_BUCKET"
+      echo "export S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID"
+      echo "export S3_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY"
+    fi
     if has chromium; then echo "export CHROMIUM_PATH=$CHROMIUM_BIN"; fi
     ;;
   fetch-kafka) fetch_kafka ;;
+  fetch-s3) fetch_s3proxy ;;
   *) usage ;;
 esac
