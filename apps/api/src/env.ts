@@ -1,4 +1,4 @@
-import { envFields, loadEnvOrExit } from "@reco/contracts";
+import { envFields, loadEnvOrExit, STREAM_WORKER_GROUP } from "@reco/contracts";
 import {
   DEFAULT_AUTH_STALE_MS,
   DEFAULT_FEEDBACK_ACK_TIMEOUT_MS,
@@ -27,6 +27,8 @@ export const apiEnvSchema = z.object({
   REDIS_URL: envFields.redisUrl,
   KAFKA_BROKERS: envFields.kafkaBrokers,
   TOPIC_PREFIX: envFields.topicPrefix,
+  /** The stream worker's consumer group (its WORKER_GROUP_ID): the overview reports its lag. */
+  STREAM_WORKER_GROUP_ID: z.string().min(1).default(STREAM_WORKER_GROUP),
   LOG_LEVEL: envFields.logLevel,
   /** Browser origins allowed to call the api (comma-separated); the dashboard's origin. */
   CORS_ORIGINS: csv.default(["http://127.0.0.1:3000", "http://localhost:3000"]),

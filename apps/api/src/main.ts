@@ -45,9 +45,9 @@ function logThrottled(what: string, error: Error): void {
 // rollout controller's modules load after listening, when they start (see below).
 const [
   db,
-  { createEventBus },
+  { createEventBus, pipelineMonitor },
   { createCache },
-  { cacheNamespace, topicNames },
+  { cacheNamespace, consumedTopics, topicNames },
   { MetricAggregateRepository, ModelVersionStore },
   { ExperimentAssigner, ExperimentModelResolver, ExperimentService },
   {
@@ -220,6 +220,11 @@ const app = await buildServer({
     rollouts,
     retraining,
     monitoring: new MetricAggregateRepository(db.prisma),
+    pipeline: pipelineMonitor(bus, {
+      groupId: env.STREAM_WORKER_GROUP_ID,
+      topics: consumedTopics(topics),
+      deadLetterTopic: topics.dlq,
+    }),
     recommendations: createRecommendationsPanel({
       runtime: serving,
       versions: models,
@@ -308,7 +313,11 @@ if (embeddedWorker && !closing) {
     cache,
     prisma: db.prisma,
     registry: serving.metrics.registry,
-    config: { snapshotRoot: snapshotsRoot, batchIntervalMs: env.STREAM_BATCH_INTERVAL_MS },
+    config: {
+      groupId: env.STREAM_WORKER_GROUP_ID,
+      snapshotRoot: snapshotsRoot,
+      batchIntervalMs: env.STREAM_BATCH_INTERVAL_MS,
+    },
   });
   controller = new RolloutController(db.prisma, rollouts, {
     logger: logger.child({ component: "rollout-controller" }),

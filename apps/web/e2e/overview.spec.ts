@@ -24,8 +24,9 @@ test("the overview shows health tiles with units, linking to monitoring, and wha
   await expect(page.getByTestId("health-requestsPerMin")).toContainText("req/min");
   await expect(page.getByTestId("health-ctr")).toContainText("%");
   await expect(page.getByTestId("health-p99")).toContainText("ms");
-  // What only the stream worker knows says so instead of showing a made-up figure.
-  await expect(page.getByTestId("health-consumerLag")).toContainText("n/a");
+  // The stream worker's backlog, read from the event bus: a count of events, not "n/a".
+  await expect(page.getByTestId("health-consumerLag")).toContainText(/\d[\d,]* events/);
+  await expect(page.getByTestId("health-dlq")).toContainText(/\d[\d,]* events/);
   await expect(page.getByTestId("health-experiments")).toBeVisible();
   await expect(page.getByTestId("health-rollouts")).toBeVisible();
   await expect(page.getByTestId("health-retraining")).toBeVisible();

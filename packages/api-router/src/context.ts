@@ -32,6 +32,10 @@ export interface TrpcServices {
   accounts?: AccountStore;
   /** Scheduled retraining (status, runs, manual trigger); procedures answer 503 when absent. */
   retraining?: RetrainingRuns;
+  /** The stream worker's backlog read from the bus (lag, dead letters, events/s into snapshots). */
+  pipeline?: {
+    read(): Promise<{ consumerLag: number; deadLetters: number; eventsPerSec: number | null }>;
+  };
 }
 
 export interface TrpcContext {

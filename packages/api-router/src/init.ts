@@ -100,6 +100,7 @@ const NOT_CONFIGURED: Record<OptionalService, string> = {
   recommendations: "the serving runtime is not configured on this server",
   retraining: "retraining is not configured on this server",
   accounts: "accounts are not configured on this server",
+  pipeline: "the event bus is not configured on this server",
 };
 
 /**

@@ -16,6 +16,7 @@ import {
   type EventBus,
   type TopicPartition,
 } from "./port.ts";
+import { readPipelineBacklog } from "./pipeline.ts";
 
 export interface BusUnderTest {
   bus: EventBus;
@@ -472,6 +473,17 @@ export function busContractSuite(name: string, makeBus: () => Promise<BusUnderTe
       expect(committed.find((x) => x.partition === busiest)?.offset).toBe("1");
       const lag = consumerLag(committed, await bus.endOffsets(topic)).map((l) => Number(l.offset));
       expect(lag).toEqual(perPartition.map((count, p) => (p === busiest ? count - 1 : count)));
+
+      // The overview's figures: 7 published − 1 committed; 2 records in a dead-letter topic.
+      const deadLetterTopic = uniqueName("dlq");
+      await bus.ensureTopics([deadLetterTopic], 3);
+      await bus.publishBatch(deadLetterTopic, [
+        { key: "a", value: { seq: 0, user: "a" } },
+        { key: "b", value: { seq: 1, user: "b" } },
+      ]);
+      expect(await readPipelineBacklog(bus, { groupId, topics: [topic], deadLetterTopic })).toEqual(
+        { consumerLag: 6, committed: 1, deadLetters: 2 },
+      );
       await c.consumer.stop();
     });
 

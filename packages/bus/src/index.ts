@@ -25,3 +25,10 @@ export function createEventBus(config: EventBusConfig): Promise<EventBus> {
     });
   return openFileLogBus({ dir: join(config.dataDir, "events"), logger: config.logger });
 }
+export {
+  pipelineMonitor,
+  readPipelineBacklog,
+  type PipelineBacklog,
+  type PipelineMonitor,
+  type PipelineReading,
+} from "./pipeline.ts";

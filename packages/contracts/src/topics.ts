@@ -17,6 +17,14 @@ export function topicNames(prefix = "reco") {
 }
 export type TopicNames = ReturnType<typeof topicNames>;
 
+/** The stream worker's consumer group by default; the api reads its lag to report it. */
+export const STREAM_WORKER_GROUP = "reco.stream-worker";
+
+/** The topics the stream worker writes into Parquet snapshots. */
+export function consumedTopics(topics: TopicNames): string[] {
+  return [topics.watch, topics.rate, topics.click, topics.requests, topics.responses];
+}
+
 export function topicForEvent(topics: TopicNames, event: RecoEvent): string {
   switch (event.type) {
     case "watch":

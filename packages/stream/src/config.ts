@@ -1,4 +1,4 @@
-import { DEFAULT_FEATURE_KEY_PREFIX } from "@reco/contracts";
+import { DEFAULT_FEATURE_KEY_PREFIX, STREAM_WORKER_GROUP } from "@reco/contracts";
 /** Tunables of the stream worker; main.ts fills them from the environment, the api from its config. */
 export interface WorkerConfig {
   /** Consumer group id shared by every worker instance of a deployment. */
@@ -34,7 +34,7 @@ export interface WorkerConfig {
 }
 
 export const defaultWorkerConfig: WorkerConfig = {
-  groupId: "reco.stream-worker",
+  groupId: STREAM_WORKER_GROUP,
   snapshotRoot: ".data/snapshots",
   batchIntervalMs: 30_000,
   batchMaxRecords: 50_000,

@@ -1,6 +1,6 @@
+export { consumedTopics } from "@reco/contracts";
 export {
   createStreamWorker,
-  consumedTopics,
   type StreamWorker,
   type StreamWorkerDeps,
   type WorkerHealth,

@@ -1,6 +1,6 @@
 import { consumerLag, type BusConsumer, type EventBus } from "@reco/bus";
 import type { Cache } from "@reco/cache";
-import type { TopicNames } from "@reco/contracts";
+import { consumedTopics, type TopicNames } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import {
   compactSnapshots,
@@ -56,10 +56,6 @@ export interface StreamWorker {
   /** Graceful shutdown: flush, commit, leave the group, last aggregate run. */
   stop(): Promise<void>;
   health(): WorkerHealth;
-}
-
-export function consumedTopics(topics: TopicNames): string[] {
-  return [topics.watch, topics.rate, topics.click, topics.requests, topics.responses];
 }
 
 export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {

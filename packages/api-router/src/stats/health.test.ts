@@ -94,10 +94,10 @@ describe("stats.health", () => {
     expect(byKey.fallbackRate!.previous).toBe(0);
     // The highest p99 of any row in the window: 200 ms (ials@2 at 12:03); 50 ms before.
     expect(byKey.p99).toMatchObject({ unit: "ms", value: 200, previous: 50 });
-    // What only the stream worker knows is absent, with the reason.
+    // What the event bus knows is absent without one, with the reason.
     for (const key of ["eventsPerSec", "consumerLag", "dlq"]) {
       expect(byKey[key]).toMatchObject({ value: null, previous: null });
-      expect(byKey[key]!.note).toMatch(/stream worker/);
+      expect(byKey[key]!.note).toMatch(/event bus is not configured/);
     }
     expect(health.experiments).toEqual({ available: false, running: [] });
     expect(health.rollouts).toEqual({ available: false, active: [] });
@@ -118,5 +118,31 @@ describe("stats.health", () => {
     const health = await caller({}).health();
     expect(health.figures.every((f) => f.value === null && f.note)).toBe(true);
     await expect(caller({}).health({ minutes: 600 })).rejects.toThrow(/minutes/);
+  });
+
+  it("lag, dead letters and events/s come from the pipeline reading (bus offsets: packages/bus)", async () => {
+    const readings = [
+      { consumerLag: 5, deadLetters: 1, eventsPerSec: null },
+      { consumerLag: 2, deadLetters: 1, eventsPerSec: 0.3 },
+    ];
+    const pipeline = { read: async () => readings.shift()! };
+    const read = async () =>
+      Object.fromEntries((await caller({ pipeline }).health()).figures.map((f) => [f.key, f]));
+    let byKey = await read();
+    expect(byKey.consumerLag).toMatchObject({ value: 5, unit: "events", previous: null });
+    expect(byKey.consumerLag!.note).toBeUndefined();
+    expect(byKey.dlq).toMatchObject({ value: 1, unit: "events" });
+    expect(byKey.eventsPerSec!.value).toBeNull();
+    expect(byKey.eventsPerSec!.note).toMatch(/next refresh/);
+    byKey = await read();
+    expect(byKey.consumerLag!.value).toBe(2);
+    expect(byKey.eventsPerSec).toMatchObject({ value: 0.3, unit: "events/s" });
+
+    // A broker that does not answer costs these three figures, not the overview.
+    const down = { read: () => Promise.reject(new Error("connect ECONNREFUSED")) };
+    const health = await caller({ pipeline: down }).health();
+    const lag = health.figures.find((f) => f.key === "consumerLag")!;
+    expect(lag.value).toBeNull();
+    expect(lag.note).toMatch(/did not answer/);
   });
 });
