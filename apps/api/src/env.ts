@@ -7,6 +7,7 @@ import {
 } from "@reco/serving";
 import { z } from "zod";
 import { retrainingEnvFields } from "@reco/retraining";
+import { storageEnvFields } from "@reco/storage/env";
 
 const csv = z.string().transform((value) =>
   value
@@ -87,6 +88,12 @@ export const apiEnvSchema = z.object({
   /** Embedded mode: a dev admin key chosen by the launcher (so web and api share it); else one is generated. */
   DEV_API_KEY: z.string().optional(),
   ...retrainingEnvFields,
+  /**
+   * Object storage (S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION,
+   * S3_PREFIX): versions whose row points at the bucket are fetched once into
+   * DATA_DIR/model-cache, verified, then served.
+   */
+  ...storageEnvFields,
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { openDatabase } from "@reco/db";
 import { pino } from "pino";
+import { storageEnvProblem } from "@reco/storage/env";
 import { loadApiEnv } from "./env.ts";
 
 // Composition root: the only place that reads the environment and creates clients.
@@ -14,6 +15,11 @@ function stepDone(what: string): void {
 }
 const env = loadApiEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
+const storageProblem = storageEnvProblem(env);
+if (storageProblem) {
+  process.stderr.write(`invalid environment: ${storageProblem}\n`);
+  process.exit(2);
+}
 const dataDir = path.resolve(env.DATA_DIR);
 const snapshotsRoot = path.join(dataDir, "snapshots");
 
@@ -57,6 +63,8 @@ const [
     createServingRuntime,
     ensureDevApiKey,
     StableModelResolver,
+    ArtifactCache,
+    VerifiedModelResolver,
   },
   { RolloutModelResolver, RolloutRouting, RolloutService, announceTransitions },
   { servingRoutesDeps },
@@ -153,13 +161,38 @@ const routing = new RolloutRouting(db.prisma, {
   warm: async (candidate) => serving.pool.get(candidate),
 });
 
+// Object storage (S3_ENDPOINT set): a version whose row points at the bucket is fetched once into
+// DATA_DIR/model-cache and verified before it serves; a refused one leaves the previous serving.
+const artifacts = env.S3_ENDPOINT
+  ? await import("@reco/storage").then(
+      ({ createObjectStorage }) =>
+        new ArtifactCache({
+          storage: createObjectStorage(env, path.join(dataDir, "objects")),
+          cacheDir: path.join(dataDir, "model-cache"),
+        }),
+    )
+  : undefined;
+// Rollout(Experiment(Stable)): experiment users keep their arm; the rest may see a canary.
+const chainResolver = new RolloutModelResolver(
+  routing,
+  new ExperimentModelResolver(assigner, new StableModelResolver(models, 1_000)),
+);
 const servingLoaded = createServingRuntime({
   prisma: db.prisma,
-  // Rollout(Experiment(Stable)): experiment users keep their arm; the rest may see a canary.
-  resolver: new RolloutModelResolver(
-    routing,
-    new ExperimentModelResolver(assigner, new StableModelResolver(models, 1_000)),
-  ),
+  resolver: artifacts
+    ? new VerifiedModelResolver(chainResolver, artifacts, ({ ref, error, keptServing }) =>
+        logger.error(
+          {
+            version: `${ref.name}@${ref.version}`,
+            artifactPath: ref.artifactPath,
+            err: (error as Error).message,
+            keptServing: keptServing && `${keptServing.name}@${keptServing.version}`,
+          },
+          "model version refused: not served",
+        ),
+      )
+    : chainResolver,
+  artifacts,
   cache,
   bus,
   topics,

@@ -18,6 +18,13 @@ export {
   type VersionListing,
 } from "./registry/artifact.ts";
 export { versionDir } from "./registry/layout.ts";
+export {
+  fetchVersion,
+  isStoredVersion,
+  nextStoredVersion,
+  parseStoredVersion,
+  uploadVersion,
+} from "./registry/remote.ts";
 export { publishVersion, type PublishRequest } from "./registry/store.ts";
 export {
   finishTrainingRun,

@@ -109,3 +109,9 @@ export {
   type UserDataServiceDeps,
   type UserExport,
 } from "./user-data.ts";
+export {
+  ArtifactCache,
+  VerifiedModelResolver,
+  type ArtifactCacheOptions,
+  type RefusedVersion,
+} from "./artifact-cache.ts";

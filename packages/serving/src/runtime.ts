@@ -1,3 +1,4 @@
+import type { ArtifactCache } from "./artifact-cache.ts";
 import { availableParallelism } from "node:os";
 import type { EventBus } from "@reco/bus";
 import type { Cache } from "@reco/cache";
@@ -92,6 +93,8 @@ export interface ServingRuntimeDeps {
   resolver?: ModelResolver;
   /** Defaults to @reco/ml's createScorer (checksum-verified ONNX session). */
   loader?: ModelLoader;
+  /** S3 mode: versions whose artifactPath is in object storage are fetched through it first. */
+  artifacts?: ArtifactCache;
   metrics?: ServingMetrics;
   /** How answers are filled, in order (default: warm model, fold-in, popularity). */
   strategies?: readonly RecommendStrategy[];
@@ -157,10 +160,12 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
   // Sessions run on their own thread unless the caller brings a loader (or asks for the event loop).
   const inferenceThread =
     deps.loader || !options.inferenceOnThread ? null : new InferenceThread({ sessionOptions });
-  const loader: ModelLoader =
+  const directLoader: ModelLoader =
     deps.loader ??
     inferenceThread?.loader ??
     ((ref) => createScorer(ref.artifactPath, { sessionOptions }));
+  // Versions in object storage are fetched and verified into the local cache before a load.
+  const loader = deps.artifacts ? deps.artifacts.loader(directLoader) : directLoader;
   // The history (read by DuckDB on its own threads) loads while the catalog comes from the database
   // and popularity is counted; a failure surfaces where it is awaited, below.
   const historyLoading = InteractionHistory.fromSnapshots(deps.snapshotsRoot);

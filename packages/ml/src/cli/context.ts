@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Database } from "@reco/db";
+import type { ObjectStorage } from "@reco/storage";
 import type { Console } from "./output.ts";
 
 /** What main.ts hands every command: output, and where the registry and database live. */
@@ -8,6 +9,8 @@ export interface CommandContext {
   /** DATA_DIR: embedded database in <dataDir>/pg, default registry in <dataDir>/registry */
   dataDir: string;
   databaseUrl?: string;
+  /** S3 (S3_ENDPOINT/S3_BUCKET set): versions are uploaded there, the row points at the bucket */
+  storage?: ObjectStorage;
 }
 
 export function registryDirOf(ctx: CommandContext, override?: string): string {

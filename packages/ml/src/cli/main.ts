@@ -5,6 +5,7 @@
  */
 import { AppError, envFields, parseEnv } from "@reco/contracts";
 import { z } from "zod";
+import { storageEnvFields } from "@reco/storage/env";
 import { type CommandSpec, type ParsedCommand, parseCommand, renderHelp } from "./args.ts";
 import type { CommandContext } from "./context.ts";
 import { type Console, processConsole } from "./output.ts";
@@ -61,7 +62,7 @@ async function usage(): Promise<string> {
     ...specs.map((spec) => `  ${spec.name.padEnd(10)} ${spec.summary}`),
     "",
     "`npm run train -- <command> --help` shows a command's options.",
-    "Environment: DATABASE_URL (PostgreSQL; unset = embedded PGlite in $DATA_DIR/pg, which must not be open in another process), DATA_DIR (default .data).",
+    "Environment: DATABASE_URL (PostgreSQL; unset = embedded PGlite in $DATA_DIR/pg, which must not be open in another process), DATA_DIR (default .data); S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (optional S3_REGION, S3_PREFIX): train uploads each version to that bucket and the version row points at it.",
     "",
   ].join("\n");
 }
@@ -86,7 +87,11 @@ export async function main(
   try {
     const command = await load();
     const config = parseEnv(
-      z.object({ DATABASE_URL: envFields.databaseUrl, DATA_DIR: envFields.dataDir }),
+      z.object({
+        DATABASE_URL: envFields.databaseUrl,
+        DATA_DIR: envFields.dataDir,
+        ...storageEnvFields,
+      }),
       env,
     );
     const parsed = parseCommand(command.spec, rest);
@@ -98,8 +103,15 @@ export async function main(
       console,
       dataDir: config.DATA_DIR,
       databaseUrl: config.DATABASE_URL,
+      ...(config.S3_ENDPOINT || config.S3_BUCKET
+        ? { storage: (await import("@reco/storage")).createObjectStorage(config, config.DATA_DIR) }
+        : {}),
     };
-    return await command.run(parsed as ParsedCommand<never>, ctx);
+    try {
+      return await command.run(parsed as ParsedCommand<never>, ctx);
+    } finally {
+      await ctx.storage?.close();
+    }
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     console.err(`error: ${message.split("\n")[0]}`);

@@ -13,6 +13,10 @@ import type { TuneResult } from "../../tune/search.ts";
 import { tuneAndTrain } from "../../tune/train.ts";
 import { finishTrainingRun, recordModelVersion, startTrainingRun } from "../../registry/db.ts";
 import { publishVersion } from "../../registry/store.ts";
+import { nextStoredVersion, uploadVersion } from "../../registry/remote.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { CommandSpec, ParsedCommand } from "../args.ts";
 import { type CommandContext, openCommandDatabase, registryDirOf } from "../context.ts";
 import { datasetOptions, datasetSchema, describeSources, loadDataset } from "../dataset.ts";
@@ -205,11 +209,17 @@ export async function runTrain(
       served = { fit: refit, interactions: everything, data: { ...data.data, nInteractions } };
     }
     const fittedOn = refitting || (!data.test && !o.train) ? "all" : "train";
-    const published = await timed("exportMs", () =>
+    // With object storage the version is assembled in a scratch registry, uploaded (files, then
+    // the manifest), and only then recorded: a crash before the row leaves no row at all.
+    const storage = ctx.storage;
+    const staging = storage
+      ? await mkdtemp(path.join(tmpdir(), "reco-publish-"))
+      : registryDirOf(ctx, o.registry);
+    const published = await timed("exportMs", async () =>
       publishVersion({
-        registryDir: registryDirOf(ctx, o.registry),
+        registryDir: staging,
         name,
-        version: o.version,
+        version: o.version ?? (storage ? await nextStoredVersion(storage, name) : undefined),
         algorithm: kind,
         params: served.fit.model,
         idMaps: served.interactions.ids,
@@ -225,6 +235,16 @@ export async function runTrain(
         },
       }),
     );
+    if (storage) {
+      try {
+        published.dir = await timed("uploadMs", () =>
+          uploadVersion(storage, published.dir, published.metadata),
+        );
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+      note(`uploaded ${name} ${published.metadata.version} to ${storage.location}`);
+    }
     note(`published ${name} ${published.metadata.version} → ${published.dir}`);
     if (db && runId !== undefined) {
       const versionId = await recordModelVersion(db.prisma, published.dir, published.metadata);
