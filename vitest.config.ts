@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // that scripts/test.sh exports after scripts/services.sh has started the real services.
 export default defineConfig({
   test: {
-    include: ["{apps,packages}/*/{src,test}/**/*.test.ts"],
+    include: ["{apps,packages}/*/{src,test}/**/*.test.ts", "deploy/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "apps/web/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: the full suite. Starts REAL PostgreSQL, Redis and Kafka on loopback (installing them if
-# missing) through scripts/services.sh, then runs lint, typecheck, every vitest suite (unit, contract
-# suites against embedded adapters and the real services, integration) and the Playwright e2e suite
-# in the system Chromium. Ends with one line: "tests: N passed, N failed".
+# missing) through scripts/services.sh, then runs lint, typecheck, builds the infrastructure tools
+# (scripts/tools.sh, cached), every vitest suite (unit, contract suites against embedded adapters and
+# the real services, integration, deploy/: tofu validate, promtool, metrics and env coverage) and the
+# Playwright e2e suite in the system Chromium. Ends with one line: "tests: N passed, N failed".
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +23,11 @@ npm run --silent lint || failures+=("lint")
 
 step "typecheck"
 npm run --silent typecheck || failures+=("typecheck")
+
+step "infrastructure tools: OpenTofu, the kubernetes provider mirror, promtool (cached in ~/.cache/reco-tools)"
+# Built from Go modules and a Debian package on a fresh machine (minutes), reused afterwards;
+# deploy/test/*.test.ts run tofu validate / fmt and promtool with them.
+bash scripts/tools.sh >/dev/null || failures+=("tools")
 
 step "vitest: unit, contract and integration suites"
 npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json || failures+=("vitest")

@@ -1,5 +1,5 @@
 output "namespace" {
-  value = kubernetes_namespace_v1.reco.metadata[0].name
+  value = kubernetes_namespace.reco.metadata[0].name
 }
 
 output "api_service" {
@@ -9,4 +9,12 @@ output "api_service" {
 
 output "dashboard_service" {
   value = "http://reco-web.${var.namespace}.svc:3000"
+}
+
+# Read by deploy/test/env-coverage.test.ts through `tofu console`: what each container is given.
+output "container_env" {
+  description = "Variable names each container receives (plain and from the secret)."
+  value = {
+    for name, app in local.apps : name => sort(concat(keys(app.env), app.secrets ? keys(local.secret_env) : []))
+  }
 }
