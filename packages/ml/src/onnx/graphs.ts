@@ -122,21 +122,83 @@ export function toPaddedNeighbours(p: ItemItemParams): {
 }
 
 /**
- * Item-item (item-kNN, RP3beta): scores = Σ_h w_h · S[h, :], exact. The sparse top-k rows of S are
- * stored padded to a fixed width (ELL); the graph gathers the neighbour rows of the history items
- * ([batch, H, width]) and scatter-adds the weighted similarities into a zero [batch, nItems] row.
- * Work is O(batch · H · width) plus TopK, independent of nItems², where a dense S·MatMul would need
- * nItems² floats (40 GB at 100k items).
+ * The same similarities by candidate item: for each column t of S its non-zero rows h and S[h, t],
+ * padded to the longest column (CSR → CSC → ELL). Top-k kept per candidate (`prune: column`, the
+ * default) bounds the columns by k while a popular history item's row can span the catalogue.
+ */
+export function toPaddedColumns(p: ItemItemParams): {
+  width: number;
+  items: Int32Array;
+  weights: Float32Array;
+} {
+  const counts = new Int32Array(p.nItems);
+  for (let e = 0; e < p.indices.length; e++) counts[p.indices[e]!]!++;
+  let width = 1;
+  for (let t = 0; t < p.nItems; t++) width = Math.max(width, counts[t]!);
+  const items = new Int32Array(p.nItems * width);
+  const weights = new Float32Array(p.nItems * width);
+  const filled = new Int32Array(p.nItems);
+  for (let h = 0; h < p.nItems; h++) {
+    for (let e = p.indptr[h]!; e < p.indptr[h + 1]!; e++) {
+      const t = p.indices[e]!;
+      const slot = t * width + filled[t]!++;
+      items[slot] = h;
+      weights[slot] = p.weights[e]!;
+    }
+  }
+  return { width, items, weights };
+}
+
+/**
+ * Which padded layout an item-item graph stores: by history item (rows) unless their longest row
+ * is more than twice the longest column. On the demo's item-kNN (top-150 per candidate) the
+ * longest row spans ~9,000 items — a 650 MB graph by rows against 11 MB by columns.
+ */
+export function itemItemLayout(p: ItemItemParams): "rows" | "columns" {
+  let rowWidth = 1;
+  for (let i = 0; i < p.nItems; i++) rowWidth = Math.max(rowWidth, p.indptr[i + 1]! - p.indptr[i]!);
+  const counts = new Int32Array(p.nItems);
+  let columnWidth = 1;
+  for (let e = 0; e < p.indices.length; e++)
+    columnWidth = Math.max(columnWidth, ++counts[p.indices[e]!]!);
+  return rowWidth > 2 * columnWidth ? "columns" : "rows";
+}
+
+const ITEM_ITEM_INPUTS: TensorSpec[] = [
+  { name: "history_items", type: "int64", shape: ["batch", "n_history"] },
+  { name: "history_weights", type: "float", shape: ["batch", "n_history"] },
+  ...TAIL_INPUTS,
+];
+
+/** A zero [batch, nItems] row per request, shaped from history_items. */
+const ZERO_SCORES: Pick<GraphParts, "nodes" | "initializers"> = {
+  initializers: [int64s("batch_start", [0]), int64s("batch_end", [1])],
+  nodes: [
+    node("Shape", ["history_items"], ["history_shape"]),
+    node("Slice", ["history_shape", "batch_start", "batch_end"], ["batch_dim"]),
+    node("Concat", ["batch_dim", "n_items"], ["scores_shape"], { axis: 0 }),
+    node("ConstantOfShape", ["scores_shape"], ["zeros"], { value: ZERO }),
+  ],
+};
+
+/**
+ * Item-item (item-kNN, RP3beta, P3alpha, EASE^R's pruned weights): scores = Σ_h w_h · S[h, :],
+ * exact, from the sparse top-k of S padded to a fixed width (ELL) in one of two layouts:
+ * - rows: gather the neighbour rows of the history items ([batch, H, width]) and scatter-add the
+ *   weighted similarities into a zero [batch, nItems] row — O(batch · H · width);
+ * - columns: scatter the history weights into a [batch, nItems] vector x, then score every
+ *   candidate t as Σ_j S[h_j, t] · x[h_j] over its column's rows — O(batch · nItems · width).
+ * Either way nothing is nItems², where a dense S·MatMul would need nItems² floats (40 GB at 100k).
  */
 export function itemItemGraph(p: ItemItemParams): GraphParts {
+  return itemItemLayout(p) === "columns" ? itemItemColumnsGraph(p) : itemItemRowsGraph(p);
+}
+
+function itemItemRowsGraph(p: ItemItemParams): GraphParts {
   const ell = toPaddedNeighbours(p);
   return {
     name: "reco_item_item",
-    inputs: [
-      { name: "history_items", type: "int64", shape: ["batch", "n_history"] },
-      { name: "history_weights", type: "float", shape: ["batch", "n_history"] },
-      ...TAIL_INPUTS,
-    ],
+    inputs: ITEM_ITEM_INPUTS,
     outputs: OUTPUTS,
     initializers: [
       tensor("neighbour_items", [p.nItems, ell.width], ell.items),
@@ -144,8 +206,7 @@ export function itemItemGraph(p: ItemItemParams): GraphParts {
       int64s("flat_shape", [0, -1]),
       int64s("n_items", [p.nItems]),
       int64s("weight_axis", [2]),
-      int64s("batch_start", [0]),
-      int64s("batch_end", [1]),
+      ...ZERO_SCORES.initializers,
       ...EXCLUSION.initializers,
     ],
     nodes: [
@@ -156,10 +217,7 @@ export function itemItemGraph(p: ItemItemParams): GraphParts {
       node("Unsqueeze", ["history_weights", "weight_axis"], ["history_weights_3d"]),
       node("Mul", ["gathered_weights", "history_weights_3d"], ["weighted"]),
       node("Reshape", ["weighted", "flat_shape"], ["contributions"]),
-      node("Shape", ["history_items"], ["history_shape"]),
-      node("Slice", ["history_shape", "batch_start", "batch_end"], ["batch_dim"]),
-      node("Concat", ["batch_dim", "n_items"], ["scores_shape"], { axis: 0 }),
-      node("ConstantOfShape", ["scores_shape"], ["zeros"], { value: ZERO }),
+      ...ZERO_SCORES.nodes,
       // One scatter-add builds the scores and applies the exclusion (-inf + anything = -inf).
       ...EXCLUSION.nodes,
       node("Concat", ["target_items", "exclude_index"], ["scatter_index"], { axis: 1 }),
@@ -170,7 +228,49 @@ export function itemItemGraph(p: ItemItemParams): GraphParts {
       }),
       TOP_K,
     ],
-    metadata: { kind: p.kind, nItems: String(p.nItems), neighbourWidth: String(ell.width) },
+    metadata: {
+      kind: p.kind,
+      nItems: String(p.nItems),
+      layout: "rows",
+      neighbourWidth: String(ell.width),
+    },
+  };
+}
+
+function itemItemColumnsGraph(p: ItemItemParams): GraphParts {
+  const ell = toPaddedColumns(p);
+  const tail = excludeAndTopK("raw_scores");
+  return {
+    name: "reco_item_item",
+    inputs: ITEM_ITEM_INPUTS,
+    outputs: OUTPUTS,
+    initializers: [
+      tensor("column_items", [p.nItems, ell.width], ell.items),
+      tensor("column_weights", [p.nItems, ell.width], ell.weights),
+      int64s("n_items", [p.nItems]),
+      int64s("sum_axis", [2]),
+      ...ZERO_SCORES.initializers,
+      ...tail.initializers,
+    ],
+    nodes: [
+      ...ZERO_SCORES.nodes,
+      // x[b, h] = Σ of the weights of h in request b's history (pads: item 0, weight 0).
+      node("ScatterElements", ["zeros", "history_items", "history_weights"], ["history_vector"], {
+        axis: 1,
+        reduction: "add",
+      }),
+      // [batch, nItems, width]: for each candidate, the history weight of each of its rows.
+      node("Gather", ["history_vector", "column_items"], ["column_history"], { axis: 1 }),
+      node("Mul", ["column_history", "column_weights"], ["column_terms"]),
+      node("ReduceSum", ["column_terms", "sum_axis"], ["raw_scores"], { keepdims: 0 }),
+      ...tail.nodes,
+    ],
+    metadata: {
+      kind: p.kind,
+      nItems: String(p.nItems),
+      layout: "columns",
+      neighbourWidth: String(ell.width),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ModelParams } from "../params.ts";
-import { exportOnnx } from "./graphs.ts";
+import type { ItemItemParams, ModelParams } from "../params.ts";
+import { exportOnnx, itemItemLayout } from "./graphs.ts";
 import {
   randomFactorParams,
   randomHistory,
@@ -95,6 +95,56 @@ describe("ONNX export equals the TypeScript reference", () => {
     });
     const ref = referenceScores(params, { kind: "item-item", history: hist, weights });
     // history items themselves are excluded; compare the rest
+    const mask = (a: ArrayLike<number>) => Array.from(a).map((v, j) => (hist.includes(j) ? 0 : v));
+    expect(maxDiff(mask(all), mask(ref))).toBeLessThan(1e-5);
+    const batch = Array.from({ length: N_USERS }, (_, u): RecommendRequest => ({ userIndex: u }));
+    batch.push({ historyIndices: hist, historyWeights: weights }, { historyIndices: [] });
+    const check = await verifyExport(params, source, scorer, batch, 20);
+    expect(check.mismatches).toEqual([]);
+  });
+
+  it("item-item by columns: a history item whose row spans the catalogue is scored exactly", async () => {
+    // Top-k per candidate keeps columns short while a popular item's row spans every item: the
+    // graph stores columns then (the rows' padding would be nItems wide).
+    const base = randomItemItemParams(N_ITEMS, 4, 9);
+    const popular = 7;
+    const rows: { indices: number[]; weights: number[] }[] = [];
+    for (let i = 0; i < N_ITEMS; i++) {
+      const start = base.indptr[i]!;
+      const end = base.indptr[i + 1]!;
+      rows.push(
+        i === popular
+          ? {
+              indices: Array.from({ length: N_ITEMS }, (_, j) => j).filter((j) => j !== popular),
+              weights: Array.from({ length: N_ITEMS - 1 }, (_, j) => 0.01 + (j % 13) / 10),
+            }
+          : {
+              indices: Array.from(base.indices.subarray(start, end)),
+              weights: Array.from(base.weights.subarray(start, end)),
+            },
+      );
+    }
+    const indptr = new Int32Array(N_ITEMS + 1);
+    rows.forEach((row, i) => (indptr[i + 1] = indptr[i]! + row.indices.length));
+    const params: ItemItemParams = {
+      kind: "item-item",
+      nItems: N_ITEMS,
+      indptr,
+      indices: Int32Array.from(rows.flatMap((r) => r.indices)),
+      weights: Float32Array.from(rows.flatMap((r) => r.weights)),
+    };
+    expect(itemItemLayout(params)).toBe("columns");
+    expect(itemItemLayout(base)).toBe("rows");
+    const { source, scorer } = await scorerFor(params);
+    // Repeated history items add up, as Σ_h w_h · S[h, :] says.
+    const hist = [popular, 9, 150, 9];
+    const weights = [1, 0.5, 2, 0.25];
+    const all = await fullScores(scorer, {
+      historyIndices: hist,
+      historyWeights: weights,
+      exclude: [],
+    });
+    const ref = referenceScores(params, { kind: "item-item", history: hist, weights });
     const mask = (a: ArrayLike<number>) => Array.from(a).map((v, j) => (hist.includes(j) ? 0 : v));
     expect(maxDiff(mask(all), mask(ref))).toBeLessThan(1e-5);
     const batch = Array.from({ length: N_USERS }, (_, u): RecommendRequest => ({ userIndex: u }));

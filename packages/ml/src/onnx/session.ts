@@ -241,10 +241,17 @@ function feedsFor(
   return { feeds, order };
 }
 
+/**
+ * Item-item graphs do no matrix product a batch could share, and their temporaries grow with the
+ * batch: by columns [batch, nItems, width] floats (the demo's item-kNN: 5.4 MB a request). Runs of
+ * a few requests keep a batch of 16 from holding ~90 MB per temporary at once.
+ */
+const ITEM_ITEM_ROWS_PER_RUN = 4;
+
 export async function createOnnxScorer(src: ScorerSource): Promise<Scorer> {
   const session = await ort.InferenceSession.create(src.modelBytes, src.sessionOptions ?? {});
   let released = false;
-  return {
+  const scorer: Scorer = {
     kind: src.kind,
     nItems: src.nItems,
     async recommend(batch, k) {
@@ -252,6 +259,13 @@ export async function createOnnxScorer(src: ScorerSource): Promise<Scorer> {
       if (!Number.isInteger(k) || k < 1)
         throw new BadInput(`k must be a positive integer, got ${k}`);
       if (batch.length === 0) return [];
+      const rowsPerRun = src.kind === "item-item" ? ITEM_ITEM_ROWS_PER_RUN : batch.length;
+      if (batch.length > rowsPerRun) {
+        const parts: Recommendation[] = [];
+        for (let start = 0; start < batch.length; start += rowsPerRun)
+          parts.push(...(await scorer.recommend(batch.slice(start, start + rowsPerRun), k)));
+        return parts;
+      }
       const resolved = batch.map((req, i) => resolveRequest(src, req, i));
       const kk = Math.min(k, src.nItems);
       const { feeds, order } = feedsFor(src, resolved, kk);
@@ -278,4 +292,5 @@ export async function createOnnxScorer(src: ScorerSource): Promise<Scorer> {
       await session.release();
     },
   };
+  return scorer;
 }
