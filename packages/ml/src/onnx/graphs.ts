@@ -149,19 +149,28 @@ export function toPaddedColumns(p: ItemItemParams): {
   return { width, items, weights };
 }
 
+/** Above this many bytes of padded rows (int32 index + float32 weight per slot), store columns. */
+export const ITEM_ITEM_ROWS_MAX_BYTES = 64 * 2 ** 20;
+
 /**
- * Which padded layout an item-item graph stores: by history item (rows) unless their longest row
- * is more than twice the longest column. On the demo's item-kNN (top-150 per candidate) the
- * longest row spans ~9,000 items — a 650 MB graph by rows against 11 MB by columns.
+ * Which padded layout an item-item graph stores. Rows cost O(H · row width) a request (H history
+ * items), columns O(nItems · column width), so rows are kept while they are small; but pruned per
+ * candidate (`prune column`, the default) a popular history item's row spans much of the catalogue
+ * (the demo's item-kNN: rows 9,066 × 9,066 slots, 657 MB; columns 9,066 × 150, 11 MB) and a
+ * long history gathers all of it, so past ITEM_ITEM_ROWS_MAX_BYTES the smaller layout wins.
  */
-export function itemItemLayout(p: ItemItemParams): "rows" | "columns" {
+export function itemItemLayout(
+  p: ItemItemParams,
+  rowsMaxBytes = ITEM_ITEM_ROWS_MAX_BYTES,
+): "rows" | "columns" {
   let rowWidth = 1;
   for (let i = 0; i < p.nItems; i++) rowWidth = Math.max(rowWidth, p.indptr[i + 1]! - p.indptr[i]!);
   const counts = new Int32Array(p.nItems);
   let columnWidth = 1;
   for (let e = 0; e < p.indices.length; e++)
     columnWidth = Math.max(columnWidth, ++counts[p.indices[e]!]!);
-  return rowWidth > 2 * columnWidth ? "columns" : "rows";
+  const rowBytes = p.nItems * rowWidth * 8;
+  return rowBytes > rowsMaxBytes && columnWidth < rowWidth ? "columns" : "rows";
 }
 
 const ITEM_ITEM_INPUTS: TensorSpec[] = [
@@ -190,8 +199,10 @@ const ZERO_SCORES: Pick<GraphParts, "nodes" | "initializers"> = {
  *   candidate t as Σ_j S[h_j, t] · x[h_j] over its column's rows — O(batch · nItems · width).
  * Either way nothing is nItems², where a dense S·MatMul would need nItems² floats (40 GB at 100k).
  */
-export function itemItemGraph(p: ItemItemParams): GraphParts {
-  return itemItemLayout(p) === "columns" ? itemItemColumnsGraph(p) : itemItemRowsGraph(p);
+export function itemItemGraph(p: ItemItemParams, options: ExportOptions = {}): GraphParts {
+  return itemItemLayout(p, options.itemItemRowsMaxBytes) === "columns"
+    ? itemItemColumnsGraph(p)
+    : itemItemRowsGraph(p);
 }
 
 function itemItemRowsGraph(p: ItemItemParams): GraphParts {
@@ -310,14 +321,19 @@ export interface ExportedGraph {
   contexts?: string[];
 }
 
-export function exportOnnx(params: ModelParams): ExportedGraph {
+export interface ExportOptions {
+  /** item-item: the padded rows' size above which columns are stored (tests lower it) */
+  itemItemRowsMaxBytes?: number;
+}
+
+export function exportOnnx(params: ModelParams, options: ExportOptions = {}): ExportedGraph {
   validateParams(params);
   const contexts = params.kind === "popularity" ? popularityContexts(params) : undefined;
   const parts =
     params.kind === "factors"
       ? factorsGraph(params)
       : params.kind === "item-item"
-        ? itemItemGraph(params)
+        ? itemItemGraph(params, options)
         : popularityGraph(params, contexts!);
   return { bytes: encodeModel(parts), inputs: parts.inputs, outputs: parts.outputs, contexts };
 }

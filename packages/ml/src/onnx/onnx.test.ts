@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ItemItemParams, ModelParams } from "../params.ts";
-import { exportOnnx, itemItemLayout } from "./graphs.ts";
+import { type ExportOptions, exportOnnx, itemItemLayout } from "./graphs.ts";
 import {
   randomFactorParams,
   randomHistory,
@@ -24,8 +24,11 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.release()));
 });
 
-async function scorerFor(params: ModelParams): Promise<{ source: ScorerSource; scorer: Scorer }> {
-  const graph = exportOnnx(params);
+async function scorerFor(
+  params: ModelParams,
+  options: ExportOptions = {},
+): Promise<{ source: ScorerSource; scorer: Scorer }> {
+  const graph = exportOnnx(params, options);
   const source: ScorerSource = {
     kind: params.kind,
     modelBytes: graph.bytes,
@@ -104,8 +107,8 @@ describe("ONNX export equals the TypeScript reference", () => {
   });
 
   it("item-item by columns: a history item whose row spans the catalogue is scored exactly", async () => {
-    // Top-k per candidate keeps columns short while a popular item's row spans every item: the
-    // graph stores columns then (the rows' padding would be nItems wide).
+    // Top-k per candidate keeps columns short while a popular item's row spans every item: past a
+    // size the graph stores columns then (the rows' padding is nItems wide).
     const base = randomItemItemParams(N_ITEMS, 4, 9);
     const popular = 7;
     const rows: { indices: number[]; weights: number[] }[] = [];
@@ -133,9 +136,11 @@ describe("ONNX export equals the TypeScript reference", () => {
       indices: Int32Array.from(rows.flatMap((r) => r.indices)),
       weights: Float32Array.from(rows.flatMap((r) => r.weights)),
     };
-    expect(itemItemLayout(params)).toBe("columns");
-    expect(itemItemLayout(base)).toBe("rows");
-    const { source, scorer } = await scorerFor(params);
+    // 300 × 299 padded slots are 0.7 MB of rows: small enough to keep by default.
+    expect(itemItemLayout(params)).toBe("rows");
+    expect(itemItemLayout(params, 100_000)).toBe("columns");
+    expect(itemItemLayout(base, 100_000)).toBe("rows"); // its rows are no wider than its columns
+    const { source, scorer } = await scorerFor(params, { itemItemRowsMaxBytes: 100_000 });
     // Repeated history items add up, as Σ_h w_h · S[h, :] says.
     const hist = [popular, 9, 150, 9];
     const weights = [1, 0.5, 2, 0.25];
