@@ -30,6 +30,12 @@ export default defineConfig({
       testMatch: /(experiments|feedback-loop|rollouts|retraining)\.spec\.ts/,
       dependencies: ["reads"],
     },
+    {
+      // The new user's journey starts its own product in a copy of the checkout (its own ports and
+      // data directory): it neither reads nor writes the shared one.
+      name: "journey",
+      testMatch: /journey\.spec\.ts/,
+    },
   ],
   use: {
     baseURL: `http://127.0.0.1:${webPort}`,

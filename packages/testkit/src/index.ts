@@ -7,3 +7,11 @@ export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from "
 export { waitFor, type WaitOptions } from "./wait.ts";
 export { createScratchDatabase, type ScratchDatabase } from "./scratch-database.ts";
 export { sharedServices, type SharedServices } from "./shared-services.ts";
+export {
+  answers,
+  copyCheckout,
+  productPorts,
+  startProduct,
+  type RunningProduct,
+  type StartProductOptions,
+} from "./product.ts";
