@@ -38,6 +38,13 @@ export interface OpenDbOptions extends DbConfig {
 }
 
 /**
+ * The embedded database's page cache. PostgreSQL's default (128 MB) is WebAssembly memory the api
+ * holds from its first query; its tables here are small (models' rows, experiments, aggregates),
+ * and the pages stay in the OS cache beneath it anyway.
+ */
+export const PGLITE_SHARED_BUFFERS = "16MB";
+
+/**
  * Opens the database the config names. PGlite must live in exactly one process: the embedded
  * api process owns it and everything else reaches it through the api.
  */
@@ -58,7 +65,13 @@ export async function openDatabase(options: OpenDbOptions = {}): Promise<Databas
     const unlock = await lockDataDir(dir, options.lock);
     let pglite: PGlite;
     try {
-      pglite = await PGlite.create(dir);
+      pglite = await PGlite.create(dir, {
+        startParams: [
+          ...PGlite.defaultStartParams,
+          "-c",
+          `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+        ],
+      });
     } catch (error) {
       await unlock();
       throw error;
