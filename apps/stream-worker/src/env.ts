@@ -1,5 +1,6 @@
 import { envFields, loadEnvOrExit } from "@reco/contracts";
 import { z } from "zod";
+import { storageEnvFields } from "@reco/storage/env";
 import { defaultWorkerConfig as d } from "@reco/stream";
 import { retrainingEnvFields } from "@reco/retraining";
 
@@ -36,6 +37,8 @@ export const workerEnvSchema = z.object({
   EVENT_LOG_READ_ONLY: z.enum(["true", "false"]).default("false"),
   /** Scheduled retraining (with a database): RETRAIN_INTERVAL, RETRAIN_MODEL, … as in the api. */
   ...retrainingEnvFields,
+  /** Object storage (S3_ENDPOINT, S3_BUCKET, …): snapshot files are uploaded there as written. */
+  ...storageEnvFields,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

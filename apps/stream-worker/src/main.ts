@@ -9,6 +9,7 @@ import { cacheNamespace, topicNames } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { storageEnvProblem } from "@reco/storage/env";
 import { loadWorkerEnv } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
 import { announceTransitions, RolloutController, RolloutService } from "@reco/rollouts/store";
@@ -17,6 +18,15 @@ import { RetrainingScheduler, retrainingConfigFromEnv } from "@reco/retraining";
 
 const env = loadWorkerEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
+const storageProblem = storageEnvProblem(env);
+if (storageProblem) {
+  process.stderr.write(`invalid environment: ${storageProblem}\n`);
+  process.exit(2);
+}
+// S3 mode: snapshot files go to the bucket too, before their offsets are committed.
+const storage = env.S3_ENDPOINT
+  ? (await import("@reco/storage")).createObjectStorage(env, path.join(env.DATA_DIR, "objects"))
+  : undefined;
 const topics = topicNames(env.TOPIC_PREFIX);
 
 // Until the worker runs, a stop signal just ends the process: nothing has been committed yet, and a
@@ -83,6 +93,7 @@ const worker = createStreamWorker({
   cache,
   prisma: db?.prisma,
   registry,
+  storage,
   config: {
     groupId: env.WORKER_GROUP_ID,
     snapshotRoot: env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR, "snapshots"),
@@ -139,6 +150,7 @@ async function shutdown(signal: string): Promise<void> {
     await bus.close();
     await cache?.close();
     await db?.close();
+    await storage?.close();
     process.exit(0);
   } catch (error) {
     logger.error({ err: error }, "shutdown failed");

@@ -22,3 +22,10 @@ export {
   type UserRowsInFile,
   type UserSnapshotEvent,
 } from "./erase.ts";
+export {
+  SNAPSHOT_PREFIX,
+  downloadSnapshots,
+  removeSnapshotObjects,
+  snapshotObjectKey,
+  uploadSnapshots,
+} from "./objects.ts";

@@ -4,6 +4,8 @@ import { consumedTopics, type TopicNames } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import {
   compactSnapshots,
+  removeSnapshotObjects,
+  uploadSnapshots,
   removeExpiredSnapshots,
   removeStaleTempFiles,
   resolveOverlaps,
@@ -11,6 +13,7 @@ import {
 } from "@reco/snapshots";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { ObjectStorage } from "@reco/storage";
 import { AggregateRunner } from "./aggregate-runner.ts";
 import { CatalogFollower, type CatalogFollowerHealth } from "./catalog-follower.ts";
 import { defaultWorkerConfig, type WorkerConfig } from "./config.ts";
@@ -30,6 +33,11 @@ export interface StreamWorkerDeps {
   prisma?: PrismaClient;
   /** The api passes its own registry in embedded mode. */
   registry?: Registry;
+  /**
+   * S3 mode: each snapshot file is uploaded here before its offsets are committed, and compaction
+   * and retention replace and remove the objects as they do the files (@reco/snapshots' objects).
+   */
+  storage?: ObjectStorage;
 }
 
 export interface WorkerHealth {
@@ -96,6 +104,12 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
   const timers: NodeJS.Timeout[] = [];
 
   const beforeCommit = async (batches: FlushedBatch[]) => {
+    // An upload that fails fails the batch: its offsets are not committed and it is redelivered
+    // (the local file is already there, so only the upload is redone).
+    if (deps.storage) {
+      const files = batches.flatMap((batch) => (batch.file ? [batch.file] : []));
+      await uploadSnapshots(deps.storage, config.snapshotRoot, files);
+    }
     for (const batch of batches) aggregates?.note(batch.topic, batch.events);
     if (deps.cache) {
       try {
@@ -217,11 +231,17 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     metrics.maintenance.inc({ reason: "temp" }, temps.length);
     const compacted = await compactSnapshots(config.snapshotRoot, quarantine);
     metrics.maintenance.inc({ reason: "compacted" }, compacted.removed.length);
+    if (deps.storage) {
+      // the merged file first, so the bucket never lacks the events of the parts it replaces
+      await uploadSnapshots(deps.storage, config.snapshotRoot, compacted.written);
+      await removeSnapshotObjects(deps.storage, config.snapshotRoot, compacted.removed);
+    }
     if (config.retentionMs > 0) {
       const expired = await removeExpiredSnapshots(config.snapshotRoot, {
         olderThan: new Date(Date.now() - config.retentionMs),
       });
       metrics.maintenance.inc({ reason: "retention" }, expired.length);
+      if (deps.storage) await removeSnapshotObjects(deps.storage, config.snapshotRoot, expired);
     }
   }
 

@@ -38,7 +38,7 @@ export const datasetOptions: Record<string, OptionSpec> = {
   snapshots: {
     type: "string",
     value: "DIR",
-    help: "Parquet snapshot directory instead of --data; its catalog snapshot (DIR/catalog/) describes the items and leaves deleted ones out",
+    help: "Parquet snapshot directory instead of --data; its catalog snapshot (DIR/catalog/) describes the items and leaves deleted ones out; object:snapshots/ reads the snapshots the stream worker uploaded to the S3 bucket (S3_* set)",
   },
   train: { type: "string", value: "FILE", help: "explicit train file (with --test)" },
   test: { type: "string", value: "FILE", help: "explicit test file (with --train)" },

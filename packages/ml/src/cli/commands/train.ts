@@ -14,6 +14,7 @@ import { tuneAndTrain } from "../../tune/train.ts";
 import { finishTrainingRun, recordModelVersion, startTrainingRun } from "../../registry/db.ts";
 import { publishVersion } from "../../registry/store.ts";
 import { nextStoredVersion, uploadVersion } from "../../registry/remote.ts";
+import { SNAPSHOT_PREFIX, downloadSnapshots } from "@reco/snapshots";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -127,6 +128,7 @@ export async function runTrain(
 
   let db: Database | undefined;
   let runId: number | undefined;
+  let fetchedSnapshots: string | undefined;
   if (!o.noDb) {
     db = await openCommandDatabase(ctx);
     runId = await startTrainingRun(db.prisma, {
@@ -136,7 +138,20 @@ export async function runTrain(
     });
   }
   try {
-    const data = await timed("loadMs", () => loadDataset(o, { needTest: false }));
+    // --snapshots object:… reads the bucket's snapshots, fetched into a scratch directory for DuckDB.
+    if (o.snapshots?.startsWith("object:")) {
+      if (!ctx.storage)
+        throw new BadInput(
+          `--snapshots ${o.snapshots} reads object storage: set S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY`,
+        );
+      fetchedSnapshots = await mkdtemp(path.join(tmpdir(), "reco-snapshots-"));
+      const { files } = await timed("fetchSnapshotsMs", () =>
+        downloadSnapshots(ctx.storage!, fetchedSnapshots!),
+      );
+      note(`fetched ${files} snapshot files from ${ctx.storage.location}${SNAPSHOT_PREFIX}`);
+    }
+    const source = fetchedSnapshots ? { ...o, snapshots: fetchedSnapshots } : o;
+    const data = await timed("loadMs", () => loadDataset(source, { needTest: false }));
     data.notes.forEach(note);
     note(
       `data: ${data.data.nInteractions} interactions, ${data.data.nUsers} users, ${data.data.nItems} items (${JSON.stringify(data.protocol)})`,
@@ -316,6 +331,7 @@ export async function runTrain(
     throw error;
   } finally {
     await db?.close();
+    if (fetchedSnapshots) await rm(fetchedSnapshots, { recursive: true, force: true });
   }
 }
 
