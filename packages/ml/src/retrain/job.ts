@@ -12,6 +12,11 @@ import type { ArtifactMetadata } from "../registry/metadata.ts";
 import { publishVersion } from "../registry/store.ts";
 import { datasetSchema, loadDataset } from "../cli/dataset.ts";
 import { checkHyperParameters, evaluateOn, flattenMetrics, withSeed } from "../cli/pipeline.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { ObjectStorage, StorageEnv } from "@reco/storage";
+import { nextStoredVersion, uploadVersion } from "../registry/remote.ts";
 
 export type RetrainPhase = "load" | "fit" | "evaluate" | "refit" | "publish";
 
@@ -41,6 +46,12 @@ export interface RetrainJobOptions {
   /** the training run row, kept in the artifact's metadata */
   runId?: number;
   onProgress?: (phase: RetrainPhase, fraction: number) => void;
+  /**
+   * S3 mode, as plain variables so the job can run on a worker thread: snapshots are read from the
+   * bucket (downloaded for DuckDB), the version is uploaded there (files, then the manifest) and
+   * the result's `dir` is its `object:` path for the version row; `registryDir` is not used.
+   */
+  objectStorage?: StorageEnv;
 }
 
 export interface RetrainJobResult {
@@ -54,8 +65,28 @@ export interface RetrainJobResult {
 }
 
 export async function runRetrainJob(o: RetrainJobOptions): Promise<RetrainJobResult> {
+  // checked before anything is fetched: a bad parameter fails the job at once
+  checkHyperParameters(o.kind, withSeed(o.kind, o.params ?? {}, o.seed ?? 42));
+  let storage: ObjectStorage | undefined;
+  const scratch: string[] = [];
+  try {
+    if (o.objectStorage?.S3_ENDPOINT) {
+      const { createObjectStorage } = await import("@reco/storage");
+      storage = createObjectStorage(o.objectStorage, "/unused");
+    }
+    return await retrain(o, storage, scratch);
+  } finally {
+    await storage?.close();
+    for (const dir of scratch) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function retrain(
+  o: RetrainJobOptions,
+  storage: ObjectStorage | undefined,
+  scratch: string[],
+): Promise<RetrainJobResult> {
   const hyper = withSeed(o.kind, o.params ?? {}, o.seed ?? 42);
-  checkHyperParameters(o.kind, hyper);
   const ks = o.ks ?? [10, 20, 50];
   const log: string[] = [];
   const timings: Record<string, number> = {};
@@ -76,9 +107,19 @@ export async function runRetrainJob(o: RetrainJobOptions): Promise<RetrainJobRes
     onProgress: ({ epoch, epochs }: { epoch: number; epochs: number }) =>
       report(phase, epochs > 0 ? epoch / epochs : 1),
   });
+  let snapshotsDir = o.snapshotsDir;
+  let registryDir = o.registryDir;
+  if (storage) {
+    const { downloadSnapshots } = await import("@reco/snapshots");
+    snapshotsDir = await mkdtemp(path.join(tmpdir(), "reco-retrain-snapshots-"));
+    registryDir = await mkdtemp(path.join(tmpdir(), "reco-retrain-publish-"));
+    scratch.push(snapshotsDir, registryDir);
+    const { files } = await timed("load", () => downloadSnapshots(storage, snapshotsDir));
+    log.push(`fetched ${files} snapshot files from ${storage.location}`);
+  }
 
   const options = datasetSchema.parse({
-    snapshots: o.snapshotsDir,
+    snapshots: snapshotsDir,
     split: "random",
     testFraction: o.testFraction ?? 0.2,
     seed: o.seed ?? 42,
@@ -103,11 +144,15 @@ export async function runRetrainJob(o: RetrainJobOptions): Promise<RetrainJobRes
   const nInteractions = everything.userItems.indptr[everything.nUsers]!;
   const refit = await timed("refit", () => fitModel(o.kind, everything, hyper, fitHooks("refit")));
   log.push(`refit on all ${nInteractions} interactions`);
-  const published = await timed("publish", () =>
+  const published = await timed("publish", async () =>
     publishVersion({
-      registryDir: o.registryDir,
+      registryDir,
       name: o.name,
-      ...(o.version ? { version: o.version } : {}),
+      ...(o.version
+        ? { version: o.version }
+        : storage
+          ? { version: await nextStoredVersion(storage, o.name) }
+          : {}),
       algorithm: o.kind,
       params: refit.model,
       idMaps: everything.ids,
@@ -132,6 +177,7 @@ export async function runRetrainJob(o: RetrainJobOptions): Promise<RetrainJobRes
       },
     }),
   );
+  if (storage) published.dir = await uploadVersion(storage, published.dir, published.metadata);
   report("publish", 1);
   log.push(`published ${o.name} ${published.metadata.version} → ${published.dir}`);
   return {
