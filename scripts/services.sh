@@ -409,7 +409,14 @@ kafka_status() {
 # ---------------------------------------------------------------- s3 (s3proxy)
 S3_STATE="$STATE/s3"
 
-s3_answers() { curl -s -o /dev/null --max-time 2 "$S3_ENDPOINT/" 2>/dev/null; }
+# Any HTTP answer (403 without credentials) means s3proxy serves; without curl, an open port.
+s3_answers() {
+  if command -v curl >/dev/null; then
+    curl -s -o /dev/null --max-time 2 "$S3_ENDPOINT/" 2>/dev/null
+  else
+    port_open "$S3_PORT"
+  fi
+}
 
 s3_start() {
   local pid
