@@ -21,7 +21,7 @@ S3PROXY_LIBS="${S3PROXY_LIBS_DIR:-$ROOT/.cache/s3proxy/libs}"
 S3PROXY_VERSION="4.1.0"
 TIMEOUT="${SERVICES_TIMEOUT:-90}"
 
-# Fixed ports of the shared services; REDIS_PORT / KAFKA_PORT / KAFKA_CONTROLLER_PORT and
+# Fixed ports of the shared services; REDIS_PORT / KAFKA_PORT / KAFKA_CONTROLLER_PORT / S3_PORT and
 # SERVICES_STATE_DIR exist only to exercise this script without touching the shared instances.
 PG_PORT=5432
 REDIS_PORT="${REDIS_PORT:-6379}"
