@@ -232,7 +232,10 @@ function webSourceHash() {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name.localeCompare(b.name),
     )) {
-      if ([".next", "node_modules", "e2e", "test-results"].includes(entry.name)) continue;
+      // next-env.d.ts is written by the build itself (git ignores it): hashed, a fresh clone's
+      // second start would find the sources changed and build again.
+      if ([".next", "node_modules", "e2e", "test-results", "next-env.d.ts"].includes(entry.name))
+        continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else hash.update(full).update(readFileSync(full));
