@@ -4,7 +4,9 @@
  * then `--runs` (5) second starts are timed from the launcher's spawn until the api's /readyz
  * answers 200 AND the dashboard answers — both polled by this process every 25 ms, not taken from
  * the launcher's own banner — each stopped with Ctrl-C (SIGINT) and waited for. Prints every run,
- * the median, and the steps the launcher and the api print with their times.
+ * the median, and the steps the launcher and the api print with their times. Started and stopped
+ * through @reco/testkit's startProduct (embedded defaults, its own process group, Ctrl-C as a
+ * terminal sends it: SIGINT to the group), as the e2e journey starts it.
  *
  * Baseline in the same run: the floor any start pays — a bare `node <tsx> empty.ts`, spawned to
  * exit, the same number of times (the launcher, the api and the dashboard each start a node).
@@ -20,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort } from "@reco/testkit";
+import { productPorts, startProduct } from "@reco/testkit";
 import { median } from "../serve/common.ts";
 
 const { values } = parseArgs({
@@ -35,51 +37,26 @@ interface Start {
   output: string;
 }
 
-async function answers(url: string, expect200: boolean): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.arrayBuffer();
-    return expect200 ? response.status === 200 : response.status < 500;
-  } catch {
-    return false;
-  }
-}
-
 /** One `npm start`: spawned, timed until /readyz is 200 and the dashboard answers, then stopped. */
 async function start(env: Record<string, string>, apiPort: number, webPort: number) {
-  const began = performance.now();
-  const child = spawn(process.execPath, ["scripts/start.mjs"], {
+  const product = await startProduct({
     cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    apiPort,
+    webPort,
+    dataDir: env.DATA_DIR!,
+    env,
+    readyTimeoutMs: 900_000,
+    pollMs: 25,
   });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  let apiReady = false;
-  let webReady = false;
-  const deadline = began + 900_000;
-  while (!(apiReady && webReady)) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output.slice(-3000)}`);
-    if (performance.now() > deadline)
-      throw new Error(`npm start not ready:\n${output.slice(-3000)}`);
-    [apiReady, webReady] = await Promise.all([
-      apiReady || answers(`http://127.0.0.1:${apiPort}/readyz`, true),
-      webReady || answers(`http://127.0.0.1:${webPort}/`, false),
-    ]);
-    if (!(apiReady && webReady)) await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  const seconds = (performance.now() - began) / 1000;
   // the banner (and the api's step line) may trail readiness by a few ms
   const bannerBy = performance.now() + 10_000;
-  while (!output.includes("Press Ctrl-C to stop.") && performance.now() < bannerBy)
+  while (!product.output().includes("Press Ctrl-C to stop.") && performance.now() < bannerBy)
     await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill("SIGINT");
-  const code = await exited;
+  const output = product.output(200_000);
+  const code = await product.stop();
   if (code !== 0) throw new Error(`npm start stopped with code ${code}:\n${output.slice(-3000)}`);
-  return { seconds, output } satisfies Start;
+  return { seconds: product.readySeconds, output } satisfies Start;
 }
 
 /** The lines that carry a step and its time: the launcher's and the api's. */
@@ -102,18 +79,10 @@ async function bareTsx(file: string): Promise<number> {
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "bench-startup-"));
 try {
-  const apiPort = await freePort();
-  let webPort = await freePort();
-  while (webPort === apiPort) webPort = await freePort();
+  const { apiPort, webPort } = await productPorts();
   const env = {
     DATA_DIR: path.join(dir, "data"),
-    DATABASE_URL: "",
-    REDIS_URL: "",
-    KAFKA_BROKERS: "",
-    API_INSTANCES: "",
     SIMULATE: "0",
-    PORT: String(apiPort),
-    WEB_PORT: String(webPort),
   };
   console.log(`first start on a new data directory (${env.DATA_DIR})…`);
   const first = await start(env, apiPort, webPort);
