@@ -59,11 +59,13 @@ export function copyCheckout({ from = repoRoot, prefix = "reco-copy-" } = {}): s
     }
     const modules = [
       "node_modules",
-      ...["apps", "packages"].flatMap((group) =>
-        readdirSync(path.join(from, group), { withFileTypes: true })
-          .filter((entry) => entry.isDirectory())
-          .map((entry) => path.join(group, entry.name, "node_modules")),
-      ),
+      ...["apps", "packages"]
+        .filter((group) => existsSync(path.join(from, group)))
+        .flatMap((group) =>
+          readdirSync(path.join(from, group), { withFileTypes: true })
+            .filter((entry) => entry.isDirectory())
+            .map((entry) => path.join(group, entry.name, "node_modules")),
+        ),
     ].filter((relative) => existsSync(path.join(from, relative)));
     for (const relative of modules) {
       const linked = spawnSync("cp", ["-al", path.join(from, relative), path.join(dir, relative)], {
