@@ -53,6 +53,7 @@ module_copy() {
     exit 1
   }
   rm -rf "$target"
+  mkdir -p "$(dirname "$target")"
   cp -r "$dir/." "$target"
   chmod -R u+w "$target"
 }
