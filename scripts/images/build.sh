@@ -10,7 +10,9 @@
 #            generated, then tests, docs and other platforms' native binaries removed.
 #   runtime  Containerfile: FROM reco-base, the build stage's /app copied in, USER reco.
 #
-# Usage: bash scripts/images/build.sh [api|stream-worker|web ...]   (default: all three)
+#   services localhost/reco-services: PostgreSQL, Redis, Kafka and s3proxy for deploy/compose.yaml.
+#
+# Usage: bash scripts/images/build.sh [api|stream-worker|web|services ...]   (default: all four)
 # Environment: RECO_TOOLS_DIR (cache, default ~/.cache/reco-tools), IMAGE_TAG (default latest).
 set -euo pipefail
 
@@ -103,6 +105,29 @@ stage_web() {
   touch "$WORK/web/.done-$(git -C "$ROOT" rev-parse HEAD)"
 }
 
+# PostgreSQL, Redis, Kafka and s3proxy for the compose stack (no registry serves their images here).
+build_services() {
+  local tar="$TOOLS_DIR/images/services-trixie.tar"
+  # (man pages stay: the JRE's postinst links its man page through update-alternatives)
+  if [[ ! -f "$tar" ]]; then
+    log "services base: mmdebstrap trixie (postgresql, redis-server, a headless JRE)"
+    mmdebstrap --quiet --format=tar --variant=minbase \
+      --include=postgresql,redis-server,default-jre-headless,ca-certificates \
+      --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+      --customize-hook='chroot "$1" useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin reco' \
+      trixie "$tar.tmp" http://deb.debian.org/debian
+    mv "$tar.tmp" "$tar"
+  fi
+  podman import --quiet "$tar" localhost/reco-services-base:latest >/dev/null
+  # The jars Kafka and s3proxy run from, resolved from Maven Central as for the test services.
+  bash "$ROOT/scripts/services.sh" fetch-kafka >/dev/null
+  bash "$ROOT/scripts/services.sh" fetch-s3 >/dev/null
+  log "image localhost/reco-services:$TAG"
+  podman build --quiet --file "$HERE/services/Containerfile" --build-context "jars=$ROOT/.cache" \
+    --tag "localhost/reco-services:$TAG" "$ROOT/scripts" >/dev/null
+  podman image inspect "localhost/reco-services:$TAG" --format "[images] reco-services: {{.Size}} bytes" >&2
+}
+
 image() {
   local name="$1" stage="$2"
   log "image localhost/reco-$name:$TAG"
@@ -115,7 +140,7 @@ need
 mkdir -p "$WORK"
 build_base
 apps=("$@")
-((${#apps[@]})) || apps=(api stream-worker web)
+((${#apps[@]})) || apps=(api stream-worker web services)
 for name in "${apps[@]}"; do
   case "$name" in
     api | stream-worker)
@@ -126,8 +151,11 @@ for name in "${apps[@]}"; do
       stage_web
       image web web
       ;;
+    services)
+      build_services
+      ;;
     *)
-      log "unknown image $name (api, stream-worker, web)"
+      log "unknown image $name (api, stream-worker, web, services)"
       exit 2
       ;;
   esac
