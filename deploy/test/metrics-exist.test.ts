@@ -82,6 +82,16 @@ describe("promtool check rules (Debian's prometheus package)", () => {
     expect(ruleExpressions(await readFile(rulesFile, "utf8"))).toHaveLength(Number(found![1]));
   });
 
+  it("promtool test rules: the alerts fire, and stay quiet, on series with hand-computed outcomes", async () => {
+    const { promtool } = infrastructureTools();
+    const { stdout } = await promisify(execFile)(promtool, [
+      "test",
+      "rules",
+      path.join(root, "deploy/prometheus/alerts.test.yml"),
+    ]);
+    expect(stdout).toContain("SUCCESS");
+  });
+
   it("rejects a rules file with a broken expression, so the check above has teeth", async () => {
     const { promtool } = infrastructureTools();
     const dir = await mkdtemp(path.join(os.tmpdir(), "reco-rules-"));
