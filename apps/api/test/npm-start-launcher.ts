@@ -7,6 +7,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor } from "@reco/testkit";
 
+/** Embedded mode: the bucket that `npm test` exports for the S3 suites is not this suite's. */
+const withoutS3 = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith("S3_")),
+);
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 export class Launcher {
@@ -17,7 +22,7 @@ export class Launcher {
   constructor(env: Record<string, string>, args: string[] = []) {
     this.child = spawn(process.execPath, ["scripts/start.mjs", ...args], {
       cwd: repoRoot,
-      env: { ...process.env, ...env },
+      env: { ...withoutS3, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const collect = (chunk: Buffer) => {

@@ -6,13 +6,18 @@ import { fileURLToPath } from "node:url";
 import { openDatabase } from "@reco/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+/** Embedded mode: the bucket that `npm test` exports for the S3 suites is not this suite's. */
+const withoutS3 = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith("S3_")),
+);
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** `prepare-demo.ts` as `npm start` runs it (embedded database in DATA_DIR). */
 function prepare(env: Record<string, string>) {
   const run = spawnSync(process.execPath, ["--import", "tsx", "apps/api/src/prepare-demo.ts"], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: "", DEMO_FIT_ON: "train", ...env },
+    env: { ...withoutS3, DATABASE_URL: "", DEMO_FIT_ON: "train", ...env },
     encoding: "utf8",
     timeout: 300_000,
   });

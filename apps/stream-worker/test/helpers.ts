@@ -129,7 +129,17 @@ export async function snapshotCounts(root: string): Promise<{ rows: number; dist
 export function spawnWorker(env: Record<string, string>): ChildProcess {
   // Only the services the test names: the shared ones exported for other suites must not leak in.
   const inherited = { ...process.env };
-  for (const name of ["KAFKA_BROKERS", "REDIS_URL", "DATABASE_URL"]) delete inherited[name];
+  for (const name of [
+    "KAFKA_BROKERS",
+    "REDIS_URL",
+    "DATABASE_URL",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_PREFIX",
+  ])
+    delete inherited[name];
   const child = spawn(process.execPath, ["--import", "tsx", path.join(appDir, "src/main.ts")], {
     cwd: appDir,
     env: {

@@ -21,12 +21,17 @@ interface Run {
   stderr: string;
 }
 
+/** The registry under DATA_DIR: the bucket that `npm test` exports for the S3 suites is not this suite's. */
+const localEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith("S3_")),
+);
+
 function cli(args: string[], dataDir = path.join(work, "data")): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ["--import", "tsx", MAIN, ...args],
-      { cwd: repo, env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "" }, timeout: 120_000 },
+      { cwd: repo, env: { ...localEnv, DATA_DIR: dataDir, DATABASE_URL: "" }, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr.replace(/^npm warn.*\n/gm, "") });

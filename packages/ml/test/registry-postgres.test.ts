@@ -11,6 +11,11 @@ import { type Database, openDatabase } from "@reco/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScratchDatabase, type ScratchDatabase } from "@reco/testkit";
 
+/** The registry under DATA_DIR: the bucket that `npm test` exports for the S3 suites is not this suite's. */
+const localEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith("S3_")),
+);
+
 const baseUrl = process.env.DATABASE_URL;
 if (!baseUrl) {
   throw new Error(
@@ -30,7 +35,7 @@ function train(args: string[]): Promise<{ code: number; stderr: string }> {
       ["--import", "tsx", "packages/ml/src/cli/main.ts", "train", ...args],
       {
         cwd: repo,
-        env: { ...process.env, DATABASE_URL: url, DATA_DIR: path.join(work, "data") },
+        env: { ...localEnv, DATABASE_URL: url, DATA_DIR: path.join(work, "data") },
         timeout: 120_000,
       },
       (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),

@@ -9,6 +9,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+/** The registry under DATA_DIR: the bucket that `npm test` exports for the S3 suites is not this suite's. */
+const localEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith("S3_")),
+);
+
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const MAIN = "packages/ml/src/cli/main.ts";
 let work: string;
@@ -26,7 +31,7 @@ function cli(args: string[]): Promise<Run> {
       ["--import", "tsx", MAIN, ...args],
       {
         cwd: repo,
-        env: { ...process.env, DATA_DIR: path.join(work, "data"), DATABASE_URL: "" },
+        env: { ...localEnv, DATA_DIR: path.join(work, "data"), DATABASE_URL: "" },
         timeout: 180_000,
       },
       (error, stdout, stderr) => {

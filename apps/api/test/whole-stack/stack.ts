@@ -136,7 +136,17 @@ export class AppProcess {
     if (this.running) throw new Error(`${this.name} is already running`);
     // Only the services named here: the shared ones exported for other suites must not leak in.
     const inherited = { ...process.env };
-    for (const name of ["KAFKA_BROKERS", "REDIS_URL", "DATABASE_URL"]) delete inherited[name];
+    for (const name of [
+      "KAFKA_BROKERS",
+      "REDIS_URL",
+      "DATABASE_URL",
+      "S3_ENDPOINT",
+      "S3_BUCKET",
+      "S3_ACCESS_KEY_ID",
+      "S3_SECRET_ACCESS_KEY",
+      "S3_PREFIX",
+    ])
+      delete inherited[name];
     // `node --import tsx` (not the tsx CLI): a signal reaches main.ts itself, not a relaying parent.
     // setpriv (it execs node, same pid) makes the kernel kill it if the test process dies first.
     const node = [process.execPath, "--import", "tsx", this.script];

@@ -99,6 +99,10 @@ export async function main(
       console.out(renderHelp(command.spec, command.spec.takesHyperParameters ? modelHelp() : ""));
       return 0;
     }
+    // Commands print one line on failure; the SDK's multi-line notice that its releases after
+    // January 2027 need Node 22 would bury it (the project supports Node >= 20.19).
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     const ctx: CommandContext = {
       console,
       dataDir: config.DATA_DIR,
