@@ -23,12 +23,19 @@ export default defineConfig({
     {
       name: "reads",
       testMatch:
-        /(overview|models|monitoring|security-headers|recommendations|screenshots)\.spec\.ts/,
+        /(overview|models|monitoring|security-headers|recommendations|screenshots|layout)\.spec\.ts/,
     },
     {
       name: "writes",
       testMatch: /(experiments|feedback-loop|rollouts|retraining)\.spec\.ts/,
       dependencies: ["reads"],
+    },
+    {
+      // Signed-in accounts last: the viewer visits every page, the experiments and rollouts the
+      // specs before left among them, and must find no action button on any.
+      name: "accounts",
+      testMatch: /accounts\.spec\.ts/,
+      dependencies: ["writes"],
     },
     {
       // The new user's journey starts its own product in a copy of the checkout (its own ports and
@@ -55,7 +62,11 @@ export default defineConfig({
   webServer: {
     command: "node scripts/start.mjs",
     cwd: root,
-    url: `http://127.0.0.1:${webPort}/`,
+    // Ready when a tRPC call through the dashboard's proxy reaches the api (200, or 401 without a
+    // key), not when the dashboard alone answers: on a second start (build and key reused) the
+    // launcher starts the dashboard beside the api, and a first sign-in sent before the api listened
+    // failed with ECONNREFUSED (the proxy's 503 keeps Playwright waiting).
+    url: `http://127.0.0.1:${webPort}/api/trpc/session.whoami`,
     timeout: 300_000,
     reuseExistingServer: false,
     stdout: "pipe",

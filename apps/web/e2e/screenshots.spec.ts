@@ -4,7 +4,7 @@ import { expect, test } from "@playwright/test";
 /**
  * A screenshot of every page at laptop (1366×800) and tablet (768×1024) width, saved under
  * test-results/screenshots/ as the run's artifacts; each page must render its heading with no
- * console error on the way.
+ * console error on the way, and fit the width (nothing scrolls sideways, the nav included).
  */
 const OUT = path.join(import.meta.dirname, "..", "test-results", "screenshots");
 const VIEWPORTS = [
@@ -20,6 +20,8 @@ const PAGES: Array<[name: string, path: string, heading: string]> = [
   ["recommendations", "/recommendations", "Recommendations"],
   ["retraining", "/retraining", "Retraining"],
   ["signin", "/signin", "API key"],
+  ["new-experiment", "/experiments/new", "New experiment"],
+  ["admin", "/admin", "Admin"],
 ];
 
 for (const viewport of VIEWPORTS) {
@@ -37,6 +39,13 @@ for (const viewport of VIEWPORTS) {
         // Wait for the page's data: no loading placeholder left.
         await expect(page.getByText("Loading…")).toHaveCount(0, { timeout: 15_000 });
         await expect(page.getByText("Loading chart…")).toHaveCount(0, { timeout: 15_000 });
+        const width = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          viewport: window.innerWidth,
+        }));
+        expect(width.scroll, `${pagePath} is wider than the window`).toBeLessThanOrEqual(
+          width.viewport,
+        );
         await page.screenshot({
           path: path.join(OUT, `${name}-${viewport.name}.png`),
           fullPage: true,

@@ -1,8 +1,9 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { ErrorNote } from "../../src/components/ErrorNote.tsx";
+import { ChoiceField, TextField } from "../../src/components/fields.tsx";
 import { useWhoami } from "../../src/session.ts";
 import { useTRPC } from "../../src/trpc.tsx";
 
@@ -64,65 +65,38 @@ function Accounts() {
     <>
       <h2>Accounts</h2>
       <ErrorNote error={accounts.error} action="Could not load the accounts" />
-      <table>
-        <thead>
-          <tr>
-            <th>Email</th>
-            <th>Name</th>
-            <th>Role</th>
-            <th>State</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(accounts.data ?? []).map((account) => (
-            <tr key={account.id}>
-              <td>{account.email}</td>
-              <td>{account.name}</td>
-              <td>{account.role}</td>
-              <td>{account.disabled ? "disabled" : "active"}</td>
-              <td>
-                {account.disabled ? (
-                  <button type="button" onClick={() => enable.mutate({ id: account.id })}>
-                    Enable
-                  </button>
-                ) : (
-                  <button type="button" onClick={() => disable.mutate({ id: account.id })}>
-                    Disable
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RecordTable
+        rows={accounts.data ?? []}
+        rowKey={(account) => account.id}
+        columns={[
+          ["Email", (account) => account.email],
+          ["Name", (account) => account.name],
+          ["Role", (account) => account.role],
+          ["State", (account) => (account.disabled ? "disabled" : "active")],
+        ]}
+        action={(account) =>
+          account.disabled ? (
+            <button type="button" onClick={() => enable.mutate({ id: account.id })}>
+              Enable
+            </button>
+          ) : (
+            <button type="button" onClick={() => disable.mutate({ id: account.id })}>
+              Disable
+            </button>
+          )
+        }
+      />
       <form className="form" onSubmit={submit} aria-label="New account">
-        <label>
-          Email <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
-        </label>
-        <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          Role{" "}
-          <select
-            value={role}
-            onChange={(e) => setRole(e.target.value as (typeof ACCOUNT_ROLES)[number])}
-          >
-            {ACCOUNT_ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Initial password (12+ characters){" "}
-          <input
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <TextField label="Email" type="email" value={email} onChange={setEmail} />
+        <TextField label="Name" value={name} onChange={setName} />
+        <ChoiceField label="Role" options={ACCOUNT_ROLES} value={role} onChange={setRole} />
+        <TextField
+          label="Initial password (12+ characters)"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+        />
         <button className="button" type="submit">
           Create account
         </button>
@@ -172,56 +146,69 @@ function ApiKeys() {
           </button>
         </div>
       ) : null}
-      <table>
-        <thead>
-          <tr>
-            <th>Prefix</th>
-            <th>Name</th>
-            <th>Role</th>
-            <th>State</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(keys.data ?? []).map((key) => (
-            <tr key={key.prefix}>
-              <td>
-                <code>{key.prefix}</code>
-              </td>
-              <td>{key.name}</td>
-              <td>{key.role}</td>
-              <td>{key.revoked ? "revoked" : "active"}</td>
-              <td>
-                {key.revoked ? null : (
-                  <button type="button" onClick={() => revoke.mutate({ prefix: key.prefix })}>
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RecordTable
+        rows={keys.data ?? []}
+        rowKey={(key) => key.prefix}
+        columns={[
+          ["Prefix", (key) => <code>{key.prefix}</code>],
+          ["Name", (key) => key.name],
+          ["Role", (key) => key.role],
+          ["State", (key) => (key.revoked ? "revoked" : "active")],
+        ]}
+        action={(key) =>
+          key.revoked ? null : (
+            <button type="button" onClick={() => revoke.mutate({ prefix: key.prefix })}>
+              Revoke
+            </button>
+          )
+        }
+      />
       <form className="form" onSubmit={submit} aria-label="New API key">
-        <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          Role{" "}
-          <select
-            value={role}
-            onChange={(e) => setRole(e.target.value as (typeof KEY_ROLES)[number])}
-          >
-            {KEY_ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </label>
+        <TextField label="Name" value={name} onChange={setName} />
+        <ChoiceField label="Role" options={KEY_ROLES} value={role} onChange={setRole} />
         <button className="button" type="submit">
           Create key
         </button>
       </form>
       <ErrorNote error={create.error ?? revoke.error} action="Not done" />
     </>
+  );
+}
+
+/** The accounts' and the keys' lists: a row each, its columns, and the one action it allows. */
+function RecordTable<Row>({
+  rows,
+  rowKey,
+  columns,
+  action,
+}: {
+  rows: readonly Row[];
+  rowKey: (row: Row) => string | number;
+  columns: Array<[heading: string, cell: (row: Row) => ReactNode]>;
+  action: (row: Row) => ReactNode;
+}) {
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          {columns.map(([heading]) => (
+            <th key={heading}>{heading}</th>
+          ))}
+          <th>
+            <span className="visually-hidden">Action</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {columns.map(([heading, cell]) => (
+              <td key={heading}>{cell(row)}</td>
+            ))}
+            <td>{action(row)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

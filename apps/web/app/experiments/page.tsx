@@ -3,18 +3,22 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { ErrorNote } from "../../src/components/ErrorNote.tsx";
+import { useWhoami } from "../../src/session.ts";
 import { useTRPC } from "../../src/trpc.tsx";
 
 export default function ExperimentsPage() {
   const trpc = useTRPC();
+  const whoami = useWhoami();
   const list = useQuery(trpc.experiments.list.queryOptions());
   return (
     <section>
       <div className="row">
         <h1>A/B experiments</h1>
-        <Link className="button" href="/experiments/new">
-          New experiment
-        </Link>
+        {whoami.data?.may.runExperiments ? (
+          <Link className="button" href="/experiments/new">
+            New experiment
+          </Link>
+        ) : null}
       </div>
       <ErrorNote error={list.error} action="Could not load experiments" />
       {list.data && list.data.length === 0 ? <p>No experiments yet.</p> : null}

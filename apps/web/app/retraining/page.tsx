@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { ErrorNote } from "../../src/components/ErrorNote.tsx";
 import { formatDate, formatMetric } from "../../src/components/model-format.ts";
+import { ReadOnlyNote } from "../../src/components/ReadOnlyNote.tsx";
 import { useWhoami } from "../../src/session.ts";
 import { useTRPC } from "../../src/trpc.tsx";
 
@@ -65,6 +66,8 @@ export default function RetrainingPage() {
           </button>{" "}
           {active ? <span className="muted">a run is already {active.status}</span> : null}
         </p>
+      ) : whoami.data ? (
+        <ReadOnlyNote role={whoami.data.role} who="engineers and admins queue a run" />
       ) : null}
       <ErrorNote error={trigger.error} action="Could not queue a run" />
       {active ? (

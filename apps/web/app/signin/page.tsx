@@ -1,6 +1,8 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { TextField } from "../../src/components/fields.tsx";
 import { csrfHeaders } from "../../src/csrf.ts";
 
 type Message = { ok: boolean; text: string } | null;
@@ -25,6 +27,8 @@ export default function SignInPage() {
   const [password, setPassword] = useState("");
   const [key, setKey] = useState("");
   const [message, setMessage] = useState<Message>(null);
+  // Another key or no session: every query (the nav's whoami among them) asks again.
+  const queryClient = useQueryClient();
 
   async function signInWithPassword(event: FormEvent) {
     event.preventDefault();
@@ -42,6 +46,7 @@ export default function SignInPage() {
       result.ok ? { ok: true, text: "Signed in: the dashboard now uses this key." } : result,
     );
     if (result.ok) setKey("");
+    void queryClient.invalidateQueries();
   }
 
   async function signOut() {
@@ -49,6 +54,7 @@ export default function SignInPage() {
     setMessage(
       response.ok ? { ok: true, text: "Signed out." } : { ok: false, text: "Sign-out failed." },
     );
+    void queryClient.invalidateQueries();
   }
 
   return (
@@ -60,26 +66,22 @@ export default function SignInPage() {
         keys. <code>npm start</code> prints one demo account per role.
       </p>
       <form className="form" onSubmit={signInWithPassword} aria-label="Account">
-        <label>
-          Email{" "}
-          <input
-            name="email"
-            type="email"
-            autoComplete="username"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </label>
-        <label>
-          Password{" "}
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={setPassword}
+        />
         <div className="row">
           <button className="button" type="submit">
             Sign in
@@ -95,22 +97,18 @@ export default function SignInPage() {
         Or paste a key created with <code>npm run keys -- create --role pm</code> (keys are meant
         for programs).
       </p>
-      <form className="form" onSubmit={useKey}>
-        <label>
-          Key{" "}
-          <input
-            name="key"
-            type="password"
-            autoComplete="off"
-            value={key}
-            onChange={(e) => setKey(e.target.value)}
-          />
-        </label>
-        <div className="row">
-          <button className="button" type="submit">
-            Use this key
-          </button>
-        </div>
+      <form className="form" onSubmit={useKey} aria-label="API key">
+        <TextField
+          label="Key"
+          name="key"
+          type="password"
+          autoComplete="off"
+          value={key}
+          onChange={setKey}
+        />
+        <button className="button" type="submit">
+          Use this key
+        </button>
       </form>
       {message ? (
         <p className={message.ok ? "verdict" : "error"} role="status">

@@ -4,7 +4,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { ErrorNote } from "../../../src/components/ErrorNote.tsx";
+import { ReadOnlyNote } from "../../../src/components/ReadOnlyNote.tsx";
 import { ResultsView } from "../../../src/components/ResultsView.tsx";
+import { useWhoami } from "../../../src/session.ts";
 import { useTRPC } from "../../../src/trpc.tsx";
 
 export default function ExperimentPage() {
@@ -14,6 +16,7 @@ export default function ExperimentPage() {
   const queryClient = useQueryClient();
   const [mode, setMode] = useState<"sequential" | "fixed">("sequential");
   const [decision, setDecision] = useState("");
+  const whoami = useWhoami();
   const experiment = useQuery(trpc.experiments.get.queryOptions({ key: experimentKey }));
   const results = useQuery({
     ...trpc.experiments.results.queryOptions({ key: experimentKey, mode }),
@@ -47,39 +50,46 @@ export default function ExperimentPage() {
             {Math.round(data.trafficAllocation * 100)} % of traffic; variants{" "}
             {data.variants.map((variant) => `${variant.name} (${variant.weight} %)`).join(", ")}.
           </p>
-          <div className="row">
-            {data.status === "draft" ? (
-              <button className="button" onClick={() => start.mutate({ key: experimentKey })}>
-                Start
-              </button>
-            ) : null}
-            {data.status === "running" ? (
-              <button className="button" onClick={() => stop.mutate({ key: experimentKey })}>
-                Stop
-              </button>
-            ) : null}
-            {data.status === "stopped" ? (
-              <>
-                <select
-                  aria-label="decision"
-                  value={decision}
-                  onChange={(e) => setDecision(e.target.value)}
-                >
-                  <option value="">Ship which variant?</option>
-                  {data.variants.map((variant) => (
-                    <option key={variant.name}>{variant.name}</option>
-                  ))}
-                </select>
-                <button
-                  className="button"
-                  disabled={!decision}
-                  onClick={() => conclude.mutate({ key: experimentKey, decision })}
-                >
-                  Conclude
+          {whoami.data?.may.runExperiments ? (
+            <div className="row">
+              {data.status === "draft" ? (
+                <button className="button" onClick={() => start.mutate({ key: experimentKey })}>
+                  Start
                 </button>
-              </>
-            ) : null}
-          </div>
+              ) : null}
+              {data.status === "running" ? (
+                <button className="button" onClick={() => stop.mutate({ key: experimentKey })}>
+                  Stop
+                </button>
+              ) : null}
+              {data.status === "stopped" ? (
+                <>
+                  <select
+                    aria-label="decision"
+                    value={decision}
+                    onChange={(e) => setDecision(e.target.value)}
+                  >
+                    <option value="">Ship which variant?</option>
+                    {data.variants.map((variant) => (
+                      <option key={variant.name}>{variant.name}</option>
+                    ))}
+                  </select>
+                  <button
+                    className="button"
+                    disabled={!decision}
+                    onClick={() => conclude.mutate({ key: experimentKey, decision })}
+                  >
+                    Conclude
+                  </button>
+                </>
+              ) : null}
+            </div>
+          ) : whoami.data ? (
+            <ReadOnlyNote
+              role={whoami.data.role}
+              who="product managers, engineers and admins start, stop and conclude it"
+            />
+          ) : null}
           <ErrorNote
             error={start.error ?? stop.error ?? conclude.error}
             action="Could not change the status"

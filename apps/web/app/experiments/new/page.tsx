@@ -5,6 +5,8 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { ErrorNote } from "../../../src/components/ErrorNote.tsx";
+import { ReadOnlyNote } from "../../../src/components/ReadOnlyNote.tsx";
+import { useWhoami } from "../../../src/session.ts";
 import { useTRPC } from "../../../src/trpc.tsx";
 
 /**
@@ -28,7 +30,26 @@ function servesField(serves: string) {
   return model ? { modelVersionId: Number(model[1]) } : { strategy: serves.trim() };
 }
 
+/** The form for pm, engineer and admin; the others are told why there is none. */
 export default function NewExperimentPage() {
+  const whoami = useWhoami();
+  if (whoami.data?.may.runExperiments) return <NewExperimentForm />;
+  return (
+    <section>
+      <h1>New experiment</h1>
+      {whoami.isPending ? <p className="muted">Loading…</p> : null}
+      <ErrorNote error={whoami.error} action="Could not tell who you are" />
+      {whoami.data ? (
+        <ReadOnlyNote
+          role={whoami.data.role}
+          who="product managers, engineers and admins create experiments"
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function NewExperimentForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const [key, setKey] = useState("");

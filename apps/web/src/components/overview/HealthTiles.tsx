@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { useTRPC } from "../../trpc.tsx";
 import { ErrorNote } from "../ErrorNote.tsx";
 
@@ -33,6 +34,52 @@ function Trend({ figure }: { figure: Figure }) {
     <div className="muted" data-testid={`health-trend-${figure.key}`}>
       {arrow} from {show(figure.previous, figure.unit)}
     </div>
+  );
+}
+
+/**
+ * A tile of what is running: its title links to the page; `unavailable` says why the api cannot
+ * know (a part it runs without), shown instead of the content.
+ */
+function StatusTile({
+  testId,
+  title,
+  href,
+  unavailable,
+  children,
+}: {
+  testId: string;
+  title: string;
+  href: string;
+  unavailable: string | null;
+  children: ReactNode;
+}) {
+  return (
+    <div className="card" data-testid={testId}>
+      <div className="label">
+        <Link href={href}>{title}</Link>
+      </div>
+      {unavailable ? <div className="muted">n/a: {unavailable}</div> : children}
+    </div>
+  );
+}
+
+function LinkList({
+  items,
+  empty,
+}: {
+  items: Array<{ key: string; href: string; text: string }>;
+  empty: string;
+}) {
+  if (items.length === 0) return <div className="muted">{empty}</div>;
+  return (
+    <ul>
+      {items.map((item) => (
+        <li key={item.key}>
+          <Link href={item.href}>{item.text}</Link>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -81,66 +128,54 @@ export function HealthTiles() {
             ))}
           </div>
           <div className="cards">
-            <div className="card" data-testid="health-experiments">
-              <div className="label">
-                <Link href="/experiments">Running experiments</Link>
+            <StatusTile
+              testId="health-experiments"
+              title="Running experiments"
+              href="/experiments"
+              unavailable={data.experiments.available ? null : "experiments are not configured"}
+            >
+              <LinkList
+                empty="none running"
+                items={data.experiments.running.map((e) => ({
+                  key: e.key,
+                  href: `/experiments/${encodeURIComponent(e.key)}`,
+                  text: e.key,
+                }))}
+              />
+            </StatusTile>
+            <StatusTile
+              testId="health-rollouts"
+              title="Active rollouts"
+              href="/rollouts"
+              unavailable={data.rollouts.available ? null : "rollouts are not configured"}
+            >
+              <LinkList
+                empty="none active"
+                items={data.rollouts.active.map((r) => ({
+                  key: String(r.id),
+                  href: `/rollouts/${r.id}`,
+                  text: `${r.modelName}: ${r.status}, ${r.trafficPct} % of traffic`,
+                }))}
+              />
+            </StatusTile>
+            <StatusTile
+              testId="health-retraining"
+              title="Retraining"
+              href="/retraining"
+              unavailable={data.retraining.available ? null : "retraining is not configured"}
+            >
+              <div>
+                Last:{" "}
+                {data.retraining.last
+                  ? `${data.retraining.last.status}, ${when(data.retraining.last.finishedAt)}`
+                  : "never"}
               </div>
-              {!data.experiments.available ? (
-                <div className="muted">n/a: experiments are not configured</div>
-              ) : data.experiments.running.length === 0 ? (
-                <div className="muted">none running</div>
-              ) : (
-                <ul>
-                  {data.experiments.running.map((e) => (
-                    <li key={e.key}>
-                      <Link href={`/experiments/${encodeURIComponent(e.key)}`}>{e.key}</Link>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </div>
-            <div className="card" data-testid="health-rollouts">
-              <div className="label">
-                <Link href="/rollouts">Active rollouts</Link>
-              </div>
-              {!data.rollouts.available ? (
-                <div className="muted">n/a: rollouts are not configured</div>
-              ) : data.rollouts.active.length === 0 ? (
-                <div className="muted">none active</div>
-              ) : (
-                <ul>
-                  {data.rollouts.active.map((r) => (
-                    <li key={r.id}>
-                      <Link href={`/rollouts/${r.id}`}>
-                        {r.modelName}: {r.status}, {r.trafficPct} % of traffic
-                      </Link>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </div>
-            <div className="card" data-testid="health-retraining">
-              <div className="label">
-                <Link href="/retraining">Retraining</Link>
-              </div>
-              {!data.retraining.available ? (
-                <div className="muted">n/a: retraining is not configured</div>
-              ) : (
-                <>
-                  <div>
-                    Last:{" "}
-                    {data.retraining.last
-                      ? `${data.retraining.last.status}, ${when(data.retraining.last.finishedAt)}`
-                      : "never"}
-                  </div>
-                  {data.retraining.active ? (
-                    <div className="muted">
-                      run #{data.retraining.active.id} {data.retraining.active.status}
-                    </div>
-                  ) : null}
-                </>
-              )}
-            </div>
+              {data.retraining.active ? (
+                <div className="muted">
+                  run #{data.retraining.active.id} {data.retraining.active.status}
+                </div>
+              ) : null}
+            </StatusTile>
           </div>
         </>
       ) : null}

@@ -14,6 +14,7 @@ import {
   runDuration,
 } from "../../../../src/components/model-format.ts";
 import { StartRolloutForm } from "../../../../src/components/rollouts/StartRolloutForm.tsx";
+import { ReadOnlyNote } from "../../../../src/components/ReadOnlyNote.tsx";
 import { StageBadge } from "../../../../src/components/StageBadge.tsx";
 import { useWhoami } from "../../../../src/session.ts";
 import { useTRPC } from "../../../../src/trpc.tsx";
@@ -55,40 +56,46 @@ export default function ModelVersionPage() {
             {formatDate(data.createdAt)}; stage set {formatDate(data.stageChangedAt)}.
           </p>
 
-          <h2>Stage</h2>
-          <div className="row" style={{ justifyContent: "flex-start" }}>
-            <select
-              aria-label="new stage"
-              value={stage}
-              onChange={(e) => setStage(e.target.value as Stage | "")}
-            >
-              <option value="">Move to stage…</option>
-              {STAGES.filter((s) => s !== data.stage).map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-            <button
-              className="button"
-              disabled={!stage || change.isPending}
-              onClick={() => stage && change.mutate({ name, version, stage })}
-            >
-              Set stage
-            </button>
-          </div>
-          <p className="muted">
-            Engineers only. Making a version stable retires nothing: the stable version set last
-            serves, so setting an older one stable again rolls back to it.
-          </p>
-          <ErrorNote
-            error={change.error}
-            action={
-              forbidden
-                ? "Only engineers (or admins) can change a stage"
-                : "Could not change the stage"
-            }
-          />
+          {whoami.data?.may.changeModels ? (
+            <>
+              <h2>Stage</h2>
+              <div className="row" style={{ justifyContent: "flex-start" }}>
+                <select
+                  aria-label="new stage"
+                  value={stage}
+                  onChange={(e) => setStage(e.target.value as Stage | "")}
+                >
+                  <option value="">Move to stage…</option>
+                  {STAGES.filter((s) => s !== data.stage).map((s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ))}
+                </select>
+                <button
+                  className="button"
+                  disabled={!stage || change.isPending}
+                  onClick={() => stage && change.mutate({ name, version, stage })}
+                >
+                  Set stage
+                </button>
+              </div>
+              <p className="muted">
+                Making a version stable retires nothing: the stable version set last serves, so
+                setting an older one stable again rolls back to it.
+              </p>
+              <ErrorNote
+                error={change.error}
+                action={
+                  forbidden
+                    ? "Only engineers (or admins) can change a stage"
+                    : "Could not change the stage"
+                }
+              />
+            </>
+          ) : whoami.data ? (
+            <ReadOnlyNote role={whoami.data.role} who="engineers and admins change its stage" />
+          ) : null}
 
           {data.stage === "candidate" && whoami.data?.may.operateRollouts ? (
             <StartRolloutForm candidate={{ name, version }} />
