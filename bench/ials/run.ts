@@ -5,8 +5,16 @@
  *   npx tsx bench/ials/run.ts               # full size (138k users, 27k items, 20M interactions)
  *   npx tsx bench/ials/run.ts --scale 0.05  # quick run
  *   options: --epochs 3 (per run) --rounds 2 (runs per thread count, interleaved) --threads 1,2
+ *   npx tsx bench/ials/run.ts --against implicit --threads 2
+ *     also times `implicit`'s CPU iALS (conjugate gradient, same factors, λ, alpha, CG steps,
+ *     --implicit-threads 2) on the same matrix, interleaved round by round, and prints the ratio.
+ *     Needs python3 with implicit (dev-only: `pip install implicit threadpoolctl`); without it
+ *     the bench says so and prints ours only.
  */
-import { availableParallelism, loadavg } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   type Csr,
@@ -24,8 +32,14 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "3" },
     rounds: { type: "string", default: "2" },
     threads: { type: "string", default: "1,2" },
+    against: { type: "string" },
+    "implicit-threads": { type: "string", default: "2" },
   },
 });
+if (values.against !== undefined && values.against !== "implicit") {
+  throw new Error(`--against: only "implicit" is supported, got "${values.against}"`);
+}
+const implicitThreads = Number(values["implicit-threads"]);
 const scale = Number(values.scale);
 const epochs = Number(values.epochs);
 const rounds = Number(values.rounds);
@@ -102,10 +116,80 @@ async function timeRun(threads: number): Promise<Run> {
   return { threads, epochSeconds, cpuSeconds, peakRss };
 }
 
-// Thread counts alternate round by round so a change in machine load hits both alike.
+interface ImplicitRun {
+  version: string;
+  seconds: number[];
+  cpuSeconds: number[];
+}
+
+/** Writes the matrix for implicit_epoch.py, or returns why implicit cannot run. */
+function prepareImplicit(): { dir: string } | { missing: string } {
+  const probe = spawnSync("python3", ["-c", "import implicit, threadpoolctl, scipy"], {
+    encoding: "utf8",
+  });
+  if (probe.error) return { missing: `python3 not runnable (${probe.error.message})` };
+  if (probe.status !== 0) {
+    const lastLine = probe.stderr.trim().split("\n").pop() ?? "";
+    return { missing: `python3 cannot import implicit/threadpoolctl/scipy (${lastLine})` };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "ials-bench-"));
+  const bytes = (array: Int32Array | Float32Array) =>
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  writeFileSync(join(dir, "indptr.i32"), bytes(userItems.indptr));
+  writeFileSync(join(dir, "indices.i32"), bytes(userItems.indices.subarray(0, nnz)));
+  writeFileSync(join(dir, "values.f32"), bytes(userItems.values.subarray(0, nnz)));
+  writeFileSync(
+    join(dir, "meta.json"),
+    JSON.stringify({ rows: shape.users, cols: shape.items, nnz }),
+  );
+  return { dir };
+}
+
+function timeImplicit(dir: string): ImplicitRun {
+  const params = resolveParameters(recommenderFor("ials"), { factors: Number(values.factors) });
+  const script = new URL("./implicit_epoch.py", import.meta.url).pathname;
+  const result = spawnSync(
+    "python3",
+    [
+      script,
+      dir,
+      `--factors=${params.factors}`,
+      `--iterations=${epochs}`,
+      `--threads=${implicitThreads}`,
+      `--regularization=${params.regularization}`,
+      `--alpha=${params.alpha}`,
+      `--cg-steps=${params.cgSteps}`,
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 24 },
+  );
+  if (result.status !== 0) {
+    throw new Error(`implicit_epoch.py failed (status ${result.status}): ${result.stderr.trim()}`);
+  }
+  const run = JSON.parse(result.stdout.trim().split("\n").pop()!) as ImplicitRun;
+  console.log(
+    `round: implicit ${run.version}, threads ${implicitThreads}: iterations ` +
+      `${run.seconds.map((s) => s.toFixed(2)).join(", ")} s; cpu ` +
+      `${run.cpuSeconds.reduce((sum, s) => sum + s, 0).toFixed(1)} s; load ${loadavg()[0]!.toFixed(1)}`,
+  );
+  return run;
+}
+
+const implicitSetup = values.against === "implicit" ? prepareImplicit() : undefined;
+if (implicitSetup && "missing" in implicitSetup) {
+  console.log(`implicit: not run, ${implicitSetup.missing}; printing ours only`);
+}
+const implicitDir = implicitSetup && "dir" in implicitSetup ? implicitSetup.dir : undefined;
+
+// Thread counts (and implicit) alternate round by round so a change in machine load hits all alike.
 const runs: Run[] = [];
-for (let round = 0; round < rounds; round++) {
-  for (const threads of threadCounts) runs.push(await timeRun(threads));
+const implicitRuns: ImplicitRun[] = [];
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const threads of threadCounts) runs.push(await timeRun(threads));
+    if (implicitDir) implicitRuns.push(timeImplicit(implicitDir));
+  }
+} finally {
+  if (implicitDir) rmSync(implicitDir, { recursive: true, force: true });
 }
 
 // The first epoch of a run also pays for worker start-up; steady state is the mean of the others.
@@ -134,6 +218,21 @@ const baseline = summary[0]!;
 for (const row of summary.slice(1)) {
   console.log(
     `speed-up ${row.threads} vs ${baseline.threads} thread(s): ${(baseline.steady / row.steady).toFixed(2)}×`,
+  );
+}
+if (implicitRuns.length > 0) {
+  const steadyOf = (samples: number[]) => (samples.length > 1 ? samples.slice(1) : samples);
+  const theirs = mean(implicitRuns.flatMap((run) => steadyOf(run.seconds)));
+  const theirCpu = mean(implicitRuns.flatMap((run) => steadyOf(run.cpuSeconds)));
+  const ours = summary.find((row) => row.threads === implicitThreads) ?? summary.at(-1)!;
+  console.log(
+    `\n| solver (same run) | threads | s/epoch (steady) | CPU s per epoch |\n|---|---:|---:|---:|\n` +
+      `| reco iALS | ${ours.threads} | ${ours.steady.toFixed(2)} | ${ours.cpuPerEpoch.toFixed(2)} |\n` +
+      `| implicit ${implicitRuns[0]!.version} | ${implicitThreads} | ${theirs.toFixed(2)} | ${theirCpu.toFixed(2)} |`,
+  );
+  console.log(
+    `ours / implicit: ${(ours.steady / theirs).toFixed(2)}× the time per epoch ` +
+      `(goal ≤ 2×; CPU ${(ours.cpuPerEpoch / theirCpu).toFixed(2)}×)`,
   );
 }
 console.log(`process maxRSS (resourceUsage): ${mb(process.resourceUsage().maxRSS * 1024)}`);
