@@ -4,27 +4,33 @@ import type { FactorParams } from "../../params.ts";
 import { TrainingDiverged } from "../errors.ts";
 import type { FitHooks, HyperParameters, Recommender } from "../recommender.ts";
 import { SolverPool } from "./pool.ts";
+import { SharedArena } from "./cg-wasm.ts";
 import { chunkBoundaries, GRAM_BLOCKS, type SharedCsr, type SharedState } from "./tasks.ts";
 
-type TypedArray = Int32Array | Float32Array | Float64Array;
-
-/** The same values in SharedArrayBuffer memory (no copy when they already are). */
-function shared<T extends TypedArray>(array: T): T {
-  if (array.buffer instanceof SharedArrayBuffer) return array;
-  const Constructor = array.constructor as new (buffer: SharedArrayBuffer) => T;
-  const copy = new Constructor(new SharedArrayBuffer(array.byteLength));
-  copy.set(array as never);
+/** Copies a CSR into the arena, where the kernel can read it. */
+function arenaCsr(arena: SharedArena, matrix: SharedCsr): SharedCsr {
+  const nnz = matrix.indptr[matrix.indptr.length - 1]!;
+  const copy = {
+    indptr: arena.int32(matrix.indptr.length),
+    indices: arena.int32(nnz),
+    values: arena.float32(nnz),
+  };
+  copy.indptr.set(matrix.indptr);
+  copy.indices.set(matrix.indices.subarray(0, nnz));
+  copy.values.set(matrix.values.subarray(0, nnz));
   return copy;
 }
 
-const sharedCsr = (matrix: SharedCsr): SharedCsr => ({
-  indptr: shared(matrix.indptr),
-  indices: shared(matrix.indices),
-  values: shared(matrix.values),
-});
+const csrBytes = (matrix: SharedCsr) =>
+  SharedArena.bytes(matrix.indptr.length, 4) +
+  2 * SharedArena.bytes(matrix.indptr[matrix.indptr.length - 1]!, 4);
 
-function sharedFloat32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * 4));
+/** A typed array on its own SharedArrayBuffer. */
+function shared<T extends Int32Array | Float64Array>(array: T): T {
+  const Constructor = array.constructor as new (buffer: SharedArrayBuffer) => T;
+  const copy = new Constructor(new SharedArrayBuffer(Math.max(8, array.byteLength)));
+  copy.set(array as never);
+  return copy;
 }
 
 /** Alternating least squares for implicit feedback; see solver.ts for the update. */
@@ -41,14 +47,26 @@ export async function trainIals(
     cgSteps: params.cgSteps!,
   };
   const random = seededRandom(params.seed!);
+  const slots = params.threads! + 1;
+  const arena = new SharedArena(
+    csrBytes(train.userItems) +
+      csrBytes(train.itemUsers) +
+      SharedArena.bytes(train.nUsers * k, 4) +
+      SharedArena.bytes(train.nItems * k, 4) +
+      SharedArena.bytes(k * k, 4) +
+      SharedArena.bytes(slots * 4 * k, 4),
+  );
   const state: SharedState = {
     k,
+    memory: arena.memory,
     nUsers: train.nUsers,
     nItems: train.nItems,
-    userItems: sharedCsr(train.userItems),
-    itemUsers: sharedCsr(train.itemUsers),
-    userFactors: sharedFloat32(train.nUsers * k),
-    itemFactors: sharedFloat32(train.nItems * k),
+    userItems: arenaCsr(arena, train.userItems),
+    itemUsers: arenaCsr(arena, train.itemUsers),
+    userFactors: arena.float32(train.nUsers * k),
+    itemFactors: arena.float32(train.nItems * k),
+    gram32: arena.float32(k * k),
+    scratch: arena.float32(slots * 4 * k),
     gramParts: new Float64Array(new SharedArrayBuffer(GRAM_BLOCKS * k * k * 8)),
     gram: new Float64Array(new SharedArrayBuffer(k * k * 8)),
     cursor: new Int32Array(new SharedArrayBuffer(4)),

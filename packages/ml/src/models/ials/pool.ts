@@ -1,5 +1,6 @@
 import type { Worker } from "node:worker_threads";
 import { typeScriptWorker } from "@reco/contracts";
+import { instantiateKernel, type WasmSolveRows } from "./cg-wasm.ts";
 import { GRAM_BLOCKS, runTask, type SharedState, type Side, type Task } from "./tasks.ts";
 
 /** Runs iALS tasks on `threads` worker threads (0 = on the calling thread). */
@@ -7,18 +8,26 @@ export class SolverPool {
   private constructor(
     private readonly state: SharedState,
     private readonly workers: Worker[],
+    private readonly kernel: WasmSolveRows | undefined,
   ) {}
 
+  /** `state.scratch` needs a slot per worker plus one (slot 0 is the calling thread's). */
   static create(state: SharedState, threads: number): SolverPool {
-    const workers = Array.from({ length: threads }, () =>
-      typeScriptWorker(new URL("./worker.ts", import.meta.url), { workerData: state }),
+    const workers = Array.from({ length: threads }, (_, n) =>
+      typeScriptWorker(new URL("./worker.ts", import.meta.url), {
+        workerData: { state, slot: n + 1 },
+      }),
     );
-    return new SolverPool(state, workers);
+    return new SolverPool(
+      state,
+      workers,
+      threads === 0 ? instantiateKernel(state.memory) : undefined,
+    );
   }
 
   private async run(task: Task): Promise<number> {
     Atomics.store(this.state.cursor, 0, 0);
-    if (this.workers.length === 0) return runTask(this.state, task);
+    if (this.kernel) return runTask(this.state, task, this.kernel, 0);
     const results = await Promise.all(
       this.workers.map(
         (worker) =>
@@ -61,6 +70,7 @@ export class SolverPool {
         for (let b = a; b < k; b++) gram[a * k + b]! += gramParts[offset + a * k + b]!;
     }
     for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) gram[a * k + b] = gram[b * k + a]!;
+    this.state.gram32.set(gram);
   }
 
   /** Solves every row of `side`; returns how many came out non-finite. */

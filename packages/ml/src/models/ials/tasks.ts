@@ -1,4 +1,5 @@
-import { accumulateGram, createScratch, type RowSystem, solveRows } from "./solver.ts";
+import type { WasmMemory, WasmSolveRows } from "./cg-wasm.ts";
+import { accumulateGram } from "./solver.ts";
 
 /** Gram partials are summed per fixed block, in block order, so results do not depend on thread count. */
 export const GRAM_BLOCKS = 16;
@@ -11,9 +12,14 @@ export interface SharedCsr {
   values: Float32Array;
 }
 
-/** Everything the solver threads share; every array is backed by a SharedArrayBuffer. */
+/**
+ * Everything the solver threads share; every array is backed by a SharedArrayBuffer, and the ones
+ * the WebAssembly kernel reads (CSR, factors, gram32, scratch) are views into `memory`, their
+ * byteOffset being the kernel's pointer.
+ */
 export interface SharedState {
   k: number;
+  memory: WasmMemory;
   nUsers: number;
   nItems: number;
   userItems: SharedCsr;
@@ -22,8 +28,12 @@ export interface SharedState {
   itemFactors: Float32Array;
   /** GRAM_BLOCKS × k × k partial Gram matrices */
   gramParts: Float64Array;
-  /** full Gram of the fixed side, assembled by the main thread */
+  /** full Gram of the fixed side, assembled by the main thread in float64 */
   gram: Float64Array;
+  /** the same in float32, for the kernel */
+  gram32: Float32Array;
+  /** 4·k floats per thread slot (slot 0: the main thread, n: worker n) */
+  scratch: Float32Array;
   /** work-stealing cursor (next block or chunk) */
   cursor: Int32Array;
   /** chunk boundaries (row indices) of each side, from chunkBoundaries() */
@@ -66,7 +76,12 @@ const fixedOf = (state: SharedState, side: Side) =>
     : { factors: state.userFactors, rows: state.nUsers };
 
 /** Runs one task's share of the work, taking blocks/chunks until none are left. Returns non-finite rows. */
-export function runTask(state: SharedState, task: Task): number {
+export function runTask(
+  state: SharedState,
+  task: Task,
+  kernel: WasmSolveRows,
+  slot: number,
+): number {
   const { k } = state;
   if (task.op === "gram") {
     const { factors, rows } = fixedOf(state, task.side);
@@ -86,24 +101,28 @@ export function runTask(state: SharedState, task: Task): number {
   }
   const solving = task.side === "users";
   const matrix = solving ? state.userItems : state.itemUsers;
-  const system: RowSystem = {
-    k,
-    regularization: task.regularization,
-    alpha: task.alpha,
-    cgSteps: task.cgSteps,
-    gram: state.gram,
-    fixed: fixedOf(state, task.side).factors,
-    indptr: matrix.indptr,
-    indices: matrix.indices,
-    values: matrix.values,
-    target: solving ? state.userFactors : state.itemFactors,
-  };
-  const scratch = createScratch(k);
+  const fixed = fixedOf(state, task.side).factors;
+  const target = solving ? state.userFactors : state.itemFactors;
+  const scratch = state.scratch.byteOffset + slot * 4 * k * 4;
   let nonFinite = 0;
   const chunks = solving ? state.userChunks : state.itemChunks;
   for (;;) {
     const chunk = Atomics.add(state.cursor, 0, 1);
     if (chunk + 1 >= chunks.length) return nonFinite;
-    nonFinite += solveRows(system, chunks[chunk]!, chunks[chunk + 1]!, scratch);
+    nonFinite += kernel(
+      k,
+      task.regularization,
+      task.alpha,
+      task.cgSteps,
+      state.gram32.byteOffset,
+      fixed.byteOffset,
+      matrix.indptr.byteOffset,
+      matrix.indices.byteOffset,
+      matrix.values.byteOffset,
+      target.byteOffset,
+      chunks[chunk]!,
+      chunks[chunk + 1]!,
+      scratch,
+    );
   }
 }
