@@ -175,3 +175,32 @@ export function solveRows(
   }
   return nonFinite;
 }
+
+/**
+ * Adds Σ_r f_r f_rᵀ over rows [from, to) of `factors` into `out` (k × k float64): the upper
+ * triangle, plus the entry left of the diagonal on odd rows (pairs start even); only the upper
+ * triangle is read. Products of two float32 are exact in float64 and each entry sums its rows in
+ * order, so this equals the TypeScript accumulateGram of solver.ts bit for bit.
+ */
+export function accumulateGram(factors: usize, k: i32, from: i32, to: i32, out: usize): void {
+  const rowBytes = (<usize>k) << 2;
+  for (let r = from; r < to; r++) {
+    const row = factors + <usize>r * rowBytes;
+    for (let a = 0; a < k; a++) {
+      const fa = <f64>load<f32>(row + ((<usize>a) << 2));
+      if (fa == 0) continue;
+      const splat = f64x2.splat(fa);
+      const outRow = out + ((<usize>a * <usize>k) << 3);
+      let b = a & ~1;
+      for (; b + 2 <= k; b += 2) {
+        const at = outRow + ((<usize>b) << 3);
+        const pair = f64x2.promote_low_f32x4(v128.load64_zero(row + ((<usize>b) << 2)));
+        v128.store(at, f64x2.add(v128.load(at), f64x2.mul(splat, pair)));
+      }
+      for (; b < k; b++) {
+        const at = outRow + ((<usize>b) << 3);
+        store<f64>(at, load<f64>(at) + fa * <f64>load<f32>(row + ((<usize>b) << 2)));
+      }
+    }
+  }
+}

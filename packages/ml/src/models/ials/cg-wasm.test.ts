@@ -41,6 +41,25 @@ describe("iALS WebAssembly kernel", () => {
     }
   }, 60_000);
 
+  for (const k of [5, 8]) {
+    it(`adds each row's outer product to the upper triangle in float64 (k = ${k})`, () => {
+      const rows = 7;
+      const random = seededRandom(k);
+      const arena = new SharedArena(SharedArena.bytes(rows * k, 4) + SharedArena.bytes(k * k, 8));
+      const factors = arena.float32(rows * k);
+      for (let n = 0; n < factors.length; n++) factors[n] = random.normal();
+      factors[2 * k + 1] = 0; // a zero is skipped, not multiplied
+      const out = arena.float64(k * k).fill(0.5); // adds to what is there
+      instantiateKernel(arena.memory).accumulateGram(factors.byteOffset, k, 2, 6, out.byteOffset);
+      for (let a = 0; a < k; a++)
+        for (let b = a; b < k; b++) {
+          let expected = 0.5;
+          for (let r = 2; r < 6; r++) expected += factors[r * k + a]! * factors[r * k + b]!;
+          expect(out[a * k + b]).toBe(expected);
+        }
+    });
+  }
+
   // With as many CG steps as dimensions (plus margin for float32), CG reaches the exact solution
   // of the row's normal equations, assembled here term by term and solved by Cholesky in float64.
   for (const k of [6, 8]) {
@@ -86,7 +105,7 @@ describe("iALS WebAssembly kernel", () => {
       for (let n = 0; n < target.length; n++) target[n] = random.normal() * 0.1;
       const scratch = arena.float32(4 * k);
 
-      const solveRows = instantiateKernel(arena.memory);
+      const { solveRows } = instantiateKernel(arena.memory);
       const nonFinite = solveRows(
         k,
         regularization,

@@ -38,13 +38,30 @@ interface WebAssemblyApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
+/** Adds the upper triangle of Σ_r f_r f_rᵀ over rows [from, to) into `out` (k × k float64). */
+export type WasmAccumulateGram = (
+  factors: number,
+  k: number,
+  from: number,
+  to: number,
+  out: number,
+) => void;
+
+export interface Kernel {
+  solveRows: WasmSolveRows;
+  accumulateGram: WasmAccumulateGram;
+}
+
 let compiled: object | undefined;
 
 /** Instantiates the kernel on `memory` (shared between the solver threads). */
-export function instantiateKernel(memory: WasmMemory): WasmSolveRows {
+export function instantiateKernel(memory: WasmMemory): Kernel {
   compiled ??= new wasm.Module(readFileSync(new URL("./cg.wasm", import.meta.url)));
-  const instance = new wasm.Instance(compiled, { env: { memory } });
-  return instance.exports.solveRows as WasmSolveRows;
+  const { exports } = new wasm.Instance(compiled, { env: { memory } });
+  return {
+    solveRows: exports.solveRows as WasmSolveRows,
+    accumulateGram: exports.accumulateGram as WasmAccumulateGram,
+  };
 }
 
 const PAGE = 65536;

@@ -54,7 +54,8 @@ export async function trainIals(
       SharedArena.bytes(train.nUsers * k, 4) +
       SharedArena.bytes(train.nItems * k, 4) +
       SharedArena.bytes(k * k, 4) +
-      SharedArena.bytes(slots * 4 * k, 4),
+      SharedArena.bytes(slots * 4 * k, 4) +
+      SharedArena.bytes(GRAM_BLOCKS * k * k, 8),
   );
   const state: SharedState = {
     k,
@@ -67,7 +68,7 @@ export async function trainIals(
     itemFactors: arena.float32(train.nItems * k),
     gram32: arena.float32(k * k),
     scratch: arena.float32(slots * 4 * k),
-    gramParts: new Float64Array(new SharedArrayBuffer(GRAM_BLOCKS * k * k * 8)),
+    gramParts: arena.float64(GRAM_BLOCKS * k * k),
     gram: new Float64Array(new SharedArrayBuffer(k * k * 8)),
     cursor: new Int32Array(new SharedArrayBuffer(4)),
     userChunks: shared(chunkBoundaries(train.userItems.indptr, k)),

@@ -1,6 +1,6 @@
 import type { Worker } from "node:worker_threads";
 import { typeScriptWorker } from "@reco/contracts";
-import { instantiateKernel, type WasmSolveRows } from "./cg-wasm.ts";
+import { instantiateKernel, type Kernel } from "./cg-wasm.ts";
 import { GRAM_BLOCKS, runTask, type SharedState, type Side, type Task } from "./tasks.ts";
 
 /** Runs iALS tasks on `threads` worker threads (0 = on the calling thread). */
@@ -8,7 +8,7 @@ export class SolverPool {
   private constructor(
     private readonly state: SharedState,
     private readonly workers: Worker[],
-    private readonly kernel: WasmSolveRows | undefined,
+    private readonly kernel: Kernel | undefined,
   ) {}
 
   /** `state.scratch` needs a slot per worker plus one (slot 0 is the calling thread's). */

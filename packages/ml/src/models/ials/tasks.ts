@@ -1,5 +1,4 @@
-import type { WasmMemory, WasmSolveRows } from "./cg-wasm.ts";
-import { accumulateGram } from "./solver.ts";
+import type { Kernel, WasmMemory } from "./cg-wasm.ts";
 
 /** Gram partials are summed per fixed block, in block order, so results do not depend on thread count. */
 export const GRAM_BLOCKS = 16;
@@ -14,7 +13,7 @@ export interface SharedCsr {
 
 /**
  * Everything the solver threads share; every array is backed by a SharedArrayBuffer, and the ones
- * the WebAssembly kernel reads (CSR, factors, gram32, scratch) are views into `memory`, their
+ * the WebAssembly kernel reads (CSR, factors, gramParts, gram32, scratch) are views into `memory`, their
  * byteOffset being the kernel's pointer.
  */
 export interface SharedState {
@@ -76,12 +75,7 @@ const fixedOf = (state: SharedState, side: Side) =>
     : { factors: state.userFactors, rows: state.nUsers };
 
 /** Runs one task's share of the work, taking blocks/chunks until none are left. Returns non-finite rows. */
-export function runTask(
-  state: SharedState,
-  task: Task,
-  kernel: WasmSolveRows,
-  slot: number,
-): number {
+export function runTask(state: SharedState, task: Task, kernel: Kernel, slot: number): number {
   const { k } = state;
   if (task.op === "gram") {
     const { factors, rows } = fixedOf(state, task.side);
@@ -90,12 +84,12 @@ export function runTask(
       if (block >= GRAM_BLOCKS) return 0;
       const part = state.gramParts.subarray(block * k * k, (block + 1) * k * k);
       part.fill(0);
-      accumulateGram(
-        factors,
+      kernel.accumulateGram(
+        factors.byteOffset,
         k,
         Math.floor((block * rows) / GRAM_BLOCKS),
         Math.floor(((block + 1) * rows) / GRAM_BLOCKS),
-        part,
+        part.byteOffset,
       );
     }
   }
@@ -109,7 +103,7 @@ export function runTask(
   for (;;) {
     const chunk = Atomics.add(state.cursor, 0, 1);
     if (chunk + 1 >= chunks.length) return nonFinite;
-    nonFinite += kernel(
+    nonFinite += kernel.solveRows(
       k,
       task.regularization,
       task.alpha,
