@@ -7,6 +7,12 @@ const root = path.resolve(import.meta.dirname, "../..");
 const apiPort = Number(process.env.E2E_API_PORT || 4310);
 const webPort = Number(process.env.E2E_WEB_PORT || 3310);
 const dataDir = process.env.E2E_DATA_DIR || path.join(root, ".cache", "e2e-data");
+// Each run starts from the demo data as `npm start` first imports it: the specs that write leave
+// experiments, a retrained candidate and feedback behind, which the reading specs of a second run
+// would see. E2E_KEEP_DATA=1 reuses the product of the run before (a quicker start, not for the
+// whole suite).
+const keepData = process.env.E2E_KEEP_DATA === "1";
+const clearData = `node -e "require('node:fs').rmSync(process.argv[1], { recursive: true, force: true })" ${JSON.stringify(dataDir)}`;
 
 export default defineConfig({
   testDir: "e2e",
@@ -60,7 +66,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "node scripts/start.mjs",
+    command: keepData ? "node scripts/start.mjs" : `${clearData} && node scripts/start.mjs`,
     cwd: root,
     // Ready when a tRPC call through the dashboard's proxy reaches the api (200, or 401 without a
     // key), not when the dashboard alone answers: on a second start (build and key reused) the

@@ -28,6 +28,8 @@ async function signIn(page: Page, email: string) {
   return csrf!.value;
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 /** A tRPC query through the dashboard's proxy, as whoever the page is signed in as. */
 async function query<T>(page: Page, procedure: string, input: unknown = {}): Promise<T> {
   const response = await page.request.get(
@@ -124,7 +126,8 @@ test("the seeded viewer sees no action button on any page, and its direct tRPC m
     { path: "/models", heading: "Model versions", ready: (p) => p.getByTestId("models-table") },
     ...models.map((m) => ({
       path: `/models/${encodeURIComponent(m.name)}/${encodeURIComponent(m.version)}`,
-      heading: `${m.name} ${m.version}`,
+      // exactly: the model card's own heading holds the same words
+      heading: new RegExp(`^${escapeRegExp(`${m.name} ${m.version}`)}$`),
       ready: (p: Page) => p.getByTestId("stage").first(),
     })),
     { path: "/rollouts", heading: "Rollouts", ready: (p) => p.getByTestId("rollouts-table") },
