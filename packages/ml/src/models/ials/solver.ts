@@ -1,11 +1,11 @@
 /**
- * iALS kernels (Hu, Koren & Volinsky 2008, with the conjugate-gradient update of Takács et al.
- * 2011). Pure functions over typed arrays so the main thread and the workers run the same code.
+ * iALS maths (Hu, Koren & Volinsky 2008, with the conjugate-gradient update of Takács et al.
+ * 2011) in TypeScript, for fold-in.
  *
  * For a row u with items i, confidences c_i = 1 + alpha·v_ui and fixed factors Y, the update
  * solves (YᵀY + Σ_i (c_i − 1) y_i y_iᵀ + λI) x_u = Σ_i c_i y_i. The per-row conjugate-gradient
- * solve is the WebAssembly SIMD kernel (packages/ml/assembly/ials-cg.ts, loaded by cg-wasm.ts);
- * the Gram matrix and fold-in's exact solve stay here.
+ * solve and training's YᵀY are the WebAssembly SIMD kernel (packages/ml/assembly/ials-cg.ts,
+ * loaded by cg-wasm.ts); its Gram equals accumulateGram below bit for bit.
  */
 
 /** Adds the upper triangle of Σ_r f_r f_rᵀ over rows [from, to) into `out` (k × k). */
