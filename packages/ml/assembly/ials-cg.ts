@@ -1,3 +1,7 @@
+// AssemblyScript types (f32, usize, v128) and builtins (load, store) are not TypeScript's: asc
+// type-checks this file, the root tsc (which includes every package's .ts) must not.
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-nocheck
 // AssemblyScript source of packages/ml/src/models/ials/cg.wasm (build: npm run build:wasm -w
 // packages/ml). The iALS conjugate-gradient row update (see ../src/models/ials/solver.ts) in float32
 // with f32x4 SIMD, as `implicit` does. Arguments are byte offsets into the shared memory the
