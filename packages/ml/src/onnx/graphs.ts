@@ -205,6 +205,13 @@ export function itemItemGraph(p: ItemItemParams, options: ExportOptions = {}): G
     : itemItemRowsGraph(p);
 }
 
+const itemItemMetadata = (p: ItemItemParams, layout: "rows" | "columns", width: number) => ({
+  kind: p.kind,
+  nItems: String(p.nItems),
+  layout,
+  neighbourWidth: String(width),
+});
+
 function itemItemRowsGraph(p: ItemItemParams): GraphParts {
   const ell = toPaddedNeighbours(p);
   return {
@@ -239,12 +246,7 @@ function itemItemRowsGraph(p: ItemItemParams): GraphParts {
       }),
       TOP_K,
     ],
-    metadata: {
-      kind: p.kind,
-      nItems: String(p.nItems),
-      layout: "rows",
-      neighbourWidth: String(ell.width),
-    },
+    metadata: itemItemMetadata(p, "rows", ell.width),
   };
 }
 
@@ -276,12 +278,7 @@ function itemItemColumnsGraph(p: ItemItemParams): GraphParts {
       node("ReduceSum", ["column_terms", "sum_axis"], ["raw_scores"], { keepdims: 0 }),
       ...tail.nodes,
     ],
-    metadata: {
-      kind: p.kind,
-      nItems: String(p.nItems),
-      layout: "columns",
-      neighbourWidth: String(ell.width),
-    },
+    metadata: itemItemMetadata(p, "columns", ell.width),
   };
 }
 

@@ -57,6 +57,31 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/**
+ * An item-item export against the reference: every score of an ad-hoc weighted history to 1e-5
+ * (its own items are excluded, so compared as 0), and the top-20 of every training user.
+ */
+async function expectExactItemItem(
+  params: ItemItemParams,
+  hist: number[],
+  weights: number[],
+  options: ExportOptions = {},
+): Promise<void> {
+  const { source, scorer } = await scorerFor(params, options);
+  const all = await fullScores(scorer, {
+    historyIndices: hist,
+    historyWeights: weights,
+    exclude: [],
+  });
+  const ref = referenceScores(params, { kind: "item-item", history: hist, weights });
+  const mask = (a: ArrayLike<number>) => Array.from(a).map((v, j) => (hist.includes(j) ? 0 : v));
+  expect(maxDiff(mask(all), mask(ref))).toBeLessThan(1e-5);
+  const batch = Array.from({ length: N_USERS }, (_, u): RecommendRequest => ({ userIndex: u }));
+  batch.push({ historyIndices: hist, historyWeights: weights }, { historyIndices: [] });
+  const check = await verifyExport(params, source, scorer, batch, 20);
+  expect(check.mismatches).toEqual([]);
+}
+
 describe("ONNX export equals the TypeScript reference", () => {
   it("factors: known users and explicit vectors in one batch, every score to 1e-5, same top-10", async () => {
     const params = randomFactorParams(N_USERS, N_ITEMS, 16);
@@ -87,23 +112,7 @@ describe("ONNX export equals the TypeScript reference", () => {
   });
 
   it("item-item: sparse neighbour scoring is exact for users and ad-hoc weighted histories", async () => {
-    const params = randomItemItemParams(N_ITEMS, 25);
-    const { source, scorer } = await scorerFor(params);
-    const hist = [4, 9, 150, 299];
-    const weights = [1, 0.5, 2, 1];
-    const all = await fullScores(scorer, {
-      historyIndices: hist,
-      historyWeights: weights,
-      exclude: [],
-    });
-    const ref = referenceScores(params, { kind: "item-item", history: hist, weights });
-    // history items themselves are excluded; compare the rest
-    const mask = (a: ArrayLike<number>) => Array.from(a).map((v, j) => (hist.includes(j) ? 0 : v));
-    expect(maxDiff(mask(all), mask(ref))).toBeLessThan(1e-5);
-    const batch = Array.from({ length: N_USERS }, (_, u): RecommendRequest => ({ userIndex: u }));
-    batch.push({ historyIndices: hist, historyWeights: weights }, { historyIndices: [] });
-    const check = await verifyExport(params, source, scorer, batch, 20);
-    expect(check.mismatches).toEqual([]);
+    await expectExactItemItem(randomItemItemParams(N_ITEMS, 25), [4, 9, 150, 299], [1, 0.5, 2, 1]);
   });
 
   it("item-item by columns: a history item whose row spans the catalogue is scored exactly", async () => {
@@ -140,22 +149,10 @@ describe("ONNX export equals the TypeScript reference", () => {
     expect(itemItemLayout(params)).toBe("rows");
     expect(itemItemLayout(params, 100_000)).toBe("columns");
     expect(itemItemLayout(base, 100_000)).toBe("rows"); // its rows are no wider than its columns
-    const { source, scorer } = await scorerFor(params, { itemItemRowsMaxBytes: 100_000 });
     // Repeated history items add up, as Σ_h w_h · S[h, :] says.
-    const hist = [popular, 9, 150, 9];
-    const weights = [1, 0.5, 2, 0.25];
-    const all = await fullScores(scorer, {
-      historyIndices: hist,
-      historyWeights: weights,
-      exclude: [],
+    await expectExactItemItem(params, [popular, 9, 150, 9], [1, 0.5, 2, 0.25], {
+      itemItemRowsMaxBytes: 100_000,
     });
-    const ref = referenceScores(params, { kind: "item-item", history: hist, weights });
-    const mask = (a: ArrayLike<number>) => Array.from(a).map((v, j) => (hist.includes(j) ? 0 : v));
-    expect(maxDiff(mask(all), mask(ref))).toBeLessThan(1e-5);
-    const batch = Array.from({ length: N_USERS }, (_, u): RecommendRequest => ({ userIndex: u }));
-    batch.push({ historyIndices: hist, historyWeights: weights }, { historyIndices: [] });
-    const check = await verifyExport(params, source, scorer, batch, 20);
-    expect(check.mismatches).toEqual([]);
   });
 
   it("popularity: context rows, unknown context falls back to global, seen items excluded", async () => {
