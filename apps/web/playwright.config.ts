@@ -83,6 +83,10 @@ export default defineConfig({
       DATABASE_URL: "",
       REDIS_URL: "",
       KAFKA_BROKERS: "",
+      // Embedded defaults as `npm start` has them: no bucket either (npm test exports S3_* for
+      // the object-storage suites; the models page reads versions from DATA_DIR).
+      S3_ENDPOINT: "",
+      S3_BUCKET: "",
       // Feedback reaches the snapshots within seconds instead of the default 30 s.
       STREAM_BATCH_INTERVAL_MS: "1000",
       // The specs read the demo data as imported and serve the stable version: no simulator

@@ -134,6 +134,8 @@ export async function startProduct(options: StartProductOptions): Promise<Runnin
       DATABASE_URL: "",
       REDIS_URL: "",
       KAFKA_BROKERS: "",
+      S3_ENDPOINT: "",
+      S3_BUCKET: "",
       API_INSTANCES: "",
       ...options.env,
       PORT: String(apiPort),
