@@ -9,7 +9,7 @@ import { topicNames } from "@reco/contracts";
 import { listSnapshotFiles, snapshotObjectKey } from "@reco/snapshots";
 import { S3Storage, createObjectStorage, type ObjectStorage } from "@reco/storage";
 import { createStreamWorker, type StreamWorker } from "@reco/stream";
-import { freePort, waitFor } from "@reco/testkit";
+import { freePort, waitFor, sharedBucket } from "@reco/testkit";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { allCommitted, allCovered, consumed, publishEvents, quietLogger } from "./helpers.ts";
 
@@ -18,15 +18,7 @@ import { allCommitted, allCovered, consumed, publishEvents, quietLogger } from "
  * reaches the bucket before its offsets are committed (a bucket that cannot be reached holds the
  * commit back), and `train --snapshots object:snapshots/` trains on what the bucket holds.
  */
-const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = process.env;
-if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
-  throw new Error(
-    "S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY are not set: this suite runs " +
-      "against a real S3-compatible server. Run `bash scripts/services.sh up s3` and " +
-      '`eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
-const s3 = { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY };
+const s3 = sharedBucket();
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const run = promisify(execFile);
 const topics = topicNames("os");
@@ -133,9 +125,9 @@ describe("stream worker snapshots in a real S3-compatible bucket", { timeout: 24
   it("a bucket that cannot be reached holds the commit back: files are written, nothing is committed", async () => {
     const unreachable = new S3Storage({
       endpoint: `http://127.0.0.1:${await freePort()}`,
-      bucket: S3_BUCKET,
-      accessKeyId: S3_ACCESS_KEY_ID,
-      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      bucket: s3.S3_BUCKET,
+      accessKeyId: s3.S3_ACCESS_KEY_ID,
+      secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
       requestTimeoutMs: 1_000,
     });
     await publishEvents(bus, topics, 0, 300);

@@ -1,3 +1,4 @@
+import { sharedBucket } from "@reco/testkit";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,19 +10,8 @@ import { createObjectStorage } from "@reco/storage";
 import { fetchVersion, runRetrainJob } from "../src/index.ts";
 
 /** Scheduled retraining against the real S3-compatible server of scripts/services.sh. */
-const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = process.env;
-if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
-  throw new Error(
-    "S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY are not set: this suite runs " +
-      "against a real S3-compatible server. Run `bash scripts/services.sh up s3` and " +
-      '`eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
 const s3 = {
-  S3_ENDPOINT,
-  S3_BUCKET,
-  S3_ACCESS_KEY_ID,
-  S3_SECRET_ACCESS_KEY,
+  ...sharedBucket(),
   S3_PREFIX: `test/retrain/${randomUUID()}/`,
 };
 const bucket = createObjectStorage(s3, "/unused");

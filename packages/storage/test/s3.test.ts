@@ -2,17 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { S3Storage, StorageUnavailable, createObjectStorage } from "@reco/storage";
 import { runStorageContract } from "@reco/storage/contract";
-import { freePort } from "@reco/testkit";
+import { freePort, sharedBucket } from "@reco/testkit";
 
-const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = process.env;
-if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
-  throw new Error(
-    "S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY are not set: this suite runs " +
-      "against a real S3-compatible server. Run `bash scripts/services.sh up s3` and " +
-      '`eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
-const env = { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY };
+const env = sharedBucket();
 
 // Every storage gets its own key prefix in the shared bucket, removed afterwards.
 const prefixes: string[] = [];
@@ -46,9 +38,9 @@ describe("S3: what the contract leaves open", () => {
 
   it("wrong credentials and an unreachable server are StorageUnavailable naming the call and key", async () => {
     const wrong = new S3Storage({
-      endpoint: S3_ENDPOINT,
-      bucket: S3_BUCKET,
-      accessKeyId: S3_ACCESS_KEY_ID,
+      endpoint: env.S3_ENDPOINT,
+      bucket: env.S3_BUCKET,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
       secretAccessKey: "not-the-secret",
     });
     const denied = await wrong.get("some/key").catch((error: unknown) => error);
@@ -58,9 +50,9 @@ describe("S3: what the contract leaves open", () => {
 
     const nowhere = new S3Storage({
       endpoint: `http://127.0.0.1:${await freePort()}`,
-      bucket: S3_BUCKET,
-      accessKeyId: S3_ACCESS_KEY_ID,
-      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      bucket: env.S3_BUCKET,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
       requestTimeoutMs: 2_000,
     });
     const down = await nowhere.put("some/key", "x").catch((error: unknown) => error);

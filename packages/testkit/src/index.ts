@@ -6,7 +6,12 @@ export { startPrivatePostgres, type PrivatePostgres } from "./postgres.ts";
 export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis.ts";
 export { waitFor, type WaitOptions } from "./wait.ts";
 export { createScratchDatabase, type ScratchDatabase } from "./scratch-database.ts";
-export { sharedServices, type SharedServices } from "./shared-services.ts";
+export {
+  sharedBucket,
+  sharedServices,
+  type SharedBucket,
+  type SharedServices,
+} from "./shared-services.ts";
 export {
   answers,
   copyCheckout,

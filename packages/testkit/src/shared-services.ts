@@ -18,3 +18,23 @@ export function sharedServices(env: NodeJS.ProcessEnv = process.env): SharedServ
   }
   return { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, brokers: KAFKA_BROKERS };
 }
+
+/** The S3-compatible server of `scripts/services.sh`, as the apps' S3_* variables. */
+export interface SharedBucket {
+  S3_ENDPOINT: string;
+  S3_BUCKET: string;
+  S3_ACCESS_KEY_ID: string;
+  S3_SECRET_ACCESS_KEY: string;
+}
+
+export function sharedBucket(env: NodeJS.ProcessEnv = process.env): SharedBucket {
+  const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = env;
+  if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
+    throw new Error(
+      "S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY are not set: this suite runs " +
+        "against a real S3-compatible server. Run `bash scripts/services.sh up s3` and " +
+        '`eval "$(bash scripts/services.sh env)"` first.',
+    );
+  }
+  return { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY };
+}
