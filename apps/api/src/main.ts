@@ -66,7 +66,7 @@ const [
     ArtifactCache,
     VerifiedModelResolver,
   },
-  { RolloutModelResolver, RolloutRouting, RolloutService, announceTransitions },
+  { RolloutModelResolver, RolloutRouting, RolloutService, announceTransitions, countTransitions },
   { servingRoutesDeps },
   { buildServer },
   { createRecommendationsPanel },
@@ -163,14 +163,14 @@ const routing = new RolloutRouting(db.prisma, {
 
 // Object storage (S3_ENDPOINT set): a version whose row points at the bucket is fetched once into
 // DATA_DIR/model-cache and verified before it serves; a refused one leaves the previous serving.
-const artifacts = env.S3_ENDPOINT
-  ? await import("@reco/storage").then(
-      ({ createObjectStorage }) =>
-        new ArtifactCache({
-          storage: createObjectStorage(env, path.join(dataDir, "objects")),
-          cacheDir: path.join(dataDir, "model-cache"),
-        }),
+// The embedded stream worker uploads its snapshot files there, and retraining reads them back.
+const objectStorage = env.S3_ENDPOINT
+  ? await import("@reco/storage").then(({ createObjectStorage }) =>
+      createObjectStorage(env, path.join(dataDir, "objects")),
     )
+  : undefined;
+const artifacts = objectStorage
+  ? new ArtifactCache({ storage: objectStorage, cacheDir: path.join(dataDir, "model-cache") })
   : undefined;
 // Rollout(Experiment(Stable)): experiment users keep their arm; the rest may see a canary.
 const chainResolver = new RolloutModelResolver(
@@ -212,6 +212,7 @@ const servingLoaded = createServingRuntime({
   onError: (error, what) => logThrottled(what, error),
 });
 const [serving] = await Promise.all([servingLoaded, devKeyReady, assignerStarted]);
+countTransitions(rollouts, serving.metrics.registry);
 await routing.start();
 stepDone("key, experiments and serving state");
 logger.info(
@@ -230,9 +231,10 @@ let streamWorker: { start(): Promise<void>; stop(): Promise<void> } | null = nul
 let controller: { start(): void; stop(): Promise<void> } | null = null;
 // Retraining: any instance shows runs and queues one; the scheduler (beside the rollout controller)
 // holds the `retraining` lease and trains, here in embedded mode (PGlite allows one process).
-const { RetrainingRuns, RetrainingScheduler, retrainingConfigFromEnv } =
+const { RetrainingRuns, RetrainingScheduler, retrainingConfigFromEnv, retrainingRunsCounter } =
   await import("@reco/retraining");
 const retraining = new RetrainingRuns(db.prisma, { intervalMs: env.RETRAIN_INTERVAL });
+const retrainingRuns = retrainingRunsCounter(serving.metrics.registry);
 let retrainer: { start(): void; stop(): Promise<void> } | null = null;
 // Popularity and the catalog follow new data without a restart.
 const refresher = setInterval(() => {
@@ -250,6 +252,7 @@ const app = await buildServer({
     accounts: new AccountStore(db.prisma),
     experiments,
     models,
+    artifacts,
     rollouts,
     retraining,
     monitoring: new MetricAggregateRepository(db.prisma),
@@ -303,6 +306,7 @@ async function shutdown(signal: string): Promise<void> {
     await bus.close();
     await cache.close();
     await db.close();
+    await objectStorage?.close();
   } catch (error) {
     logger.error({ err: error }, "error during shutdown");
   } finally {
@@ -346,6 +350,7 @@ if (embeddedWorker && !closing) {
     cache,
     prisma: db.prisma,
     registry: serving.metrics.registry,
+    storage: objectStorage,
     config: {
       groupId: env.STREAM_WORKER_GROUP_ID,
       snapshotRoot: snapshotsRoot,
@@ -366,7 +371,7 @@ if (embeddedWorker && !closing) {
       snapshotsDir: snapshotsRoot,
       registryDir: path.join(dataDir, "registry"),
     }),
-    { rollouts, logger: logger.child({ component: "retraining" }) },
+    { rollouts, logger: logger.child({ component: "retraining" }), runsCounter: retrainingRuns },
   );
   retrainer.start();
 }

@@ -10,7 +10,13 @@ import { isStoredVersion, parseStoredVersion } from "@reco/ml";
 import { ApiKeyStore } from "@reco/serving";
 import { toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { createObjectStorage, type ObjectStorage } from "@reco/storage";
-import { createScratchDatabase, waitFor, type ScratchDatabase } from "@reco/testkit";
+import {
+  createScratchDatabase,
+  sharedBucket,
+  sharedServices,
+  waitFor,
+  type ScratchDatabase,
+} from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppProcess, apiProcess, repoRoot, tempDir } from "./whole-stack/stack.ts";
 
@@ -20,22 +26,8 @@ import { type AppProcess, apiProcess, repoRoot, tempDir } from "./whole-stack/st
  * it into their own caches and serve the same answers; a corrupted object is refused by checksum
  * while the previous version keeps serving; a publisher killed after its upload leaves no row.
  */
-const { DATABASE_URL, S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } =
-  process.env;
-if (!DATABASE_URL || !S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
-  throw new Error(
-    "this suite needs real PostgreSQL and the S3-compatible server (DATABASE_URL, S3_ENDPOINT, " +
-      "S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY): run `bash scripts/services.sh up` and " +
-      '`eval "$(bash scripts/services.sh env)"` first.',
-  );
-}
-const s3 = {
-  S3_ENDPOINT,
-  S3_BUCKET,
-  S3_ACCESS_KEY_ID,
-  S3_SECRET_ACCESS_KEY,
-  S3_PREFIX: `test/object-storage/${randomUUID()}/`,
-};
+const { databaseUrl } = sharedServices();
+const s3 = { ...sharedBucket(), S3_PREFIX: `test/object-storage/${randomUUID()}/` };
 const run = promisify(execFile);
 const ITEMS = 40;
 const USERS = 30;
@@ -45,6 +37,7 @@ let db: Database;
 let bucket: ObjectStorage;
 let work: string;
 let clientKey: string;
+let viewerKey: string;
 const apis: { app: AppProcess; url: string; dataDir: string }[] = [];
 
 function ratings(): RateEvent[] {
@@ -114,6 +107,14 @@ async function recommend(url: string, userId: string): Promise<any> {
   return response.json();
 }
 
+interface ModelsGetAnswer {
+  result: {
+    data: {
+      registry: { problems: string[]; metadata: Record<string, unknown>; modelCard: string | null };
+    };
+  };
+}
+
 /** Both instances answer every probe user from `version`, and with the same items. */
 async function bothServe(version: string): Promise<string[][]> {
   const answers: string[][] = [];
@@ -131,7 +132,7 @@ async function bothServe(version: string): Promise<string[][]> {
 }
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase(DATABASE_URL, "object_storage");
+  scratch = await createScratchDatabase(databaseUrl, "object_storage");
   work = await tempDir("object-storage");
   bucket = createObjectStorage(s3, "/unused");
   db = await openDatabase({ databaseUrl: scratch.url });
@@ -143,6 +144,7 @@ beforeAll(async () => {
     })),
   });
   clientKey = (await new ApiKeyStore(db.prisma).create({ name: "os", role: "client" })).key;
+  viewerKey = (await new ApiKeyStore(db.prisma).create({ name: "os-viewer", role: "viewer" })).key;
   const events = ratings();
   await writeFile(
     path.join(work, "ratings.csv"),
@@ -212,6 +214,22 @@ describe(
           path.join(api.dataDir, "model-cache", "ials", "v2", "model.onnx"),
         );
         expect(Buffer.compare(cached, Buffer.from(model!))).toBe(0);
+      }
+    });
+
+    it("the models page reads a bucket version's metadata and model card through either instance", async () => {
+      for (const api of apis) {
+        const input = encodeURIComponent(JSON.stringify({ name: "ials", version: "v2" }));
+        const response = await fetch(`${api.url}/trpc/models.get?input=${input}`, {
+          headers: { authorization: `Bearer ${viewerKey}` },
+        });
+        expect(response.status).toBe(200);
+        const { registry } = ((await response.json()) as ModelsGetAnswer).result.data;
+        expect(registry.problems).toEqual([]);
+        expect(registry.metadata).toMatchObject({ name: "ials", version: "v2", algorithm: "ials" });
+        // the card is the bucket's, byte for byte
+        const card = Buffer.from((await bucket.get("registry/ials/v2/MODEL_CARD.md"))!);
+        expect(registry.modelCard).toBe(card.toString("utf8"));
       }
     });
 

@@ -12,9 +12,18 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { storageEnvProblem } from "@reco/storage/env";
 import { loadWorkerEnv } from "./env.ts";
 import { startWorkerHttp } from "./http.ts";
-import { announceTransitions, RolloutController, RolloutService } from "@reco/rollouts/store";
+import {
+  announceTransitions,
+  countTransitions,
+  RolloutController,
+  RolloutService,
+} from "@reco/rollouts/store";
 import { createStreamWorker } from "@reco/stream";
-import { RetrainingScheduler, retrainingConfigFromEnv } from "@reco/retraining";
+import {
+  RetrainingScheduler,
+  retrainingConfigFromEnv,
+  retrainingRunsCounter,
+} from "@reco/retraining";
 
 const env = loadWorkerEnv();
 const logger = pino({ level: env.LOG_LEVEL, base: { app: "stream-worker" } });
@@ -111,6 +120,7 @@ const worker = createStreamWorker({
 // exactly one controller (of any number of workers and embedded apis) the acting leader.
 const rollouts = db ? new RolloutService(db.prisma) : null;
 const webhooks = rollouts ? announceTransitions(rollouts, logger) : null;
+if (rollouts) countTransitions(rollouts, registry);
 const controller =
   db && rollouts
     ? new RolloutController(db.prisma, rollouts, {
@@ -118,7 +128,8 @@ const controller =
       })
     : null;
 // The retraining scheduler too: the `retraining` lease makes one of them (workers, embedded apis)
-// train at a time; the registry is <DATA_DIR>/registry, which the apis must see at the same path.
+// train at a time; versions go to the bucket with S3_ENDPOINT set, else to <DATA_DIR>/registry,
+// which the apis must then see at the same path.
 const retrainer =
   db && rollouts
     ? new RetrainingScheduler(
@@ -127,7 +138,11 @@ const retrainer =
           snapshotsDir: env.SNAPSHOT_DIR ?? path.join(env.DATA_DIR, "snapshots"),
           registryDir: path.resolve(env.DATA_DIR, "registry"),
         }),
-        { rollouts, logger: logger.child({ component: "retraining" }) },
+        {
+          rollouts,
+          logger: logger.child({ component: "retraining" }),
+          runsCounter: retrainingRunsCounter(registry),
+        },
       )
     : null;
 const http = await startWorkerHttp({

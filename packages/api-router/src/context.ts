@@ -1,6 +1,7 @@
 import type {
   AccountStore,
   ApiKeyStore,
+  ArtifactCache,
   Authenticator,
   CatalogStats,
   Principal,
@@ -22,6 +23,11 @@ export interface TrpcServices {
   experiments?: ExperimentService;
   /** Model versions (list, card, stage); procedures answer 503 when absent. */
   models?: ModelVersionStore;
+  /**
+   * Object storage (S3_ENDPOINT set): a version kept in the bucket (`object:` row) is fetched into
+   * the api's verified cache to show its metadata and card; without it such versions say so.
+   */
+  artifacts?: Pick<ArtifactCache, "materialize">;
   /** Per-minute aggregates for monitoring; procedures answer 503 when absent. */
   monitoring?: MetricAggregateRepository;
   /** Canary rollouts (list, detail, start, manual actions); procedures answer 503 when absent. */

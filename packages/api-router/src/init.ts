@@ -95,6 +95,7 @@ export type ServiceContext<K extends OptionalService> = { [P in K]: NonNullable<
 const NOT_CONFIGURED: Record<OptionalService, string> = {
   experiments: "experiments are not configured on this server",
   models: "model versions are not configured on this server",
+  artifacts: "object storage is not configured on this server (S3_ENDPOINT)",
   monitoring: "monitoring is not configured on this server",
   rollouts: "rollouts are not configured on this server",
   recommendations: "the serving runtime is not configured on this server",

@@ -1,3 +1,4 @@
+import type { StorageEnv } from "@reco/storage";
 import { z } from "zod";
 import { parseRetrainInterval } from "./interval.ts";
 
@@ -65,13 +66,30 @@ export interface RetrainingEnv {
   RETRAIN_METRIC: string;
 }
 
-/** The scheduler's configuration from the parsed variables and the data directory's layout. */
+/**
+ * The scheduler's configuration from the parsed variables and the data directory's layout; with
+ * S3_ENDPOINT set, snapshots and versions live in the bucket (the directories are not used then).
+ */
 export function retrainingConfigFromEnv(
-  env: RetrainingEnv,
+  env: RetrainingEnv & StorageEnv,
   dirs: { snapshotsDir: string; registryDir: string },
 ) {
+  const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, S3_PREFIX } =
+    env;
   return {
     ...dirs,
+    ...(S3_ENDPOINT
+      ? {
+          objectStorage: {
+            S3_ENDPOINT,
+            S3_BUCKET,
+            S3_ACCESS_KEY_ID,
+            S3_SECRET_ACCESS_KEY,
+            S3_REGION,
+            S3_PREFIX,
+          },
+        }
+      : {}),
     intervalMs: env.RETRAIN_INTERVAL,
     ...(env.RETRAIN_MODEL ? { kind: env.RETRAIN_MODEL } : {}),
     ...(env.RETRAIN_MODEL_NAME ? { modelName: env.RETRAIN_MODEL_NAME } : {}),

@@ -1,5 +1,6 @@
 export {
   RetrainingScheduler,
+  retrainingRunsCounter,
   type RetrainingConfig,
   type RetrainingSchedulerOptions,
   type RetrainingTick,

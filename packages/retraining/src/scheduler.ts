@@ -14,7 +14,9 @@ import { randomBytes } from "node:crypto";
 import { ModelVersionStore, type Prisma, type PrismaClient } from "@reco/db";
 import { runRetrainJobInThread, type RetrainJobOptions, type RetrainJobResult } from "@reco/ml";
 import { DatabaseLease, type RolloutService } from "@reco/rollouts/store";
+import type { StorageEnv } from "@reco/storage";
 import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
 import { RETRAINING_LEASE } from "./runs.ts";
 
 export interface RetrainingConfig {
@@ -33,6 +35,11 @@ export interface RetrainingConfig {
   autoRollout?: boolean;
   /** the offline metric compared for the automatic rollout (default ndcg@10) */
   metric?: string;
+  /**
+   * S3 mode (S3_ENDPOINT set): snapshots are read from the bucket and versions are uploaded there,
+   * their rows pointing at it (`object:`), so every api instance can fetch them.
+   */
+  objectStorage?: StorageEnv;
 }
 
 export interface RetrainingSchedulerOptions {
@@ -47,6 +54,24 @@ export interface RetrainingSchedulerOptions {
   beforeRegister?: (runId: number) => Promise<void> | void;
   /** The job (default runRetrainJobInThread: off the event loop of the process that serves). */
   job?: (options: RetrainJobOptions) => Promise<RetrainJobResult>;
+  /** Counts the runs this scheduler ends (retrainingRunsCounter on the process's /metrics). */
+  runsCounter?: Counter<"status">;
+}
+
+/**
+ * `reco_retraining_runs_total{status}` in `registry`, both series at zero from the start so that
+ * increase() sees the first failure. Created by a process that may host a scheduler, before it
+ * starts (the name is exported even while the process is not the lease holder).
+ */
+export function retrainingRunsCounter(registry: Registry): Counter<"status"> {
+  const counter = new Counter({
+    name: "reco_retraining_runs_total",
+    help: "Retraining runs ended by this process, by status (succeeded; failed: an error, a stop, or a run abandoned by a dead owner)",
+    labelNames: ["status"],
+    registers: [registry],
+  });
+  for (const status of ["succeeded", "failed"]) counter.inc({ status }, 0);
+  return counter;
 }
 
 export interface RetrainingTick {
@@ -82,6 +107,8 @@ export class RetrainingScheduler {
     progress: number;
     done: Promise<RunOutcome>;
   } | null = null;
+  /** Runs this process ended, counted where their row changes (so each run once, in one process). */
+  private readonly ended: Counter<"status"> | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -96,6 +123,7 @@ export class RetrainingScheduler {
       options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
       this.leaseTtlMs,
     );
+    this.ended = options.runsCounter;
   }
 
   get holder(): string {
@@ -181,8 +209,10 @@ export class RetrainingScheduler {
       this.current?.runId ?? -1,
     );
     const ids = rows.map((row) => Number(row.id));
-    if (ids.length)
+    if (ids.length) {
       this.options.logger?.warn({ runs: ids }, "retraining runs abandoned, marked failed");
+      this.ended?.inc({ status: "failed" }, ids.length);
+    }
     return ids;
   }
 
@@ -274,6 +304,7 @@ export class RetrainingScheduler {
         params: this.config.params,
         ks: this.config.ks,
         runId: run.id,
+        ...(this.config.objectStorage ? { objectStorage: this.config.objectStorage } : {}),
         onProgress: (phase, progress) => {
           if (!this.current || this.current.runId !== run.id) return;
           this.current.phase = phase;
@@ -328,7 +359,7 @@ export class RetrainingScheduler {
   /** The version row and the run's success together, only while the run is still ours. */
   private async register(runId: number, result: RetrainJobResult): Promise<number> {
     const m = result.metadata;
-    return this.prisma.$transaction(async (tx) => {
+    const versionId = await this.prisma.$transaction(async (tx) => {
       const mine = await tx.trainingRun.updateMany({
         where: { id: runId, status: "running", holder: this.holder },
         data: {
@@ -346,7 +377,7 @@ export class RetrainingScheduler {
         throw new Error(
           `run ${runId} is no longer this process's (failed meanwhile); not registered`,
         );
-      const versionId = await new ModelVersionStore(this.prisma).record(
+      const id = await new ModelVersionStore(this.prisma).record(
         {
           name: m.name,
           version: m.version,
@@ -360,16 +391,20 @@ export class RetrainingScheduler {
         },
         tx,
       );
-      await tx.trainingRun.update({ where: { id: runId }, data: { modelVersionId: versionId } });
-      return versionId;
+      await tx.trainingRun.update({ where: { id: runId }, data: { modelVersionId: id } });
+      return id;
     });
+    this.ended?.inc({ status: "succeeded" });
+    return versionId;
   }
 
   private async finishFailed(runId: number, error: string): Promise<void> {
-    await this.prisma.trainingRun.updateMany({
+    const { count } = await this.prisma.trainingRun.updateMany({
       where: { id: runId, status: "running", holder: this.holder },
       data: { status: "failed", phase: "failed", error, finishedAt: new Date() },
     });
+    // zero: another scheduler failed it already (abandoned) and counted it there
+    if (count) this.ended?.inc({ status: "failed" });
   }
 
   /** With autoRollout: a canary of the candidate when its metric is at least the stable's. */

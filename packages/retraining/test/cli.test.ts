@@ -19,6 +19,9 @@ async function retrain(...args: string[]) {
   const env = {
     ...process.env,
     DATABASE_URL: "",
+    // the local registry of the embedded defaults (npm test exports the S3 server's variables)
+    S3_ENDPOINT: "",
+    S3_BUCKET: "",
     DATA_DIR: dataDir,
     RETRAIN_MODEL: "ials",
     RETRAIN_PARAMS: "epochs=2,factors=8",

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { waitFor } from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RetrainingRuns, RetrainingScheduler } from "../src/index.ts";
+import { Registry } from "prom-client";
+import { RetrainingRuns, RetrainingScheduler, retrainingRunsCounter } from "../src/index.ts";
 import {
   openTestDatabase,
   writeSmallSnapshots,
@@ -90,10 +91,11 @@ function killedMidway(kind: DatabaseKind) {
         timeoutMs: 20_000,
         description: "the dead run to look stale",
       });
+      const metrics = new Registry();
       const next = new RetrainingScheduler(
         prisma,
         { snapshotsDir: snapshots, registryDir: registry, intervalMs: null },
-        { holder: "next", leaseTtlMs: 1500 },
+        { holder: "next", leaseTtlMs: 1500, runsCounter: retrainingRunsCounter(metrics) },
       );
       // Once the dead holder's lease and heartbeat have run out, the next look fails the run.
       let abandoned: number[] = [];
@@ -113,6 +115,11 @@ function killedMidway(kind: DatabaseKind) {
       );
       expect(await prisma.modelVersion.count()).toBe(0);
       expect(next.running).toBeNull();
+      // the scheduler that failed it counts it, once, for the "retraining failed" alert
+      expect(await metrics.metrics()).toContain('reco_retraining_runs_total{status="failed"} 1\n');
+      expect(await metrics.metrics()).toContain(
+        'reco_retraining_runs_total{status="succeeded"} 0\n',
+      );
       await next.stop();
     }, 150_000);
   });

@@ -5,7 +5,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetrainJob, type RetrainJobOptions, type RetrainJobResult } from "@reco/ml";
-import { RetrainingRuns, RetrainingScheduler } from "../src/index.ts";
+import { Registry } from "prom-client";
+import { RetrainingRuns, RetrainingScheduler, retrainingRunsCounter } from "../src/index.ts";
 import { openTestDatabase, writeSmallSnapshots, type TestDatabase } from "./helpers.ts";
 
 const run = promisify(execFile);
@@ -41,6 +42,7 @@ describe("a retraining run (PGlite)", () => {
     expect(again).toMatchObject({ queued: false, run: { id: queued.id } });
 
     const phases: string[] = [];
+    const metrics = new Registry();
     const scheduler = new RetrainingScheduler(
       t.db.prisma,
       {
@@ -52,6 +54,7 @@ describe("a retraining run (PGlite)", () => {
       },
       {
         holder: "solo",
+        runsCounter: retrainingRunsCounter(metrics),
         job: (o: RetrainJobOptions) =>
           runRetrainJob({
             ...o,
@@ -67,6 +70,9 @@ describe("a retraining run (PGlite)", () => {
     const outcome = await scheduler.running!;
     expect(outcome).toMatchObject({ runId: queued.id, status: "succeeded", version: "v1" });
     expect(phases).toEqual(["load", "fit", "evaluate", "refit", "publish"]);
+    const exposition = await metrics.metrics();
+    expect(exposition).toContain('reco_retraining_runs_total{status="succeeded"} 1\n');
+    expect(exposition).toContain('reco_retraining_runs_total{status="failed"} 0\n');
 
     const view = (await runs.get(queued.id))!;
     expect(view).toMatchObject({

@@ -2,9 +2,11 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { waitFor } from "@reco/testkit";
+import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RolloutValidationError } from "../src/index.ts";
 import {
+  countTransitions,
   LeaseLost,
   RolloutController,
   RolloutRouting,
@@ -35,12 +37,14 @@ export function runControllerSuite(kind: DatabaseKind): void {
     let t: TestDatabase;
     let service: RolloutService;
     let counter = 0;
+    const metrics = new Registry();
     let clock = Date.now();
     const controllers: RolloutController[] = [];
 
     beforeAll(async () => {
       t = await openTestDatabase(kind);
       service = new RolloutService(t.db.prisma, t.models, { now: () => clock });
+      countTransitions(service, metrics);
     }, 120_000);
     afterEach(async () => {
       for (const c of controllers.splice(0)) await c.stop();
@@ -187,6 +191,16 @@ export function runControllerSuite(kind: DatabaseKind): void {
       expect(last.details).toMatchObject({ gates: { error_rate: { verdict: "fail" } } });
       expect((await t.models.find(name, "v2"))?.stage).toBe("retired");
       expect((await t.models.servingVersion())?.version).toBe("v1");
+      // the exported counter agrees with the audit log, status by status, for this model
+      const audited: Record<string, number> = {};
+      for (const e of detail.events) audited[e.toStatus] = (audited[e.toStatus] ?? 0) + 1;
+      const exported: Record<string, number> = {};
+      for (const { labels, value } of (await metrics.getMetricsAsJSON()).find(
+        (m) => m.name === "reco_rollout_transitions_total",
+      )!.values)
+        if (labels.model === name) exported[String(labels.to)] = value;
+      expect(exported).toEqual(audited);
+      expect(exported.rolled_back).toBe(1);
     });
 
     it("rolls back a candidate with clearly lower click-through", async () => {

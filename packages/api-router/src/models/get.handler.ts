@@ -1,3 +1,4 @@
+import type { TrpcContext } from "../context.ts";
 import type { ServiceContext } from "../init.ts";
 import type { GetInput } from "./get.schema.ts";
 import { readRegistryEntry } from "./service.ts";
@@ -7,10 +8,10 @@ export async function getHandler({
   ctx,
   input,
 }: {
-  ctx: ServiceContext<"models">;
+  ctx: ServiceContext<"models"> & Pick<TrpcContext, "services">;
   input: GetInput;
 }) {
   const version = await ctx.models.get(input.name, input.version);
-  const registry = await readRegistryEntry(version.artifactPath, version.name, version.version);
+  const registry = await readRegistryEntry(version, ctx.services.artifacts);
   return { ...version, registry };
 }

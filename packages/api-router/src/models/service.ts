@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { listVersions, type ArtifactMetadata } from "@reco/ml";
+import { isStoredVersion, listVersions, type ArtifactMetadata } from "@reco/ml";
+import type { TrpcServices } from "../context.ts";
 
 /** A card larger than this is cut: it is generated from metadata and should be a few KB. */
 const MAX_CARD_BYTES = 256 * 1024;
@@ -16,14 +17,35 @@ export interface RegistryEntry {
 
 /**
  * Reads a version's metadata and model card from the registry directory its row points at
- * (`<registry>/<name>/<version>`), through the registry's own reader. A missing or damaged
- * artifact is reported, not thrown: the row's figures are still worth showing.
+ * (`<registry>/<name>/<version>`), through the registry's own reader; a version kept in object
+ * storage is read from the api's verified cache (fetched there first when needed). A missing or
+ * damaged artifact is reported, not thrown: the row's figures are still worth showing.
  */
 export async function readRegistryEntry(
-  artifactPath: string,
-  name: string,
-  version: string,
+  row: { artifactPath: string; name: string; version: string },
+  artifacts?: TrpcServices["artifacts"],
 ): Promise<RegistryEntry> {
+  const { name, version } = row;
+  let artifactPath = row.artifactPath;
+  if (isStoredVersion(artifactPath)) {
+    if (!artifacts)
+      return {
+        metadata: null,
+        modelCard: null,
+        problems: [
+          `${artifactPath} is in object storage, and this server has no S3_ENDPOINT to read it from`,
+        ],
+      };
+    try {
+      artifactPath = (await artifacts.materialize(row)).artifactPath;
+    } catch (error) {
+      return {
+        metadata: null,
+        modelCard: null,
+        problems: [`${artifactPath}: ${(error as Error).message}`],
+      };
+    }
+  }
   const problems: string[] = [];
   const registryDir = path.dirname(path.dirname(artifactPath));
   const listing = (await listVersions(registryDir, name)).find(

@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import { envFields, loadEnvOrExit } from "@reco/contracts";
+import { storageEnvFields } from "@reco/storage/env";
 import { openDatabase, type Database } from "@reco/db";
 import { pino } from "pino";
 import { z } from "zod";
@@ -16,13 +17,14 @@ import { RetrainingScheduler } from "../scheduler.ts";
 
 const USAGE = `usage: npm run retrain -- trigger [--wait]   queue a run now (run it here when no scheduler is live)
        npm run retrain -- status              recent runs
-environment: DATABASE_URL (else the embedded database in DATA_DIR/pg), DATA_DIR, RETRAIN_MODEL, RETRAIN_PARAMS, …`;
+environment: DATABASE_URL (else the embedded database in DATA_DIR/pg), DATA_DIR, RETRAIN_MODEL, RETRAIN_PARAMS, …, S3_ENDPOINT, S3_BUCKET, … (snapshots and versions in a bucket)`;
 
 const env = loadEnvOrExit(
   z.object({
     DATABASE_URL: envFields.databaseUrl,
     DATA_DIR: envFields.dataDir,
     ...retrainingEnvFields,
+    ...storageEnvFields,
   }),
   process.env,
 );

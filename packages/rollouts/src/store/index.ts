@@ -13,3 +13,4 @@ export { DatabaseLease, LeaseLost } from "./lease.ts";
 export { readArmStats, type RolloutArmStats } from "./arm-stats.ts";
 export { RolloutRouting, RolloutModelResolver, type ActiveRoute } from "./resolver.ts";
 export { WebhookSender, signWebhookBody, announceTransitions } from "./webhooks.ts";
+export { countTransitions } from "./metrics.ts";
