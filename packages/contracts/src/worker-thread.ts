@@ -74,6 +74,40 @@ export class ThreadCalls<Reply extends { id: number }> {
     });
   }
 
+  /**
+   * Resolves once no call is in flight (or after `timeoutMs`, or when the thread fails): a thread
+   * stopped in the middle of a native call can abort the whole process (onnxruntime-node does:
+   * "terminate called after throwing an instance of 'Napi::Error'"), so owners drain first.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && !this.failed) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return true;
+  }
+
+  /**
+   * Asks the thread to end itself with `message` (it exits when done) and waits up to `timeoutMs`
+   * for it to exit before terminating it; the calls in flight reject with `reason`.
+   */
+  async closeGracefully(message: object, reason: Error, timeoutMs: number): Promise<void> {
+    if (!this.failed) {
+      this.worker.removeAllListeners("exit");
+      const exited = new Promise<boolean>((resolve) => {
+        this.worker.once("exit", () => resolve(true));
+        setTimeout(() => resolve(false), timeoutMs).unref();
+      });
+      this.worker.postMessage({ ...message, id: -1 });
+      if (await exited) {
+        this.fail(reason);
+        return;
+      }
+    }
+    await this.close(reason);
+  }
+
   /** Stops the thread; the calls in flight reject with `reason`. */
   async close(reason: Error): Promise<void> {
     this.worker.removeAllListeners("exit");

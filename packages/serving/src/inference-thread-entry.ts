@@ -35,6 +35,12 @@ async function handle(call: InferenceCall): Promise<unknown> {
       await scorer?.release();
       return null;
     }
+    case "stop": {
+      const scorers = [...models.values()];
+      models.clear();
+      for (const scorer of scorers) await scorer.release().catch(() => undefined);
+      process.exit(0); // ends this thread only, outside any ONNX call
+    }
   }
 }
 

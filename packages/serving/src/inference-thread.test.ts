@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -108,10 +109,11 @@ describe("InferenceThread", () => {
     try {
       const model = await thread.loader(ref);
       const before = await model.recommend([{ userIndex: 1 }], 4);
-      // A crash of the thread (what an abort in native code would do), from outside.
+      // The thread ends while a call is in flight, as a crash would end it. (Not worker.terminate():
+      // a thread terminated inside an ONNX run aborts this whole process; see the test below.)
       const { worker } = (thread as unknown as { thread: { worker: Worker } }).thread;
       const inFlight = model.recommend([{ userIndex: 1 }], 4);
-      await worker.terminate();
+      worker.postMessage({ type: "stop", id: -1 });
       await inFlight.then(
         (answer) => expect(answer).toEqual(before), // it may have finished just before
         (error: Error) => expect(error.message).toMatch(/inference thread exited/),
@@ -121,4 +123,25 @@ describe("InferenceThread", () => {
       await thread.close();
     }
   }, 60_000);
+
+  it("closing while runs are in flight lets them finish and never aborts the process (a terminate() inside an ONNX run does: exit 134)", async () => {
+    // In a child process, so that an abort fails this test instead of ending the test runner.
+    const fixture = path.join(import.meta.dirname, "../test/fixtures/close-while-busy.ts");
+    const { code, stdout, stderr } = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+    }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", fixture, ref.artifactPath, "8"],
+        { timeout: 120_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error.code as number | null) ?? null) : 0, stdout, stderr }),
+      );
+    });
+    expect({ code, stderr: stderr.slice(-500) }).toEqual({ code: 0, stderr: "" });
+    // every run sent before close() answered: 8 rounds × 2 threads × 20 runs
+    expect(stdout).toContain("answered 320, failed 0\ndone");
+  }, 150_000);
 });

@@ -6,7 +6,9 @@ import type { ModelLoader, ModelRef, Ranked, ScoreRequest, ServableModel } from 
 export type InferenceCall =
   | { type: "load"; ref: ModelRef }
   | { type: "recommend"; modelId: number; batch: ScoreRequest[]; k: number }
-  | { type: "release"; modelId: number };
+  | { type: "release"; modelId: number }
+  /** every session released, then the thread exits (no reply) */
+  | { type: "stop" };
 
 export interface LoadedInfo {
   modelId: number;
@@ -38,11 +40,24 @@ export class InferenceThread {
   /** A ModelLoader whose models live on this thread. */
   readonly loader: ModelLoader = (ref) => this.load(ref);
 
-  async close(): Promise<void> {
+  /**
+   * Refuses new calls, lets the calls in flight finish, then has the thread release its sessions
+   * and exit by itself. A thread terminated from outside inside an ONNX run aborts the whole
+   * process ("terminate called after throwing an instance of 'Napi::Error'"): terminate() is
+   * only the fallback for a thread that does not exit within the timeout.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
     this.closed = true;
     const thread = this.thread;
     this.thread = null;
-    await thread?.close(new Error("inference thread closed"));
+    if (!thread) return;
+    const deadline = Date.now() + timeoutMs;
+    await thread.drain(timeoutMs);
+    await thread.closeGracefully(
+      { type: "stop" } satisfies InferenceCall,
+      new Error("inference thread closed"),
+      Math.max(1_000, deadline - Date.now()),
+    );
   }
 
   private async load(ref: ModelRef): Promise<ServableModel> {

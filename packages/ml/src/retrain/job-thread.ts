@@ -10,7 +10,9 @@ const options = workerData as Omit<RetrainJobOptions, "onProgress">;
 runRetrainJob({
   ...options,
   onProgress: (phase, fraction) => port.postMessage({ type: "progress", phase, fraction }),
-}).then(
-  (result) => port.postMessage({ type: "done", result }),
-  (error: Error) => port.postMessage({ type: "error", name: error.name, message: error.message }),
-);
+})
+  .then(
+    (result) => port.postMessage({ type: "done", result }),
+    (error: Error) => port.postMessage({ type: "error", name: error.name, message: error.message }),
+  )
+  .finally(() => process.exit(0));

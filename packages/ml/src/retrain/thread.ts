@@ -22,7 +22,8 @@ export function runRetrainJobInThread(options: RetrainJobOptions): Promise<Retra
       if (settled) return;
       settled = true;
       action();
-      void worker.terminate();
+      // The thread ends itself after its answer; terminate() only one that does not.
+      setTimeout(() => void worker.terminate(), 10_000).unref();
     };
     worker.on("message", (message: Message) => {
       if (message.type === "progress") onProgress?.(message.phase, message.fraction);
