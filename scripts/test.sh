@@ -46,12 +46,13 @@ const fs = require("node:fs");
 const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
 const v = read(".cache/vitest-report.json");
 const p = read(".cache/playwright-report.json");
-let passed = 0, failed = 0;
-if (v) { passed += v.numPassedTests; failed += v.numFailedTests + (v.numTotalTests - v.numPassedTests - v.numFailedTests - (v.numPendingTests || 0) - (v.numTodoTests || 0)); }
-if (p) { passed += p.stats.expected; failed += p.stats.unexpected + (p.stats.flaky || 0); }
-console.log(`\nvitest: ${v ? `${v.numPassedTests} passed, ${v.numFailedTests} failed in ${v.testResults.length} files` : "no report"}`);
-console.log(`playwright: ${p ? `${p.stats.expected} passed, ${p.stats.unexpected} failed` : "no report"}`);
-console.log(`tests: ${passed} passed, ${failed} failed`);
+let passed = 0, failed = 0, notRun = 0;
+// Tests that neither passed nor failed did not run: a crashed runner process leaves them pending.
+if (v) { passed += v.numPassedTests; failed += v.numFailedTests; notRun += v.numTotalTests - v.numPassedTests - v.numFailedTests - (v.numTodoTests || 0); }
+if (p) { passed += p.stats.expected; failed += p.stats.unexpected + (p.stats.flaky || 0); notRun += p.stats.skipped || 0; }
+console.log(`\nvitest: ${v ? `${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numTotalTests - v.numPassedTests - v.numFailedTests - (v.numTodoTests || 0)} did not run, in ${v.testResults.length} files${v.success ? "" : " (the run failed: see its errors above)"}` : "no report"}`);
+console.log(`playwright: ${p ? `${p.stats.expected} passed, ${p.stats.unexpected} failed, ${p.stats.skipped || 0} did not run` : "no report"}`);
+console.log(`tests: ${passed} passed, ${failed} failed, ${notRun} did not run`);
 '
 echo "[test] wall time: $(($(date +%s) - started)) s (services stay up: npm run services -- down)"
 if ((${#failures[@]})); then
