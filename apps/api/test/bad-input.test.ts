@@ -227,6 +227,23 @@ const cases: Case[] = [
     code: "BAD_REQUEST",
   },
   {
+    name: "userId of 257 characters (one over the limit)",
+    path: `/recommend/${"u".repeat(257)}`,
+    status: 400,
+    code: "BAD_REQUEST",
+  },
+  {
+    name: "userId of 256 characters → valid answer",
+    path: `/recommend/${"u".repeat(256)}?k=3`,
+    status: 200,
+  },
+  {
+    name: "userId with a DEL character",
+    path: "/recommend/a%7Fb",
+    status: 400,
+    code: "BAD_REQUEST",
+  },
+  {
     name: "userId with control characters",
     path: "/recommend/a%01b",
     status: 400,

@@ -93,6 +93,8 @@ export class Catalog {
   /** Items per lower-cased category, for filter checks and selectivity. */
   private readonly categoryCounts = new Map<string, number>();
   private hashSum = 0;
+  /** The last `version` text and the numbers it was made from. */
+  private named = { hashSum: Number.NaN, bound: Number.NaN, text: "" };
   /** Items not recommendable whatever the time. */
   private offCount = 0;
   /** Sorted availability bounds (ms) of every item that has one; rebuilt when stale. */
@@ -182,7 +184,15 @@ export class Catalog {
 
   /** The state's name (see the class comment), at `now`. */
   version(now = Date.now()): string {
-    return `${this.hashSum.toString(36)}.${this.lastBoundPassed(now).toString(36)}`;
+    const bound = this.lastBoundPassed(now);
+    // Asked on every request: the text is made again only when one of its two numbers moved.
+    if (this.named.hashSum !== this.hashSum || this.named.bound !== bound)
+      this.named = {
+        hashSum: this.hashSum,
+        bound,
+        text: `${this.hashSum.toString(36)}.${bound.toString(36)}`,
+      };
+    return this.named.text;
   }
 
   /**

@@ -129,6 +129,19 @@ function filterKey(filter: ItemFilter | undefined): string {
   return `${[...filter.categories].sort().join(",")}|${[...filter.excludeCategories].sort().join(",")}`;
 }
 
+let isoMs = Number.NaN;
+let isoText = "";
+
+/** The time as an ISO string, made once per millisecond (every served answer stamps two events). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoText = new Date(now).toISOString();
+    isoMs = now;
+  }
+  return isoText;
+}
+
 /** Cache keys start with the user (readable in Redis); each entry is tagged with its user. */
 function userCachePrefix(userId: string): string {
   return `rec:${encodeURIComponent(userId)}:`;
@@ -189,21 +202,13 @@ export class RecommendationService {
     // The catalog's version: any item change (or an availability bound passing) moves every
     // instance to new keys at once, so no cached answer outlives a change (see Catalog).
     const catalogVersion = this.deps.catalog().version();
+    // Built in one template (no array of parts, no closure): a few per cent of a cached answer.
+    const e = encodeURIComponent;
+    const exclude = input.exclude.length === 0 ? "" : [...input.exclude].sort().join(",");
     const cacheKey =
-      userCachePrefix(input.userId) +
-      [
-        modelLabel,
-        resolution?.experimentKey ?? "",
-        resolution?.variant ?? "",
-        input.k,
-        input.context.device ?? "",
-        input.context.country ?? "",
-        [...input.exclude].sort().join(","),
-        catalogVersion,
-        filterKey(input.filter),
-      ]
-        .map((part) => encodeURIComponent(String(part)))
-        .join(":");
+      `${userCachePrefix(input.userId)}${e(modelLabel)}:${e(resolution?.experimentKey ?? "")}:` +
+      `${e(resolution?.variant ?? "")}:${input.k}:${e(input.context.device ?? "")}:` +
+      `${e(input.context.country ?? "")}:${e(exclude)}:${e(catalogVersion)}:${e(filterKey(input.filter))}`;
 
     let answer = await this.cacheGet(cacheKey);
     const cached = answer !== undefined;
@@ -468,7 +473,7 @@ export class RecommendationService {
         metaJson: answer.metaJson,
         cacheHit,
         latencyMs,
-        eventTime: new Date().toISOString(),
+        eventTime: isoNow(),
         eventIds: [randomUUID(), randomUUID()],
       }),
     );
