@@ -56,10 +56,10 @@ for _, key in ipairs(KEYS) do
   local pushed = redis.pcall('LPUSH', key, unpack(ARGV, at + 1, at + n))
   if type(pushed) == 'table' and pushed.err then
     redis.call('DEL', key)
-    redis.call('LPUSH', key, unpack(ARGV, at + 1, at + n))
+    pushed = redis.call('LPUSH', key, unpack(ARGV, at + 1, at + n))
   end
   at = at + n + 1
-  redis.call('LTRIM', key, 0, maxLength - 1)
+  if pushed > maxLength then redis.call('LTRIM', key, 0, maxLength - 1) end
   if ttl == '' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ttl) end
 end
 return #KEYS`;
@@ -271,6 +271,8 @@ export class RedisCache implements Cache {
     const client = this.client as Redis & {
       pushLists(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number>;
     };
+    // One chunk at a time: each script call takes milliseconds in Redis, and a chunk sent behind
+    // many others would wait for all of them within its own command timeout.
     for (let start = 0; start < pushes.length; start += LIST_KEYS_PER_CALL) {
       const chunk = pushes.slice(start, start + LIST_KEYS_PER_CALL);
       const args: (string | number)[] = chunk.map(({ key }) => key);

@@ -1,0 +1,85 @@
+/**
+ * The real-time features written to a real Redis after batches of events, against values computed
+ * here from the same events by a plain replay (no code shared with features.ts).
+ */
+import { createCache, type Cache } from "@reco/cache";
+import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } from "@reco/contracts";
+import { sharedServices } from "@reco/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventSummary } from "./event-summary.ts";
+import { updateFeatures } from "./features.ts";
+
+const { redisUrl } = sharedServices();
+const KEEP = 7;
+const t0 = Date.parse("2026-03-01T12:00:00Z");
+
+let cache: Cache;
+beforeAll(async () => {
+  cache = await createCache({
+    kind: "redis",
+    url: redisUrl,
+    namespace: `features-test-${process.pid}-${Date.now()}:`,
+  });
+});
+afterAll(async () => {
+  await cache.close();
+});
+
+/** A deterministic mix: interactions, events that are not interactions, users with 0..20 events. */
+function events(seed: number, count: number): EventSummary[] {
+  const types: EventSummary["type"][] = ["watch", "rate", "click", "reco.request", "watch"];
+  const out: EventSummary[] = [];
+  let x = seed;
+  for (let i = 0; i < count; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    const type = types[x % types.length]!;
+    const user = `u${(x >> 3) % 120}`;
+    const summary: EventSummary = {
+      type,
+      userId: user,
+      eventTime: new Date(t0 + seed * 1_000_000 + i * 1000).toISOString(),
+    };
+    if (type !== "reco.request") summary.itemId = `i${(x >> 9) % 60}`;
+    out.push(summary);
+  }
+  return out;
+}
+
+describe("updateFeatures on Redis", () => {
+  it("leaves each user's last interactions (newest first, bounded) and every item's count in trending, as replaying the events gives", async () => {
+    const batches = [events(1, 900), events(2, 40), events(3, 1500)];
+    const options = {
+      keyPrefix: "ft",
+      recentItemsPerUser: KEEP,
+      ttlMs: 60_000,
+      // No decay within the test: every score is the item's count of interactions.
+      trendingHalfLifeMs: 1e15,
+      trendingSize: 1000,
+    };
+    for (const batch of batches) await updateFeatures(cache, batch, options);
+
+    const expectedLists = new Map<string, RecentItem[]>();
+    const expectedCounts = new Map<string, number>();
+    for (const event of batches.flat()) {
+      if (event.type === "reco.request" || event.itemId === undefined) continue;
+      const list = expectedLists.get(event.userId) ?? [];
+      list.unshift({ itemId: event.itemId, type: event.type, at: event.eventTime });
+      expectedLists.set(event.userId, list.slice(0, KEEP));
+      expectedCounts.set(event.itemId, (expectedCounts.get(event.itemId) ?? 0) + 1);
+    }
+    // The fixture reaches both sides of the bound: lists cut to KEEP and lists shorter than it.
+    const lengths = [...expectedLists.values()].map((list) => list.length);
+    expect(lengths).toContain(KEEP);
+    expect(lengths.some((length) => length < KEEP)).toBe(true);
+
+    for (let user = 0; user < 120; user++) {
+      const userId = `u${user}`;
+      const stored = await cache.getList<RecentItem>(recentItemsKey("ft", userId));
+      expect(stored, userId).toEqual(expectedLists.get(userId) ?? []);
+    }
+    const trending = await cache.get<TrendingScores>(trendingKey("ft"));
+    expect(Object.keys(trending!.scores).sort()).toEqual([...expectedCounts.keys()].sort());
+    for (const [itemId, count] of expectedCounts)
+      expect(trending!.scores[itemId], itemId).toBeCloseTo(count, 6);
+  });
+});
