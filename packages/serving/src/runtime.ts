@@ -148,8 +148,12 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
   // No CPU memory arena: the arena keeps every block it ever grew to and reuses it badly across
   // batch shapes — measured on the demo's item-kNN (a dense 9,125² graph), 150 batches grew the
   // process by 10.5 GB with the arena and by 0.26 GB without it (the scorer alone, 1–16 users).
+  // No memory pattern: onnxruntime plans and keeps one block per input shape it has seen, and each
+  // batch size is a new shape — measured on the demo's item-kNN, 20 runs of 2 users grew the
+  // process by a median 215 MB with patterns and 102 MB without (5 runs each, interleaved).
   const sessionOptions = {
     enableCpuMemArena: false,
+    enableMemPattern: false,
     intraOpNumThreads: options.inferenceThreads,
     interOpNumThreads: 1,
     executionMode: "sequential" as const,
