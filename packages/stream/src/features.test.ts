@@ -25,6 +25,21 @@ afterAll(async () => {
   await cache.close();
 });
 
+/** The forms a valid event time may take; the features store each as `toISOString` gives it. */
+function timeText(ms: number, form: number): string {
+  const iso = new Date(ms).toISOString();
+  switch (form % 5) {
+    case 1:
+      return iso.replace("Z", "+00:00");
+    case 2:
+      return iso.replace(/\.\d{3}Z$/, "Z");
+    case 3:
+      return iso.replace(/^(\d{4})-\d\d-\d\d/, "$1-02-30"); // rolls over to March
+    default:
+      return iso;
+  }
+}
+
 /** A deterministic mix: interactions, events that are not interactions, users with 0..20 events. */
 function events(seed: number, count: number): EventSummary[] {
   const types: EventSummary["type"][] = ["watch", "rate", "click", "reco.request", "watch"];
@@ -37,7 +52,7 @@ function events(seed: number, count: number): EventSummary[] {
     const summary: EventSummary = {
       type,
       userId: user,
-      eventTime: new Date(t0 + seed * 1_000_000 + i * 1000).toISOString(),
+      eventTime: timeText(t0 + seed * 1_000_000 + i * 1000, x >> 5),
     };
     if (type !== "reco.request") summary.itemId = `i${(x >> 9) % 60}`;
     out.push(summary);
@@ -63,7 +78,8 @@ describe("updateFeatures on Redis", () => {
     for (const event of batches.flat()) {
       if (event.type === "reco.request" || event.itemId === undefined) continue;
       const list = expectedLists.get(event.userId) ?? [];
-      list.unshift({ itemId: event.itemId, type: event.type, at: event.eventTime });
+      const at = new Date(event.eventTime).toISOString();
+      list.unshift({ itemId: event.itemId, type: event.type, at });
       expectedLists.set(event.userId, list.slice(0, KEEP));
       expectedCounts.set(event.itemId, (expectedCounts.get(event.itemId) ?? 0) + 1);
     }

@@ -3,6 +3,17 @@ import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } fro
 import type { EventSummary } from "./event-summary.ts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
+/**
+ * Times that `toISOString` would give back unchanged (UTC, milliseconds, a day every month has, an
+ * hour before 24): kept as they are, which spares a Date parse and format per event (about 1 µs).
+ * Anything else (offsets, other precisions, days 29–31 that may roll over) goes through Date.
+ */
+const CANONICAL_TIME =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+function isoTime(eventTime: string): string {
+  return CANONICAL_TIME.test(eventTime) ? eventTime : new Date(eventTime).toISOString();
+}
 
 export interface FeatureOptions {
   keyPrefix: string;
@@ -33,7 +44,7 @@ export async function updateFeatures(
     list.push({
       itemId: event.itemId,
       type: event.type,
-      at: new Date(event.eventTime).toISOString(),
+      at: isoTime(event.eventTime),
     });
     byUser.set(event.userId, list);
     counts.set(event.itemId, (counts.get(event.itemId) ?? 0) + 1);
