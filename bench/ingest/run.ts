@@ -27,6 +27,7 @@ import { connectKafkaBus, type EventBus, type OutgoingMessage } from "@reco/bus"
 import { createCache, type Cache } from "@reco/cache";
 import { topicNames, type WatchEvent } from "@reco/contracts";
 import { createStreamWorker, measureIngestStages } from "@reco/stream";
+import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
 import { pino } from "pino";
 
@@ -277,4 +278,19 @@ try {
   );
 } finally {
   await producer.close();
+  if (values.features && process.env.REDIS_URL) await dropFeatureKeys(process.env.REDIS_URL);
+}
+
+/**
+ * The run's feature keys (a list per user, days of TTL) go with it: left behind, every run adds
+ * 50,000 keys that slow down the SCANs of the suites sharing this Redis.
+ */
+async function dropFeatureKeys(url: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for await (const keys of redis.scanStream({ match: `${run}:*`, count: 1000 }))
+      if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
+  } finally {
+    redis.disconnect();
+  }
 }
