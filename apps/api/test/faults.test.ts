@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { connectKafkaBus, openFileLogBus } from "@reco/bus";
+import { BusUnavailable, connectKafkaBus, openFileLogBus } from "@reco/bus";
 import { MemoryCache, createRedisCache } from "@reco/cache";
 import { startPrivateKafka, startPrivateRedis, waitFor } from "@reco/testkit";
 import { describe, expect, it } from "vitest";
@@ -139,15 +139,28 @@ describe("faults", () => {
       });
       // on the topic: only that event id (a retry whose attempt was in flight when it timed out may
       // have stored it twice under the same id, which readers count once)
-      const consumer = server.bus.consumer({
-        groupId: `check-${randomUUID()}`,
-        topics: [server.topics.click],
-      });
       const ids: string[] = [];
-      await consumer.run(async (batch) => {
-        for (const m of batch.messages)
-          ids.push((JSON.parse(m.value.toString()) as { eventId: string }).eventId);
-      });
+      // The restarted broker's group coordinator may still be loading past the consumer's own
+      // retries on a busy machine (BusUnavailable): join again until it answers.
+      const consumer = await waitFor(
+        async () => {
+          const attempt = server.bus.consumer({
+            groupId: `check-${randomUUID()}`,
+            topics: [server.topics.click],
+          });
+          try {
+            await attempt.run(async (batch) => {
+              for (const m of batch.messages)
+                ids.push((JSON.parse(m.value.toString()) as { eventId: string }).eventId);
+            });
+            return attempt;
+          } catch (error) {
+            if (error instanceof BusUnavailable) return undefined;
+            throw error;
+          }
+        },
+        { timeoutMs: 90_000, intervalMs: 1_000, description: "the check consumer joins" },
+      );
       try {
         await waitFor(() => ids.length > 0, { timeoutMs: 30_000, description: "click read" });
         await new Promise((resolve) => setTimeout(resolve, 1_000));

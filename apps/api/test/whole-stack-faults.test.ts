@@ -3,7 +3,7 @@
  * only) against two real api processes and the real stream worker over private PostgreSQL, Redis
  * and Kafka instances (@reco/testkit, never the shared services), while one part at a time fails:
  * an api SIGKILLed, the broker SIGKILLed and restarted, Redis SIGKILLed and restarted, PostgreSQL
- * down for 20 s, the worker SIGKILLed the instant a snapshot file lands; then the api SIGKILLed in
+ * down for 20 s, PostgreSQL frozen (hung, not down) for 20 s, the worker SIGKILLed the instant a snapshot file lands; then the api SIGKILLed in
  * embedded mode (PGlite, file log, worker inside the api, as `npm start` runs it).
  *
  * For each: acknowledged (2xx) events missing from the Parquet snapshots, duplicates, 5xx (and
@@ -226,6 +226,57 @@ describe("whole stack: two api processes and the stream worker over private Post
     );
     // Keys confirmed before the outage keep working from memory (AUTH_STALE_MS): no request fails.
     record("(d) PostgreSQL SIGKILL, down 20 s", outcome, { noErrorsAtAll: true });
+  }, 300_000);
+
+  it("(d2) PostgreSQL frozen for 20 s under load (SIGSTOP: connections hang instead of failing): no request fails", async () => {
+    await everythingUp();
+    const recommendDuringFreeze: { status: number | string; ms: number }[] = [];
+    let readyDuringFreeze: {
+      status: number | string;
+      ms: number;
+      body: { error?: { details?: { checks?: { database?: boolean } } } } | null;
+    } = { status: "not asked", ms: 0, body: null };
+    const outcome = await runScenario(
+      spec("postgres-frozen", async () => {
+        const start = Date.now();
+        pg.pause();
+        // Past the 5 s key re-check and the background refreshes, recommendations still answer.
+        await sleep(8_000);
+        for (const { url } of apis)
+          for (const user of ["1", "2", "3"]) {
+            const asked = Date.now();
+            const response = await fetch(`${url}/recommend/${user}?k=5`, {
+              headers: { authorization: `Bearer ${key}` },
+              signal: AbortSignal.timeout(10_000),
+            }).catch((error: Error) => ({ status: error.name }));
+            recommendDuringFreeze.push({ status: response.status, ms: Date.now() - asked });
+          }
+        // and readiness says the database is not answering, without hanging on it
+        const asked = Date.now();
+        const ready = await fetch(`${apis[0]!.url}/readyz`, {
+          signal: AbortSignal.timeout(10_000),
+        }).catch((error: Error) => ({ status: error.name, json: async () => null }));
+        readyDuringFreeze = {
+          status: ready.status,
+          ms: Date.now() - asked,
+          body: (await ready.json()) as typeof readyDuringFreeze.body,
+        };
+        await sleep(Math.max(0, start + 20_000 - Date.now()));
+        pg.resume();
+        return { start, end: Date.now() };
+      }),
+    );
+    expect(recommendDuringFreeze.map((r) => r.status)).toEqual(Array(6).fill(200));
+    // Reported, not bounded yet: in this stack each such request takes about 5 s (a single api
+    // under the same load answers in milliseconds); the cause is still open.
+    process.stdout.write(
+      `(d2) /recommend while PostgreSQL is frozen: ${recommendDuringFreeze.map((r) => `${r.ms} ms`).join(", ")}\n`,
+    );
+    expect(readyDuringFreeze.status).toBe(503);
+    expect(readyDuringFreeze.body?.error?.details?.checks?.database).toBe(false);
+    expect(readyDuringFreeze.ms).toBeLessThan(5_000);
+    // A hung database must not hold requests: lookups give up and known keys serve from memory.
+    record("(d2) PostgreSQL frozen (SIGSTOP) 20 s", outcome, { noErrorsAtAll: true });
   }, 300_000);
 
   it("(e) the worker SIGKILLed the instant a snapshot file lands (mid-batch), then started again: no request fails", async () => {

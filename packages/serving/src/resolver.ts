@@ -33,7 +33,10 @@ export class ModelResolutionFailed extends AppError {
 
 /**
  * Serves the newest `stable` version, as the model-version store answers it. The lookup is cached
- * for `refreshMs`; if the database fails, the last known answer keeps being served.
+ * for `refreshMs`; past that, a request is answered from the last known version at once while one
+ * lookup runs in the background (stale-while-revalidate): a hung or failing database never holds
+ * a request, and a stage change is seen within `refreshMs` plus one lookup. Only the very first
+ * resolution waits for the database.
  */
 export class StableModelResolver implements ModelResolver {
   private cached: { at: number; ref: ModelRef | null } | undefined;
@@ -45,15 +48,14 @@ export class StableModelResolver implements ModelResolver {
   ) {}
 
   async resolve(): Promise<ModelResolution> {
-    if (this.cached && Date.now() - this.cached.at < this.refreshMs)
-      return { ref: this.cached.ref };
+    const cached = this.cached;
+    if (cached && Date.now() - cached.at < this.refreshMs) return { ref: cached.ref };
     this.inflight ??= this.lookup().finally(() => (this.inflight = undefined));
-    try {
-      return { ref: await this.inflight };
-    } catch (error) {
-      if (this.cached) return { ref: this.cached.ref };
-      throw error;
+    if (cached) {
+      this.inflight.catch(() => undefined); // the next expiry tries again
+      return { ref: cached.ref };
     }
+    return { ref: await this.inflight };
   }
 
   private async lookup(): Promise<ModelRef | null> {

@@ -42,7 +42,7 @@ export interface PrivateProcess {
   stop(): Promise<void>;
   /** Sends a signal (default SIGKILL: a crash) and waits until the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Freezes the process (SIGSTOP): connections hang instead of failing. */
+  /** Freezes the process and its descendants (SIGSTOP): connections hang instead of failing. */
   pause(): void;
   /** Undoes pause() (SIGCONT). */
   resume(): void;
@@ -221,11 +221,13 @@ export class ManagedProcess implements PrivateProcess {
   pause(): void {
     if (!this.running) throw new Error(`${this.#spec.name} is not running`);
     this.#signal("SIGSTOP");
+    this.#signalDescendants("SIGSTOP");
     this.#paused = true;
   }
 
   resume(): void {
     if (!this.running) return;
+    this.#signalDescendants("SIGCONT");
     this.#signal("SIGCONT");
     this.#paused = false;
   }
@@ -248,6 +250,44 @@ export class ManagedProcess implements PrivateProcess {
       process.kill(-pid, signal);
     } catch {
       // Already gone.
+    }
+  }
+
+  /**
+   * Signals every descendant process too: PostgreSQL's backends call setsid(), so a signal to the
+   * postmaster's group leaves the connections already open running (a "frozen" server that still
+   * answers its pooled clients). Descendants are found through /proc (Linux).
+   */
+  #signalDescendants(signal: NodeJS.Signals): void {
+    const root = this.#child?.pid;
+    if (root === undefined) return;
+    const parents = new Map<number, number>();
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ")"
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const found = new Set([root]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [pid, parent] of parents)
+        if (found.has(parent) && !found.has(pid)) {
+          found.add(pid);
+          grew = true;
+        }
+    }
+    found.delete(root);
+    for (const pid of found) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
     }
   }
 

@@ -44,4 +44,27 @@ describe("startPrivatePostgres", () => {
       { note: "committed" },
     ]);
   }, 120_000); // starts, kills and restarts a JVM/server: slow when the 2 cores are busy
+
+  it("pause() freezes connections opened before it too (backends leave the postmaster's process group), resume() thaws them", async () => {
+    const postgres = await startPrivatePostgres();
+    started.push(postgres);
+    const open = new pg.Client({ connectionString: postgres.url, connectionTimeoutMillis: 2000 });
+    open.on("error", () => {});
+    await open.connect();
+    try {
+      expect((await open.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+      postgres.pause();
+      const frozen = await Promise.race([
+        open.query("select 2 as two").then(() => "answered"),
+        new Promise((resolve) => setTimeout(() => resolve("hung"), 1500)),
+      ]);
+      expect(frozen).toBe("hung");
+      postgres.resume();
+      // the query sent while frozen is answered once thawed, on the same connection
+      expect((await open.query("select 3 as three")).rows).toEqual([{ three: 3 }]);
+    } finally {
+      postgres.resume();
+      await open.end().catch(() => {});
+    }
+  }, 120_000);
 });

@@ -67,7 +67,8 @@ export interface ApiKeyStoreOptions {
  * on other processes (at once on this one). When the database cannot be reached, a key it
  * confirmed within `staleMs` (default 5 min) keeps its last answer (a known key keeps working, a
  * revoked one stays refused); any other key throws, which the api answers with 503 — never 200.
- * One database lookup per prefix at a time; concurrent requests share it.
+ * One database lookup per prefix at a time; concurrent requests share it. A key in use is looked
+ * up again in the second half of its cache time, in the background, so its requests do not wait.
  */
 export class ApiKeyStore implements Authenticator {
   private readonly lookups = new Map<string, CachedLookup>();
@@ -137,8 +138,21 @@ export class ApiKeyStore implements Authenticator {
   async authenticate(key: string): Promise<Principal | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
+    const now = this.now();
     let lookup = this.lookups.get(prefix);
-    if (!lookup || lookup.expiresAt <= this.now()) lookup = await this.refresh(prefix);
+    if (!lookup || lookup.expiresAt <= now) {
+      // Expired while its refresh is already running (started ahead, below): the last answer
+      // stands for the query's duration instead of holding the request on a slow database.
+      const standing =
+        lookup && this.loading.has(prefix) && now - lookup.confirmedAt < this.staleMs
+          ? lookup
+          : undefined;
+      lookup = standing ?? (await this.refresh(prefix));
+    } else if (lookup.expiresAt - now <= this.cacheMs / 2) {
+      // Refresh ahead in the second half of the cache time, off the request path: a busy key is
+      // confirmed before it expires, and a hung database costs its requests nothing.
+      this.refresh(prefix).catch(() => undefined);
+    }
     if (!lookup.principal || !lookup.hash) return null;
     const presented = Buffer.from(key);
     const known =
