@@ -12,7 +12,8 @@ import { buildServer, servingRoutesDeps } from "@reco/api";
 import { openFileLogBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
 import { topicNames } from "@reco/contracts";
-import type { Database } from "@reco/db";
+import { openDatabase, type Database } from "@reco/db";
+import { importMovieLens } from "@reco/importer";
 import {
   buildInteractions,
   fitModel,
@@ -100,6 +101,18 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** An embedded database in `dir` with the demo data (MovieLens latest-small) imported. */
+export async function openDemoDatabase(dir: string): Promise<Database> {
+  const db = await openDatabase({ dataDir: dir });
+  await importMovieLens({
+    prisma: db.prisma,
+    snapshotsRoot: path.join(dir, "snapshots"),
+    moviesPath: "data/ml-latest-small/movies.csv",
+    ratingsPath: "data/ml-latest-small/ratings.csv",
+  });
+  return db;
 }
 
 /**

@@ -10,9 +10,8 @@ import { Session } from "node:inspector/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ModelVersionStore, openDatabase } from "@reco/db";
-import { importMovieLens } from "@reco/importer";
-import { loadSeparate, publishDemoVersion, serveBench } from "./common.ts";
+import { ModelVersionStore } from "@reco/db";
+import { loadSeparate, openDemoDatabase, publishDemoVersion, serveBench } from "./common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -66,13 +65,7 @@ function part(node: Node): string {
 
 const work = await mkdtemp(path.join(tmpdir(), "bench-serve-prof-"));
 try {
-  const db = await openDatabase({ dataDir: work });
-  await importMovieLens({
-    prisma: db.prisma,
-    snapshotsRoot: path.join(work, "snapshots"),
-    moviesPath: "data/ml-latest-small/movies.csv",
-    ratingsPath: "data/ml-latest-small/ratings.csv",
-  });
+  const db = await openDemoDatabase(work);
   const published = await publishDemoVersion(db, work);
   await new ModelVersionStore(db.prisma).setStage({ id: published.id }, "stable", {
     by: "bench",

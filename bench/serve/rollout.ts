@@ -11,9 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ModelVersionStore, openDatabase, type Database } from "@reco/db";
+import { ModelVersionStore, type Database } from "@reco/db";
 import { ExperimentAssigner, ExperimentModelResolver } from "@reco/experiments/store";
-import { importMovieLens } from "@reco/importer";
 import {
   RolloutController,
   RolloutModelResolver,
@@ -21,7 +20,14 @@ import {
   RolloutService,
 } from "@reco/rollouts/store";
 import { StableModelResolver } from "@reco/serving";
-import { loadSeparate, median, publishDemoVersion, serveBench, type Figures } from "./common.ts";
+import {
+  loadSeparate,
+  median,
+  openDemoDatabase,
+  publishDemoVersion,
+  serveBench,
+  type Figures,
+} from "./common.ts";
 
 const { values } = parseArgs({
   options: {
@@ -73,13 +79,7 @@ try {
         " ",
       )}; c = ${values.connections}, ${values.seconds} s per run, ${values.uncached ? "uncached" : "cached"} /recommend\n`,
   );
-  const db = await openDatabase({ dataDir: work });
-  await importMovieLens({
-    prisma: db.prisma,
-    snapshotsRoot: path.join(work, "snapshots"),
-    moviesPath: "data/ml-latest-small/movies.csv",
-    ratingsPath: "data/ml-latest-small/ratings.csv",
-  });
+  const db = await openDemoDatabase(work);
   const store = new ModelVersionStore(db.prisma);
   const stable = await publishDemoVersion(db, work, "v1");
   await store.setStage({ id: stable.id }, "stable", { by: "bench", reason: "baseline" });

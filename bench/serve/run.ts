@@ -20,13 +20,13 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ModelVersionStore, openDatabase, type Database } from "@reco/db";
-import { importMovieLens } from "@reco/importer";
 import { publishVersion, recordModelVersion, seededRandom, type FactorParams } from "@reco/ml";
 import { DEFAULT_INFERENCE_THREADS, DEFAULT_MAX_BATCH } from "@reco/serving";
 import {
   loadSeparate,
   loadShared,
   median,
+  openDemoDatabase,
   publishDemoVersion,
   serveBench,
   type Figures,
@@ -101,13 +101,7 @@ interface Round {
 async function demoPart(): Promise<void> {
   // ---- 1. demo catalog ----
   const demoDir = path.join(work, "demo");
-  const db = await openDatabase({ dataDir: demoDir });
-  await importMovieLens({
-    prisma: db.prisma,
-    snapshotsRoot: path.join(demoDir, "snapshots"),
-    moviesPath: "data/ml-latest-small/movies.csv",
-    ratingsPath: "data/ml-latest-small/ratings.csv",
-  });
+  const db = await openDemoDatabase(demoDir);
   const published = await publishDemoVersion(db, demoDir);
   await stable(db, published.id);
   const users = published.users;
