@@ -94,7 +94,7 @@ export async function connectKafkaBus(options: KafkaBusOptions): Promise<KafkaBu
 export class KafkaBus implements EventBus {
   readonly kind = "kafka";
   private readonly admin: Admin;
-  private producer: Producer;
+  private readonly producer: Producer;
   private readonly knownTopics = new Set<string>();
   private readonly consumers = new Set<KafkaGroupConsumer>();
   private queue: QueuedSend[] = [];
@@ -109,11 +109,7 @@ export class KafkaBus implements EventBus {
     private readonly timing: ConsumerTiming,
   ) {
     this.admin = kafka.admin();
-    this.producer = this.newProducer();
-  }
-
-  private newProducer(): Producer {
-    return this.kafka.producer({
+    this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -123,23 +119,6 @@ export class KafkaBus implements EventBus {
         ({ partitionMetadata, message }) =>
           partitionForKey(String(message.key), partitionMetadata.length),
     });
-  }
-
-  /**
-   * A broker that lost its producer state (restarted after a crash, producer id expired) refuses
-   * every later send of this idempotent producer (out-of-order sequence, unknown producer id), and
-   * kafkajs never resets its sequences (tulios/kafkajs#598): a new producer gets a new id. The
-   * failed batch was refused as a whole, so its callers' errors stand and their retries go out.
-   */
-  private async replaceProducer(): Promise<void> {
-    const old = this.producer;
-    this.producer = this.newProducer();
-    await old.disconnect().catch(() => undefined);
-    this.logger.warn(
-      { brokers: this.brokers },
-      "kafka: the broker lost this producer's state; publishing with a new producer",
-    );
-    await this.call(this.producer.connect(), "connecting a new producer").catch(() => undefined);
   }
 
   async connect(): Promise<void> {
@@ -270,7 +249,6 @@ export class KafkaBus implements EventBus {
           const topics = [...new Set(batch.map((q) => q.topicMessages.topic))].join(", ");
           for (const q of batch)
             q.reject(toBusError(error, this.brokers, `publishing to ${topics}`));
-          if (producerStateLost(error)) await this.replaceProducer();
         }
       }
     } finally {
@@ -294,21 +272,6 @@ export class KafkaBus implements EventBus {
   private async disconnectClients(): Promise<void> {
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
-}
-
-const PRODUCER_STATE_LOST = new Set([
-  "OUT_OF_ORDER_SEQUENCE_NUMBER",
-  "UNKNOWN_PRODUCER_ID",
-  "INVALID_PRODUCER_EPOCH",
-]);
-
-/** Whether a send failed because the broker no longer knows this producer's sequences. */
-export function producerStateLost(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== "object" || depth > 5) return false;
-  const e = error as { type?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.type === "string" && PRODUCER_STATE_LOST.has(e.type)) return true;
-  if (producerStateLost(e.cause, depth + 1)) return true;
-  return Array.isArray(e.errors) && e.errors.some((inner) => producerStateLost(inner, depth + 1));
 }
 
 function toKafkaMessage(message: OutgoingMessage, index: number): Message {
