@@ -3,7 +3,8 @@
  * - Producer: acks=all, idempotent, the port's murmur2 partitioner (= Kafka's default), no topic
  *   auto-creation. kafkajs's idempotent producer loses or reorders messages when several sends
  *   overlap (tulios/kafkajs#1005, #598), so sends go through a single-flight queue that
- *   coalesces waiting publishes into one sendBatch.
+ *   coalesces waiting publishes into one sendBatch. A failed sendBatch is sent again as it is
+ *   until its outcome is known (see `sendUntilKnown`).
  * - Every broker call is bounded by `operationTimeoutMs`; connection problems surface as
  *   BusUnavailable naming the brokers, unknown topics as NotFound.
  */
@@ -31,6 +32,7 @@ import {
   type EventBus,
   type OutgoingMessage,
   type PartitionOffset,
+  PublishOutcomeUnknown,
 } from "./port.ts";
 
 export type { ConsumerTiming } from "./kafka/consumer.ts";
@@ -45,6 +47,13 @@ export interface KafkaBusOptions {
   operationTimeoutMs?: number;
   /** TCP connect timeout per broker (default 3 s). */
   connectionTimeoutMs?: number;
+  /** How long kafkajs waits for one request's answer before retrying it (default 10 s). */
+  requestTimeoutMs?: number;
+  /**
+   * How long a failed send is sent again before it is given up (default 10 min): all later sends
+   * wait behind it, so a batch the broker keeps refusing (topic deleted) must end some time.
+   */
+  sendRetryLimitMs?: number;
   /** Consumer-group timings; tests shrink them to keep rebalances fast. */
   consumerTiming?: Partial<ConsumerTiming>;
 }
@@ -60,6 +69,10 @@ interface QueuedSend {
   topicMessages: TopicMessages;
   /** Its caller gave up (timeout): not sent if still waiting. */
   cancelled: boolean;
+  /** In a send under way: it may be stored whatever its caller does. */
+  sending: boolean;
+  /** Stored or refused: the outcome is known. */
+  settled: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -78,15 +91,19 @@ export async function connectKafkaBus(options: KafkaBusOptions): Promise<KafkaBu
     clientId: options.clientId,
     brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
-    requestTimeout: 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     logLevel: options.logger ? logLevel.INFO : logLevel.NOTHING,
     logCreator: kafkaLogCreator(logger),
   });
-  const bus = new KafkaBus(kafka, brokers.join(","), logger, options.operationTimeoutMs ?? 30_000, {
-    ...DEFAULT_TIMING,
-    ...options.consumerTiming,
-  });
+  const bus = new KafkaBus(
+    kafka,
+    brokers.join(","),
+    logger,
+    options.operationTimeoutMs ?? 30_000,
+    { ...DEFAULT_TIMING, ...options.consumerTiming },
+    options.sendRetryLimitMs ?? 10 * 60_000,
+  );
   await bus.connect();
   return bus;
 }
@@ -94,7 +111,11 @@ export async function connectKafkaBus(options: KafkaBusOptions): Promise<KafkaBu
 export class KafkaBus implements EventBus {
   readonly kind = "kafka";
   private readonly admin: Admin;
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** False after a failed connect: the next send connects first. */
+  private producerConnected = false;
+  /** Ends the pause between two sends of a failed batch (close). */
+  private wakeRetry: (() => void) | undefined;
   private readonly knownTopics = new Set<string>();
   private readonly consumers = new Set<KafkaGroupConsumer>();
   private queue: QueuedSend[] = [];
@@ -107,9 +128,14 @@ export class KafkaBus implements EventBus {
     private readonly logger: BusLogger,
     private readonly timeoutMs: number,
     private readonly timing: ConsumerTiming,
+    private readonly sendRetryLimitMs: number,
   ) {
     this.admin = kafka.admin();
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -125,6 +151,7 @@ export class KafkaBus implements EventBus {
     try {
       await this.call(this.admin.connect(), "connecting");
       await this.call(this.producer.connect(), "connecting the producer");
+      this.producerConnected = true;
     } catch (error) {
       await this.disconnectClients();
       throw error;
@@ -162,6 +189,8 @@ export class KafkaBus implements EventBus {
       entry = {
         topicMessages: { topic, messages: kafkaMessages },
         cancelled: false,
+        sending: false,
+        settled: false,
         resolve,
         reject,
       };
@@ -171,6 +200,12 @@ export class KafkaBus implements EventBus {
     try {
       await this.call(sent, `publishing to ${topic}`);
     } catch (error) {
+      if (entry!.sending && !entry!.settled)
+        throw new PublishOutcomeUnknown(
+          `${(error as Error).message}; the messages are still being sent and may yet be stored`,
+          sent,
+          error,
+        );
       entry!.cancelled = true;
       throw error;
     }
@@ -221,6 +256,7 @@ export class KafkaBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wakeRetry?.();
     await Promise.all([...this.consumers].map((c) => c.stop()));
     while (this.sending) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.disconnectClients();
@@ -238,22 +274,85 @@ export class KafkaBus implements EventBus {
         const batch = this.queue.filter((q) => !q.cancelled);
         this.queue = [];
         if (batch.length === 0) continue;
-        try {
-          await this.producer.sendBatch({
-            topicMessages: batch.map((q) => q.topicMessages),
-            acks: -1,
-            timeout: this.timeoutMs,
-          });
-          for (const q of batch) q.resolve();
-        } catch (error) {
-          const topics = [...new Set(batch.map((q) => q.topicMessages.topic))].join(", ");
-          for (const q of batch)
-            q.reject(toBusError(error, this.brokers, `publishing to ${topics}`));
-        }
+        for (const q of batch) q.sending = true;
+        await this.sendUntilKnown(batch);
       }
     } finally {
       this.sending = false;
     }
+  }
+
+  /**
+   * Sends one batch until it is stored, refused for good, the bus closes or `sendRetryLimitMs`
+   * passed. A failed send may have been stored on some partitions or all (the broker was killed
+   * or frozen before it answered), and kafkajs then reuses those sequence numbers for the next
+   * batch, which the broker refuses as out of order for as long as the producer lives. Sent
+   * again as it is, with the same producer, the broker recognises what it already holds and
+   * stores only the rest: no duplicate, no lost message, and the sequences agree again. So
+   * nothing else is sent before it.
+   */
+  private async sendUntilKnown(batch: QueuedSend[]): Promise<void> {
+    const topicMessages = batch.map((q) => q.topicMessages);
+    const topics = [...new Set(topicMessages.map((t) => t.topic))].join(", ");
+    const giveUpAt = Date.now() + this.sendRetryLimitMs;
+    let backoffMs = 100;
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      try {
+        if (!this.producerConnected) {
+          await this.call(this.producer.connect(), "connecting the producer");
+          this.producerConnected = true;
+        }
+        await this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.timeoutMs });
+        for (const q of batch) settle(q, () => q.resolve());
+        if (attempts > 1)
+          this.logger.info({ topics, attempts }, "kafka: a batch sent again was stored");
+        return;
+      } catch (error) {
+        const stateLost = producerStateLost(error);
+        const refused = !stateLost && refusedForGood(error);
+        if (this.closed || refused || Date.now() >= giveUpAt) {
+          const why = this.closed ? "the bus closed while " : "";
+          const failure = toBusError(error, this.brokers, `${why}publishing to ${topics}`);
+          for (const q of batch) settle(q, () => q.reject(failure));
+          // It may be stored in part: a new producer id keeps the next batch from being refused
+          // as out of order.
+          if (!this.closed) await this.replaceProducer("a batch was given up");
+          return;
+        }
+        if (stateLost) await this.replaceProducer("the broker lost this producer's state");
+        if (attempts === 1)
+          this.logger.warn(
+            { topics, error: (error as Error).message },
+            "kafka: a send failed; sending the same batch again until the broker answers",
+          );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoffMs);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeRetry = undefined;
+        backoffMs = Math.min(backoffMs * 2, 2_000);
+      }
+    }
+  }
+
+  /**
+   * A new producer gets a new producer id, with sequences from 0. For a broker that lost this
+   * producer's state (unknown producer id, invalid epoch) and after a batch was given up: kafkajs
+   * never resets its sequences itself (tulios/kafkajs#598). A batch sent again by the new
+   * producer after a partial store is stored twice on those partitions — the only case that can
+   * duplicate, and it is logged.
+   */
+  private async replaceProducer(why: string): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.producerConnected = false;
+    this.logger.warn({ brokers: this.brokers }, `kafka: ${why}; publishing with a new producer`);
+    await old.disconnect().catch(() => undefined);
   }
 
   private async requireTopic(topic: string): Promise<void> {
@@ -272,6 +371,46 @@ export class KafkaBus implements EventBus {
   private async disconnectClients(): Promise<void> {
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
+}
+
+function settle(q: QueuedSend, how: () => void): void {
+  q.settled = true;
+  how();
+}
+
+const PRODUCER_STATE_LOST = new Set([
+  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  "UNKNOWN_PRODUCER_ID",
+  "INVALID_PRODUCER_EPOCH",
+]);
+
+/** kafkajs's errors and what they wrap (retries exceeded → the last attempt's error). */
+function errorChain(error: unknown): { type?: unknown; name?: unknown; retriable?: unknown }[] {
+  const chain: { type?: unknown; name?: unknown; retriable?: unknown }[] = [];
+  const visit = (e: unknown, depth: number) => {
+    if (!e || typeof e !== "object" || depth > 5) return;
+    const err = e as { cause?: unknown; originalError?: unknown; errors?: unknown };
+    chain.push(e as never);
+    visit(err.originalError ?? err.cause, depth + 1);
+    if (Array.isArray(err.errors)) for (const inner of err.errors) visit(inner, depth + 1);
+  };
+  visit(error, 0);
+  return chain;
+}
+
+/** Whether the broker no longer knows this producer's sequences (only a new producer helps). */
+export function producerStateLost(error: unknown): boolean {
+  return errorChain(error).some(
+    (e) => typeof e.type === "string" && PRODUCER_STATE_LOST.has(e.type),
+  );
+}
+
+/**
+ * Whether the broker refused the batch itself (too large, invalid record, not authorised): sending
+ * it again cannot help. Anything else (connection, timeout, leadership moving) is retried.
+ */
+export function refusedForGood(error: unknown): boolean {
+  return errorChain(error).some((e) => e.name === "KafkaJSProtocolError" && e.retriable === false);
 }
 
 function toKafkaMessage(message: OutgoingMessage, index: number): Message {

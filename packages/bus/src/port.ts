@@ -25,6 +25,8 @@ export interface EventBus {
   /**
    * Publishes many messages to one topic in one request (file log: one write per partition file).
    * Order is kept per key. Not atomic across partitions: if it rejects, a prefix may be stored.
+   * Rejects with `PublishOutcomeUnknown` when its deadline passed while the adapter was still
+   * sending it: wait for that error's `settled` before sending the messages again.
    */
   publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /** A consumer-group member; nothing is fetched until `run`. */
@@ -186,6 +188,23 @@ export class BusUnavailable extends Unavailable {
     override readonly cause?: unknown,
   ) {
     super(message, 1);
+  }
+}
+
+/**
+ * The caller's deadline passed while the bus was still sending the messages: they may yet be stored.
+ * `settled` resolves once they are, or rejects once they will not be (refused, bus closed); sending
+ * them again before that could store them twice.
+ */
+export class PublishOutcomeUnknown extends BusUnavailable {
+  constructor(
+    message: string,
+    readonly settled: Promise<void>,
+    cause?: unknown,
+  ) {
+    super(message, cause);
+    // Whoever does not wait for the outcome must not get an unhandled rejection for it.
+    settled.catch(() => undefined);
   }
 }
 

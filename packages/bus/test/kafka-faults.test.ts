@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollecting, uniqueName, waitFor } from "@reco/bus/contract";
 import { startPrivateKafka, type PrivateKafka } from "@reco/testkit";
-import { BusUnavailable, connectKafkaBus, type KafkaBus } from "../src/index.ts";
+import {
+  BusUnavailable,
+  PublishOutcomeUnknown,
+  connectKafkaBus,
+  type KafkaBus,
+} from "../src/index.ts";
 
 const timing = {
   sessionTimeoutMs: 6_000,
@@ -82,6 +87,69 @@ describe("kafka adapter under broker faults", () => {
       expect([...new Set(seqs(c.received))]).toEqual(expect.arrayContaining([0, 2]));
       expect(seqs(c.received).every((seq) => seq >= 0 && seq <= 2)).toBe(true);
       await c.consumer.stop();
+    },
+  );
+
+  it(
+    "a batch the broker stored while frozen, after kafkajs gave up on its answers, is sent again as it is: stored once, and later batches are not refused as out of order",
+    { timeout: 120_000 },
+    async () => {
+      // With 1 s per request, kafkajs gives up after its 6 attempts and their backoff (about
+      // 9 s) while the broker is still frozen; the broker holds every attempt in its socket and
+      // stores the first when it thaws. Sending anything else with those sequence numbers would
+      // be refused as out of order for as long as the producer lives.
+      const logged: string[] = [];
+      const note = (_: object, msg: string) => logged.push(msg);
+      const bus = await connectKafkaBus({
+        brokers: broker.brokerList,
+        clientId: "bus-faults-lost-answers",
+        operationTimeoutMs: 1_000,
+        requestTimeoutMs: 1_000,
+        consumerTiming: timing,
+        logger: { debug() {}, info: note, warn: note, error() {} },
+      });
+      buses.push(bus);
+      const topic = uniqueName("lost-answers");
+      await bus.ensureTopics([topic], 3);
+      const batch = (from: number) =>
+        Array.from({ length: 30 }, (_, i) => ({ key: `user-${i}`, value: { seq: from + i } }));
+      await bus.publishBatch(topic, batch(0));
+
+      broker.pause();
+      let outcome: unknown;
+      try {
+        outcome = await bus.publishBatch(topic, batch(30)).catch((e: unknown) => e);
+        await waitFor(
+          "kafkajs to give up on the frozen broker",
+          () => logged.some((m) => m.includes("sending the same batch again")),
+          30_000,
+        );
+      } finally {
+        broker.resume();
+      }
+      expect(
+        outcome,
+        "the caller's deadline passed with the batch still being sent",
+      ).toBeInstanceOf(PublishOutcomeUnknown);
+      await (outcome as PublishOutcomeUnknown).settled;
+      expect(logged).toContain("kafka: a batch sent again was stored");
+      await retryFor30s(() => bus.publishBatch(topic, batch(60)));
+
+      const all = Array.from({ length: 90 }, (_, seq) => seq);
+      // The thawed broker fenced itself (missed heartbeats): its group coordinator may be loading.
+      let c: Awaited<ReturnType<typeof startCollecting>> | undefined;
+      await retryFor30s(async () => {
+        c = await startCollecting(bus, { groupId: uniqueName("lost-group"), topics: [topic] });
+      });
+      await waitFor(
+        "all 90 records",
+        () => new Set(seqs(c!.received)).size === 90,
+        30_000,
+        () => c!.received.length,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(seqs(c!.received)).toEqual(all);
+      await c!.consumer.stop();
     },
   );
 

@@ -42,6 +42,8 @@ export class ThreadCalls<Reply extends { id: number }> {
   >();
   private nextId = 0;
   private failed: Error | null = null;
+  /** Called once no call is in flight any more (see `drain`). */
+  private readonly idleWaiters = new Set<() => void>();
 
   constructor(
     readonly worker: Worker,
@@ -53,6 +55,7 @@ export class ThreadCalls<Reply extends { id: number }> {
       this.pending.delete(reply.id);
       if (refWhileWaiting && this.pending.size === 0) worker.unref();
       waiter?.resolve(reply);
+      if (this.pending.size === 0) this.notifyIdle();
     });
     worker.on("error", (error) => this.fail(error));
     worker.on("exit", (code) => this.fail(new Error(`${name} exited with code ${code}`)));
@@ -80,12 +83,17 @@ export class ThreadCalls<Reply extends { id: number }> {
    * "terminate called after throwing an instance of 'Napi::Error'"), so owners drain first.
    */
   async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 && !this.failed) {
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return true;
+    if (this.pending.size === 0 || this.failed) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (drained: boolean) => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(onIdle);
+        resolve(drained);
+      };
+      const onIdle = () => finish(true);
+      this.idleWaiters.add(onIdle);
+    });
   }
 
   /**
@@ -119,5 +127,10 @@ export class ThreadCalls<Reply extends { id: number }> {
     this.failed ??= error;
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    for (const waiter of [...this.idleWaiters]) waiter();
   }
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import {
   BusUnavailable,
   JsonText,
+  PublishOutcomeUnknown,
   openFileLogBus,
   type EventBus,
   type FileLogBus,
@@ -203,6 +204,34 @@ describe("EventQueue", () => {
       await queue.deliver([event("t.feedback", 2)], 5_000);
       expect(((await readAll(fileBus, "t.feedback")) as { n: number }[]).map((v) => v.n)).toEqual([
         2,
+      ]);
+    });
+
+    it("a publish the bus stopped waiting for while still sending it is waited for, never sent a second time", async () => {
+      let calls = 0;
+      let release!: () => void;
+      const sending = Object.create(fileBus) as EventBus;
+      sending.publishBatch = async (topic, messages) => {
+        calls += 1;
+        if (calls > 1) return fileBus.publishBatch(topic, messages);
+        // The first publish is still being sent when the bus's deadline passes; it lands later.
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        throw new PublishOutcomeUnknown(
+          "deadline passed while sending (test)",
+          gate.then(() => fileBus.publishBatch(topic, messages)),
+        );
+      };
+      const queue = new EventQueue({ bus: sending, metrics, capacity: 100, lingerMs: 0 });
+      const first = queue.deliver([event("t.feedback", 1)], 5_000);
+      await waitFor(() => calls === 1, { description: "the first publish" });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = queue.deliver([event("t.feedback", 2)], 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(calls, "nothing sent while the first outcome is unknown").toBe(1);
+      release();
+      await Promise.all([first, second]);
+      expect(((await readAll(fileBus, "t.feedback")) as { n: number }[]).map((v) => v.n)).toEqual([
+        1, 2,
       ]);
     });
 

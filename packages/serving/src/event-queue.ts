@@ -1,4 +1,4 @@
-import { JsonText, type EventBus } from "@reco/bus";
+import { JsonText, PublishOutcomeUnknown, type EventBus } from "@reco/bus";
 import { Unavailable } from "@reco/contracts";
 import type { ServingMetrics } from "./metrics.ts";
 
@@ -74,8 +74,6 @@ export interface EventQueueOptions {
    * of a few, at the cost of a few milliseconds of delivery delay.
    */
   lingerMs?: number;
-  /** A publish that takes longer is treated as failed and retried (at-least-once: events carry ids). */
-  publishTimeoutMs?: number;
   onError?: (error: Error) => void;
 }
 
@@ -298,18 +296,18 @@ export class EventQueue {
     this.items.length = kept;
   }
 
-  private publish(topic: string, messages: { key: string; value: unknown }[]): Promise<void> {
-    const timeoutMs = this.options.publishTimeoutMs ?? 5_000;
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      this.options.bus.publishBatch(topic, messages),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`publish to ${topic} timed out after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+  /**
+   * One topic's part of a round. A publish the bus gave up waiting for while still sending it
+   * (`PublishOutcomeUnknown`) is waited for to its end instead of failing the round: sent again
+   * meanwhile, its events could be stored twice. The bus bounds every publish it has not started.
+   */
+  private async publish(topic: string, messages: { key: string; value: unknown }[]): Promise<void> {
+    try {
+      await this.options.bus.publishBatch(topic, messages);
+    } catch (error) {
+      if (error instanceof PublishOutcomeUnknown) return error.settled;
+      throw error;
+    }
   }
 }
 
