@@ -1,4 +1,4 @@
-import type { StorageEnv } from "@reco/storage";
+import { pickStorageEnv, type StorageEnv } from "@reco/storage/env";
 import { z } from "zod";
 import { parseRetrainInterval } from "./interval.ts";
 
@@ -74,22 +74,9 @@ export function retrainingConfigFromEnv(
   env: RetrainingEnv & StorageEnv,
   dirs: { snapshotsDir: string; registryDir: string },
 ) {
-  const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, S3_PREFIX } =
-    env;
   return {
     ...dirs,
-    ...(S3_ENDPOINT
-      ? {
-          objectStorage: {
-            S3_ENDPOINT,
-            S3_BUCKET,
-            S3_ACCESS_KEY_ID,
-            S3_SECRET_ACCESS_KEY,
-            S3_REGION,
-            S3_PREFIX,
-          },
-        }
-      : {}),
+    ...(env.S3_ENDPOINT ? { objectStorage: pickStorageEnv(env) } : {}),
     intervalMs: env.RETRAIN_INTERVAL,
     ...(env.RETRAIN_MODEL ? { kind: env.RETRAIN_MODEL } : {}),
     ...(env.RETRAIN_MODEL_NAME ? { modelName: env.RETRAIN_MODEL_NAME } : {}),

@@ -33,6 +33,14 @@ export interface StorageEnv {
   S3_PREFIX?: string;
 }
 
+/** Only the object-storage variables of a wider env (what a job is handed, nothing else). */
+export function pickStorageEnv(env: StorageEnv): StorageEnv {
+  const picked: StorageEnv = {};
+  for (const name of Object.keys(storageEnvFields) as (keyof StorageEnv)[])
+    if (env[name] !== undefined) picked[name] = env[name];
+  return picked;
+}
+
 /** Names the missing variable when S3 is half-configured; undefined when the env is consistent. */
 export function storageEnvProblem(env: StorageEnv): string | undefined {
   const s3 = [env.S3_ENDPOINT, env.S3_BUCKET].filter(Boolean).length;
