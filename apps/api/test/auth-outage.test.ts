@@ -4,6 +4,7 @@ import {
   DEFAULT_AUTH_CACHE_MS,
   DEFAULT_AUTH_STALE_MS,
   ServingMetrics,
+  generateApiKey,
 } from "@reco/serving";
 import { startPrivatePostgres, waitFor, type PrivatePostgres } from "@reco/testkit";
 import type { FastifyInstance } from "fastify";
@@ -83,6 +84,21 @@ describe("API keys while the database is reachable", () => {
     });
     clock += 5_000;
     expect((await whoami(key)).status).toBe(401);
+  });
+});
+
+describe("API keys under made-up keys", () => {
+  it("requests with made-up keys keep the store's memory bounded, and a real key still authenticates", async () => {
+    const bounded = new ApiKeyStore(db.prisma, { maxCachedKeys: 20 });
+    const { key } = await admin.create({ name: "in use", role: "client" });
+    expect((await bounded.authenticate(key))?.name).toBe("in use");
+    for (let i = 0; i < 200; i += 1) {
+      const madeUp = generateApiKey().key; // well formed, never stored
+      expect(await bounded.authenticate(madeUp)).toBeNull();
+      if (i % 10 === 0) expect((await bounded.authenticate(key))?.name).toBe("in use");
+    }
+    expect(bounded.cachedKeys).toBe(20);
+    expect(() => new ApiKeyStore(db.prisma, { maxCachedKeys: 0 })).toThrow(/maxCachedKeys/);
   });
 });
 

@@ -5,6 +5,7 @@ export {
   ApiKeyStore,
   DEFAULT_AUTH_CACHE_MS,
   DEFAULT_AUTH_LOOKUP_TIMEOUT_MS,
+  DEFAULT_AUTH_MAX_CACHED_KEYS,
   DEFAULT_AUTH_STALE_MS,
   type ApiKeyStoreOptions,
   type Authenticator,

@@ -38,6 +38,7 @@ interface CachedLookup {
 export const DEFAULT_AUTH_CACHE_MS = 5_000;
 export const DEFAULT_AUTH_STALE_MS = 5 * 60_000;
 export const DEFAULT_AUTH_LOOKUP_TIMEOUT_MS = 3_000;
+export const DEFAULT_AUTH_MAX_CACHED_KEYS = 10_000;
 
 export interface ApiKeyStoreOptions {
   /**
@@ -55,6 +56,11 @@ export interface ApiKeyStoreOptions {
    * requests — a last-known-good lookup answers instead, or the request gets its 503.
    */
   lookupTimeoutMs?: number;
+  /**
+   * Prefixes whose lookup is held at most (default 10,000; the least recently used go first):
+   * requests with made-up keys would otherwise grow the process without bound.
+   */
+  maxCachedKeys?: number;
   /** Clock in ms (default Date.now). */
   now?: () => number;
   /** Called when a lookup fails and a last-known-good one answers instead. */
@@ -77,6 +83,7 @@ export class ApiKeyStore implements Authenticator {
   private readonly cacheMs: number;
   private readonly staleMs: number;
   private readonly lookupTimeoutMs: number;
+  private readonly maxCachedKeys: number;
   private readonly now: () => number;
 
   constructor(
@@ -86,7 +93,15 @@ export class ApiKeyStore implements Authenticator {
     this.cacheMs = options.cacheMs ?? DEFAULT_AUTH_CACHE_MS;
     this.staleMs = options.staleMs ?? DEFAULT_AUTH_STALE_MS;
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? DEFAULT_AUTH_LOOKUP_TIMEOUT_MS;
+    this.maxCachedKeys = options.maxCachedKeys ?? DEFAULT_AUTH_MAX_CACHED_KEYS;
+    if (!Number.isInteger(this.maxCachedKeys) || this.maxCachedKeys < 1)
+      throw new RangeError(`maxCachedKeys must be an integer ≥ 1, got ${this.maxCachedKeys}`);
     this.now = options.now ?? Date.now;
+  }
+
+  /** How many prefixes have a lookup held in memory (bounded by `maxCachedKeys`). */
+  get cachedKeys(): number {
+    return this.lookups.size;
   }
 
   async create(input: { name: string; role: Role }): Promise<CreatedApiKey> {
@@ -199,7 +214,13 @@ export class ApiKeyStore implements Authenticator {
       confirmedAt: now,
     };
     // A revocation or an ensure on this process while the query ran wins (they delete the entry).
-    if (this.lookups.get(prefix) === previous) this.lookups.set(prefix, lookup);
+    if (this.lookups.get(prefix) === previous) {
+      // Re-inserted: the Map's order is then least recently confirmed first.
+      this.lookups.delete(prefix);
+      this.lookups.set(prefix, lookup);
+      while (this.lookups.size > this.maxCachedKeys)
+        this.lookups.delete(this.lookups.keys().next().value!);
+    }
     return lookup;
   }
 
