@@ -24,26 +24,39 @@ afterAll(async () => {
 
 describe("the schedule and a graceful stop", () => {
   it("runs once the interval has passed since the scheduler started, then not again before it passes since that run", async () => {
+    // Popularity trained in this process (no thread to boot) takes well under a second, so
+    // "before the interval passes since that run" still holds when the next tick asks, even on a
+    // loaded machine (iALS in its thread took 13 s there once).
+    const intervalMs = 6_000;
     const config = {
       snapshotsDir: snapshots,
       registryDir: registry,
-      intervalMs: 4_000,
-      kind: "ials",
-      params: SMALL,
+      intervalMs,
+      kind: "popularity",
+      params: {},
     };
-    const scheduler = new RetrainingScheduler(t.db.prisma, config, { holder: "clock" });
-    expect((await scheduler.tick()).started).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 4_100));
-    const tick = await scheduler.tick();
-    expect(tick.started).not.toBeNull();
-    const outcome = await scheduler.running!;
-    expect(outcome.status).toBe("succeeded");
-    const view = await new RetrainingRuns(t.db.prisma).get(tick.started!);
-    expect(view).toMatchObject({ trigger: "schedule", requestedBy: "schedule" });
-    // Less than the interval since that run was created: nothing new.
-    expect(Date.now() - new Date(view!.createdAt).getTime()).toBeLessThan(4_000);
-    expect((await scheduler.tick()).started).toBeNull();
-    await scheduler.stop();
+    const scheduler = new RetrainingScheduler(t.db.prisma, config, {
+      holder: "clock",
+      job: runRetrainJob,
+    });
+    try {
+      expect((await scheduler.tick()).started).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, intervalMs + 100));
+      const tick = await scheduler.tick();
+      expect(tick.started).not.toBeNull();
+      const outcome = await scheduler.running!;
+      expect(outcome.status).toBe("succeeded");
+      const view = await new RetrainingRuns(t.db.prisma).get(tick.started!);
+      expect(view).toMatchObject({ trigger: "schedule", requestedBy: "schedule" });
+      // Less than the interval since that run was created: nothing new.
+      const createdAt = new Date(view!.createdAt).getTime();
+      expect((await scheduler.tick()).started).toBeNull();
+      expect(Date.now() - createdAt, "the check above ran inside the interval").toBeLessThan(
+        intervalMs,
+      );
+    } finally {
+      await scheduler.stop();
+    }
   }, 120_000);
 
   it("a stop during a run marks it failed and registers nothing, even when the job finishes after", async () => {
@@ -71,8 +84,11 @@ describe("the schedule and a graceful stop", () => {
     const { run } = await new RetrainingRuns(t.db.prisma).trigger({ by: "test" });
     expect((await scheduler.tick()).started).toBe(run.id);
     const running = scheduler.running!;
-    await scheduler.stop();
-    release();
+    try {
+      await scheduler.stop();
+    } finally {
+      release();
+    }
     const outcome = await running;
     expect(outcome.status).toBe("failed");
     expect(outcome.error).toMatch(/no longer this process's/);
