@@ -352,7 +352,7 @@ export class KafkaBus implements EventBus {
     this.producer = this.newProducer();
     this.producerConnected = false;
     this.logger.warn({ brokers: this.brokers }, `kafka: ${why}; publishing with a new producer`);
-    await old.disconnect().catch(() => undefined);
+    await this.call(old.disconnect(), "closing the replaced producer").catch(() => undefined);
   }
 
   private async requireTopic(topic: string): Promise<void> {

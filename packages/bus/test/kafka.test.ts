@@ -174,6 +174,23 @@ describe("kafka adapter", () => {
     expect(lines.some((line) => line.startsWith("kafkajs: ") && /connect/i.test(line))).toBe(true);
   });
 
+  it("a batch the broker refuses for good (over its 1 MB message limit) fails at once with the broker's reason, and the next batch is stored", async () => {
+    bus = await connect();
+    const topic = uniqueName("too-large");
+    await bus.ensureTopics([topic], 3);
+    const started = Date.now();
+    const refused = await bus
+      .publish(topic, { key: "u", value: { blob: "x".repeat(1_100_000) } })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BusUnavailable);
+    expect((refused as Error).message).toMatch(/larger than|too large/i);
+    // Not sent again and again until the 20 s deadline: refused for good is known at once.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await bus.publish(topic, { key: "u", value: { seq: 1 } });
+    const offsets = await bus.endOffsets(topic);
+    expect(offsets.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(1);
+  });
+
   it("is what createEventBus builds when kafkaBrokers is set", async () => {
     const created = await createEventBus({
       kafkaBrokers: brokers,
