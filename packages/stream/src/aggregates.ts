@@ -96,6 +96,8 @@ async function filesNear(root: string, topic: string, from: number, to: number):
  * percentiles from `reco.responses`; clicks, watches and ratings attributed to the response
  * with the same recId when they follow it within the attribution window. Interactions count in
  * the minute they happened. Absolute values, never increments: a replay or a rerun is harmless.
+ * An event stored twice under its id (a producer's retry, a client retrying with the eventIds its
+ * 503 named) counts once.
  */
 export function computeMinuteAggregates(
   root: string,
@@ -125,12 +127,12 @@ async function minuteAggregatesOnce(
     await Promise.all(topics.interactions.map((topic) => filesNear(root, topic, from, to)))
   ).flat();
   const interactions = interactionFiles.length
-    ? `SELECT event_id, type, rec_id, event_time FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)
+    ? `SELECT DISTINCT ON (event_id) event_id, type, rec_id, event_time FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)
         WHERE rec_id IS NOT NULL AND event_time >= ${timestamp(span.from)} AND event_time < ${timestamp(span.to)}`
     : `SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS type, NULL::VARCHAR AS rec_id, NULL::TIMESTAMP AS event_time WHERE false`;
   const sql = `
     WITH resp AS (
-      SELECT rec_id, user_id, event_time, value AS latency_ms,
+      SELECT DISTINCT ON (event_id) rec_id, user_id, event_time, value AS latency_ms,
              coalesce(json_extract_string(payload, '$.modelVersion'), '') AS version_label,
              coalesce(json_extract_string(payload, '$.experimentKey'), '') AS experiment_key,
              coalesce(json_extract_string(payload, '$.variant'), '') AS variant,

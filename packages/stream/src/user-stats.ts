@@ -38,7 +38,8 @@ async function files(root: string, topics: string[]): Promise<string[]> {
  * Per experiment, variant and user: exposures (responses carrying that experiment), clicks,
  * watches and ratings attributed to those responses within the attribution window, and the first
  * exposure. Recomputed over all snapshot files for the given users (absolute values), so the
- * sufficient statistics the experiment results need stay exact under replay.
+ * sufficient statistics the experiment results need stay exact under replay; an event stored
+ * twice under its id counts once.
  */
 export function computeUserStats(
   root: string,
@@ -71,7 +72,8 @@ async function userStatsOnce(
               count(*) FILTER (WHERE i.type = 'watch') AS watches,
               coalesce(sum(i.value) FILTER (WHERE i.type = 'rate'), 0) AS rating_sum,
               count(*) FILTER (WHERE i.type = 'rate') AS rating_count
-         FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false) i
+         FROM (SELECT DISTINCT ON (event_id) *
+                 FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)) i
          JOIN resp r ON i.rec_id = r.rec_id
           AND i.event_time >= r.event_time
           AND i.event_time <= r.event_time + to_milliseconds(${Math.round(attributionWindowMs)})
@@ -81,7 +83,7 @@ async function userStatsOnce(
               0 AS clicks, 0 AS watches, 0.0 AS rating_sum, 0 AS rating_count WHERE false`;
   const sql = `
     WITH resp AS (
-      SELECT rec_id, user_id, event_time,
+      SELECT DISTINCT ON (event_id) rec_id, user_id, event_time,
              json_extract_string(payload, '$.experimentKey') AS experiment_key,
              coalesce(json_extract_string(payload, '$.variant'), '') AS variant
         FROM read_parquet([${responseFiles.join(", ")}], hive_partitioning = false)
