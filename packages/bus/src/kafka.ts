@@ -8,7 +8,7 @@
  * - Every broker call is bounded by `operationTimeoutMs`; connection problems surface as
  *   BusUnavailable naming the brokers, unknown topics as NotFound.
  */
-import { BadInput, NotFound } from "@reco/contracts";
+import { Backoff, BadInput, NotFound } from "@reco/contracts";
 import {
   Kafka,
   logLevel,
@@ -114,8 +114,8 @@ export class KafkaBus implements EventBus {
   private producer: Producer;
   /** False after a failed connect: the next send connects first. */
   private producerConnected = false;
-  /** Ends the pause between two sends of a failed batch (close). */
-  private wakeRetry: (() => void) | undefined;
+  /** The pauses between sends of the failed batch under way (close cuts one short). */
+  private retryPause: Backoff | undefined;
   private readonly knownTopics = new Set<string>();
   private readonly consumers = new Set<KafkaGroupConsumer>();
   private queue: QueuedSend[] = [];
@@ -256,7 +256,7 @@ export class KafkaBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wakeRetry?.();
+    this.retryPause?.wake();
     await Promise.all([...this.consumers].map((c) => c.stop()));
     while (this.sending) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.disconnectClients();
@@ -295,7 +295,7 @@ export class KafkaBus implements EventBus {
     const topicMessages = batch.map((q) => q.topicMessages);
     const topics = [...new Set(topicMessages.map((t) => t.topic))].join(", ");
     const giveUpAt = Date.now() + this.sendRetryLimitMs;
-    let backoffMs = 100;
+    const backoff = (this.retryPause = new Backoff(100, 2_000));
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -327,15 +327,7 @@ export class KafkaBus implements EventBus {
             { topics, error: (error as Error).message },
             "kafka: a send failed; sending the same batch again until the broker answers",
           );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, backoffMs);
-          this.wakeRetry = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeRetry = undefined;
-        backoffMs = Math.min(backoffMs * 2, 2_000);
+        await backoff.pause();
       }
     }
   }

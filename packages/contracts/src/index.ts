@@ -9,3 +9,4 @@ export * from "./worker-thread.ts";
 export * from "./features.ts";
 export * from "./users.ts";
 export * from "./process.ts";
+export * from "./backoff.ts";

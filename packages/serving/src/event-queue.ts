@@ -1,5 +1,5 @@
 import { JsonText, PublishOutcomeUnknown, type EventBus } from "@reco/bus";
-import { Unavailable } from "@reco/contracts";
+import { Backoff, Unavailable } from "@reco/contracts";
 import type { ServingMetrics } from "./metrics.ts";
 
 export interface QueuedEvent {
@@ -91,7 +91,8 @@ export class EventQueue {
   private inFlight: ReadonlySet<Entry> = new Set();
   private pumping: Promise<void> | undefined;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  /** Pauses between publish attempts while the bus fails; close() cuts one short. */
+  private readonly backoff = new Backoff(50, 2_000);
   private readonly capacity: number;
   private readonly telemetryLimit: number;
 
@@ -185,7 +186,7 @@ export class EventQueue {
   async close(timeoutMs = 5_000): Promise<number> {
     const left = await this.flush(timeoutMs);
     this.stopped = true;
-    this.wake?.();
+    this.backoff.wake();
     const abandoned = new Set(this.items.filter((entry) => entry.ticket && !entry.ticket.settled));
     for (const entry of abandoned) {
       entry.ticket!.settled = true;
@@ -200,7 +201,7 @@ export class EventQueue {
   }
 
   private async pump(): Promise<void> {
-    let backoffMs = 50;
+    this.backoff.reset();
     while (this.items.length > 0 && !this.stopped) {
       // The next `batchSize` events (at most `batchBytes`), one publish per topic, all topics at once: requests and
       // responses are offered in pairs and feedback spans three topics, so one topic at a time
@@ -251,20 +252,12 @@ export class EventQueue {
       });
       this.options.metrics.eventQueueDepth.set(this.items.length);
       if (!failure) {
-        backoffMs = 50;
+        this.backoff.reset();
         continue;
       }
       this.options.metrics.busPublishFailures.inc();
       this.options.onError?.(failure);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, backoffMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-      backoffMs = Math.min(backoffMs * 2, 2_000);
+      await this.backoff.pause();
     }
   }
 
