@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -84,6 +84,17 @@ describe("loadSnapshots", () => {
     // In FR, m1 and m3 tie (one event each) and m1 wins on its global count (2 users); on tv only m1 was seen.
     expect(Array.from(recommend(model, { context: { country: "FR" } }, 3).items)).toEqual([0, 2, 1]);
     expect(Array.from(recommend(model, { context: { device: "tv" } }, 3).items)).toEqual([0, 1, 2]);
+  });
+
+  it("never opens a file the worker is still writing (a torn .tmp- file beside the snapshots)", async () => {
+    // As a worker's half-written temp file looks, or one renamed away while being opened.
+    const torn = path.join(root, "topic=reco.events.watch/date=2026-01-01/hour=11/.tmp-torn.parquet");
+    await writeFile(torn, "PAR1 not yet a whole file");
+    try {
+      expect((await loadSnapshots(root)).report.events).toBe(4);
+    } finally {
+      await rm(torn);
+    }
   });
 
   it("refuses a missing directory and a directory without snapshots", async () => {

@@ -2,6 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { BadInput } from "@reco/contracts";
+import { listSnapshotFiles } from "@reco/snapshots/layout";
 import { type InteractionLog, LogBuilder } from "./log.ts";
 
 export interface SnapshotOptions {
@@ -28,7 +29,8 @@ const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
  * Reads interaction events from the Parquet snapshots under `root`
  * (`topic=…/date=…/hour=…/*.parquet`; the catalog snapshot beside them holds no events).
  * Duplicate deliveries of one event_id count once; files still being written (`.tmp-*`) are
- * ignored. `value` is a rating only for `rate` events.
+ * not listed, and a listed file that a compaction replaced meanwhile makes the read start again
+ * from a fresh listing. `value` is a rating only for `rate` events.
  */
 export async function loadSnapshots(
   root: string,
@@ -48,15 +50,46 @@ export async function loadSnapshots(
     "user_id IS NOT NULL",
     "item_id IS NOT NULL",
     "event_time IS NOT NULL",
-    `filename NOT LIKE ${sqlString("%/.tmp-%")}`,
   ];
   if (options.from !== undefined) filters.push(`epoch(event_time) >= ${Number(options.from)}`);
   if (options.to !== undefined) filters.push(`epoch(event_time) < ${Number(options.to)}`);
-  const glob = path.join(path.resolve(root), "topic=*", "**", "*.parquet");
+  for (let attempt = 1; ; attempt += 1) {
+    // Listed, not globbed: a glob also matches the worker's `.tmp-*` files, which are renamed
+    // away while DuckDB opens them.
+    const files = (await listSnapshotFiles(path.resolve(root))).map((file) => file.path);
+    if (files.length === 0) throw new BadInput(`no Parquet snapshot files under ${root}`);
+    try {
+      return await readSnapshotFiles(root, files, filters, types, options.excludeItems);
+    } catch (error) {
+      const vanished = await firstMissing(files);
+      if (vanished === undefined || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** The first of `files` that no longer exists (a compaction replaced it since it was listed). */
+async function firstMissing(files: readonly string[]): Promise<string | undefined> {
+  for (const file of files) {
+    try {
+      await stat(file);
+    } catch {
+      return file;
+    }
+  }
+  return undefined;
+}
+
+async function readSnapshotFiles(
+  root: string,
+  files: readonly string[],
+  filters: readonly string[],
+  types: readonly string[],
+  excludeItems: ReadonlySet<string> | undefined,
+): Promise<{ log: InteractionLog; report: SnapshotReport }> {
   const sql = `
     SELECT user_id, item_id, CASE WHEN type = 'rate' THEN value END AS rating,
            epoch(event_time) AS t, device, country
-      FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true, filename = true)
+      FROM read_parquet([${files.map(sqlString).join(", ")}], hive_partitioning = true, union_by_name = true)
      WHERE ${filters.join(" AND ")}
    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "offset") = 1
      ORDER BY event_time, event_id`;
@@ -68,7 +101,6 @@ export async function loadSnapshots(
   let lastTime = -Infinity;
   try {
     const result = await connection.stream(sql).catch((error: Error) => {
-      if (/No files found/i.test(error.message)) throw new BadInput(`no Parquet snapshot files under ${root}`);
       throw new BadInput(`cannot read snapshots under ${root}: ${error.message}`);
     });
     for await (const rows of result.yieldRowsJs()) {
@@ -81,7 +113,7 @@ export async function loadSnapshots(
           string | null,
           string | null,
         ];
-        if (options.excludeItems?.has(itemId)) continue;
+        if (excludeItems?.has(itemId)) continue;
         builder.add(userId, itemId, rating ?? Number.NaN, time, { device, country });
         if (time < firstTime) firstTime = time;
         if (time > lastTime) lastTime = time;
