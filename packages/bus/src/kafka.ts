@@ -65,6 +65,9 @@ const DEFAULT_TIMING: ConsumerTiming = {
   maxWaitTimeMs: 1_000,
 };
 
+/** Below the broker's default max.message.bytes (1 MiB) per record batch, with room for headers. */
+const MAX_SEND_BYTES = 900 * 1024;
+
 interface QueuedSend {
   topicMessages: TopicMessages;
   /** Its caller gave up (timeout): not sent if still waiting. */
@@ -73,6 +76,8 @@ interface QueuedSend {
   sending: boolean;
   /** Stored or refused: the outcome is known. */
   settled: boolean;
+  /** Keys and values, for the bound of one send. */
+  bytes: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -191,6 +196,10 @@ export class KafkaBus implements EventBus {
         cancelled: false,
         sending: false,
         settled: false,
+        bytes: kafkaMessages.reduce(
+          (sum, m) => sum + Buffer.byteLength(m.value as Buffer | string) + String(m.key).length,
+          0,
+        ),
         resolve,
         reject,
       };
@@ -271,8 +280,20 @@ export class KafkaBus implements EventBus {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.filter((q) => !q.cancelled);
-        this.queue = [];
+        const waiting = this.queue.filter((q) => !q.cancelled);
+        // Publishes travel together only up to MAX_SEND_BYTES: merged, several callers' messages
+        // for one partition could pass the broker's 1 MB record-batch limit, and the refusal
+        // would fail them all. One publish larger than that still goes, alone.
+        let bytes = 0;
+        let taken = 0;
+        while (taken < waiting.length) {
+          const next = waiting[taken]!.bytes;
+          if (taken > 0 && bytes + next > MAX_SEND_BYTES) break;
+          bytes += next;
+          taken += 1;
+        }
+        const batch = waiting.slice(0, taken);
+        this.queue = waiting.slice(taken);
         if (batch.length === 0) continue;
         for (const q of batch) q.sending = true;
         await this.sendUntilKnown(batch);

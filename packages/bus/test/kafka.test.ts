@@ -191,6 +191,22 @@ describe("kafka adapter", () => {
     expect(offsets.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(1);
   });
 
+  it("publishes waiting together only up to the broker's batch limit: two of 600 kB for one partition are both stored", async () => {
+    bus = await connect();
+    const topic = uniqueName("merge-bound");
+    await bus.ensureTopics([topic], 3);
+    const big = (seq: number) => ({ key: "u", value: { seq, blob: "x".repeat(600_000) } });
+    // The first occupies the single send in flight, so the two big ones wait for the next one.
+    const sent = await Promise.allSettled([
+      bus.publish(topic, { key: "u", value: { seq: 0 } }),
+      bus.publish(topic, big(1)),
+      bus.publish(topic, big(2)),
+    ]);
+    expect(sent.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    const offsets = await bus.endOffsets(topic);
+    expect(offsets.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(3);
+  });
+
   it("is what createEventBus builds when kafkaBrokers is set", async () => {
     const created = await createEventBus({
       kafkaBrokers: brokers,
