@@ -2,6 +2,7 @@ import type { PrismaClient } from "@reco/db";
 import { timingSafeEqual } from "node:crypto";
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from "./api-key.ts";
 import type { Role } from "./roles.ts";
+import { withDatabaseTimeout } from "../database-wait.ts";
 
 export interface Principal {
   keyId: number;
@@ -197,7 +198,7 @@ export class ApiKeyStore implements Authenticator {
     const query = this.prisma.apiKey.findUnique({ where: { prefix } });
     let row: Awaited<typeof query>;
     try {
-      row = await withTimeout(query, this.lookupTimeoutMs);
+      row = await withDatabaseTimeout(query, this.lookupTimeoutMs, "API key lookup");
     } catch (error) {
       if (!fallback) throw error; // never confirmed, or too long ago: the caller answers 503
       this.options.onStale?.(error as Error);
@@ -234,17 +235,4 @@ export class ApiKeyStore implements Authenticator {
         this.lastUsedWritten.delete(keyId); // retried on a later request
       });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`API key lookup: no answer from the database in ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
