@@ -173,9 +173,13 @@ const artifacts = objectStorage
   ? new ArtifactCache({ storage: objectStorage, cacheDir: path.join(dataDir, "model-cache") })
   : undefined;
 // Rollout(Experiment(Stable)): experiment users keep their arm; the rest may see a canary.
+const stableResolver = new StableModelResolver(models, 1_000);
+// The serving version is known before the first request, which then never waits on the database
+// for it (a hung one held each /recommend of an api that had not answered one yet).
+const stableResolverStarted = stableResolver.start();
 const chainResolver = new RolloutModelResolver(
   routing,
-  new ExperimentModelResolver(assigner, new StableModelResolver(models, 1_000)),
+  new ExperimentModelResolver(assigner, stableResolver),
 );
 const servingLoaded = createServingRuntime({
   prisma: db.prisma,
@@ -211,7 +215,12 @@ const servingLoaded = createServingRuntime({
   },
   onError: (error, what) => logThrottled(what, error),
 });
-const [serving] = await Promise.all([servingLoaded, devKeyReady, assignerStarted]);
+const [serving] = await Promise.all([
+  servingLoaded,
+  devKeyReady,
+  assignerStarted,
+  stableResolverStarted,
+]);
 countTransitions(rollouts, serving.metrics.registry);
 await routing.start();
 stepDone("key, experiments and serving state");

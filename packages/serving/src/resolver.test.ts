@@ -70,6 +70,34 @@ describe("StableModelResolver", () => {
     }
   });
 
+  it("started, it answers from memory while the database hangs: no request waits, past refreshMs too", async () => {
+    const versions = store();
+    const resolver = new StableModelResolver(versions as unknown as VersionStore, 0, 60_000);
+    const started = resolver.start();
+    versions.answer(v("v1"));
+    await started;
+    // From here on every lookup hangs (a frozen database): none is ever answered.
+    const startedAt = performance.now();
+    for (let i = 0; i < 5; i++) expect((await resolver.resolve()).ref).toEqual(v("v1"));
+    expect(performance.now() - startedAt).toBeLessThan(50);
+    expect(versions.calls).toBe(2); // one background lookup, shared by the requests
+  });
+
+  it("not started, a first request waits for the hung database at most firstLookupWaitMs, then fails", async () => {
+    const versions = store();
+    const resolver = new StableModelResolver(versions as unknown as VersionStore, 1_000, 100);
+    const asked = performance.now();
+    await expect(resolver.resolve()).rejects.toThrow(
+      "serving version: no answer from the database in 100 ms",
+    );
+    expect(performance.now() - asked).toBeLessThan(1_000);
+    // The lookup ran on: once the database answers, requests get its version without a new one.
+    versions.answer(v("v1"));
+    await flush();
+    expect((await resolver.resolve()).ref).toEqual(v("v1"));
+    expect(versions.calls).toBe(1);
+  });
+
   it("with no version known yet, a failing lookup is the caller's error", async () => {
     const versions = store();
     const resolver = new StableModelResolver(versions as unknown as VersionStore, 1_000);

@@ -1,5 +1,6 @@
 import { AppError, type RequestContext } from "@reco/contracts";
 import type { ModelVersionStore } from "@reco/db";
+import { withDatabaseTimeout } from "./database-wait.ts";
 import type { ModelRef } from "./model-pool.ts";
 
 export interface ModelResolution {
@@ -31,12 +32,16 @@ export class ModelResolutionFailed extends AppError {
   }
 }
 
+/** How long a request waits for a first lookup when no version is known yet (default 3 s). */
+export const DEFAULT_FIRST_LOOKUP_WAIT_MS = 3_000;
+
 /**
  * Serves the newest `stable` version, as the model-version store answers it. The lookup is cached
  * for `refreshMs`; past that, a request is answered from the last known version at once while one
  * lookup runs in the background (stale-while-revalidate): a hung or failing database never holds
- * a request, and a stage change is seen within `refreshMs` plus one lookup. Only the very first
- * resolution waits for the database.
+ * a request, and a stage change is seen within `refreshMs` plus one lookup. `start()` makes the
+ * first lookup before any request (the api awaits it at start-up); without it, the first requests
+ * wait for that lookup, at most `firstLookupWaitMs`, then fail (the serving path falls back).
  */
 export class StableModelResolver implements ModelResolver {
   private cached: { at: number; ref: ModelRef | null } | undefined;
@@ -45,17 +50,31 @@ export class StableModelResolver implements ModelResolver {
   constructor(
     private readonly versions: Pick<ModelVersionStore, "servingVersion">,
     private readonly refreshMs = 5_000,
+    private readonly firstLookupWaitMs = DEFAULT_FIRST_LOOKUP_WAIT_MS,
   ) {}
+
+  /**
+   * Looks the serving version up once, so that no request waits for the database for it: an api
+   * whose first request comes while the database hangs still answers with the version it knew.
+   */
+  async start(): Promise<void> {
+    await this.lookupOnce();
+  }
 
   async resolve(): Promise<ModelResolution> {
     const cached = this.cached;
     if (cached && Date.now() - cached.at < this.refreshMs) return { ref: cached.ref };
-    this.inflight ??= this.lookup().finally(() => (this.inflight = undefined));
+    const inflight = this.lookupOnce();
     if (cached) {
-      this.inflight.catch(() => undefined); // the next expiry tries again
+      inflight.catch(() => undefined); // the next expiry tries again
       return { ref: cached.ref };
     }
-    return { ref: await this.inflight };
+    return { ref: await withDatabaseTimeout(inflight, this.firstLookupWaitMs, "serving version") };
+  }
+
+  private lookupOnce(): Promise<ModelRef | null> {
+    this.inflight ??= this.lookup().finally(() => (this.inflight = undefined));
+    return this.inflight;
   }
 
   private async lookup(): Promise<ModelRef | null> {

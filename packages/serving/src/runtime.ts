@@ -207,12 +207,18 @@ export async function createServingRuntime(deps: ServingRuntimeDeps): Promise<Se
     capacity: options.eventQueueCapacity,
     onError: (error) => deps.onError?.(error, "event bus publish"),
   });
+  let resolver = deps.resolver;
+  if (!resolver) {
+    const stable = new StableModelResolver(new ModelVersionStore(deps.prisma));
+    await stable.start(); // known before the first request, which never waits on the database for it
+    resolver = stable;
+  }
   const shared = options.sharedState ?? deps.cache.kind === "redis";
   const rateLimit = { ratePerSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst };
   const recommendations = new RecommendationService({
     pool,
     batcher,
-    resolver: deps.resolver ?? new StableModelResolver(new ModelVersionStore(deps.prisma)),
+    resolver,
     popularity: () => popularity,
     history,
     catalog: () => catalog,
