@@ -170,6 +170,37 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
         expect(await cache.getList("l:2")).toEqual([6, 5, 4]);
       });
 
+      it("take values already encoded as JSON, in the same lists as pushLists, bounded alike", async () => {
+        await cache.pushLists([{ key: "l:x", values: [{ n: 1 }] }], { maxLength: 3 });
+        await cache.pushListTexts(
+          [
+            { key: "l:x", texts: ['{"n":2}', '"three"'] },
+            { key: "l:y", texts: ["4", "5", "6", "7"] },
+            { key: "l:z", texts: [] },
+          ],
+          { maxLength: 3 },
+        );
+        expect(await cache.getList("l:x")).toEqual(["three", { n: 2 }, { n: 1 }]);
+        await cache.pushListTexts([{ key: "l:x", texts: ["null"] }], { maxLength: 3 });
+        expect(await cache.getList("l:x")).toEqual([null, "three", { n: 2 }]);
+        expect(await cache.getList("l:y")).toEqual([7, 6, 5]);
+        expect(await cache.getList("l:z")).toEqual([]);
+        // Enough keys for several script calls in flight at once: each lands, in order.
+        const many = Array.from({ length: 2_600 }, (_, i) => ({
+          key: `l:m${i % 1_300}`,
+          texts: [String(i)],
+        }));
+        await cache.pushListTexts(many, { maxLength: 5 });
+        for (const i of [0, 499, 500, 1_299])
+          expect(await cache.getList(`l:m${i}`)).toEqual([i + 1_300, i]);
+        await expect(
+          cache.pushListTexts([{ key: "l:b", texts: [7 as unknown as string] }], { maxLength: 3 }),
+        ).rejects.toThrow(/string/);
+        await expect(
+          cache.pushListTexts([{ key: "", texts: ["1"] }], { maxLength: 3 }),
+        ).rejects.toThrow(/non-empty/);
+      });
+
       it("push to many keys in one call, as JSON copies; empty pushes change nothing", async () => {
         const at = new Date("2026-01-05T10:00:00Z");
         const item = { itemId: "i1", at };

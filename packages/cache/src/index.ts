@@ -3,6 +3,7 @@ export type {
   CacheSetOptions,
   ListOptions,
   ListPush,
+  ListTextPush,
   SetAdd,
   SetOptions,
   TokenBucket,

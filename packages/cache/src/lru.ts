@@ -6,6 +6,7 @@ import {
   checkKey,
   checkSetAdd,
   checkListOptions,
+  checkListTextPush,
   checkTag,
   checkText,
   checkTtl,
@@ -15,6 +16,7 @@ import {
   type CacheSetOptions,
   type ListOptions,
   type ListPush,
+  type ListTextPush,
   type SetAdd,
   type SetOptions,
   type TokenBucket,
@@ -131,9 +133,16 @@ export class MemoryCache implements Cache {
 
   async pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void> {
     checkListOptions(options);
+    this.pushEncoded(
+      entries.map((entry) => ({ key: entry.key, texts: encodeListPush(entry, options) })),
+      options,
+    );
+  }
+
+  private pushEncoded(pushes: readonly ListTextPush[], options: ListOptions): void {
     const ttl = options.ttlMs ?? this.defaultTtlMs;
-    for (const entry of entries) {
-      const fresh = encodeListPush(entry, options);
+    for (const entry of pushes) {
+      const fresh = [...entry.texts];
       if (fresh.length === 0) continue;
       this.lru.delete(entry.key); // a value or set under the key is replaced, as in Redis
       this.sets.delete(entry.key);
@@ -143,6 +152,14 @@ export class MemoryCache implements Cache {
       );
       this.lists.set(entry.key, items, ttl === undefined ? {} : { ttl });
     }
+  }
+
+  async pushListTexts(entries: readonly ListTextPush[], options: ListOptions): Promise<void> {
+    checkListOptions(options);
+    this.pushEncoded(
+      entries.map((entry) => ({ key: entry.key, texts: checkListTextPush(entry, options) })),
+      options,
+    );
   }
 
   async getList<T = unknown>(key: string): Promise<T[]> {

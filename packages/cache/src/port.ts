@@ -42,6 +42,11 @@ export interface Cache {
    * A key is used either as a list or as a value; pushing onto a value replaces it.
    */
   pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void>;
+  /**
+   * `pushLists` for values the caller has already encoded as JSON (read back by `getList` like any
+   * other): spares an encode per value on a hot path whose values were built as text elsewhere.
+   */
+  pushListTexts(entries: readonly ListTextPush[], options: ListOptions): Promise<void>;
   /** The list under `key`, newest first; empty when absent or expired. */
   getList<T = unknown>(key: string): Promise<T[]>;
   /**
@@ -74,6 +79,12 @@ export interface ListPush {
   key: string;
   /** Oldest first: the last one ends up at the head of the list. */
   values: readonly unknown[];
+}
+
+export interface ListTextPush {
+  key: string;
+  /** JSON texts, oldest first, stored as they are. */
+  texts: readonly string[];
 }
 
 export interface ListOptions {
@@ -158,6 +169,16 @@ export function encodeListPush(entry: ListPush, options: ListOptions): string[] 
   checkKey(entry.key);
   if (!Array.isArray(entry.values)) throw new TypeError("list values must be an array");
   return entry.values.slice(-options.maxLength).map(encodeValue);
+}
+
+/** Checks a push of texts and keeps those that can still be in the list afterwards (the newest `maxLength`). */
+export function checkListTextPush(entry: ListTextPush, options: ListOptions): readonly string[] {
+  checkKey(entry.key);
+  if (!Array.isArray(entry.texts)) throw new TypeError("list texts must be an array");
+  for (const text of entry.texts) checkText(text);
+  return entry.texts.length > options.maxLength
+    ? entry.texts.slice(-options.maxLength)
+    : entry.texts;
 }
 
 export function checkListOptions(options: ListOptions): void {

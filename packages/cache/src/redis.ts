@@ -7,6 +7,7 @@ import {
   checkKey,
   checkSetAdd,
   checkListOptions,
+  checkListTextPush,
   checkTag,
   checkText,
   checkTtl,
@@ -16,6 +17,7 @@ import {
   type CacheSetOptions,
   type ListOptions,
   type ListPush,
+  type ListTextPush,
   type SetAdd,
   type SetOptions,
   type TokenBucket,
@@ -40,6 +42,8 @@ const SCAN_COUNT = 1000;
 
 /** Keys per script call: bounds how long one call keeps Redis busy (about a millisecond). */
 const LIST_KEYS_PER_CALL = 500;
+/** Script calls of one push sent before the first answers (see `pushEncoded`). */
+const LIST_CALLS_IN_FLIGHT = 4;
 
 /**
  * List pushes for several keys in one call, each atomic: the values go to the front, the list is
@@ -263,22 +267,51 @@ export class RedisCache implements Cache {
 
   async pushLists(entries: readonly ListPush[], options: ListOptions): Promise<void> {
     checkListOptions(options);
-    const pushes = entries
-      .map((entry) => ({ key: this.namespace + entry.key, values: encodeListPush(entry, options) }))
-      .filter((push) => push.values.length > 0);
-    if (pushes.length === 0) return;
+    await this.pushEncoded(
+      entries.map((entry) => ({ key: entry.key, texts: encodeListPush(entry, options) })),
+      options,
+    );
+  }
+
+  async pushListTexts(entries: readonly ListTextPush[], options: ListOptions): Promise<void> {
+    checkListOptions(options);
+    await this.pushEncoded(
+      entries.map((entry) => ({ key: entry.key, texts: checkListTextPush(entry, options) })),
+      options,
+    );
+  }
+
+  private async pushEncoded(pushes: readonly ListTextPush[], options: ListOptions): Promise<void> {
     const ttl = String(options.ttlMs ?? this.defaultTtlMs ?? "");
     const client = this.client as Redis & {
       pushLists(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number>;
     };
-    // One chunk at a time: each script call takes milliseconds in Redis, and a chunk sent behind
-    // many others would wait for all of them within its own command timeout.
-    for (let start = 0; start < pushes.length; start += LIST_KEYS_PER_CALL) {
-      const chunk = pushes.slice(start, start + LIST_KEYS_PER_CALL);
-      const args: (string | number)[] = chunk.map(({ key }) => key);
+    // A few chunks in flight: one at a time, the round trips were most of the wall time of a
+    // large push; all at once, a chunk queued behind hundreds of others (milliseconds each in
+    // Redis) would outlive its own command timeout. Redis runs them in the order sent.
+    const inFlight: Promise<unknown>[] = [];
+    let chunk: ListTextPush[] = [];
+    const send = () => {
+      const keys = chunk.length;
+      const args: (string | number)[] = chunk.map(({ key }) => this.namespace + key);
       args.push(options.maxLength, ttl);
-      for (const { values } of chunk) args.push(values.length, ...values);
-      await this.run("pushLists", () => client.pushLists(chunk.length, ...args));
+      for (const { texts } of chunk) args.push(texts.length, ...texts);
+      chunk = [];
+      inFlight.push(this.run("pushLists", () => client.pushLists(keys, ...args)));
+    };
+    try {
+      for (const push of pushes) {
+        if (push.texts.length === 0) continue;
+        chunk.push(push);
+        if (chunk.length < LIST_KEYS_PER_CALL) continue;
+        send();
+        if (inFlight.length >= LIST_CALLS_IN_FLIGHT) await inFlight.shift();
+      }
+      if (chunk.length) send();
+      await Promise.all(inFlight);
+    } finally {
+      // A failed chunk leaves the others running: none may reject later unobserved.
+      await Promise.allSettled(inFlight);
     }
   }
 
