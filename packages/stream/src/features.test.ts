@@ -7,7 +7,7 @@ import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } fro
 import { sharedServices } from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventSummary } from "./event-summary.ts";
-import { updateFeatures } from "./features.ts";
+import { featureRows, rowsAfter, updateFeatures } from "./features.ts";
 
 const { redisUrl } = sharedServices();
 const KEEP = 7;
@@ -71,31 +71,57 @@ describe("updateFeatures on Redis", () => {
       trendingHalfLifeMs: 1e15,
       trendingSize: 1000,
     };
-    for (const batch of batches) await updateFeatures(cache, batch, options);
+    // The first two as two deliveries of one batch, the third alone.
+    await updateFeatures(cache, [featureRows(batches[0]!), featureRows(batches[1]!)], options);
+    await updateFeatures(cache, [featureRows(batches[2]!)], options);
+    await expectReplayOf("ft", batches.flat());
+  });
 
-    const expectedLists = new Map<string, RecentItem[]>();
-    const expectedCounts = new Map<string, number>();
-    for (const event of batches.flat()) {
-      if (event.type === "reco.request" || event.itemId === undefined) continue;
-      const list = expectedLists.get(event.userId) ?? [];
-      const at = new Date(event.eventTime).toISOString();
-      list.unshift({ itemId: event.itemId, type: event.type, at });
-      expectedLists.set(event.userId, list.slice(0, KEEP));
-      expectedCounts.set(event.itemId, (expectedCounts.get(event.itemId) ?? 0) + 1);
-    }
-    // The fixture reaches both sides of the bound: lists cut to KEEP and lists shorter than it.
-    const lengths = [...expectedLists.values()].map((list) => list.length);
-    expect(lengths).toContain(KEEP);
-    expect(lengths.some((length) => length < KEEP)).toBe(true);
-
-    for (let user = 0; user < 120; user++) {
-      const userId = `u${user}`;
-      const stored = await cache.getList<RecentItem>(recentItemsKey("ft", userId));
-      expect(stored, userId).toEqual(expectedLists.get(userId) ?? []);
-    }
-    const trending = await cache.get<TrendingScores>(trendingKey("ft"));
-    expect(Object.keys(trending!.scores).sort()).toEqual([...expectedCounts.keys()].sort());
-    for (const [itemId, count] of expectedCounts)
-      expect(trending!.scores[itemId], itemId).toBeCloseTo(count, 6);
+  it("pushes and counts nothing twice when a delivery is cut after the part already handled", async () => {
+    const options = {
+      keyPrefix: "fr",
+      recentItemsPerUser: KEEP,
+      ttlMs: 60_000,
+      trendingHalfLifeMs: 1e15,
+      trendingSize: 1000,
+    };
+    const first = events(4, 700);
+    const redelivered = events(5, 900);
+    // Positions 0–299 of the redelivery were handled already (a file covers them): only 300 on count.
+    const rows = rowsAfter(featureRows(redelivered), 299);
+    expect(rows.texts.length).toBeLessThan(featureRows(redelivered).texts.length);
+    expect(Math.min(...rows.positions)).toBeGreaterThanOrEqual(300);
+    await updateFeatures(cache, [featureRows(first), rows], options);
+    await expectReplayOf("fr", [...first, ...redelivered.slice(300)]);
+    // Nothing after the last position: nothing to push.
+    expect(rowsAfter(featureRows(first), 699).texts).toEqual([]);
   });
 });
+
+/** Every user's list and every item's count as a plain replay of `replayed` gives them. */
+async function expectReplayOf(prefix: string, replayed: EventSummary[]): Promise<void> {
+  const expectedLists = new Map<string, RecentItem[]>();
+  const expectedCounts = new Map<string, number>();
+  for (const event of replayed) {
+    if (event.type === "reco.request" || event.itemId === undefined) continue;
+    const list = expectedLists.get(event.userId) ?? [];
+    const at = new Date(event.eventTime).toISOString();
+    list.unshift({ itemId: event.itemId, type: event.type, at });
+    expectedLists.set(event.userId, list.slice(0, KEEP));
+    expectedCounts.set(event.itemId, (expectedCounts.get(event.itemId) ?? 0) + 1);
+  }
+  // The fixture reaches both sides of the bound: lists cut to KEEP and lists shorter than it.
+  const lengths = [...expectedLists.values()].map((list) => list.length);
+  expect(lengths).toContain(KEEP);
+  expect(lengths.some((length) => length < KEEP)).toBe(true);
+
+  for (let user = 0; user < 120; user++) {
+    const userId = `u${user}`;
+    const stored = await cache.getList<RecentItem>(recentItemsKey(prefix, userId));
+    expect(stored, userId).toEqual(expectedLists.get(userId) ?? []);
+  }
+  const trending = await cache.get<TrendingScores>(trendingKey(prefix));
+  expect(Object.keys(trending!.scores).sort()).toEqual([...expectedCounts.keys()].sort());
+  for (const [itemId, count] of expectedCounts)
+    expect(trending!.scores[itemId], itemId).toBeCloseTo(count, 6);
+}

@@ -1,4 +1,4 @@
-import type { Cache } from "@reco/cache";
+import type { Cache, ListTextPush } from "@reco/cache";
 import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } from "@reco/contracts";
 import type { EventSummary } from "./event-summary.ts";
 
@@ -13,6 +13,144 @@ const CANONICAL_TIME =
 
 function isoTime(eventTime: string): string {
   return CANONICAL_TIME.test(eventTime) ? eventTime : new Date(eventTime).toISOString();
+}
+
+/**
+ * The feature updates of one delivery, made ready where its messages are decoded (the validation
+ * thread): each user's recent items already encoded for the cache, and the items' counts. A few
+ * strings and typed arrays cross to the main thread instead of an object per event, and the main
+ * thread only hands them to the cache.
+ */
+export interface FeatureRows {
+  /** Each user with interactions, in the order of their first one. */
+  users: string[];
+  /** End (exclusive) in `texts` of each user's recent items. */
+  ends: Int32Array;
+  /** Encoded RecentItems, grouped by user, oldest first within a user. */
+  texts: string[];
+  /**
+   * Per text, where its message is: its index in the delivery as built, its offset once appended
+   * to a batch (so redelivered or already written messages can be dropped: `rowsAfter`).
+   */
+  positions: Float64Array;
+  /** Per text, the index of its item in `items`. */
+  itemOf: Int32Array;
+  /** The items interacted with, and how often (trending). */
+  items: string[];
+  itemCounts: Int32Array;
+}
+
+/** What the features read of an event (an EventSummary, or a decoded event with its item). */
+export type FeatureSource = Pick<EventSummary, "type" | "userId" | "eventTime" | "itemId">;
+
+/** Collects the feature updates of a delivery's valid events (see FeatureRows). */
+export class FeatureRowsBuilder {
+  private readonly byUser = new Map<string, number[]>();
+  private readonly texts: string[] = [];
+  private readonly positions: number[] = [];
+  private readonly itemOf: number[] = [];
+  private readonly itemIndex = new Map<string, number>();
+  private readonly items: string[] = [];
+  private readonly itemCounts: number[] = [];
+
+  /** Adds the event at `position` in the delivery; events other than interactions add nothing. */
+  add(position: number, event: FeatureSource): void {
+    if (!INTERACTIONS.has(event.type) || event.itemId === undefined) return;
+    const item: RecentItem = {
+      itemId: event.itemId,
+      type: event.type,
+      at: isoTime(event.eventTime),
+    };
+    const row = this.texts.length;
+    this.texts.push(JSON.stringify(item));
+    this.positions.push(position);
+    let itemAt = this.itemIndex.get(event.itemId);
+    if (itemAt === undefined) {
+      itemAt = this.items.length;
+      this.itemIndex.set(event.itemId, itemAt);
+      this.items.push(event.itemId);
+      this.itemCounts.push(0);
+    }
+    this.itemOf.push(itemAt);
+    this.itemCounts[itemAt]!++;
+    const rows = this.byUser.get(event.userId);
+    if (rows) rows.push(row);
+    else this.byUser.set(event.userId, [row]);
+  }
+
+  build(): FeatureRows {
+    const count = this.texts.length;
+    const texts = new Array<string>(count);
+    const positions = new Float64Array(count);
+    const itemOf = new Int32Array(count);
+    const ends = new Int32Array(this.byUser.size);
+    let at = 0;
+    let user = 0;
+    for (const rows of this.byUser.values()) {
+      for (const row of rows) {
+        texts[at] = this.texts[row]!;
+        positions[at] = this.positions[row]!;
+        itemOf[at] = this.itemOf[row]!;
+        at++;
+      }
+      ends[user++] = at;
+    }
+    return {
+      users: [...this.byUser.keys()],
+      ends,
+      texts,
+      positions,
+      itemOf,
+      items: this.items,
+      itemCounts: Int32Array.from(this.itemCounts),
+    };
+  }
+}
+
+/** Feature rows of the given events, positions being their indexes (tests, inline use). */
+export function featureRows(events: readonly EventSummary[]): FeatureRows {
+  const builder = new FeatureRowsBuilder();
+  events.forEach((event, i) => builder.add(i, event));
+  return builder.build();
+}
+
+/**
+ * The rows whose position is above `position`: a redelivery's messages already taken, or those a
+ * file on disk already covers, must not be pushed or counted again.
+ */
+export function rowsAfter(rows: FeatureRows, position: number): FeatureRows {
+  const users: string[] = [];
+  const ends: number[] = [];
+  const texts: string[] = [];
+  const positions: number[] = [];
+  const itemOf: number[] = [];
+  const itemCounts = new Int32Array(rows.items.length);
+  let start = 0;
+  rows.users.forEach((user, u) => {
+    const end = rows.ends[u]!;
+    const before = texts.length;
+    for (let row = start; row < end; row++) {
+      if (rows.positions[row]! <= position) continue;
+      texts.push(rows.texts[row]!);
+      positions.push(rows.positions[row]!);
+      itemOf.push(rows.itemOf[row]!);
+      itemCounts[rows.itemOf[row]!]!++;
+    }
+    if (texts.length > before) {
+      users.push(user);
+      ends.push(texts.length);
+    }
+    start = end;
+  });
+  return {
+    users,
+    ends: Int32Array.from(ends),
+    texts,
+    positions: Float64Array.from(positions),
+    itemOf: Int32Array.from(itemOf),
+    items: rows.items,
+    itemCounts,
+  };
 }
 
 export interface FeatureOptions {
@@ -33,29 +171,31 @@ export interface FeatureOptions {
  */
 export async function updateFeatures(
   cache: Cache,
-  events: readonly EventSummary[],
+  rowsOfBatches: readonly FeatureRows[],
   options: FeatureOptions,
 ): Promise<void> {
-  const byUser = new Map<string, RecentItem[]>();
+  // One push per user and delivery, in delivery order: a user's pushes land in that order, so
+  // the list ends up as one push of everything would leave it.
+  const pushes: ListTextPush[] = [];
   const counts = new Map<string, number>();
-  for (const event of events) {
-    if (!INTERACTIONS.has(event.type) || event.itemId === undefined) continue;
-    const list = byUser.get(event.userId) ?? [];
-    list.push({
-      itemId: event.itemId,
-      type: event.type,
-      at: isoTime(event.eventTime),
+  for (const rows of rowsOfBatches) {
+    let start = 0;
+    rows.users.forEach((userId, u) => {
+      const end = rows.ends[u]!;
+      pushes.push({
+        key: recentItemsKey(options.keyPrefix, userId),
+        texts: rows.texts.slice(start, end),
+      });
+      start = end;
     });
-    byUser.set(event.userId, list);
-    counts.set(event.itemId, (counts.get(event.itemId) ?? 0) + 1);
+    rows.items.forEach((itemId, i) => {
+      const count = rows.itemCounts[i]!;
+      if (count) counts.set(itemId, (counts.get(itemId) ?? 0) + count);
+    });
   }
   // Pushed onto bounded lists: nothing is read back, so a batch costs what it adds, however long
   // the users' lists already are (a read-modify-write of each list was most of the worker's CPU).
-  const pushes = [...byUser].map(([userId, values]) => ({
-    key: recentItemsKey(options.keyPrefix, userId),
-    values,
-  }));
-  await cache.pushLists(pushes, {
+  await cache.pushListTexts(pushes, {
     maxLength: options.recentItemsPerUser,
     ttlMs: options.ttlMs,
   });

@@ -16,6 +16,7 @@ import { coveredOffset, resolveOverlaps } from "@reco/snapshots";
 import type { Logger } from "pino";
 import { deadLetter, deadLetterMessage } from "./dead-letters.ts";
 import type { EventSummary } from "./event-summary.ts";
+import { rowsAfter, type FeatureRows } from "./features.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import { batchSize as size, emptyBatch, trimBatch, type MicroBatch } from "./micro-batch.ts";
 import { writeValidatedSnapshot } from "./parquet-batch.ts";
@@ -39,6 +40,8 @@ export interface FlushedBatch extends TopicPartition {
   firstOffset: bigint;
   lastOffset: bigint;
   events: EventSummary[];
+  /** Its real-time feature updates (when kept), a part per delivery, without redeliveries. */
+  features: FeatureRows[];
   deadLetters: number;
   file: string | null;
 }
@@ -54,6 +57,8 @@ export interface IngestOptions {
   validation: ValidationPool;
   /** Hand the decoded events of each written batch to `beforeCommit` (else it gets none). */
   keepEvents: boolean;
+  /** Hand the real-time feature updates of each written batch to `beforeCommit` (else none). */
+  keepFeatures?: boolean;
   /** Runs after the files are written and before the offsets are committed (real-time features). */
   beforeCommit: (batches: FlushedBatch[]) => Promise<void>;
   /**
@@ -159,7 +164,7 @@ export class SnapshotIngest {
     const generation = this.generation;
     const verdicts = this.options.validation.validate(
       batch.messages.map((message) => message.value),
-      this.options.keepEvents,
+      { events: this.options.keepEvents, features: this.options.keepFeatures ?? false },
     );
     verdicts.catch(() => undefined); // surfaced by the append below
     const appended = this.exclusive(async () => this.append(batch, generation, await verdicts));
@@ -237,6 +242,9 @@ export class SnapshotIngest {
       state = await this.open(topic, partition);
     }
     const { batch } = state;
+    const takenBefore = state.taken;
+    // Offset of each message, for the feature rows (which know their message's index).
+    const offsets = reply.features ? new Float64Array(messages.length) : null;
     let skipped = 0;
     let valid = 0;
     let invalid = 0;
@@ -247,6 +255,7 @@ export class SnapshotIngest {
       const event = isValid && this.options.keepEvents ? reply.events[valid] : undefined;
       if (isValid) valid++;
       const offset = BigInt(message.offset);
+      if (offsets) offsets[i] = Number(offset);
       if (offset <= state.taken) {
         skipped++;
         continue;
@@ -273,6 +282,13 @@ export class SnapshotIngest {
       }
     }
     if (skipped) this.options.metrics.records.inc({ topic, outcome: "skipped_covered" }, skipped);
+    if (reply.features && offsets) {
+      const { positions } = reply.features;
+      for (let row = 0; row < positions.length; row++) positions[row] = offsets[positions[row]!]!;
+      // A redelivery's messages already taken are in this batch or a file: not pushed again.
+      const rows = skipped ? rowsAfter(reply.features, Number(takenBefore)) : reply.features;
+      if (rows.texts.length) batch.features.push(rows);
+    }
     if (size(batch) >= this.options.batchMaxRecords) {
       const now = Date.now();
       const due = (candidate: PartitionState) =>
@@ -409,6 +425,7 @@ export class SnapshotIngest {
       firstOffset,
       lastOffset: batch.lastOffset,
       events: batch.events,
+      features: batch.features,
       deadLetters: batch.dead.length,
       file,
     };

@@ -1,5 +1,6 @@
 import type { EventSummary } from "./event-summary.ts";
 import type { DeadLetter } from "./dead-letters.ts";
+import { rowsAfter, type FeatureRows } from "./features.ts";
 import type { ValidatedRecord } from "./parquet-batch.ts";
 
 /** One partition's records between two commits. */
@@ -7,6 +8,8 @@ export interface MicroBatch {
   records: ValidatedRecord[];
   /** Kept only when something downstream reads them (features, aggregates); aligned with `records`. */
   events: EventSummary[];
+  /** Real-time feature updates, a part per delivery, when features are kept (positions = offsets). */
+  features: FeatureRows[];
   /** Event time of the first valid record: its hour names the snapshot directory. */
   firstEventTime: string | null;
   dead: DeadLetter[];
@@ -18,6 +21,7 @@ export interface MicroBatch {
 export const emptyBatch = (): MicroBatch => ({
   records: [],
   events: [],
+  features: [],
   firstEventTime: null,
   dead: [],
   firstOffset: null,
@@ -44,12 +48,16 @@ export function trimBatch(
     if (event) events.push(event);
   });
   const dead = batch.dead.filter((letter) => keep(letter.offset));
+  const features = batch.features
+    .map((rows) => rowsAfter(rows, Number(onDisk)))
+    .filter((rows) => rows.texts.length > 0);
   const lastOffset = batch.lastOffset > onDisk ? batch.lastOffset : onDisk;
   const first = records[0];
   const trimmed: MicroBatch = {
     ...batch,
     records,
     events,
+    features,
     dead,
     firstOffset: onDisk + 1n > lastOffset ? lastOffset : onDisk + 1n,
     lastOffset,

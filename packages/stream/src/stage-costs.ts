@@ -36,7 +36,7 @@ export async function measureIngestStages(
       for (let start = 0; start < messages.length; start += batchSize) {
         const batch = messages.slice(start, start + batchSize);
         let before = cpuMicros();
-        const reply = await inline.validate(batch, false);
+        const reply = await inline.validate(batch);
         validate.push((cpuMicros() - before) / batch.length);
         before = cpuMicros();
         const records: ValidatedRecord[] = [];

@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { EventSummary } from "./event-summary.ts";
+import { featureRows } from "./features.ts";
 import { emptyBatch, trimBatch, type MicroBatch } from "./micro-batch.ts";
+
+/** Feature rows of a click by user u{offset % 2} on i{offset} per offset, placed at those offsets. */
+function featureRowsAt(offsets: number[]) {
+  const rows = featureRows(
+    offsets.map((offset) => ({
+      type: "click" as const,
+      userId: `u${offset % 2}`,
+      itemId: `i${offset}`,
+      eventTime: "2026-01-05T10:00:00.000Z",
+    })),
+  );
+  rows.positions = rows.positions.map((index) => offsets[index]!);
+  return rows;
+}
 
 /** trimBatch at its edges: what another member's file covers is never written twice. */
 function batch(withEvents: boolean): MicroBatch {
@@ -13,6 +28,7 @@ function batch(withEvents: boolean): MicroBatch {
     events: withEvents
       ? offsets.map((offset) => ({ itemId: `i${offset}` }) as unknown as EventSummary)
       : [],
+    features: withEvents ? [featureRowsAt(offsets)] : [],
     dead: [5, 8].map((offset) => ({ offset: String(offset) }) as MicroBatch["dead"][number]),
     firstOffset: 3n,
     lastOffset: 8n,
@@ -26,6 +42,7 @@ describe("trimBatch at its edges", () => {
     expect(emptyBatch()).toEqual({
       records: [],
       events: [],
+      features: [],
       firstEventTime: null,
       dead: [],
       firstOffset: null,
@@ -57,6 +74,18 @@ describe("trimBatch at its edges", () => {
     const kept = trimBatch(batch(true), 5n).trimmed;
     expect(kept.events).toEqual([{ itemId: "i6" }, { itemId: "i7" }]);
     expect(trimBatch(batch(false), 5n).trimmed.events).toEqual([]);
+  });
+
+  it("keeps the feature updates of the offsets it keeps, counts included, and no empty part", () => {
+    const [rows] = trimBatch(batch(true), 6n).trimmed.features;
+    expect(rows!.users).toEqual(["u1"]);
+    expect([...rows!.positions]).toEqual([7]);
+    expect(rows!.texts.map((text) => (JSON.parse(text) as { itemId: string }).itemId)).toEqual([
+      "i7",
+    ]);
+    const counts = Object.fromEntries(rows!.items.map((item, i) => [item, rows!.itemCounts[i]]));
+    expect(counts).toEqual({ i3: 0, i4: 0, i6: 0, i7: 1 });
+    expect(trimBatch(batch(true), 7n).trimmed.features).toEqual([]);
   });
 
   it("a batch the disk covers entirely keeps an empty range at the disk's end", () => {

@@ -6,5 +6,10 @@ if (!parentPort) throw new Error("validation-entry.ts must run as a worker threa
 const port = parentPort;
 port.on("message", (request: ValidationRequest) => {
   const reply = validatePacked(request);
-  port.postMessage(reply, [reply.valid.buffer as ArrayBuffer]);
+  const transfer = [reply.valid.buffer as ArrayBuffer];
+  const { features } = reply;
+  if (features)
+    for (const array of [features.ends, features.positions, features.itemOf, features.itemCounts])
+      transfer.push(array.buffer as ArrayBuffer);
+  port.postMessage(reply, transfer);
 });

@@ -34,13 +34,18 @@ describe("ValidationPool", () => {
     await pool.ready();
     const deliveries = Array.from({ length: 9 }, (_, d) => delivery(d));
     // All in flight at once: replies of the two threads interleave.
-    const threaded = await Promise.all(deliveries.map((values) => pool!.validate(values, true)));
+    const threaded = await Promise.all(
+      deliveries.map((values) => pool!.validate(values, { events: true, features: true })),
+    );
     for (const [d, values] of deliveries.entries()) {
-      const expected = await inline.validate(values, true);
+      const expected = await inline.validate(values, { events: true, features: true });
       const reply = threaded[d]!;
       expect([...reply.valid]).toEqual([...expected.valid]);
       expect(reply.reasons).toEqual(expected.reasons);
       expect(reply.events).toEqual(expected.events);
+      // Feature updates cross the thread intact (typed arrays are transferred, not copied).
+      expect(reply.features).toEqual(expected.features);
+      expect(reply.features!.texts.length).toBeGreaterThan(0);
       expect(reply.firstEventTime).toBe(expected.firstEventTime);
       expect(reply.valid.filter((v) => v === 0).length).toBeGreaterThan(0);
     }
@@ -50,7 +55,7 @@ describe("ValidationPool", () => {
     pool = ValidationPool.create(2);
     await pool.ready();
     const large = Array.from({ length: 20_000 }, (_, i) => event(1, i));
-    const inFlight = Promise.allSettled([pool.validate(large, false), pool.validate(large, false)]);
+    const inFlight = Promise.allSettled([pool.validate(large), pool.validate(large)]);
     await pool.close();
     const outcomes = await inFlight;
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);

@@ -7,6 +7,8 @@ import { validatePacked, type ValidationReply, type ValidationRequest } from "./
  * in turn; each call answers for its own delivery, and the caller appends them in delivery order.
  * With `threads: 0` validation runs inline.
  */
+const NOTHING_KEPT = { events: false, features: false };
+
 export class ValidationPool {
   private next = 0;
 
@@ -26,7 +28,11 @@ export class ValidationPool {
     return this.threads.length;
   }
 
-  validate(values: readonly Buffer[], keepEvents: boolean): Promise<ValidationReply> {
+  /** `keep`: what to send back besides the verdicts (summaries, feature updates). */
+  validate(
+    values: readonly Buffer[],
+    keep: { events: boolean; features: boolean } = NOTHING_KEPT,
+  ): Promise<ValidationReply> {
     let total = 0;
     for (const value of values) total += value.byteLength;
     const bytes = new ArrayBuffer(total);
@@ -38,7 +44,12 @@ export class ValidationPool {
       at += value.byteLength;
       ends[i] = at;
     });
-    const request: Omit<ValidationRequest, "id"> = { bytes, ends, keepEvents };
+    const request: Omit<ValidationRequest, "id"> = {
+      bytes,
+      ends,
+      keepEvents: keep.events,
+      keepFeatures: keep.features,
+    };
     if (this.threads.length === 0) return Promise.resolve(validatePacked({ ...request, id: 0 }));
     const thread = this.threads[this.next]!;
     this.next = (this.next + 1) % this.threads.length;
@@ -47,7 +58,7 @@ export class ValidationPool {
 
   /** Resolves once every thread answers (each loads tsx, zod and the schemas first: about a second). */
   async ready(): Promise<void> {
-    await Promise.all(this.threads.map(() => this.validate([], false)));
+    await Promise.all(this.threads.map(() => this.validate([])));
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@
 import { isUtf8 } from "node:buffer";
 import { decodeEvent, MAX_EVENT_BYTES, type DecodeResult } from "@reco/contracts";
 import { summarize, type EventSummary } from "./event-summary.ts";
+import { FeatureRowsBuilder, type FeatureRows } from "./features.ts";
 
 export interface ValidationRequest {
   id: number;
@@ -14,6 +15,8 @@ export interface ValidationRequest {
   /** End offset of each message in `bytes`. */
   ends: Int32Array;
   keepEvents: boolean;
+  /** Build the deliveries' real-time feature updates (FeatureRows). */
+  keepFeatures: boolean;
 }
 
 export interface ValidationReply {
@@ -27,6 +30,8 @@ export interface ValidationReply {
   firstEventTime: string | null;
   /** What features and aggregates read of the valid messages, in order, when asked for. */
   events: EventSummary[];
+  /** The real-time feature updates of the valid messages, when asked for. */
+  features: FeatureRows | null;
 }
 
 /** Decodes every message of a packed request (also used on the calling thread when threads = 0). */
@@ -37,6 +42,7 @@ export function validatePacked(request: ValidationRequest): ValidationReply {
   let firstValid = -1;
   let firstEventTime: string | null = null;
   const events: EventSummary[] = [];
+  const features = request.keepFeatures ? new FeatureRowsBuilder() : null;
   let start = 0;
   for (let i = 0; i < request.ends.length; i++) {
     const end = request.ends[i]!;
@@ -56,10 +62,19 @@ export function validatePacked(request: ValidationRequest): ValidationReply {
         firstEventTime = decoded.event.eventTime;
       }
       if (request.keepEvents) events.push(summarize(decoded.event));
+      if (features && "itemId" in decoded.event) features.add(i, decoded.event);
     } else {
       reasons.push(decoded.reason);
     }
     start = end;
   }
-  return { id: request.id, valid, reasons, firstValid, firstEventTime, events };
+  return {
+    id: request.id,
+    valid,
+    reasons,
+    firstValid,
+    firstEventTime,
+    events,
+    features: features?.build() ?? null,
+  };
 }

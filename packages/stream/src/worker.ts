@@ -115,7 +115,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       try {
         await updateFeatures(
           deps.cache,
-          batches.flatMap((batch) => batch.events),
+          batches.flatMap((batch) => batch.features),
           {
             keyPrefix: config.featureKeyPrefix,
             recentItemsPerUser: config.recentItemsPerUser,
@@ -141,7 +141,8 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     batchMaxRecords: config.batchMaxRecords,
     metrics,
     logger,
-    keepEvents: Boolean(deps.cache || aggregates),
+    keepEvents: Boolean(aggregates),
+    keepFeatures: Boolean(deps.cache),
     beforeCommit,
     onFailure: (error, failed) =>
       restart(
