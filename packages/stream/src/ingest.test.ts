@@ -16,7 +16,7 @@ import {
   type EventBus,
   type TopicPartition,
 } from "@reco/bus";
-import type { RecoEvent } from "@reco/contracts";
+import type { RecentItem, RecoEvent } from "@reco/contracts";
 import {
   coveredOffset,
   duckConnection,
@@ -103,6 +103,7 @@ async function join(
       logger: pino({ level: "silent" }),
       validation: ValidationPool.create(0),
       keepEvents: false,
+      keepFeatures: true,
       beforeCommit: async (batches) => {
         flushed.push(...batches);
         await options.beforeCommit?.(batches);
@@ -159,6 +160,10 @@ async function publish(counts: number[]): Promise<string[]> {
   );
   return events.map((event) => event.eventId);
 }
+
+/** first, first + 1, …, last */
+const range = (first: number, last: number) =>
+  Array.from({ length: last - first + 1 }, (_, i) => first + i);
 
 async function endOffsets(): Promise<number[]> {
   return (await bus.endOffsets(TOPIC)).map(({ offset }) => Number(offset));
@@ -271,6 +276,21 @@ describe("SnapshotIngest: exactly once", () => {
     expect(await committed()).toEqual(await endOffsets());
     expect(m.ingest.buffered()).toBe(0);
     expect(m.failures).toEqual([]);
+    // Each batch's feature updates are its own records' (every one a watch), each once, with
+    // the item it is about.
+    for (const batch of m.flushed) {
+      const offsets = batch.features.flatMap((rows) => [...rows.positions]);
+      const expected = range(Number(batch.firstOffset), Number(batch.lastOffset));
+      expect(offsets.sort((a, b) => a - b)).toEqual(expected);
+      const items = batch.features.flatMap((rows) =>
+        rows.texts.map((text) => (JSON.parse(text) as RecentItem).itemId),
+      );
+      expect(items.sort()).toEqual(
+        expected
+          .map((offset) => (published[batch.partition]![offset] as { itemId: string }).itemId)
+          .sort(),
+      );
+    }
   });
 
   it("commits a batch's offsets only once its file is on disk under its final name", async () => {
@@ -404,6 +424,11 @@ describe("SnapshotIngest: exactly once", () => {
       const values = (await restarted.metrics.records.get()).values;
       expect(values.find((v) => v.labels.outcome === "skipped_covered")?.value).toBe(17);
       expect(await committed()).toEqual([14, 7]);
+      // The redelivered records already in files bring no feature update again: only the 4 new.
+      const featureOffsets = restarted.flushed.flatMap((batch) =>
+        batch.features.flatMap((rows) => [...rows.positions].map((o) => `${batch.partition}:${o}`)),
+      );
+      expect(featureOffsets.sort()).toEqual(["0:10", "0:11", "0:12", "0:13"]);
     });
   });
 
