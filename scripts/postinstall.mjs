@@ -17,4 +17,13 @@ const result = spawnSync(
     },
   },
 );
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+
+// The worker threads' JavaScript (packages/contracts/src/thread-bundles.ts), once the Prisma client
+// they may import exists; without it (or with stale sources) the threads run through tsx.
+const bundled = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "packages/contracts/src/cli/build-threads.ts"],
+  { stdio: "inherit" },
+);
+process.exit(bundled.status ?? 1);

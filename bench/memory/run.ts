@@ -13,6 +13,10 @@
  *
  *   node --expose-gc --import tsx bench/memory/run.ts [--seconds 60] [--data-dir DIR]
  *                                                     [--cache-mb N] [--node-options="…"] [--real]
+ *                                                     [--tsx-threads]
+ *
+ * The worker threads run from their JavaScript bundles, built first as `npm start` builds them;
+ * `--tsx-threads` runs them through tsx instead, as before those bundles (for comparison).
  *
  * `--real`: the api on real services instead — DATABASE_URL, REDIS_URL and KAFKA_BROKERS from the
  * environment (`eval "$(bash scripts/services.sh env)"`): the demo is prepared in a scratch database
@@ -33,6 +37,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { InteractionHistory } from "@reco/serving";
+import { buildThreadBundles } from "@reco/contracts/thread-bundles";
 import { createScratchDatabase, freePort, uniqueName, type ScratchDatabase } from "@reco/testkit";
 import { loadSeparate, median } from "../serve/common.ts";
 
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     "node-options": { type: "string", default: "" },
     connections: { type: "string", default: "32" },
     real: { type: "boolean", default: false },
+    "tsx-threads": { type: "boolean", default: false },
   },
 });
 const real = values.real;
@@ -163,6 +169,12 @@ try {
     };
   }
   if (scratch) await prepare(dataDir, services, real ? ["--dev-key", keyFile] : []);
+  // As `npm start` does: the worker threads run from their bundles — or, with --tsx-threads (the
+  // comparison), through tsx (no bundle where the api looks).
+  const threadEnv = values["tsx-threads"]
+    ? { THREAD_BUNDLE_DIR: path.join(scratch ?? os.tmpdir(), "no-thread-bundles") }
+    : {};
+  if (!values["tsx-threads"] && !process.env.THREAD_BUNDLE_DIR) await buildThreadBundles();
   const floor = await bareRss();
   const port = await freePort();
   const nodeOptions = values["node-options"].split(/\s+/).filter(Boolean);
@@ -175,6 +187,7 @@ try {
         ...process.env,
         DATA_DIR: dataDir,
         ...services,
+        ...threadEnv,
         PORT: String(port),
         LOG_LEVEL: "warn",
         RATE_LIMIT_RPS: "1000000000",

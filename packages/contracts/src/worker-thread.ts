@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, type TransferListItem, type WorkerOptions } from "node:worker_threads";
+import { freshBundle } from "./thread-bundles.ts";
 
 let tsxApi: string | undefined;
 
@@ -19,12 +20,29 @@ function tsxApiUrl(): string {
   return tsxApi;
 }
 
+/** Each entry's fresh bundle (or undefined: none), decided once per process. */
+const bundles = new Map<string, string | undefined>();
+
 /**
- * A worker thread running a TypeScript module. On Node 20, tsx's `--import` hooks are not installed
- * in worker threads (execArgv alone fails with ERR_UNKNOWN_FILE_EXTENSION), so a tiny bootstrap
- * registers tsx's ESM API inside the thread and then imports `entry`.
+ * A worker thread running a TypeScript module: from its JavaScript bundle when `npm ci` or
+ * `npm start` built one from the sources as they are (thread-bundles.ts) — a thread that registers
+ * tsx costs ~20 MB more (its own loader and transformed modules; bench/memory: an api at rest
+ * with its three threads 735/745 → 679/673 MB) — else through tsx. On Node 20,
+ * tsx's `--import` hooks are not installed in worker threads (execArgv alone fails with
+ * ERR_UNKNOWN_FILE_EXTENSION), so a tiny bootstrap registers tsx's ESM API inside the thread and
+ * then imports `entry`.
  */
 export function typeScriptWorker(entry: URL, options: Omit<WorkerOptions, "eval"> = {}): Worker {
+  if (!bundles.has(entry.href)) bundles.set(entry.href, freshBundle(fileURLToPath(entry)));
+  const bundle = bundles.get(entry.href);
+  // Started from evaluated code, as the tsx bootstrap is: such a thread keeps the process's node
+  // flags (--expose-gc…) but not its preloads (`--import tsx`, a benchmark's probe), which plain
+  // JavaScript needs not load — and a TypeScript preload fails in a thread on Node 20.
+  if (bundle)
+    return new Worker(`import(${JSON.stringify(pathToFileURL(bundle).href)});`, {
+      ...options,
+      eval: true,
+    });
   const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
