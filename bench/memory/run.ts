@@ -190,6 +190,8 @@ try {
         ...threadEnv,
         PORT: String(port),
         LOG_LEVEL: "warn",
+        // As `npm start` and the container image run the api (scripts/start.mjs).
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
         RATE_LIMIT_RPS: "1000000000",
         RATE_LIMIT_BURST: "1000000000",
         ...(values["cache-mb"] ? { CACHE_MAX_BYTES: String(Number(values["cache-mb"]) * MB) } : {}),
