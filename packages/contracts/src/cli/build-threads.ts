@@ -4,10 +4,18 @@
  * tsx at run time.
  */
 import path from "node:path";
-import { buildThreadBundles, repoRoot, threadBundleDir } from "../thread-bundles.ts";
+import {
+  THREAD_ENTRIES,
+  buildThreadBundles,
+  freshBundle,
+  repoRoot,
+  threadBundleDir,
+} from "../thread-bundles.ts";
 
 const started = performance.now();
-const built = await buildThreadBundles();
+// Only what a source change made stale: a second `npm start` rebuilds nothing.
+const stale = THREAD_ENTRIES.filter((entry) => !freshBundle(path.join(repoRoot, entry)));
+const built = stale.length ? await buildThreadBundles(stale) : [];
 process.stdout.write(
-  `worker threads bundled: ${built.length} in ${path.relative(repoRoot, threadBundleDir()) || "."} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+  `worker threads bundled: ${built.length} rebuilt, ${THREAD_ENTRIES.length - built.length} up to date in ${path.relative(repoRoot, threadBundleDir()) || "."} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
 );
