@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
 import { ThreadCalls } from "./worker-thread.ts";
@@ -59,5 +61,15 @@ describe("ThreadCalls.drain", () => {
     void calls.call({ crash: true }).catch(() => undefined);
     expect(await drained).toBe(true);
     expect(await slow).toBeInstanceOf(Error);
+  });
+});
+
+describe("ThreadCalls.closeGracefully", () => {
+  it("keeps a process with nothing else to do alive until the thread has ended", async () => {
+    const fixture = new URL("./close-gracefully.fixture.ts", import.meta.url).pathname;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture], {
+      timeout: 30_000,
+    });
+    expect(stdout).toBe("closed\n");
   });
 });

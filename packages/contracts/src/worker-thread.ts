@@ -121,6 +121,9 @@ export class ThreadCalls<Reply extends { id: number }> {
   async closeGracefully(message: object, reason: Error, timeoutMs: number): Promise<void> {
     if (!this.failed) {
       this.worker.removeAllListeners("exit");
+      // Held while it ends: an unreferenced thread (as it is between calls) would let a process
+      // with nothing else to do exit before the thread did, leaving this await unsettled.
+      this.worker.ref();
       const exited = new Promise<boolean>((resolve) => {
         this.worker.once("exit", () => resolve(true));
         setTimeout(() => resolve(false), timeoutMs).unref();
