@@ -10,16 +10,19 @@ const tokensOf = (item: CatalogItem): string[] =>
   contentTokens({ title: item.title, categories: item.genres, tags: item.tags ?? [] });
 
 /**
- * TF-IDF of the catalog's content tokens (the content model's weighting: idf = ln(N / df), binary
- * tf, rows L2-normalised), and which catalog items the model does not know: rebuilt when the
- * catalog's version or the model changes, so a request pays only for its own comparisons.
+ * The catalog's content tokens and their TF-IDF weighting (the content model's: idf = ln(N / df),
+ * binary tf, rows L2-normalised), made once per catalog version and shared by every model.
  */
-interface NewItemIndex {
-  /** model key + catalog version */
-  key: string;
+interface CatalogContent {
+  version: string;
+  tokens: Map<string, string[]>;
   idf: Map<string, number>;
-  /** items the catalog holds and the model never saw, with their unit TF-IDF vectors */
-  newItems: { itemId: string; vector: Map<string, number> }[];
+}
+
+/** The catalog items one model never saw, with their unit TF-IDF vectors, for one catalog version. */
+interface NewItems {
+  version: string;
+  items: { itemId: string; vector: Map<string, number> }[];
 }
 
 function unitVector(tokens: readonly string[], idf: ReadonlyMap<string, number>) {
@@ -46,22 +49,28 @@ function isNewTo(loaded: LoadedModel, item: CatalogItem): boolean {
   return trainedAt === undefined || item.createdAt === undefined || item.createdAt > trainedAt;
 }
 
-function buildIndex(catalog: Catalog, loaded: LoadedModel, key: string): NewItemIndex {
+function catalogContent(catalog: Catalog, version: string): CatalogContent {
+  const tokens = new Map<string, string[]>();
   const df = new Map<string, number>();
   let described = 0;
-  const unknown: { itemId: string; tokens: string[] }[] = [];
   for (const itemId of catalog.ids()) {
-    const item = catalog.get(itemId)!;
-    const tokens = tokensOf(item);
-    if (tokens.length > 0) described++;
-    for (const token of tokens) df.set(token, (df.get(token) ?? 0) + 1);
-    if (isNewTo(loaded, item)) unknown.push({ itemId, tokens });
+    const itemTokens = tokensOf(catalog.get(itemId)!);
+    tokens.set(itemId, itemTokens);
+    if (itemTokens.length > 0) described++;
+    for (const token of itemTokens) df.set(token, (df.get(token) ?? 0) + 1);
   }
   const idf = new Map([...df].map(([token, count]) => [token, Math.log(described / count)]));
-  const newItems = unknown
-    .map(({ itemId, tokens }) => ({ itemId, vector: unitVector(tokens, idf) }))
-    .filter(({ vector }) => vector.size > 0);
-  return { key, idf, newItems };
+  return { version, tokens, idf };
+}
+
+function newItemsOf(catalog: Catalog, content: CatalogContent, loaded: LoadedModel): NewItems {
+  const items: NewItems["items"] = [];
+  for (const [itemId, tokens] of content.tokens) {
+    if (!isNewTo(loaded, catalog.get(itemId)!)) continue;
+    const vector = unitVector(tokens, content.idf);
+    if (vector.size > 0) items.push({ itemId, vector });
+  }
+  return { version: content.version, items };
 }
 
 /**
@@ -74,23 +83,31 @@ function buildIndex(catalog: Catalog, loaded: LoadedModel, key: string): NewItem
  * leave this path.
  */
 export function newItemsStrategy(slots: number): RecommendStrategy {
-  let index: NewItemIndex | undefined;
+  // Made again only when the catalog changes: several models served side by side (an experiment's
+  // arms, a rollout's stages) each keep their own new items instead of rebuilding on every switch.
+  let content: CatalogContent | undefined;
+  const newItemsByModel = new WeakMap<LoadedModel, NewItems>();
   return {
     name: "new_items",
     applies: (ctx) =>
       slots > 0 && ctx.ref !== null && ctx.seen.length >= ctx.routing.foldInMinInteractions,
     async fill(ctx: StrategyContext, want: number): Promise<Item[]> {
       const loaded = await ctx.model();
-      const key = `${loaded.key}\n${ctx.catalog.version()}`;
-      if (index?.key !== key) index = buildIndex(ctx.catalog, loaded, key);
-      if (index.newItems.length === 0) return [];
-      const history = ctx.seen
-        .slice(-HISTORY_COMPARED)
-        .map((itemId) => ctx.catalog.get(itemId))
-        .filter((item): item is CatalogItem => item !== undefined)
-        .map((item) => unitVector(tokensOf(item), index!.idf));
+      const version = ctx.catalog.version();
+      if (content?.version !== version) content = catalogContent(ctx.catalog, version);
+      let newItems = newItemsByModel.get(loaded);
+      if (newItems?.version !== version) {
+        newItems = newItemsOf(ctx.catalog, content, loaded);
+        newItemsByModel.set(loaded, newItems);
+      }
+      if (newItems.items.length === 0) return [];
+      const { tokens, idf } = content;
+      const history = ctx.seen.slice(-HISTORY_COMPARED).flatMap((itemId) => {
+        const itemTokens = tokens.get(itemId);
+        return itemTokens === undefined ? [] : [unitVector(itemTokens, idf)];
+      });
       const scored: Item[] = [];
-      for (const { itemId, vector } of index.newItems) {
+      for (const { itemId, vector } of newItems.items) {
         if (ctx.exclude.has(itemId)) continue;
         let score = 0;
         for (const seen of history)
