@@ -63,14 +63,28 @@ export function valueInfo(spec: TensorSpec): ValueInfoProto {
   };
 }
 
-type AttrValue = number | string | TensorProto;
+type GraphProto = onnxProto.onnx.IGraphProto;
+type AttrValue = number | string | TensorProto | { subgraph: GraphProto };
 
 function attribute(name: string, value: AttrValue): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof value === "number") return { name, type: T.INT, i: value };
   if (typeof value === "string")
     return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if ("subgraph" in value) return { name, type: T.GRAPH, g: value.subgraph };
   return { name, type: T.TENSOR, t: value };
+}
+
+/**
+ * A branch of an `If` node: its nodes may read any value of the enclosing graph (inputs,
+ * initializers, earlier nodes' outputs); it has no inputs of its own.
+ */
+export function subgraph(
+  name: string,
+  nodes: NodeProto[],
+  outputs: TensorSpec[],
+): { subgraph: GraphProto } {
+  return { subgraph: { name, node: nodes, output: outputs.map(valueInfo) } };
 }
 
 export function node(

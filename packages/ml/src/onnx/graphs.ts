@@ -18,6 +18,7 @@ import {
   encodeModel,
   int64s,
   node,
+  subgraph,
   tensor,
 } from "./graph-builder.ts";
 
@@ -153,16 +154,16 @@ export function toPaddedColumns(p: ItemItemParams): {
 export const ITEM_ITEM_ROWS_MAX_BYTES = 64 * 2 ** 20;
 
 /**
- * Which padded layout an item-item graph stores. Rows cost O(H · row width) a request (H history
- * items), columns O(nItems · column width), so rows are kept while they are small; but pruned per
- * candidate (`prune column`, the default) a popular history item's row spans much of the catalogue
- * (the demo's item-kNN: rows 9,066 × 9,066 slots, 657 MB; columns 9,066 × 150, 11 MB) and a
- * long history gathers all of it, so past ITEM_ITEM_ROWS_MAX_BYTES the smaller layout wins.
+ * Which layout an item-item graph stores (see itemItemGraph). Padded rows cost O(H · row width) a
+ * request (H history items) and are kept while they are small; but pruned per candidate (`prune
+ * column`, the default) a popular history item's row spans much of the catalogue (the demo's
+ * item-kNN: rows padded to 9,066 × 9,066 slots, 657 MB; columns 9,066 × 150, 11 MB), so past
+ * ITEM_ITEM_ROWS_MAX_BYTES the unpadded rows and the padded columns are stored instead.
  */
 export function itemItemLayout(
   p: ItemItemParams,
   rowsMaxBytes = ITEM_ITEM_ROWS_MAX_BYTES,
-): "rows" | "columns" {
+): "rows" | "sparse" {
   let rowWidth = 1;
   for (let i = 0; i < p.nItems; i++) rowWidth = Math.max(rowWidth, p.indptr[i + 1]! - p.indptr[i]!);
   const counts = new Int32Array(p.nItems);
@@ -170,7 +171,7 @@ export function itemItemLayout(
   for (let e = 0; e < p.indices.length; e++)
     columnWidth = Math.max(columnWidth, ++counts[p.indices[e]!]!);
   const rowBytes = p.nItems * rowWidth * 8;
-  return rowBytes > rowsMaxBytes && columnWidth < rowWidth ? "columns" : "rows";
+  return rowBytes > rowsMaxBytes && columnWidth < rowWidth ? "sparse" : "rows";
 }
 
 const ITEM_ITEM_INPUTS: TensorSpec[] = [
@@ -192,20 +193,25 @@ const ZERO_SCORES: Pick<GraphParts, "nodes" | "initializers"> = {
 
 /**
  * Item-item (item-kNN, RP3beta, P3alpha, EASE^R's pruned weights): scores = Σ_h w_h · S[h, :],
- * exact, from the sparse top-k of S padded to a fixed width (ELL) in one of two layouts:
- * - rows: gather the neighbour rows of the history items ([batch, H, width]) and scatter-add the
- *   weighted similarities into a zero [batch, nItems] row — O(batch · H · width);
- * - columns: scatter the history weights into a [batch, nItems] vector x, then score every
- *   candidate t as Σ_j S[h_j, t] · x[h_j] over its column's rows — O(batch · nItems · width).
+ * exact, from the sparse top-k of S, stored one of two ways:
+ * - rows padded to the longest (ELL), while that is small: gather the neighbour rows of the history
+ *   items ([batch, H, width]) and scatter-add the weighted similarities into a zero [batch, nItems]
+ *   row — O(batch · H · width);
+ * - otherwise both the unpadded rows (CSR) and the columns padded to the longest, and each run takes
+ *   the cheaper path for its histories (an `If` on their total row length): reading just the
+ *   history's rows, O(Σ row length), or scoring every candidate over its column,
+ *   O(batch · nItems · column width). Top-k kept per candidate (`prune column`, the default) keeps
+ *   columns short while a popular item's row spans much of the catalogue: rows win for most users
+ *   and columns bound the cost of the longest histories.
  * Either way nothing is nItems², where a dense S·MatMul would need nItems² floats (40 GB at 100k).
  */
 export function itemItemGraph(p: ItemItemParams, options: ExportOptions = {}): GraphParts {
-  return itemItemLayout(p, options.itemItemRowsMaxBytes) === "columns"
-    ? itemItemColumnsGraph(p)
-    : itemItemRowsGraph(p);
+  return itemItemLayout(p, options.itemItemRowsMaxBytes) === "rows"
+    ? itemItemRowsGraph(p)
+    : itemItemSparseGraph(p, options.itemItemSegmentCost ?? ITEM_ITEM_SEGMENT_COST);
 }
 
-const itemItemMetadata = (p: ItemItemParams, layout: "rows" | "columns", width: number) => ({
+const itemItemMetadata = (p: ItemItemParams, layout: string, width: number) => ({
   kind: p.kind,
   nItems: String(p.nItems),
   layout,
@@ -250,35 +256,153 @@ function itemItemRowsGraph(p: ItemItemParams): GraphParts {
   };
 }
 
-function itemItemColumnsGraph(p: ItemItemParams): GraphParts {
-  const ell = toPaddedColumns(p);
+/**
+ * What reading one history-row entry costs, in column slots scored: a run reads rows while its
+ * total row length × this is below batch × nItems × column width. Measured on the demo's item-kNN
+ * (9,066 items, columns 150 wide, 1.33M entries; onnxruntime 1.30, one thread): 12.7 ms for a
+ * history of 696k row entries against 4.0 ms for the columns, 1.1 against 3.9 ms at the median
+ * user's 45k, 3.8 against 3.3 ms at 205k; 7 puts the switch near where the two meet (~190k).
+ */
+export const ITEM_ITEM_SEGMENT_COST = 7;
+
+/**
+ * Rows or columns, per run (see itemItemGraph). Reading rows: each request's history items name
+ * segments of the row arrays, laid end to end and read position by position. A position's segment
+ * is found without a search: a 1 is scattered at each segment's first position and the running
+ * sum (CumSum) of those marks counts the segments begun, so an empty segment (a pad, an item
+ * without neighbours) just skips a number. Positions are int32 (half the bytes of int64 to move).
+ */
+function itemItemSparseGraph(p: ItemItemParams, segmentCost: number): GraphParts {
+  const columns = toPaddedColumns(p);
+  const nnz = p.indptr[p.nItems]!;
+  const lengths = new Int32Array(p.nItems);
+  for (let i = 0; i < p.nItems; i++) lengths[i] = p.indptr[i + 1]! - p.indptr[i]!;
+  const int32s = (name: string, values: number[]) =>
+    tensor(name, [values.length], Int32Array.from(values));
+  const scalar32 = (name: string, value: number) => tensor(name, [], Int32Array.of(value));
+  const filled32 = (value: number) => ({ value: tensor("value", [1], Int32Array.of(value)) });
+  const scoresOut = (name: string): TensorSpec[] => [
+    { name, type: "float", shape: ["batch", p.nItems] },
+  ];
   const tail = excludeAndTopK("raw_scores");
+
+  // Each branch takes the batch size from the input itself: the optimiser cannot rewrite a value
+  // the enclosing graph shares with its branches (and says so on every load).
+  const batchDim = (history: string) => [
+    node("Shape", ["history_items"], [history]),
+    node("Slice", [history, "zeros_long", "ones_long"], ["batch_dim"]),
+  ];
+  const readRows = [
+    ...batchDim("history_shape_rows"),
+    node("Gather", ["row_starts", "segment_items"], ["segment_rows"], { axis: 0 }),
+    node("Sub", ["segment_ends", "segment_lengths"], ["segment_firsts"]),
+    // A position p of segment s reads row entry p + (row start of s − first position of s)...
+    node("Sub", ["segment_rows", "segment_firsts"], ["segment_shift"]),
+    // ...and adds to the scores of request s / width, laid end to end.
+    node("Slice", ["history_shape_rows", "ones_long", "twos_long"], ["history_width_64"]),
+    node("Cast", ["history_width_64"], ["history_width"], { to: 6 /* INT32 */ }),
+    node("Shape", ["segment_items"], ["segments_shape"]),
+    node("Cast", ["segments_shape"], ["segments_count_1d"], { to: 6 }),
+    node("Squeeze", ["segments_count_1d", "zeros_long"], ["segments_count"]),
+    node("Range", ["zero_32", "segments_count", "one_32"], ["segment_index"]),
+    node("Div", ["segment_index", "history_width"], ["segment_request"]),
+    node("Mul", ["segment_request", "n_items_32"], ["segment_offset"]),
+    node("Range", ["zero_32", "total", "one_32"], ["positions"]),
+    // marks[q] = how many segments begin at q (one ending the list begins at `total`).
+    node("Unsqueeze", ["total", "zeros_long"], ["total_1d"]),
+    node("Add", ["total_1d", "ones_32"], ["marks_size"]),
+    node("Cast", ["marks_size"], ["marks_shape"], { to: 7 /* INT64 */ }),
+    node("ConstantOfShape", ["marks_shape"], ["no_marks"], filled32(0)),
+    node("ConstantOfShape", ["segments_shape"], ["segment_ones"], filled32(1)),
+    node("ScatterElements", ["no_marks", "segment_firsts", "segment_ones"], ["marks"], {
+      axis: 0,
+      reduction: "add",
+    }),
+    node("Slice", ["marks", "zeros_32", "total_1d"], ["position_marks"]),
+    node("CumSum", ["position_marks", "zero_32"], ["segments_begun"]),
+    node("Sub", ["segments_begun", "one_32"], ["position_segment"]),
+    node("Gather", ["segment_shift", "position_segment"], ["position_shift"], { axis: 0 }),
+    node("Add", ["positions", "position_shift"], ["entry"]),
+    node("Gather", ["row_items", "entry"], ["entry_items"], { axis: 0 }),
+    node("Gather", ["segment_offset", "position_segment"], ["position_offset"], { axis: 0 }),
+    node("Add", ["entry_items", "position_offset"], ["targets"]),
+    node("Gather", ["row_weights", "entry"], ["entry_weights"], { axis: 0 }),
+    node("Gather", ["segment_weights", "position_segment"], ["position_weight"], { axis: 0 }),
+    node("Mul", ["entry_weights", "position_weight"], ["contributions"]),
+    node("Mul", ["batch_dim", "n_items"], ["flat_scores_shape"]),
+    node("ConstantOfShape", ["flat_scores_shape"], ["flat_zeros"], { value: ZERO }),
+    node("ScatterElements", ["flat_zeros", "targets", "contributions"], ["flat_scores"], {
+      axis: 0,
+      reduction: "add",
+    }),
+    node("Concat", ["batch_dim", "n_items"], ["scores_shape"], { axis: 0 }),
+    node("Reshape", ["flat_scores", "scores_shape"], ["row_scores"]),
+  ];
+  const scoreColumns = [
+    ...batchDim("history_shape_columns"),
+    node("Concat", ["batch_dim", "n_items"], ["zeros_shape"], { axis: 0 }),
+    node("ConstantOfShape", ["zeros_shape"], ["zeros"], { value: ZERO }),
+    // x[b, h] = Σ of the weights of h in request b's history (pads: item 0, weight 0).
+    node("ScatterElements", ["zeros", "history_items", "history_weights"], ["history_vector"], {
+      axis: 1,
+      reduction: "add",
+    }),
+    // [batch, nItems, width]: for each candidate, the history weight of each of its rows.
+    node("Gather", ["history_vector", "column_items"], ["column_history"], { axis: 1 }),
+    node("Mul", ["column_history", "column_weights"], ["column_terms"]),
+    node("ReduceSum", ["column_terms", "twos_long"], ["column_scores"], { keepdims: 0 }),
+  ];
   return {
     name: "reco_item_item",
     inputs: ITEM_ITEM_INPUTS,
     outputs: OUTPUTS,
     initializers: [
-      tensor("column_items", [p.nItems, ell.width], ell.items),
-      tensor("column_weights", [p.nItems, ell.width], ell.weights),
+      tensor("row_starts", [p.nItems], p.indptr.subarray(0, p.nItems)),
+      tensor("row_lengths", [p.nItems], lengths),
+      tensor("row_items", [nnz], p.indices.subarray(0, nnz)),
+      tensor("row_weights", [nnz], p.weights.subarray(0, nnz)),
+      tensor("column_items", [p.nItems, columns.width], columns.items),
+      tensor("column_weights", [p.nItems, columns.width], columns.weights),
       int64s("n_items", [p.nItems]),
-      int64s("sum_axis", [2]),
-      ...ZERO_SCORES.initializers,
+      int32s("n_items_32", [p.nItems]),
+      int64s("column_slots", [p.nItems * columns.width]),
+      int64s("segment_cost", [segmentCost]),
+      int64s("flat", [-1]),
+      int64s("zeros_long", [0]),
+      int64s("ones_long", [1]),
+      int64s("twos_long", [2]),
+      scalar32("zero_32", 0),
+      scalar32("one_32", 1),
+      int32s("ones_32", [1]),
+      int32s("zeros_32", [0]),
+      tensor("zero_weight", [], Float32Array.of(0)),
       ...tail.initializers,
     ],
     nodes: [
-      ...ZERO_SCORES.nodes,
-      // x[b, h] = Σ of the weights of h in request b's history (pads: item 0, weight 0).
-      node("ScatterElements", ["zeros", "history_items", "history_weights"], ["history_vector"], {
-        axis: 1,
-        reduction: "add",
+      // One segment per (request, history slot), row-major; weight 0 (pads) reads nothing.
+      node("Reshape", ["history_items", "flat"], ["segment_items_64"]),
+      node("Cast", ["segment_items_64"], ["segment_items"], { to: 6 /* INT32 */ }),
+      node("Reshape", ["history_weights", "flat"], ["segment_weights"]),
+      node("Gather", ["row_lengths", "segment_items"], ["segment_full_lengths"], { axis: 0 }),
+      node("Equal", ["segment_weights", "zero_weight"], ["segment_is_pad"]),
+      node("Where", ["segment_is_pad", "zero_32", "segment_full_lengths"], ["segment_lengths"]),
+      node("CumSum", ["segment_lengths", "zero_32"], ["segment_ends"]),
+      node("ReduceSum", ["segment_lengths"], ["total"], { keepdims: 0 }),
+      // Rows when total · cost < batch · nItems · column width.
+      node("Shape", ["history_items"], ["history_shape"]),
+      node("Slice", ["history_shape", "zeros_long", "ones_long"], ["requests"]),
+      node("Cast", ["total"], ["total_64"], { to: 7 }),
+      node("Mul", ["total_64", "segment_cost"], ["rows_cost"]),
+      node("Mul", ["requests", "column_slots"], ["columns_cost"]),
+      node("Less", ["rows_cost", "columns_cost"], ["read_rows_1d"]),
+      node("Squeeze", ["read_rows_1d", "zeros_long"], ["read_rows"]),
+      node("If", ["read_rows"], ["raw_scores"], {
+        then_branch: subgraph("read_rows", readRows, scoresOut("row_scores")),
+        else_branch: subgraph("score_columns", scoreColumns, scoresOut("column_scores")),
       }),
-      // [batch, nItems, width]: for each candidate, the history weight of each of its rows.
-      node("Gather", ["history_vector", "column_items"], ["column_history"], { axis: 1 }),
-      node("Mul", ["column_history", "column_weights"], ["column_terms"]),
-      node("ReduceSum", ["column_terms", "sum_axis"], ["raw_scores"], { keepdims: 0 }),
       ...tail.nodes,
     ],
-    metadata: itemItemMetadata(p, "columns", ell.width),
+    metadata: itemItemMetadata(p, "rows or columns per run", columns.width),
   };
 }
 
@@ -321,6 +445,8 @@ export interface ExportedGraph {
 export interface ExportOptions {
   /** item-item: the padded rows' size above which columns are stored (tests lower it) */
   itemItemRowsMaxBytes?: number;
+  /** item-item by rows or columns: see ITEM_ITEM_SEGMENT_COST (tests force either path) */
+  itemItemSegmentCost?: number;
 }
 
 export function exportOnnx(params: ModelParams, options: ExportOptions = {}): ExportedGraph {

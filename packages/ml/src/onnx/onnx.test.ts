@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ItemItemParams, ModelParams } from "../params.ts";
-import { type ExportOptions, exportOnnx, itemItemLayout } from "./graphs.ts";
+import {
+  type ExportOptions,
+  exportOnnx,
+  ITEM_ITEM_SEGMENT_COST,
+  itemItemLayout,
+} from "./graphs.ts";
 import {
   randomFactorParams,
   randomHistory,
@@ -115,11 +120,13 @@ describe("ONNX export equals the TypeScript reference", () => {
     await expectExactItemItem(randomItemItemParams(N_ITEMS, 25), [4, 9, 150, 299], [1, 0.5, 2, 1]);
   });
 
-  it("item-item by columns: a history item whose row spans the catalogue is scored exactly", async () => {
+  it("item-item by rows or columns: a history item whose row spans the catalogue is scored exactly either way", async () => {
     // Top-k per candidate keeps columns short while a popular item's row spans every item: past a
-    // size the graph stores columns then (the rows' padding is nItems wide).
+    // size the graph stores the unpadded rows and the columns (the padded rows are nItems wide),
+    // and each run reads whichever is cheaper for its histories.
     const base = randomItemItemParams(N_ITEMS, 4, 9);
     const popular = 7;
+    const lonely = 11; // no neighbours at all: an empty row amid the history's
     const rows: { indices: number[]; weights: number[] }[] = [];
     for (let i = 0; i < N_ITEMS; i++) {
       const start = base.indptr[i]!;
@@ -130,10 +137,12 @@ describe("ONNX export equals the TypeScript reference", () => {
               indices: Array.from({ length: N_ITEMS }, (_, j) => j).filter((j) => j !== popular),
               weights: Array.from({ length: N_ITEMS - 1 }, (_, j) => 0.01 + (j % 13) / 10),
             }
-          : {
-              indices: Array.from(base.indices.subarray(start, end)),
-              weights: Array.from(base.weights.subarray(start, end)),
-            },
+          : i === lonely
+            ? { indices: [], weights: [] }
+            : {
+                indices: Array.from(base.indices.subarray(start, end)),
+                weights: Array.from(base.weights.subarray(start, end)),
+              },
       );
     }
     const indptr = new Int32Array(N_ITEMS + 1);
@@ -147,12 +156,33 @@ describe("ONNX export equals the TypeScript reference", () => {
     };
     // 300 × 299 padded slots are 0.7 MB of rows: small enough to keep by default.
     expect(itemItemLayout(params)).toBe("rows");
-    expect(itemItemLayout(params, 100_000)).toBe("columns");
+    expect(itemItemLayout(params, 100_000)).toBe("sparse");
     expect(itemItemLayout(base, 100_000)).toBe("rows"); // its rows are no wider than its columns
-    // Repeated history items add up, as Σ_h w_h · S[h, :] says.
-    await expectExactItemItem(params, [popular, 9, 150, 9], [1, 0.5, 2, 0.25], {
-      itemItemRowsMaxBytes: 100_000,
-    });
+    // Rows always (cost 0), the default choice, columns always (a cost no history reaches). Repeated
+    // history items add up, as Σ_h w_h · S[h, :] says; the lonely item adds nothing.
+    for (const cost of [0, ITEM_ITEM_SEGMENT_COST, Number.MAX_SAFE_INTEGER]) {
+      const options = { itemItemRowsMaxBytes: 100_000, itemItemSegmentCost: cost };
+      await expectExactItemItem(
+        params,
+        [popular, 9, lonely, 150, 9],
+        [1, 0.5, 3, 2, 0.25],
+        options,
+      );
+      // A run whose histories are all empty or without neighbours reads nothing and still answers.
+      const { scorer } = await scorerFor(params, options);
+      const answers = await scorer.recommend(
+        [
+          { historyIndices: [] },
+          { historyIndices: [lonely] },
+          { historyIndices: [lonely, lonely] },
+        ],
+        3,
+      );
+      for (const answer of answers) {
+        expect(answer.scores).toEqual([0, 0, 0]);
+        expect(answer.itemIndices).toEqual([0, 1, 2]); // ties: lower index first (TopK)
+      }
+    }
   });
 
   it("popularity: context rows, unknown context falls back to global, seen items excluded", async () => {

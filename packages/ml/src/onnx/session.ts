@@ -243,8 +243,9 @@ function feedsFor(
 
 /**
  * Item-item graphs do no matrix product a batch could share, and their temporaries grow with the
- * batch: by columns [batch, nItems, width] floats (the demo's item-kNN: 5.4 MB a request). Runs of
- * a few requests keep a batch of 16 from holding ~90 MB per temporary at once.
+ * batch: by columns [batch, nItems, width] floats (the demo's item-kNN: 5.4 MB a request), by rows
+ * several numbers per row entry read. Runs of a few requests keep a batch of 16 from holding ~90 MB
+ * per temporary at once, and let each run choose rows or columns for fewer histories.
  */
 const ITEM_ITEM_ROWS_PER_RUN = 4;
 
