@@ -64,9 +64,9 @@ export default tseslint.config(
       // Test infrastructure: private PostgreSQL/Redis/Kafka instances inherit the test's
       // environment, and KAFKA_LIBS_DIR says where Kafka is installed.
       "packages/testkit/src/**",
-      // Where the worker threads' built JavaScript lies (THREAD_BUNDLE_DIR): read where a thread
-      // starts, in any process (apps, CLIs, tests), and set by tests and benchmarks only.
-      "packages/contracts/src/thread-bundles.ts",
+      // Where the apps' and worker threads' built JavaScript lies (THREAD_BUNDLE_DIR): read where an
+      // app or a thread starts, in any process (apps, CLIs, tests), set by tests and benchmarks only.
+      "packages/contracts/src/bundle-freshness.mjs",
       // Tool configs, evaluated by their tools (Playwright, Next.js, Prisma), not by our code.
       "apps/web/playwright.config.ts",
       "apps/web/next.config.ts",

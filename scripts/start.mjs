@@ -101,6 +101,7 @@ const env = {
   MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || "2",
 };
 const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
+const runner = path.join(root, "scripts", "run.mjs");
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 const webDir = path.join(root, "apps", "web");
 const started = Date.now();
@@ -396,9 +397,10 @@ function modelsPublished() {
   }
 }
 const fingerprint = preparationFingerprint();
-// The worker threads (inference, validation, the event log's writer, training) run from JavaScript
-// built from the sources as they are now: a thread that loads tsx itself costs ~20 MB more.
-runStep("bundling the worker threads", process.execPath, [
+// The apps and their worker threads (inference, validation, the event log's writer, training) run
+// from JavaScript built from the sources as they are now (scripts/run.mjs): an api that loads tsx
+// costs ~50 MB more, a thread ~20 MB.
+runStep("bundling the apps and worker threads", process.execPath, [
   tsx,
   "packages/contracts/src/cli/build-threads.ts",
 ]);
@@ -437,7 +439,7 @@ if (!buildPresent) {
 // interval in both modes (BATCH_INTERVAL_MS, the worker's own name, wins when set).
 since = Date.now();
 if (kafkaBrokers) {
-  startChild("worker", process.execPath, [tsx, "apps/stream-worker/src/main.ts"], {
+  startChild("worker", process.execPath, [runner, "apps/stream-worker/src/main.ts"], {
     ...env,
     WORKER_PORT: String(workerPort),
     WORKER_GROUP_ID: process.env.WORKER_GROUP_ID || `${topicPrefix}.stream-worker`,
@@ -446,13 +448,13 @@ if (kafkaBrokers) {
       : {}),
   });
 }
-// `node --import tsx`, not tsx's CLI: the CLI would start a second node process to run the api in
-// (a few hundred ms more on each start) and relay the signals to it.
+// In this node process (scripts/run.mjs), not through tsx's CLI, which would start a second node
+// process to run the api in (a few hundred ms more on each start) and relay the signals to it.
 apiPorts.forEach((port, i) =>
   startChild(
     apiInstances > 1 ? `api-${i + 1}` : "api",
     process.execPath,
-    ["--import", "tsx", "apps/api/src/main.ts"],
+    [runner, "apps/api/src/main.ts"],
     {
       ...env,
       PORT: String(port),

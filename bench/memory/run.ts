@@ -7,16 +7,17 @@
  * the models (ONNX sessions, on the inference thread) added, the serving history of the demo
  * (measured in this process on the same snapshots), and the rest (code, native libraries, threads).
  *
- * Baseline in the same run: the RSS of a bare `node --import tsx` process that imports nothing,
- * the floor every api pays. Targets (issue 15): peak under load ≤ rest + the cache bound + 100 MB;
+ * Baseline in the same run: the RSS of a bare `node` process that imports nothing, the floor every
+ * api pays. Targets (issue 15): peak under load ≤ rest + the cache bound + 100 MB;
  * rest ≤ 400 MB.
  *
  *   node --expose-gc --import tsx bench/memory/run.ts [--seconds 60] [--data-dir DIR]
  *                                                     [--cache-mb N] [--node-options="…"] [--real]
  *                                                     [--tsx-threads]
  *
- * The worker threads run from their JavaScript bundles, built first as `npm start` builds them;
- * `--tsx-threads` runs them through tsx instead, as before those bundles (for comparison).
+ * The api and its worker threads run from their JavaScript bundles (scripts/run.mjs), built first
+ * as `npm start` builds them; `--tsx-threads` runs them all through tsx instead, as before those
+ * bundles (for comparison).
  *
  * `--real`: the api on real services instead — DATABASE_URL, REDIS_URL and KAFKA_BROKERS from the
  * environment (`eval "$(bash scripts/services.sh env)"`): the demo is prepared in a scratch database
@@ -67,7 +68,7 @@ if (real) {
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const probe = path.join(root, "bench", "memory", "probe.ts");
+const probe = path.join(root, "bench", "memory", "probe.mjs");
 const MB = 1024 * 1024;
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -119,9 +120,9 @@ async function prepare(
   if (result.status !== 0) throw new Error(`prepare-demo failed (exit ${result.status})`);
 }
 
-/** RSS of a node process that loads tsx and nothing else (the floor of any api). */
+/** RSS of a node process that loads nothing (the floor of any api). */
 async function bareRss(): Promise<number> {
-  const child = spawn(process.execPath, ["--import", "tsx", "-e", "setTimeout(() => {}, 60_000)"], {
+  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], {
     cwd: root,
     stdio: "ignore",
   });
@@ -169,8 +170,8 @@ try {
     };
   }
   if (scratch) await prepare(dataDir, services, real ? ["--dev-key", keyFile] : []);
-  // As `npm start` does: the worker threads run from their bundles — or, with --tsx-threads (the
-  // comparison), through tsx (no bundle where the api looks).
+  // As `npm start` does: the api and its worker threads run from their bundles — or, with
+  // --tsx-threads (the comparison), through tsx (no bundle where they look).
   const threadEnv = values["tsx-threads"]
     ? { THREAD_BUNDLE_DIR: path.join(scratch ?? os.tmpdir(), "no-thread-bundles") }
     : {};
@@ -180,7 +181,7 @@ try {
   const nodeOptions = values["node-options"].split(/\s+/).filter(Boolean);
   api = spawn(
     process.execPath,
-    [...nodeOptions, "--expose-gc", "--import", "tsx", "--import", probe, "apps/api/src/main.ts"],
+    [...nodeOptions, "--expose-gc", "--import", probe, "scripts/run.mjs", "apps/api/src/main.ts"],
     {
       cwd: root,
       env: {
@@ -274,7 +275,7 @@ try {
     "| when | RSS | heap used | heap committed | external | of which array buffers | rest of RSS (code, native, threads) |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
-  line("bare `node --import tsx` (baseline)", floor);
+  line("bare `node` (baseline)", floor);
   line("api listening, no model loaded", listening);
   line("at rest (models loaded)", rest, restProbe);
   line("at rest, after a full GC", restAfterGc, restCollected);
@@ -283,7 +284,7 @@ try {
   line("10 s after", after, afterProbe);
   line("10 s after, after a full GC", afterGc, afterCollected);
   console.log(
-    `\nwhere it goes: models loaded on their first requests +${mb(rest - listening)} RSS (the inference thread — its own V8 isolate and modules — and its ONNX sessions; the JS bytes of each model stay beside the session's copy); ` +
+    `\nwhere it goes: models loaded on their first requests +${mb(rest - listening)} RSS (the inference thread — its own V8 isolate and modules — and its ONNX sessions); ` +
       `external ${mb(restCollected.usage.external - restCollected.usage.arrayBuffers)} beyond array buffers at rest${real ? "" : " (PGlite's WebAssembly memory, with PostgreSQL's shared_buffers)"}; ` +
       `the demo's serving history ${history === undefined ? "(run with --expose-gc to measure)" : mb(history)} of heap; ` +
       `heap spaces at rest (used): ${Object.entries(restCollected.spaces)
@@ -299,7 +300,7 @@ try {
   console.log(
     `targets: peak under load ${mb(peak)} ≤ rest + ${real ? "" : "cache bound + "}100 MB = ${mb(limit)}: ${peak <= limit ? "met" : "NOT met"} ` +
       `(${(peak / limit).toFixed(2)}×); rest ${mb(rest)} ≤ ${mb(restTarget)}: ${rest <= restTarget ? "met" : "NOT met"} ` +
-      `(${(rest / restTarget).toFixed(2)}×); rest = ${(rest / floor).toFixed(1)}× a bare tsx process; ` +
+      `(${(rest / restTarget).toFixed(2)}×); rest = ${(rest / floor).toFixed(1)}× a bare node process; ` +
       `load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +10,7 @@ import {
   bundlePaths,
   freshBundle,
   repoRoot,
+  BUNDLED_ENTRIES,
   THREAD_ENTRIES,
 } from "./thread-bundles.ts";
 import { typeScriptWorker } from "./worker-thread.ts";
@@ -87,10 +89,36 @@ describe("worker thread bundles", () => {
     );
   });
 
-  it("bundles every thread the product starts", async () => {
-    const built = await buildThreadBundles(THREAD_ENTRIES, dir);
-    expect(built).toHaveLength(THREAD_ENTRIES.length);
-    for (const name of THREAD_ENTRIES)
+  it("scripts/run.mjs runs an app from its fresh bundle, else through tsx, with the app's own arguments", async () => {
+    const app = "packages/contracts/src/app-bundle.fixture.ts";
+    const appDir = path.join(dir, "apps");
+    const launch = () => {
+      const run = spawnSync(
+        process.execPath,
+        [path.join(repoRoot, "scripts/run.mjs"), app, "--limit", "3"],
+        { cwd: os.tmpdir(), encoding: "utf8", env: { ...process.env, THREAD_BUNDLE_DIR: appDir } },
+      );
+      expect(run.status).toBe(0);
+      return { ...(JSON.parse(run.stdout) as Report & { args: string[] }), stderr: run.stderr };
+    };
+    const throughTsx = launch();
+    expect(throughTsx.stderr).toContain("running it through tsx");
+    expect(throughTsx.stack).toContain(path.join(repoRoot, app));
+    expect(throughTsx.args).toEqual(["--limit", "3"]);
+
+    const [bundle] = await buildThreadBundles([app], appDir);
+    const bundled = launch();
+    expect(bundled.stderr).toBe("");
+    expect(bundled.stack).toContain(bundle);
+    expect(bundled.ownUrl).toBe(pathToFileURL(path.join(repoRoot, app)).href);
+    expect(bundled.args).toEqual(["--limit", "3"]);
+    expect(bundled.fields).toMatchObject({ name: "TypeError", message: "launched" });
+  });
+
+  it("bundles every app and thread the product starts", async () => {
+    const built = await buildThreadBundles(BUNDLED_ENTRIES, dir);
+    expect(built).toHaveLength(THREAD_ENTRIES.length + 2);
+    for (const name of BUNDLED_ENTRIES)
       expect(freshBundle(path.join(repoRoot, name), dir)).toBe(bundlePaths(name, dir).bundle);
   });
 });

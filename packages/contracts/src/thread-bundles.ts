@@ -1,19 +1,16 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import {
+  bundlePaths,
+  freshBundle,
+  repoRoot,
+  sha256,
+  threadBundleDir,
+} from "./bundle-freshness.mjs";
 
-/** The repository root (this file is packages/contracts/src/thread-bundles.ts). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-
-/**
- * Where `npm ci` / `npm start` write the worker threads' JavaScript (THREAD_BUNDLE_DIR overrides;
- * inside the repository, where the bundles find node_modules).
- */
-export function threadBundleDir(): string {
-  return process.env.THREAD_BUNDLE_DIR || path.join(repoRoot, ".cache", "threads");
-}
+export { bundlePaths, freshBundle, repoRoot, threadBundleDir };
 
 /** Every module the product starts as a worker thread (through `typeScriptWorker`). */
 export const THREAD_ENTRIES = [
@@ -24,11 +21,14 @@ export const THREAD_ENTRIES = [
   "packages/ml/src/models/ials/worker.ts",
 ] as const;
 
-/** The bundle of `entry` (a path relative to the root) and its list of inputs with their hashes. */
-export function bundlePaths(entry: string, dir = threadBundleDir()) {
-  const base = path.join(dir, entry.replace(/\.ts$/, ""));
-  return { bundle: `${base}.mjs`, manifest: `${base}.inputs.json` };
-}
+/**
+ * The apps' own entries, run from their bundles by scripts/run.mjs (`npm start`, the images): no
+ * tsx in the process (its loader thread and the transpiled sources it keeps cost ~50 MB).
+ */
+export const APP_ENTRIES = ["apps/api/src/main.ts", "apps/stream-worker/src/main.ts"] as const;
+
+/** Everything `npm ci` and `npm start` bundle. */
+export const BUNDLED_ENTRIES = [...THREAD_ENTRIES, ...APP_ENTRIES] as const;
 
 interface Manifest {
   /** input path relative to the root → sha256 of its content when bundled */
@@ -52,27 +52,6 @@ function installedFrom(file: string, name: string): string | undefined {
   }
 }
 
-const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
-
-/**
- * The bundle of `entryFile` (absolute path) when it was built from the sources as they are now,
- * else undefined (not built, or an input changed since: the caller runs the TypeScript instead).
- */
-export function freshBundle(entryFile: string, dir = threadBundleDir()): string | undefined {
-  const entry = path.relative(repoRoot, entryFile);
-  const { bundle, manifest } = bundlePaths(entry, dir);
-  if (!existsSync(bundle) || !existsSync(manifest)) return undefined;
-  try {
-    const { inputs } = JSON.parse(readFileSync(manifest, "utf8")) as Manifest;
-    for (const [input, hash] of Object.entries(inputs)) {
-      if (sha256(path.join(repoRoot, input)) !== hash) return undefined;
-    }
-    return bundle;
-  } catch {
-    return undefined; // an input gone or an unreadable manifest: not fresh
-  }
-}
-
 /**
  * Bundles each entry with the workspace's own TypeScript (@reco/* and relative imports) into one
  * ES module; every other package stays an import resolved at run time from node_modules. Each
@@ -80,7 +59,7 @@ export function freshBundle(entryFile: string, dir = threadBundleDir()): string 
  * entry, a WebAssembly file, createRequire) resolve as they do when run by tsx.
  */
 export async function buildThreadBundles(
-  entries: readonly string[] = THREAD_ENTRIES,
+  entries: readonly string[] = BUNDLED_ENTRIES,
   dir = threadBundleDir(),
 ): Promise<string[]> {
   const esbuild = await import("esbuild");

@@ -39,9 +39,14 @@ export interface Scorer {
   release(): Promise<void>;
 }
 
-export interface ScorerSource {
-  kind: ModelParams["kind"];
+export interface ScorerSource extends ScoringSource {
   modelBytes: Uint8Array;
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+}
+
+/** What a scorer needs of its source once the session is made. */
+export interface ScoringSource {
+  kind: ModelParams["kind"];
   nItems: number;
   /** factors: number of known users and the vector width */
   nUsers?: number;
@@ -52,7 +57,6 @@ export interface ScorerSource {
   trainHistory?: Csr;
   /** factors: solves a user vector from a history (needed for historyIndices requests) */
   foldIn?: (items: number[], weights: number[]) => Float32Array;
-  sessionOptions?: ort.InferenceSession.SessionOptions;
 }
 
 /** How one request is fed to the graph (and to the reference scorer in tests). */
@@ -80,7 +84,7 @@ function historyOf(csr: Csr | undefined, user: number): { items: number[]; weigh
 }
 
 export function resolveRequest(
-  src: ScorerSource,
+  src: ScoringSource,
   req: RecommendRequest,
   at: number,
 ): ResolvedRequest {
@@ -195,7 +199,7 @@ function floatMatrix(rows: ArrayLike<number>[], width: number): ort.Tensor {
 
 /** Builds the feeds for one batch; returns the row order the graph will produce. */
 function feedsFor(
-  src: ScorerSource,
+  src: ScoringSource,
   resolved: ResolvedRequest[],
   k: number,
 ): { feeds: Record<string, ort.Tensor>; order: number[] } {
@@ -249,8 +253,11 @@ function feedsFor(
  */
 const ITEM_ITEM_ROWS_PER_RUN = 4;
 
-export async function createOnnxScorer(src: ScorerSource): Promise<Scorer> {
-  const session = await ort.InferenceSession.create(src.modelBytes, src.sessionOptions ?? {});
+export async function createOnnxScorer(source: ScorerSource): Promise<Scorer> {
+  const session = await ort.InferenceSession.create(source.modelBytes, source.sessionOptions ?? {});
+  // The session holds its own copy of the weights: the file's bytes (the model's whole size) are
+  // not kept beside it.
+  const { modelBytes: _loaded, sessionOptions: _options, ...src } = source;
   let released = false;
   const scorer: Scorer = {
     kind: src.kind,
