@@ -18,7 +18,7 @@
  * has: at half the raw loop's speed the worker may spend at most cores × 2 × (raw seconds per
  * event) of CPU per event, the broker's share included.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -81,6 +81,64 @@ interface WindowCpu {
 interface Timed {
   seconds: number;
   cpu: WindowCpu;
+  /** Redis's and the broker's CPU over the same window, µs per event (when they can be read). */
+  services?: ServiceCpu;
+}
+
+interface ServiceCpu {
+  redis: number;
+  broker: number;
+}
+
+/**
+ * The CPU of the services the worker leans on, read at both ends of a window: Redis's own
+ * counters (INFO cpu, shared with whatever else uses that Redis) and the broker's process when it
+ * runs on this machine (/proc). NaN for what cannot be read.
+ */
+async function startServiceWindow(): Promise<() => Promise<ServiceCpu>> {
+  const redis = await redisCpuSeconds();
+  const broker = brokerCpuSeconds();
+  return async () => ({
+    redis: (((await redisCpuSeconds()) - redis) * 1e6) / total,
+    broker: ((brokerCpuSeconds() - broker) * 1e6) / total,
+  });
+}
+
+let redisStats: Redis | null = null;
+async function redisCpuSeconds(): Promise<number> {
+  if (!process.env.REDIS_URL) return Number.NaN;
+  redisStats ??= new Redis(process.env.REDIS_URL);
+  const info = await redisStats.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
+function closeServiceStats(): void {
+  redisStats?.disconnect();
+  redisStats = null;
+}
+
+/** User + system CPU of the local Kafka broker (a JVM running kafka.Kafka), NaN if none. */
+let brokerPid: string | null | undefined;
+function brokerCpuSeconds(): number {
+  try {
+    if (brokerPid === undefined) {
+      brokerPid = null;
+      for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("kafka.Kafka")) brokerPid = pid;
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    if (!brokerPid) return Number.NaN;
+    const stat = readFileSync(`/proc/${brokerPid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function startCpuWindow(): () => WindowCpu {
@@ -184,6 +242,7 @@ async function workerLoop(producer: EventBus, round: number): Promise<Timed> {
   });
   try {
     await worker.start();
+    const stopServices = await startServiceWindow();
     const started = performance.now();
     const stopCpu = startCpuWindow();
     const end = await producer.endOffsets(topics.watch);
@@ -198,7 +257,9 @@ async function workerLoop(producer: EventBus, round: number): Promise<Timed> {
         break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { seconds: (performance.now() - started) / 1000, cpu: stopCpu() };
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = stopCpu();
+    return { seconds, cpu, services: await stopServices() };
   } finally {
     await worker.stop();
     await cache?.close();
@@ -253,6 +314,14 @@ try {
       `  CPU µs per event in the timed window: raw ${perEvent(rawRun.cpu)}, ` +
         `worker ${perEvent(workerRun.cpu)}; at 50 % of raw, ${cores} cores give at most ${budget.toFixed(1)}`,
     );
+    const services = workerRun.services;
+    if (services)
+      console.log(
+        `  with the worker: Redis ${services.redis.toFixed(2)}, broker ${services.broker.toFixed(2)} CPU µs per event; ` +
+          `load average ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(" ")}`,
+      );
   }
   const ratio = median(ratios);
   const rate = median(rates);
@@ -278,6 +347,7 @@ try {
   );
 } finally {
   await producer.close();
+  closeServiceStats();
   if (values.features && process.env.REDIS_URL) await dropFeatureKeys(process.env.REDIS_URL);
 }
 
