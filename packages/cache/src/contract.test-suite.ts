@@ -201,6 +201,68 @@ export function runCacheContract(adapterName: string, { makeCache }: CacheContra
         ).rejects.toThrow(/non-empty/);
       });
 
+      it("take texts packed in one buffer, to the same lists as pushListTexts, bounded alike", async () => {
+        const packed = (entries: { key: string; texts: string[] }[]) => {
+          const texts = entries.flatMap((entry) => entry.texts);
+          const encoded = texts.map((text) => Buffer.from(text));
+          const textEnds = new Int32Array(texts.length);
+          const keyEnds = new Int32Array(entries.length);
+          let at = 0;
+          encoded.forEach((bytes, t) => (textEnds[t] = at += bytes.length));
+          let row = 0;
+          entries.forEach((entry, k) => (keyEnds[k] = row += entry.texts.length));
+          // Inside a larger buffer, as a view handed over from another thread may be.
+          const buffer = new Uint8Array(at + 8);
+          buffer.set(Buffer.concat(encoded), 3);
+          return {
+            keys: entries.map((entry) => entry.key),
+            keyEnds,
+            bytes: buffer.subarray(3, 3 + at),
+            textEnds,
+          };
+        };
+        await cache.pushLists([{ key: "p:x", values: [{ n: 1 }] }], { maxLength: 3 });
+        await cache.pushPackedListTexts(
+          packed([
+            { key: "p:x", texts: ['{"n":2}', '"thrée ✓"'] },
+            { key: "p:e", texts: [] },
+            { key: "p:y", texts: ["4", "5", "6", "7"] },
+            { key: "p:x", texts: ["null"] },
+          ]),
+          { maxLength: 3 },
+        );
+        expect(await cache.getList("p:x")).toEqual([null, "thrée ✓", { n: 2 }]);
+        expect(await cache.getList("p:y")).toEqual([7, 6, 5]);
+        expect(await cache.getList("p:e")).toEqual([]);
+        // A value under a key is replaced by the list, as with pushListTexts.
+        await cache.set("p:v", { old: true });
+        await cache.pushPackedListTexts(packed([{ key: "p:v", texts: ['"new"'] }]), {
+          maxLength: 3,
+        });
+        expect(await cache.getList("p:v")).toEqual(["new"]);
+        // Several script calls in flight, and more texts for one key than Lua's stack takes at once.
+        const many = Array.from({ length: 1_300 }, (_, i) => ({
+          key: `p:m${i}`,
+          texts: [String(i), String(i + 1_300)],
+        }));
+        many.push({ key: "p:long", texts: Array.from({ length: 20_000 }, (_, i) => String(i)) });
+        await cache.pushPackedListTexts(packed(many), { maxLength: 5 });
+        for (const i of [0, 499, 500, 1_299])
+          expect(await cache.getList(`p:m${i}`)).toEqual([i + 1_300, i]);
+        expect(await cache.getList("p:long")).toEqual([19_999, 19_998, 19_997, 19_996, 19_995]);
+        const bad = packed([{ key: "p:b", texts: ["1", "2"] }]);
+        await expect(
+          cache.pushPackedListTexts({ ...bad, textEnds: Int32Array.of(1, 5) }, { maxLength: 3 }),
+        ).rejects.toThrow(/textEnds\[1\]/);
+        await expect(
+          cache.pushPackedListTexts({ ...bad, keyEnds: Int32Array.of(3) }, { maxLength: 3 }),
+        ).rejects.toThrow(/keyEnds\[0\]/);
+        await expect(
+          cache.pushPackedListTexts({ ...bad, keys: [""] }, { maxLength: 3 }),
+        ).rejects.toThrow(/non-empty/);
+        expect(await cache.getList("p:b")).toEqual([]);
+      });
+
       it("push to many keys in one call, as JSON copies; empty pushes change nothing", async () => {
         const at = new Date("2026-01-05T10:00:00Z");
         const item = { itemId: "i1", at };

@@ -4,12 +4,13 @@ export type {
   ListOptions,
   ListPush,
   ListTextPush,
+  PackedListTexts,
   SetAdd,
   SetOptions,
   TokenBucket,
   TokenDecision,
 } from "./port.ts";
-export { DEFAULT_MAX_VALUE_BYTES } from "./port.ts";
+export { DEFAULT_MAX_VALUE_BYTES, unpackListTexts } from "./port.ts";
 export { CacheUnavailable } from "./errors.ts";
 export { MemoryCache, type MemoryCacheOptions } from "./lru.ts";
 export { RedisCache, createRedisCache, type RedisCacheOptions } from "./redis.ts";

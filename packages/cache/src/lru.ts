@@ -7,6 +7,7 @@ import {
   checkSetAdd,
   checkListOptions,
   checkListTextPush,
+  checkPackedListTexts,
   checkTag,
   checkText,
   checkTtl,
@@ -17,10 +18,12 @@ import {
   type ListOptions,
   type ListPush,
   type ListTextPush,
+  type PackedListTexts,
   type SetAdd,
   type SetOptions,
   type TokenBucket,
   type TokenDecision,
+  unpackListTexts,
 } from "./port.ts";
 
 export interface MemoryCacheOptions {
@@ -160,6 +163,12 @@ export class MemoryCache implements Cache {
       entries.map((entry) => ({ key: entry.key, texts: checkListTextPush(entry, options) })),
       options,
     );
+  }
+
+  async pushPackedListTexts(pushes: PackedListTexts, options: ListOptions): Promise<void> {
+    checkListOptions(options);
+    checkPackedListTexts(pushes);
+    this.pushEncoded(unpackListTexts(pushes), options);
   }
 
   async getList<T = unknown>(key: string): Promise<T[]> {

@@ -47,6 +47,12 @@ export interface Cache {
    * other): spares an encode per value on a hot path whose values were built as text elsewhere.
    */
   pushListTexts(entries: readonly ListTextPush[], options: ListOptions): Promise<void>;
+  /**
+   * `pushListTexts` for texts packed as UTF-8 bytes in one buffer (built on another thread and
+   * handed over whole): no string per text is made, and the Redis adapter sends the bytes as they
+   * are. Same result as `pushListTexts` of the same keys and texts.
+   */
+  pushPackedListTexts(pushes: PackedListTexts, options: ListOptions): Promise<void>;
   /** The list under `key`, newest first; empty when absent or expired. */
   getList<T = unknown>(key: string): Promise<T[]>;
   /**
@@ -85,6 +91,17 @@ export interface ListTextPush {
   key: string;
   /** JSON texts, oldest first, stored as they are. */
   texts: readonly string[];
+}
+
+/** Texts of several list pushes packed in one buffer: keys in order, their texts after another. */
+export interface PackedListTexts {
+  keys: readonly string[];
+  /** End (exclusive), in `textEnds`, of each key's texts; a key with none is skipped. */
+  keyEnds: Int32Array;
+  /** The texts' UTF-8 bytes, one after another, oldest first within a key. */
+  bytes: Uint8Array;
+  /** End (exclusive), in `bytes`, of each text. */
+  textEnds: Int32Array;
 }
 
 export interface ListOptions {
@@ -179,6 +196,46 @@ export function checkListTextPush(entry: ListTextPush, options: ListOptions): re
   return entry.texts.length > options.maxLength
     ? entry.texts.slice(-options.maxLength)
     : entry.texts;
+}
+
+/** Checks a packed push: its keys, and ends that stay inside their arrays and never go back. */
+export function checkPackedListTexts(pushes: PackedListTexts): void {
+  const { keys, keyEnds, bytes, textEnds } = pushes;
+  if (!Array.isArray(keys) || !(keyEnds instanceof Int32Array) || keyEnds.length !== keys.length)
+    throw new TypeError("packed list texts need as many keyEnds (Int32Array) as keys");
+  if (!(bytes instanceof Uint8Array) || !(textEnds instanceof Int32Array))
+    throw new TypeError("packed list texts need bytes (Uint8Array) and textEnds (Int32Array)");
+  let previous = 0;
+  for (let k = 0; k < keys.length; k++) {
+    checkKey(keys[k]!);
+    const end = keyEnds[k]!;
+    if (end < previous || end > textEnds.length)
+      throw new RangeError(`packed list texts: keyEnds[${k}] = ${end} is out of order or range`);
+    previous = end;
+  }
+  previous = 0;
+  for (let t = 0; t < textEnds.length; t++) {
+    const end = textEnds[t]!;
+    if (end < previous || end > bytes.length)
+      throw new RangeError(`packed list texts: textEnds[${t}] = ${end} is out of order or range`);
+    previous = end;
+  }
+}
+
+/** The texts of a packed push, as strings (adapters that store strings; tests). */
+export function unpackListTexts(pushes: PackedListTexts): ListTextPush[] {
+  const bytes = Buffer.from(pushes.bytes.buffer, pushes.bytes.byteOffset, pushes.bytes.length);
+  const entries: ListTextPush[] = [];
+  let row = 0;
+  pushes.keys.forEach((key, k) => {
+    const texts: string[] = [];
+    for (const end = pushes.keyEnds[k]!; row < end; row++)
+      texts.push(
+        bytes.toString("utf8", row ? pushes.textEnds[row - 1]! : 0, pushes.textEnds[row]!),
+      );
+    entries.push({ key, texts });
+  });
+  return entries;
 }
 
 export function checkListOptions(options: ListOptions): void {

@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import { createHash } from "node:crypto";
+import { Command, Redis } from "ioredis";
 import { CacheUnavailable } from "./errors.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
@@ -8,6 +9,7 @@ import {
   checkSetAdd,
   checkListOptions,
   checkListTextPush,
+  checkPackedListTexts,
   checkTag,
   checkText,
   checkTtl,
@@ -18,6 +20,7 @@ import {
   type ListOptions,
   type ListPush,
   type ListTextPush,
+  type PackedListTexts,
   type SetAdd,
   type SetOptions,
   type TokenBucket,
@@ -67,6 +70,60 @@ for _, key in ipairs(KEYS) do
   if ttl == '' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ttl) end
 end
 return #KEYS`;
+
+/**
+ * PUSH_LISTS for packed texts: the same steps per key, its values taken from one run of texts.
+ * ARGV: maxLength, ttlMs ("" = none), each key's number of values, then all values, key after key.
+ * Only a key's newest maxLength values are pushed (the rest would be trimmed off anyway), which
+ * also keeps `unpack` within Lua's stack however many values a key has.
+ */
+const PUSH_PACKED_LISTS = `
+local maxLength = tonumber(ARGV[1])
+local ttl = ARGV[2]
+local at = 3 + #KEYS
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[2 + i])
+  local first = at
+  if n > maxLength then first = at + n - maxLength end
+  local pushed = redis.pcall('LPUSH', key, unpack(ARGV, first, at + n - 1))
+  if type(pushed) == 'table' and pushed.err then
+    redis.call('DEL', key)
+    pushed = redis.call('LPUSH', key, unpack(ARGV, first, at + n - 1))
+  end
+  at = at + n
+  if pushed > maxLength then redis.call('LTRIM', key, 0, maxLength - 1) end
+  if ttl == '' then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, ttl) end
+end
+return #KEYS`;
+const PUSH_PACKED_LISTS_SHA = createHash("sha1").update(PUSH_PACKED_LISTS).digest("hex");
+
+/**
+ * A command whose bytes on the wire are built by the caller (RESP), so a large argument list
+ * already in a buffer goes out as one copy instead of a string per argument (ioredis' own script
+ * commands override `toWritable` the same way).
+ */
+class WireCommand extends Command {
+  constructor(
+    name: string,
+    private readonly wire: Buffer,
+  ) {
+    super(name, []);
+  }
+
+  override toWritable(): Buffer {
+    return this.wire;
+  }
+}
+
+/** RESP header of a bulk string of `length` bytes: "$<length>\r\n". */
+function bulkHeader(length: number): string {
+  return `$${length}\r\n`;
+}
+
+/** A bulk string in RESP. */
+function bulk(text: string): string {
+  return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+}
 
 /**
  * Set adds for several keys in one call, each atomic: SADD, then the TTL restarted; something
@@ -312,6 +369,82 @@ export class RedisCache implements Cache {
     } finally {
       // A failed chunk leaves the others running: none may reject later unobserved.
       await Promise.allSettled(inFlight);
+    }
+  }
+
+  async pushPackedListTexts(pushes: PackedListTexts, options: ListOptions): Promise<void> {
+    checkListOptions(options);
+    checkPackedListTexts(pushes);
+    const ttl = String(options.ttlMs ?? this.defaultTtlMs ?? "");
+    const head = bulk(String(options.maxLength)) + bulk(ttl);
+    const { keys, keyEnds, textEnds } = pushes;
+    const bytes = Buffer.from(pushes.bytes.buffer, pushes.bytes.byteOffset, pushes.bytes.length);
+    // Chunks of keys as in `pushEncoded`, a few in flight.
+    const inFlight: Promise<unknown>[] = [];
+    const send = (firstKey: number, endKey: number) => {
+      let keyPart = "";
+      let counts = "";
+      let chunkKeys = 0;
+      for (let k = firstKey; k < endKey; k++) {
+        const count = keyEnds[k]! - (k ? keyEnds[k - 1]! : 0);
+        if (count === 0) continue;
+        keyPart += bulk(this.namespace + keys[k]!);
+        counts += bulk(String(count));
+        chunkKeys++;
+      }
+      if (chunkKeys === 0) return;
+      const firstText = firstKey ? keyEnds[firstKey - 1]! : 0;
+      const endText = keyEnds[endKey - 1]!;
+      const header =
+        `*${3 + chunkKeys + 2 + chunkKeys + (endText - firstText)}\r\n` +
+        bulk("EVALSHA") +
+        bulk(PUSH_PACKED_LISTS_SHA) +
+        bulk(String(chunkKeys)) +
+        keyPart +
+        head +
+        counts;
+      const wire = Buffer.allocUnsafe(
+        Buffer.byteLength(header) +
+          (endText > firstText
+            ? textEnds[endText - 1]! - (firstText ? textEnds[firstText - 1]! : 0)
+            : 0) +
+          (endText - firstText) * 16,
+      );
+      let at = wire.write(header, 0, "utf8");
+      for (let t = firstText; t < endText; t++) {
+        const start = t ? textEnds[t - 1]! : 0;
+        const end = textEnds[t]!;
+        at += wire.write(bulkHeader(end - start), at, "latin1");
+        at += bytes.copy(wire, at, start, end);
+        wire[at++] = 13;
+        wire[at++] = 10;
+      }
+      inFlight.push(this.run("pushPackedLists", () => this.sendScript(wire.subarray(0, at))));
+    };
+    try {
+      for (let first = 0; first < keys.length; first += LIST_KEYS_PER_CALL) {
+        send(first, Math.min(keys.length, first + LIST_KEYS_PER_CALL));
+        if (inFlight.length >= LIST_CALLS_IN_FLIGHT) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+    } finally {
+      await Promise.allSettled(inFlight);
+    }
+  }
+
+  /** Sends a ready EVALSHA of PUSH_PACKED_LISTS; loads the script first if Redis lacks it. */
+  private async sendScript(wire: Buffer): Promise<unknown> {
+    const call = () => {
+      const command = new WireCommand("evalsha", wire);
+      void this.client.sendCommand(command);
+      return command.promise;
+    };
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error as Error).message.includes("NOSCRIPT")) throw error;
+      await this.client.script("LOAD", PUSH_PACKED_LISTS);
+      return call();
     }
   }
 

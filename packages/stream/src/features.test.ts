@@ -7,7 +7,7 @@ import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } fro
 import { sharedServices } from "@reco/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventSummary } from "./event-summary.ts";
-import { featureRows, rowsAfter, updateFeatures } from "./features.ts";
+import { featureRows, rowsAfter, rowTexts, updateFeatures } from "./features.ts";
 
 const { redisUrl } = sharedServices();
 const KEEP = 7;
@@ -89,12 +89,12 @@ describe("updateFeatures on Redis", () => {
     const redelivered = events(5, 900);
     // Positions 0–299 of the redelivery were handled already (a file covers them): only 300 on count.
     const rows = rowsAfter(featureRows(redelivered), 299);
-    expect(rows.texts.length).toBeLessThan(featureRows(redelivered).texts.length);
+    expect(rows.positions.length).toBeLessThan(featureRows(redelivered).positions.length);
     expect(Math.min(...rows.positions)).toBeGreaterThanOrEqual(300);
     await updateFeatures(cache, [featureRows(first), rows], options);
     await expectReplayOf("fr", [...first, ...redelivered.slice(300)]);
     // Nothing after the last position: nothing to push.
-    expect(rowsAfter(featureRows(first), 699).texts).toEqual([]);
+    expect(rowTexts(rowsAfter(featureRows(first), 699))).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
-import type { Cache, ListTextPush } from "@reco/cache";
-import { recentItemsKey, trendingKey, type RecentItem, type TrendingScores } from "@reco/contracts";
+import type { Cache } from "@reco/cache";
+import { recentItemsKey, trendingKey, type TrendingScores } from "@reco/contracts";
 import type { EventSummary } from "./event-summary.ts";
 
 const INTERACTIONS = new Set(["watch", "rate", "click"]);
@@ -18,22 +18,24 @@ function isoTime(eventTime: string): string {
 /**
  * The feature updates of one delivery, made ready where its messages are decoded (the validation
  * thread): each user's recent items already encoded for the cache, and the items' counts. A few
- * strings and typed arrays cross to the main thread instead of an object per event, and the main
- * thread only hands them to the cache.
+ * strings and typed arrays cross to the main thread instead of an object (or a string) per event,
+ * and the main thread hands the encoded bytes to the cache as they are.
  */
 export interface FeatureRows {
   /** Each user with interactions, in the order of their first one. */
   users: string[];
-  /** End (exclusive) in `texts` of each user's recent items. */
+  /** End (exclusive) of each user's rows. */
   ends: Int32Array;
-  /** Encoded RecentItems, grouped by user, oldest first within a user. */
-  texts: string[];
+  /** The rows' RecentItems as JSON in UTF-8, grouped by user, oldest first within a user. */
+  texts: Uint8Array;
+  /** End (exclusive) of each row's text in `texts`. */
+  textEnds: Int32Array;
   /**
-   * Per text, where its message is: its index in the delivery as built, its offset once appended
+   * Per row, where its message is: its index in the delivery as built, its offset once appended
    * to a batch (so redelivered or already written messages can be dropped: `rowsAfter`).
    */
   positions: Float64Array;
-  /** Per text, the index of its item in `items`. */
+  /** Per row, the index of its item in `items`. */
   itemOf: Int32Array;
   /** The items interacted with, and how often (trending). */
   items: string[];
@@ -43,10 +45,22 @@ export interface FeatureRows {
 /** What the features read of an event (an EventSummary, or a decoded event with its item). */
 export type FeatureSource = Pick<EventSummary, "type" | "userId" | "eventTime" | "itemId">;
 
+/**
+ * A RecentItem's JSON, as JSON.stringify gives it: the type is one of INTERACTIONS and the time
+ * is canonical ISO (isoTime), neither needing escapes; only the item id goes through stringify.
+ */
+function recentItemJson(itemId: string, type: string, at: string): string {
+  return `{"itemId":${JSON.stringify(itemId)},"type":"${type}","at":"${at}"}`;
+}
+
 /** Collects the feature updates of a delivery's valid events (see FeatureRows). */
 export class FeatureRowsBuilder {
-  private readonly byUser = new Map<string, number[]>();
+  private readonly userIndex = new Map<string, number>();
+  private readonly users: string[] = [];
+  private readonly userRows: number[] = [];
+  private readonly userOf: number[] = [];
   private readonly texts: string[] = [];
+  private readonly textBytes: number[] = [];
   private readonly positions: number[] = [];
   private readonly itemOf: number[] = [];
   private readonly itemIndex = new Map<string, number>();
@@ -56,13 +70,9 @@ export class FeatureRowsBuilder {
   /** Adds the event at `position` in the delivery; events other than interactions add nothing. */
   add(position: number, event: FeatureSource): void {
     if (!INTERACTIONS.has(event.type) || event.itemId === undefined) return;
-    const item: RecentItem = {
-      itemId: event.itemId,
-      type: event.type,
-      at: isoTime(event.eventTime),
-    };
-    const row = this.texts.length;
-    this.texts.push(JSON.stringify(item));
+    const text = recentItemJson(event.itemId, event.type, isoTime(event.eventTime));
+    this.texts.push(text);
+    this.textBytes.push(Buffer.byteLength(text));
     this.positions.push(position);
     let itemAt = this.itemIndex.get(event.itemId);
     if (itemAt === undefined) {
@@ -73,32 +83,46 @@ export class FeatureRowsBuilder {
     }
     this.itemOf.push(itemAt);
     this.itemCounts[itemAt]!++;
-    const rows = this.byUser.get(event.userId);
-    if (rows) rows.push(row);
-    else this.byUser.set(event.userId, [row]);
+    let user = this.userIndex.get(event.userId);
+    if (user === undefined) {
+      user = this.users.length;
+      this.userIndex.set(event.userId, user);
+      this.users.push(event.userId);
+      this.userRows.push(0);
+    }
+    this.userOf.push(user);
+    this.userRows[user]!++;
   }
 
   build(): FeatureRows {
     const count = this.texts.length;
-    const texts = new Array<string>(count);
+    // Each user's first row in the grouped order, then each row's place in it.
+    const ends = new Int32Array(this.users.length);
+    let at = 0;
+    for (let user = 0; user < this.users.length; user++) ends[user] = at += this.userRows[user]!;
+    const next = new Int32Array(this.users.length);
+    for (let user = 0; user < this.users.length; user++) next[user] = user ? ends[user - 1]! : 0;
+    const grouped = new Array<string>(count);
+    const textEnds = new Int32Array(count);
     const positions = new Float64Array(count);
     const itemOf = new Int32Array(count);
-    const ends = new Int32Array(this.byUser.size);
-    let at = 0;
-    let user = 0;
-    for (const rows of this.byUser.values()) {
-      for (const row of rows) {
-        texts[at] = this.texts[row]!;
-        positions[at] = this.positions[row]!;
-        itemOf[at] = this.itemOf[row]!;
-        at++;
-      }
-      ends[user++] = at;
+    for (let row = 0; row < count; row++) {
+      const place = next[this.userOf[row]!]!++;
+      grouped[place] = this.texts[row]!;
+      textEnds[place] = this.textBytes[row]!; // a length for now, an end below
+      positions[place] = this.positions[row]!;
+      itemOf[place] = this.itemOf[row]!;
     }
+    let bytes = 0;
+    for (let place = 0; place < count; place++) textEnds[place] = bytes += textEnds[place]!;
+    // One string, encoded once, into a buffer of its own (transferable to the main thread).
+    const texts = new Uint8Array(bytes);
+    if (bytes) new TextEncoder().encodeInto(grouped.join(""), texts);
     return {
-      users: [...this.byUser.keys()],
+      users: this.users,
       ends,
       texts,
+      textEnds,
       positions,
       itemOf,
       items: this.items,
@@ -114,6 +138,14 @@ export function featureRows(events: readonly EventSummary[]): FeatureRows {
   return builder.build();
 }
 
+/** Each row's text, as a string (tests, logs). */
+export function rowTexts(rows: FeatureRows): string[] {
+  const bytes = Buffer.from(rows.texts.buffer, rows.texts.byteOffset, rows.texts.length);
+  return Array.from(rows.textEnds, (end, row) =>
+    bytes.toString("utf8", row ? rows.textEnds[row - 1]! : 0, end),
+  );
+}
+
 /**
  * The rows whose position is above `position`: a redelivery's messages already taken, or those a
  * file on disk already covers, must not be pushed or counted again.
@@ -121,33 +153,40 @@ export function featureRows(events: readonly EventSummary[]): FeatureRows {
 export function rowsAfter(rows: FeatureRows, position: number): FeatureRows {
   const users: string[] = [];
   const ends: number[] = [];
-  const texts: string[] = [];
-  const positions: number[] = [];
-  const itemOf: number[] = [];
+  const kept: number[] = [];
   const itemCounts = new Int32Array(rows.items.length);
   let start = 0;
   rows.users.forEach((user, u) => {
     const end = rows.ends[u]!;
-    const before = texts.length;
+    const before = kept.length;
     for (let row = start; row < end; row++) {
       if (rows.positions[row]! <= position) continue;
-      texts.push(rows.texts[row]!);
-      positions.push(rows.positions[row]!);
-      itemOf.push(rows.itemOf[row]!);
+      kept.push(row);
       itemCounts[rows.itemOf[row]!]!++;
     }
-    if (texts.length > before) {
+    if (kept.length > before) {
       users.push(user);
-      ends.push(texts.length);
+      ends.push(kept.length);
     }
     start = end;
+  });
+  const textEnds = new Int32Array(kept.length);
+  let bytes = 0;
+  kept.forEach((row, i) => {
+    textEnds[i] = bytes += rows.textEnds[row]! - (row ? rows.textEnds[row - 1]! : 0);
+  });
+  const texts = new Uint8Array(bytes);
+  kept.forEach((row, i) => {
+    const from = row ? rows.textEnds[row - 1]! : 0;
+    texts.set(rows.texts.subarray(from, rows.textEnds[row]!), i ? textEnds[i - 1]! : 0);
   });
   return {
     users,
     ends: Int32Array.from(ends),
     texts,
-    positions: Float64Array.from(positions),
-    itemOf: Int32Array.from(itemOf),
+    textEnds,
+    positions: Float64Array.from(kept, (row) => rows.positions[row]!),
+    itemOf: Int32Array.from(kept, (row) => rows.itemOf[row]!),
     items: rows.items,
     itemCounts,
   };
@@ -175,30 +214,26 @@ export async function updateFeatures(
   options: FeatureOptions,
 ): Promise<void> {
   // One push per user and delivery, in delivery order: a user's pushes land in that order, so
-  // the list ends up as one push of everything would leave it.
-  const pushes: ListTextPush[] = [];
+  // the list ends up as one push of everything would leave it. The texts go as the validation
+  // thread encoded them; nothing is read back, so a batch costs what it adds, however long the
+  // users' lists already are.
   const counts = new Map<string, number>();
   for (const rows of rowsOfBatches) {
-    let start = 0;
-    rows.users.forEach((userId, u) => {
-      const end = rows.ends[u]!;
-      pushes.push({
-        key: recentItemsKey(options.keyPrefix, userId),
-        texts: rows.texts.slice(start, end),
-      });
-      start = end;
-    });
+    if (rows.users.length)
+      await cache.pushPackedListTexts(
+        {
+          keys: rows.users.map((userId) => recentItemsKey(options.keyPrefix, userId)),
+          keyEnds: rows.ends,
+          bytes: rows.texts,
+          textEnds: rows.textEnds,
+        },
+        { maxLength: options.recentItemsPerUser, ttlMs: options.ttlMs },
+      );
     rows.items.forEach((itemId, i) => {
       const count = rows.itemCounts[i]!;
       if (count) counts.set(itemId, (counts.get(itemId) ?? 0) + count);
     });
   }
-  // Pushed onto bounded lists: nothing is read back, so a batch costs what it adds, however long
-  // the users' lists already are (a read-modify-write of each list was most of the worker's CPU).
-  await cache.pushListTexts(pushes, {
-    maxLength: options.recentItemsPerUser,
-    ttlMs: options.ttlMs,
-  });
   if (counts.size) await updateTrending(cache, counts, options);
 }
 

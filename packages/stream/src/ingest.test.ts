@@ -29,6 +29,7 @@ import { waitFor } from "@reco/testkit";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rowTexts } from "./features.ts";
 import { SnapshotIngest, type FlushedBatch } from "./ingest.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 import { writeValidatedSnapshot } from "./parquet-batch.ts";
@@ -283,7 +284,7 @@ describe("SnapshotIngest: exactly once", () => {
       const expected = range(Number(batch.firstOffset), Number(batch.lastOffset));
       expect(offsets.sort((a, b) => a - b)).toEqual(expected);
       const items = batch.features.flatMap((rows) =>
-        rows.texts.map((text) => (JSON.parse(text) as RecentItem).itemId),
+        rowTexts(rows).map((text) => (JSON.parse(text) as RecentItem).itemId),
       );
       expect(items.sort()).toEqual(
         expected

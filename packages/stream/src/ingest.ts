@@ -287,7 +287,7 @@ export class SnapshotIngest {
       for (let row = 0; row < positions.length; row++) positions[row] = offsets[positions[row]!]!;
       // A redelivery's messages already taken are in this batch or a file: not pushed again.
       const rows = skipped ? rowsAfter(reply.features, Number(takenBefore)) : reply.features;
-      if (rows.texts.length) batch.features.push(rows);
+      if (rows.positions.length) batch.features.push(rows);
     }
     if (size(batch) >= this.options.batchMaxRecords) {
       const now = Date.now();

@@ -50,7 +50,7 @@ export function trimBatch(
   const dead = batch.dead.filter((letter) => keep(letter.offset));
   const features = batch.features
     .map((rows) => rowsAfter(rows, Number(onDisk)))
-    .filter((rows) => rows.texts.length > 0);
+    .filter((rows) => rows.positions.length > 0);
   const lastOffset = batch.lastOffset > onDisk ? batch.lastOffset : onDisk;
   const first = records[0];
   const trimmed: MicroBatch = {

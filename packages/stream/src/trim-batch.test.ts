@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EventSummary } from "./event-summary.ts";
-import { featureRows } from "./features.ts";
+import { featureRows, rowTexts } from "./features.ts";
 import { emptyBatch, trimBatch, type MicroBatch } from "./micro-batch.ts";
 
 /** Feature rows of a click by user u{offset % 2} on i{offset} per offset, placed at those offsets. */
@@ -80,7 +80,7 @@ describe("trimBatch at its edges", () => {
     const [rows] = trimBatch(batch(true), 6n).trimmed.features;
     expect(rows!.users).toEqual(["u1"]);
     expect([...rows!.positions]).toEqual([7]);
-    expect(rows!.texts.map((text) => (JSON.parse(text) as { itemId: string }).itemId)).toEqual([
+    expect(rowTexts(rows!).map((text) => (JSON.parse(text) as { itemId: string }).itemId)).toEqual([
       "i7",
     ]);
     const counts = Object.fromEntries(rows!.items.map((item, i) => [item, rows!.itemCounts[i]]));

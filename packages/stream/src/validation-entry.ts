@@ -9,7 +9,14 @@ port.on("message", (request: ValidationRequest) => {
   const transfer = [reply.valid.buffer as ArrayBuffer];
   const { features } = reply;
   if (features)
-    for (const array of [features.ends, features.positions, features.itemOf, features.itemCounts])
+    for (const array of [
+      features.ends,
+      features.texts,
+      features.textEnds,
+      features.positions,
+      features.itemOf,
+      features.itemCounts,
+    ])
       transfer.push(array.buffer as ArrayBuffer);
   port.postMessage(reply, transfer);
 });
