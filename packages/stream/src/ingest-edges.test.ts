@@ -69,6 +69,7 @@ async function join(
     batchIntervalMs?: number;
     fetchBatchSize?: number;
     beforeCommit?: () => Promise<void>;
+    alongsideNextWrite?: (batches: FlushedBatch[]) => Promise<void>;
     /** The bus the ingest sends dead letters through (default: the shared one). */
     ingestBus?: EventBus;
     logger?: Logger;
@@ -93,6 +94,7 @@ async function join(
       flushed.push(...batches);
       await options.beforeCommit?.();
     },
+    alongsideNextWrite: options.alongsideNextWrite,
     onFailure: (error) => void failures.push(error),
   });
   const consumer = bus.consumer({
@@ -326,6 +328,34 @@ describe("SnapshotIngest: edges of the commit rule", () => {
       msg: "another member's snapshot covers part of this batch; writing only the rest",
     });
     expect(await recordCount(a, "skipped_covered")).toBe(6);
+  });
+
+  it("alongsideNextWrite runs while the next cut is written, holds the commits back until it ends, and sees the cuts in order", async () => {
+    await publish(0, "vvvvvv");
+    const held = gate();
+    const seen: [bigint, bigint][] = [];
+    const a = await join({
+      batchMaxRecords: 3,
+      fetchBatchSize: 3,
+      alongsideNextWrite: async (batches) => {
+        seen.push(...batches.map((b): [bigint, bigint] => [b.firstOffset, b.lastOffset]));
+        if (seen.length === 1) await held.wait();
+      },
+    });
+    // 0..2 is written and held in alongsideNextWrite; 3..5 is written meanwhile, not committed.
+    await until(async () => (await fileRanges(0)).length === 2, "3..5 written while 0..2 is held");
+    expect(held.state.reached).toBe(true);
+    expect(seen).toEqual([[0n, 2n]]);
+    expect(await committed()).toEqual([null, null]);
+    held.state.open();
+    await a.ingest.flushAll();
+
+    expect(seen).toEqual([
+      [0n, 2n],
+      [3n, 5n],
+    ]);
+    expect(await committed()).toEqual([6, null]);
+    expect(a.failures).toEqual([]);
   });
 
   it("a member stopped while a batch waits before its commit commits nothing and counts no rejected commit", async () => {

@@ -62,6 +62,12 @@ export interface IngestOptions {
   /** Runs after the files are written and before the offsets are committed (real-time features). */
   beforeCommit: (batches: FlushedBatch[]) => Promise<void>;
   /**
+   * Runs after `beforeCommit`, alongside the next cut's write, and before the commit: work on
+   * another server (real-time features in Redis) that need not hold up the next write. Calls come
+   * in the order of the cuts, one at a time.
+   */
+  alongsideNextWrite?: (batches: FlushedBatch[]) => Promise<void>;
+  /**
    * A write failed: nothing more is written or committed for `consumer` until `reset`. Called once
    * per consumer served; the owner restarts it (delivery resumes at the committed offsets).
    */
@@ -79,13 +85,17 @@ const MAX_QUEUED_DELIVERIES = 3;
  * file on disk already covers. A crash at any point therefore replays exactly the records that
  * are in no file.
  * Cuts are written one at a time, in order (the partitions of a cut side by side), while the next
- * records are being validated (DuckDB's COPY works off the JS thread); a failed write stops the
- * ingest until `reset`, so no later batch can be committed past records that never reached a file.
+ * records are being validated (DuckDB's COPY works off the JS thread); a cut's `alongsideNextWrite`
+ * and commit overlap the next cut's write only. A failed write stops the ingest until `reset`, so
+ * no later batch can be committed past records that never reached a file.
  */
 export class SnapshotIngest {
   private readonly partitions = new Map<string, PartitionState>();
   private lock: Promise<unknown> = Promise.resolve();
+  /** Settles once the last cut's files are written and the cut before it is committed. */
   private writes: Promise<void> = Promise.resolve();
+  /** Settles once the last cut is committed (or was dropped). */
+  private published: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
   private consumer: BusConsumer | null = null;
   /** Bumped by every revoke and reset: batches delivered before it are stale. */
@@ -103,7 +113,9 @@ export class SnapshotIngest {
     await Promise.allSettled(this.queued);
     this.queued = [];
     await this.writes.catch(() => undefined);
+    await this.published.catch(() => undefined);
     this.writes = Promise.resolve();
+    this.published = Promise.resolve();
     this.failure = null;
     this.consumer = consumer;
   }
@@ -186,6 +198,7 @@ export class SnapshotIngest {
     return this.exclusive(async () => {
       await this.cut(() => true);
       await this.writes;
+      await this.published;
     });
   }
 
@@ -325,8 +338,10 @@ export class SnapshotIngest {
   }
 
   /**
-   * Takes the due batches out of their partitions and queues their write + commit behind the
-   * writes already queued. Waits only for the cut before it (one cut in flight at a time).
+   * Takes the due batches out of their partitions and queues their write (and beforeCommit)
+   * behind the writes already queued, and their `alongsideNextWrite` and commit behind the
+   * commits: those overlap the next cut's write, never a later one's (a write starts once the cut
+   * two before is committed). Waits only for the write before it.
    */
   private async cut(due: (state: PartitionState) => boolean): Promise<void> {
     const taken: { state: PartitionState; batch: MicroBatch }[] = [];
@@ -337,15 +352,22 @@ export class SnapshotIngest {
     }
     if (!taken.length) return;
     const previous = this.writes;
-    const job = previous.then(() => this.writeAndCommit(taken));
-    this.writes = job;
-    job.catch((error: Error) => this.fail(error));
+    const previousPublished = this.published;
+    const written = previous.then(() => this.writeCut(taken));
+    // In order, and nothing after a cut that failed (its rejection skips every later one).
+    const published = Promise.all([written, previousPublished]).then(([flushed]) =>
+      this.publish(flushed),
+    );
+    this.writes = Promise.all([written, previousPublished]).then(() => undefined);
+    this.published = published;
+    written.catch((error: Error) => this.fail(error));
+    published.catch((error: Error) => this.fail(error));
     await previous;
   }
 
-  private async writeAndCommit(
+  private async writeCut(
     taken: { state: PartitionState; batch: MicroBatch }[],
-  ): Promise<void> {
+  ): Promise<{ state: PartitionState; result: FlushedBatch }[]> {
     // The partitions of one cut are written side by side (each COPY is single-threaded in DuckDB);
     // all of them settle before anything is committed or the failure is reported.
     const settled = await Promise.allSettled(
@@ -358,8 +380,14 @@ export class SnapshotIngest {
       if (result.status === "fulfilled" && result.value)
         flushed.push({ state: taken[i]!.state, result: result.value });
     });
+    if (flushed.length) await this.options.beforeCommit(flushed.map(({ result }) => result));
+    return flushed;
+  }
+
+  /** `alongsideNextWrite`, then the offsets of the files written. */
+  private async publish(flushed: { state: PartitionState; result: FlushedBatch }[]): Promise<void> {
     if (flushed.length === 0) return;
-    await this.options.beforeCommit(flushed.map(({ result }) => result));
+    await this.options.alongsideNextWrite?.(flushed.map(({ result }) => result));
     const commits: TopicPartitionOffset[] = flushed
       .filter(({ state }) => state.live)
       .map(({ result }) => ({

@@ -111,6 +111,10 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
       await uploadSnapshots(deps.storage, config.snapshotRoot, files);
     }
     for (const batch of batches) aggregates?.note(batch.topic, batch.events);
+    lastCommitAt = new Date();
+  };
+  // The features' Redis time overlaps the next cut's write; the commit still waits for them.
+  const alongsideNextWrite = async (batches: FlushedBatch[]) => {
     if (deps.cache) {
       try {
         await updateFeatures(
@@ -128,7 +132,6 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
         logger.warn({ err: error }, "real-time features not updated");
       }
     }
-    lastCommitAt = new Date();
   };
 
   const validation = ValidationPool.create(config.validationThreads);
@@ -144,6 +147,7 @@ export function createStreamWorker(deps: StreamWorkerDeps): StreamWorker {
     keepEvents: Boolean(aggregates),
     keepFeatures: Boolean(deps.cache),
     beforeCommit,
+    alongsideNextWrite,
     onFailure: (error, failed) =>
       restart(
         failed,
