@@ -180,12 +180,17 @@ const ITEM_ITEM_INPUTS: TensorSpec[] = [
   ...TAIL_INPUTS,
 ];
 
+/** batch_dim: the number of requests, [1], from history_items (needs ZERO_SCORES' initializers). */
+const BATCH_DIM = [
+  node("Shape", ["history_items"], ["history_shape"]),
+  node("Slice", ["history_shape", "batch_start", "batch_end"], ["batch_dim"]),
+];
+
 /** A zero [batch, nItems] row per request, shaped from history_items. */
 const ZERO_SCORES: Pick<GraphParts, "nodes" | "initializers"> = {
   initializers: [int64s("batch_start", [0]), int64s("batch_end", [1])],
   nodes: [
-    node("Shape", ["history_items"], ["history_shape"]),
-    node("Slice", ["history_shape", "batch_start", "batch_end"], ["batch_dim"]),
+    ...BATCH_DIM,
     node("Concat", ["batch_dim", "n_items"], ["scores_shape"], { axis: 0 }),
     node("ConstantOfShape", ["scores_shape"], ["zeros"], { value: ZERO }),
   ],
@@ -288,18 +293,14 @@ function itemItemSparseGraph(p: ItemItemParams, segmentCost: number): GraphParts
 
   // Each branch takes the batch size from the input itself: the optimiser cannot rewrite a value
   // the enclosing graph shares with its branches (and says so on every load).
-  const batchDim = (history: string) => [
-    node("Shape", ["history_items"], [history]),
-    node("Slice", [history, "zeros_long", "ones_long"], ["batch_dim"]),
-  ];
   const readRows = [
-    ...batchDim("history_shape_rows"),
+    ...BATCH_DIM,
     node("Gather", ["row_starts", "segment_items"], ["segment_rows"], { axis: 0 }),
     node("Sub", ["segment_ends", "segment_lengths"], ["segment_firsts"]),
     // A position p of segment s reads row entry p + (row start of s − first position of s)...
     node("Sub", ["segment_rows", "segment_firsts"], ["segment_shift"]),
     // ...and adds to the scores of request s / width, laid end to end.
-    node("Slice", ["history_shape_rows", "ones_long", "twos_long"], ["history_width_64"]),
+    node("Slice", ["history_shape", "ones_long", "twos_long"], ["history_width_64"]),
     node("Cast", ["history_width_64"], ["history_width"], { to: 6 /* INT32 */ }),
     node("Shape", ["segment_items"], ["segments_shape"]),
     node("Cast", ["segments_shape"], ["segments_count_1d"], { to: 6 }),
@@ -339,9 +340,7 @@ function itemItemSparseGraph(p: ItemItemParams, segmentCost: number): GraphParts
     node("Reshape", ["flat_scores", "scores_shape"], ["row_scores"]),
   ];
   const scoreColumns = [
-    ...batchDim("history_shape_columns"),
-    node("Concat", ["batch_dim", "n_items"], ["zeros_shape"], { axis: 0 }),
-    node("ConstantOfShape", ["zeros_shape"], ["zeros"], { value: ZERO }),
+    ...ZERO_SCORES.nodes,
     // x[b, h] = Σ of the weights of h in request b's history (pads: item 0, weight 0).
     node("ScatterElements", ["zeros", "history_items", "history_weights"], ["history_vector"], {
       axis: 1,
@@ -376,6 +375,7 @@ function itemItemSparseGraph(p: ItemItemParams, segmentCost: number): GraphParts
       int32s("ones_32", [1]),
       int32s("zeros_32", [0]),
       tensor("zero_weight", [], Float32Array.of(0)),
+      ...ZERO_SCORES.initializers,
       ...tail.initializers,
     ],
     nodes: [
@@ -389,8 +389,8 @@ function itemItemSparseGraph(p: ItemItemParams, segmentCost: number): GraphParts
       node("CumSum", ["segment_lengths", "zero_32"], ["segment_ends"]),
       node("ReduceSum", ["segment_lengths"], ["total"], { keepdims: 0 }),
       // Rows when total · cost < batch · nItems · column width.
-      node("Shape", ["history_items"], ["history_shape"]),
-      node("Slice", ["history_shape", "zeros_long", "ones_long"], ["requests"]),
+      node("Shape", ["history_items"], ["request_shape"]),
+      node("Slice", ["request_shape", "zeros_long", "ones_long"], ["requests"]),
       node("Cast", ["total"], ["total_64"], { to: 7 }),
       node("Mul", ["total_64", "segment_cost"], ["rows_cost"]),
       node("Mul", ["requests", "column_slots"], ["columns_cost"]),
