@@ -362,6 +362,7 @@ export function runRolloutsEndToEnd(kind: StackKind): void {
           })),
           gates: {
             latencyMinImpressions: 20,
+            ctrMinUsers: 10,
             tuningUsers: 500,
             maxInconclusive: options.maxInconclusive ?? 120,
             // a shared 2-core test machine's p99 swings by 10× with load (547 vs 47 ms seen in one

@@ -299,6 +299,40 @@ describe("click-through gate (non-inferiority on an always-valid interval)", () 
     expect(verdict(9_700, exact).verdict).toBe("inconclusive");
   });
 
+  it("judges nothing before ctrMinUsers exposed users per arm: 3 users without a click are no evidence", () => {
+    // Seen in a test run: 3 candidate users (10 exposures, no click) against stable's 23 users at
+    // 20 / 69 — the delta-method variance of the candidate is 0, and the interval alone said "fail".
+    const candidateUsers = users([
+      [3, 0],
+      [3, 0],
+      [4, 0],
+    ]);
+    const stableUsers = users(
+      Array.from({ length: 23 }, (_, i): [number, number] => [3, i < 20 ? 1 : 0]),
+    );
+    const judge = (config: Partial<GateConfig>) =>
+      gate(evaluateGates(gateInput({ candidateUsers, stableUsers }, config)), "click_through");
+    expect(judge({ ctrMinUsers: 2, tuningUsers: 500 }).verdict).toBe("fail");
+    expect(judge({ tuningUsers: 500 })).toMatchObject({
+      verdict: "inconclusive",
+      interval: null,
+      note: "needs 30 exposed users in each arm",
+      samples: { candidate: 3, stable: 23 },
+    });
+    // at the minimum in both arms the gate judges; one user short in either arm it waits
+    const arm = (n: number) => uniformUsers(n, 5, Math.floor(n / 2));
+    const at = (c: number, st: number) =>
+      gate(
+        evaluateGates(
+          gateInput({ candidateUsers: arm(c), stableUsers: arm(st) }, { ctrMinUsers: 40 }),
+        ),
+        "click_through",
+      ).interval;
+    expect(at(40, 40)).not.toBeNull();
+    expect(at(39, 40)).toBeNull();
+    expect(at(40, 39)).toBeNull();
+  });
+
   it("needs 2 exposed users per arm; a zero variance is floored, not a certainty", () => {
     const one = gate(
       evaluateGates(gateInput({ candidateUsers: uniformUsers(1, 5, 1) })),
@@ -310,7 +344,7 @@ describe("click-through gate (non-inferiority on an always-valid interval)", () 
       stable: 0.1,
       interval: null,
       threshold: null,
-      note: "needs at least 2 exposed users in each arm",
+      note: "needs 30 exposed users in each arm",
     });
     const oneStable = gate(
       evaluateGates(gateInput({ stableUsers: uniformUsers(1, 5, 0) })),

@@ -155,7 +155,8 @@ function clickThroughGate({ candidateUsers, stableUsers, config }: GateInput): G
   const samples = { candidate: candidateUsers.n, stable: stableUsers.n };
   const c = ratioEstimate(candidateUsers);
   const s = ratioEstimate(stableUsers);
-  if (!c || !s)
+  const minUsers = Math.max(2, config.ctrMinUsers);
+  if (!c || !s || candidateUsers.n < minUsers || stableUsers.n < minUsers)
     return {
       gate: "click_through",
       verdict: "inconclusive",
@@ -164,7 +165,7 @@ function clickThroughGate({ candidateUsers, stableUsers, config }: GateInput): G
       threshold: null,
       interval: null,
       samples,
-      note: "needs at least 2 exposed users in each arm",
+      note: `needs ${minUsers} exposed users in each arm`,
     };
   const margin = (config.ctrMarginPct / 100) * s.ratio;
   const diff = c.ratio - s.ratio;

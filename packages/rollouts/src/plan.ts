@@ -22,6 +22,12 @@ export interface GateConfig {
   latencyMinImpressions: number;
   /** Non-inferiority margin of click-through, relative to stable's (percent). */
   ctrMarginPct: number;
+  /**
+   * Exposed users each arm needs before click-through is judged at all (pass or fail): the
+   * delta-method variance of a handful of users is no estimate (3 users without a click have a
+   * variance of 0, which would read as certainty).
+   */
+  ctrMinUsers: number;
   /** Error level of the always-valid intervals (two-sided; each side spends half). */
   alpha: number;
   /**
@@ -59,6 +65,7 @@ export const DEFAULT_GATES: GateConfig = {
   latencySlackMs: 5,
   latencyMinImpressions: 500,
   ctrMarginPct: 5,
+  ctrMinUsers: 30,
   ctrProofFromPct: 50,
   alpha: 0.05,
   tuningUsers: 10_000,
@@ -90,6 +97,7 @@ const gatesSchema = z.object({
   latencySlackMs: z.number().min(0).max(60_000).default(DEFAULT_GATES.latencySlackMs),
   latencyMinImpressions: z.number().int().min(1).default(DEFAULT_GATES.latencyMinImpressions),
   ctrMarginPct: z.number().min(0).max(100).default(DEFAULT_GATES.ctrMarginPct),
+  ctrMinUsers: z.number().int().min(2).max(1_000_000).default(DEFAULT_GATES.ctrMinUsers),
   ctrProofFromPct: z.number().gt(0).max(100).default(DEFAULT_GATES.ctrProofFromPct),
   alpha: z.number().gt(0).lt(0.5).default(DEFAULT_GATES.alpha),
   tuningUsers: z.number().int().min(2).default(DEFAULT_GATES.tuningUsers),

@@ -42,12 +42,15 @@ export function ctrSeries(evaluations: RolloutEvaluation[]) {
  */
 export function CtrIntervalChart({ evaluations }: { evaluations: RolloutEvaluation[] }) {
   const data = ctrSeries(evaluations);
-  if (!data.length)
+  if (!data.length) {
+    // The gate's own note says what it waits for (the plan's minimum of exposed users per arm).
+    const waiting = evaluations.at(-1)?.gates.find((g) => g.gate === "click_through")?.note;
     return (
       <p className="muted" data-testid="ctr-chart-empty">
-        No click-through interval yet (it needs at least 2 exposed users in each arm).
+        No click-through interval yet{waiting ? ` (${waiting})` : ""}.
       </p>
     );
+  }
   return (
     <div style={{ width: "100%", height: 280 }} data-testid="ctr-chart">
       <ResponsiveContainer>
