@@ -92,12 +92,14 @@ describe("kafka adapter under broker faults", () => {
 
   it(
     "a batch the broker stored while frozen, after kafkajs gave up on its answers, is sent again as it is: stored once, and later batches are not refused as out of order",
-    { timeout: 120_000 },
+    { timeout: 180_000 },
     async () => {
       // With 1 s per request, kafkajs gives up after its 6 attempts and their backoff (about
       // 9 s) while the broker is still frozen; the broker holds every attempt in its socket and
       // stores the first when it thaws. Sending anything else with those sequence numbers would
-      // be refused as out of order for as long as the producer lives.
+      // be refused as out of order for as long as the producer lives. An attempt that reconnects
+      // waits for the connection too (a frozen broker's accept queue fills): in a loaded full run
+      // the 6 attempts once took over 30 s, so connecting is bounded at 1 s and the wait is 60 s.
       const logged: string[] = [];
       const note = (_: object, msg: string) => logged.push(msg);
       const bus = await connectKafkaBus({
@@ -105,6 +107,7 @@ describe("kafka adapter under broker faults", () => {
         clientId: "bus-faults-lost-answers",
         operationTimeoutMs: 1_000,
         requestTimeoutMs: 1_000,
+        connectionTimeoutMs: 1_000,
         consumerTiming: timing,
         logger: { debug() {}, info: note, warn: note, error() {} },
       });
@@ -122,7 +125,8 @@ describe("kafka adapter under broker faults", () => {
         await waitFor(
           "kafkajs to give up on the frozen broker",
           () => logged.some((m) => m.includes("sending the same batch again")),
-          30_000,
+          60_000,
+          () => ({ outcome: String(outcome), logged: logged.slice(-5) }),
         );
       } finally {
         broker.resume();
