@@ -360,6 +360,9 @@ export class SnapshotIngest {
     );
     this.writes = Promise.all([written, previousPublished]).then(() => undefined);
     this.published = published;
+    // A failure is reported once, by `written` or `published`; the next cut, `flush` and `reset`
+    // read `writes` themselves (or none comes: then it must not count as unhandled).
+    this.writes.catch(() => undefined);
     written.catch((error: Error) => this.fail(error));
     published.catch((error: Error) => this.fail(error));
     await previous;
