@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { GrowingLru } from "./growing-lru.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   bucketRefillMs,
@@ -58,8 +59,7 @@ export class MemoryCache implements Cache {
     checkTtl(options.defaultTtlMs);
     this.defaultTtlMs = options.defaultTtlMs;
     this.maxValueBytes = Math.min(options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES, maxBytes);
-    this.lru = new LRUCache<string, string>({
-      max: maxEntries,
+    this.lru = new GrowingLru<string, string>(maxEntries, {
       maxSize: maxBytes,
       sizeCalculation: (value, key) => Buffer.byteLength(value) + Buffer.byteLength(key),
       allowStale: false,
@@ -67,16 +67,14 @@ export class MemoryCache implements Cache {
       // Evicted, expired, deleted or overwritten: the key leaves its tag (a re-set re-adds it).
       dispose: (_value, key) => this.untag(key),
     });
-    this.lists = new LRUCache<string, string[]>({
-      max: maxEntries,
+    this.lists = new GrowingLru<string, string[]>(maxEntries, {
       maxSize: maxBytes,
       sizeCalculation: (items, key) =>
         Buffer.byteLength(key) + items.reduce((sum, item) => sum + Buffer.byteLength(item), 1),
       allowStale: false,
       updateAgeOnGet: false,
     });
-    this.sets = new LRUCache<string, Set<string>>({
-      max: maxEntries,
+    this.sets = new GrowingLru<string, Set<string>>(maxEntries, {
       maxSize: maxBytes,
       // Members are counted once when added (see addToSets): the size is recomputed on each set().
       sizeCalculation: (members, key) => {
@@ -87,10 +85,10 @@ export class MemoryCache implements Cache {
       allowStale: false,
       updateAgeOnGet: false,
     });
-    this.buckets = new LRUCache<string, { tokens: number; at: number }>({
-      max: Math.max(maxEntries, 100_000),
-      ttlAutopurge: false,
-    });
+    this.buckets = new GrowingLru<string, { tokens: number; at: number }>(
+      Math.max(maxEntries, 100_000),
+      { ttlAutopurge: false },
+    );
   }
 
   async addToSets(entries: readonly SetAdd[], options: SetOptions = {}): Promise<void> {

@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { GrowingLru } from "@reco/cache";
 import type { InferenceBatcher } from "../batcher.ts";
 import { hasFilter, type Catalog, type ItemFilter } from "../catalog.ts";
 import type { LoadedModel, ScoreRequest } from "../model-pool.ts";
@@ -24,8 +24,7 @@ function knownIndices(loaded: LoadedModel, ids: readonly string[], into: number[
  * count and by indices held (5M ≈ 40 MB of numbers).
  */
 export class HistoryIndexCache {
-  private readonly cache = new LRUCache<string, { version: string; indices: number[] }>({
-    max: 100_000,
+  private readonly cache = new GrowingLru<string, { version: string; indices: number[] }>(100_000, {
     maxSize: 5_000_000,
     sizeCalculation: (value) => value.indices.length + 1,
   });
