@@ -1,4 +1,5 @@
 import path from "node:path";
+import { collectGarbageSoon } from "@reco/contracts";
 import { openDatabase } from "@reco/db";
 import { pino } from "pino";
 import { storageEnvProblem } from "@reco/storage/env";
@@ -384,6 +385,9 @@ if (embeddedWorker && !closing) {
   );
   retrainer.start();
 }
+// Start-up's garbage (the history's and catalog's loading, module sources) goes now, not at the
+// first busy spell: RSS at rest is what serving holds.
+collectGarbageSoon();
 process.off("SIGINT", onStartupSignal.SIGINT);
 process.off("SIGTERM", onStartupSignal.SIGTERM);
 process.once("SIGINT", () => void shutdown("SIGINT"));

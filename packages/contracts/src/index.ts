@@ -10,3 +10,4 @@ export * from "./features.ts";
 export * from "./users.ts";
 export * from "./process.ts";
 export * from "./backoff.ts";
+export * from "./gc.ts";

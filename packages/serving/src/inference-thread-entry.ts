@@ -1,6 +1,6 @@
 /** The inference thread (see inference-thread.ts): ONNX sessions, loaded and run on request. */
 import { parentPort, workerData } from "node:worker_threads";
-import { errorFields } from "@reco/contracts";
+import { collectGarbageSoon, errorFields } from "@reco/contracts";
 // The scorer alone, not the package's index: the index brings training, evaluation, DuckDB and the
 // database client into this thread's isolate too (measured: +86 MB RSS for the index, +25 MB for
 // the scorer, importing each into a fresh process).
@@ -17,6 +17,8 @@ async function handle(call: InferenceCall): Promise<unknown> {
       const scorer = await createScorer(call.ref.artifactPath, options);
       const modelId = nextModelId++;
       models.set(modelId, scorer);
+      // The artifact's bytes are garbage now: returned at once instead of at the next busy spell.
+      collectGarbageSoon();
       const info: LoadedInfo = {
         modelId,
         kind: scorer.kind,
@@ -36,6 +38,7 @@ async function handle(call: InferenceCall): Promise<unknown> {
       const scorer = models.get(call.modelId);
       models.delete(call.modelId);
       await scorer?.release();
+      collectGarbageSoon();
       return null;
     }
     case "stop": {
