@@ -74,24 +74,8 @@ export class FeatureRowsBuilder {
     this.texts.push(text);
     this.textBytes.push(Buffer.byteLength(text));
     this.positions.push(position);
-    let itemAt = this.itemIndex.get(event.itemId);
-    if (itemAt === undefined) {
-      itemAt = this.items.length;
-      this.itemIndex.set(event.itemId, itemAt);
-      this.items.push(event.itemId);
-      this.itemCounts.push(0);
-    }
-    this.itemOf.push(itemAt);
-    this.itemCounts[itemAt]!++;
-    let user = this.userIndex.get(event.userId);
-    if (user === undefined) {
-      user = this.users.length;
-      this.userIndex.set(event.userId, user);
-      this.users.push(event.userId);
-      this.userRows.push(0);
-    }
-    this.userOf.push(user);
-    this.userRows[user]!++;
+    this.itemOf.push(counted(this.itemIndex, this.items, this.itemCounts, event.itemId));
+    this.userOf.push(counted(this.userIndex, this.users, this.userRows, event.userId));
   }
 
   build(): FeatureRows {
@@ -262,4 +246,22 @@ async function updateTrending(
       ttlMs: options.ttlMs,
     },
   );
+}
+
+/** `key`'s place in `keys` (appended, with a count of 0, when new), its count raised by one. */
+function counted(
+  index: Map<string, number>,
+  keys: string[],
+  counts: number[],
+  key: string,
+): number {
+  let at = index.get(key);
+  if (at === undefined) {
+    at = keys.length;
+    index.set(key, at);
+    keys.push(key);
+    counts.push(0);
+  }
+  counts[at]!++;
+  return at;
 }
