@@ -146,13 +146,16 @@ async function demoPart(): Promise<void> {
     const cachedRatios = perRound.map((r) => r.cached.rps / r.bare.rps);
     const middle = [...cachedRatios].sort((a, b) => a - b)[cachedRatios.length >> 1]!;
     const medianRound = perRound[cachedRatios.indexOf(middle)]!;
-    const uncachedRatio = median(perRound.map((r) => r.uncached.rps / r.bare.rps));
+    const uncachedRatios = perRound.map((r) => r.uncached.rps / r.bare.rps);
+    const uncachedRatio = median(uncachedRatios);
+    const pct = (x: number) => (x * 100).toFixed(1);
     console.log(`\n${mode} load, median round (by cached ratio):\n`);
     table([medianRound.bare, medianRound.uncached, medianRound.cached], medianRound.bare);
     console.log(
-      `\n${mode} load, median of ${rounds} rounds — uncached: ${(uncachedRatio * 100).toFixed(0)} % of bare, ` +
+      `\n${mode} load, median of ${rounds} rounds — uncached: ${pct(uncachedRatio)} % of bare ` +
+        `(rounds ${pct(Math.min(...uncachedRatios))}–${pct(Math.max(...uncachedRatios))} %), ` +
         `p99 ${median(perRound.map((r) => r.uncached.p99))} ms (worst round ${Math.max(...perRound.map((r) => r.uncached.p99))} ms); ` +
-        `cached: ${(median(cachedRatios) * 100).toFixed(0)} % of bare (rounds ${(Math.min(...cachedRatios) * 100).toFixed(0)}–${(Math.max(...cachedRatios) * 100).toFixed(0)} %), ` +
+        `cached: ${pct(median(cachedRatios))} % of bare (rounds ${pct(Math.min(...cachedRatios))}–${pct(Math.max(...cachedRatios))} %), ` +
         `p99 ${median(perRound.map((r) => r.cached.p99))} ms` +
         (mode === "separate process"
           ? "; targets (separate-process load): cached ≥ 45 %, uncached ≥ 25 %, p99 ≤ 20 ms"
