@@ -115,6 +115,31 @@ class WireCommand extends Command {
   }
 }
 
+/**
+ * Sends chunks 0 … count − 1 in order with a few in flight: one at a time, the round trips were
+ * most of the wall time of a large push; all at once, a chunk queued behind hundreds of others
+ * (milliseconds each in Redis) would outlive its own command timeout. Redis runs them in the order
+ * sent. A failed chunk leaves the others running: all settle before this returns or throws, so
+ * none rejects later unobserved. A chunk may send nothing (undefined).
+ */
+async function sendFewAtATime(
+  count: number,
+  send: (chunk: number) => Promise<unknown> | undefined,
+): Promise<void> {
+  const inFlight: Promise<unknown>[] = [];
+  try {
+    for (let chunk = 0; chunk < count; chunk++) {
+      const sent = send(chunk);
+      if (!sent) continue;
+      inFlight.push(sent);
+      if (inFlight.length >= LIST_CALLS_IN_FLIGHT) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+}
+
 /** RESP header of a bulk string of `length` bytes: "$<length>\r\n". */
 function bulkHeader(length: number): string {
   return `$${length}\r\n`;
@@ -343,33 +368,16 @@ export class RedisCache implements Cache {
     const client = this.client as Redis & {
       pushLists(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number>;
     };
-    // A few chunks in flight: one at a time, the round trips were most of the wall time of a
-    // large push; all at once, a chunk queued behind hundreds of others (milliseconds each in
-    // Redis) would outlive its own command timeout. Redis runs them in the order sent.
-    const inFlight: Promise<unknown>[] = [];
-    let chunk: ListTextPush[] = [];
-    const send = () => {
-      const keys = chunk.length;
+    const send = (chunk: ListTextPush[]) => {
       const args: (string | number)[] = chunk.map(({ key }) => this.namespace + key);
       args.push(options.maxLength, ttl);
       for (const { texts } of chunk) args.push(texts.length, ...texts);
-      chunk = [];
-      inFlight.push(this.run("pushLists", () => client.pushLists(keys, ...args)));
+      return this.run("pushLists", () => client.pushLists(chunk.length, ...args));
     };
-    try {
-      for (const push of pushes) {
-        if (push.texts.length === 0) continue;
-        chunk.push(push);
-        if (chunk.length < LIST_KEYS_PER_CALL) continue;
-        send();
-        if (inFlight.length >= LIST_CALLS_IN_FLIGHT) await inFlight.shift();
-      }
-      if (chunk.length) send();
-      await Promise.all(inFlight);
-    } finally {
-      // A failed chunk leaves the others running: none may reject later unobserved.
-      await Promise.allSettled(inFlight);
-    }
+    const nonEmpty = pushes.filter((push) => push.texts.length > 0);
+    await sendFewAtATime(Math.ceil(nonEmpty.length / LIST_KEYS_PER_CALL), (chunk) =>
+      send(nonEmpty.slice(chunk * LIST_KEYS_PER_CALL, (chunk + 1) * LIST_KEYS_PER_CALL)),
+    );
   }
 
   async pushPackedListTexts(pushes: PackedListTexts, options: ListOptions): Promise<void> {
@@ -380,8 +388,7 @@ export class RedisCache implements Cache {
     const { keys, keyEnds, textEnds } = pushes;
     const bytes = Buffer.from(pushes.bytes.buffer, pushes.bytes.byteOffset, pushes.bytes.length);
     // Chunks of keys as in `pushEncoded`, a few in flight.
-    const inFlight: Promise<unknown>[] = [];
-    const send = (firstKey: number, endKey: number) => {
+    const send = (firstKey: number, endKey: number): Promise<unknown> | undefined => {
       let keyPart = "";
       let counts = "";
       let chunkKeys = 0;
@@ -392,7 +399,7 @@ export class RedisCache implements Cache {
         counts += bulk(String(count));
         chunkKeys++;
       }
-      if (chunkKeys === 0) return;
+      if (chunkKeys === 0) return undefined;
       const firstText = firstKey ? keyEnds[firstKey - 1]! : 0;
       const endText = keyEnds[endKey - 1]!;
       const header =
@@ -419,17 +426,11 @@ export class RedisCache implements Cache {
         wire[at++] = 13;
         wire[at++] = 10;
       }
-      inFlight.push(this.run("pushPackedLists", () => this.sendScript(wire.subarray(0, at))));
+      return this.run("pushPackedLists", () => this.sendScript(wire.subarray(0, at)));
     };
-    try {
-      for (let first = 0; first < keys.length; first += LIST_KEYS_PER_CALL) {
-        send(first, Math.min(keys.length, first + LIST_KEYS_PER_CALL));
-        if (inFlight.length >= LIST_CALLS_IN_FLIGHT) await inFlight.shift();
-      }
-      await Promise.all(inFlight);
-    } finally {
-      await Promise.allSettled(inFlight);
-    }
+    await sendFewAtATime(Math.ceil(keys.length / LIST_KEYS_PER_CALL), (chunk) =>
+      send(chunk * LIST_KEYS_PER_CALL, Math.min(keys.length, (chunk + 1) * LIST_KEYS_PER_CALL)),
+    );
   }
 
   /** Sends a ready EVALSHA of PUSH_PACKED_LISTS; loads the script first if Redis lacks it. */
