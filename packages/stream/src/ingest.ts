@@ -355,10 +355,9 @@ export class SnapshotIngest {
     const previousPublished = this.published;
     const written = previous.then(() => this.writeCut(taken));
     // In order, and nothing after a cut that failed (its rejection skips every later one).
-    const published = Promise.all([written, previousPublished]).then(([flushed]) =>
-      this.publish(flushed),
-    );
-    this.writes = Promise.all([written, previousPublished]).then(() => undefined);
+    const ready = Promise.all([written, previousPublished]);
+    const published = ready.then(([flushed]) => this.publish(flushed));
+    this.writes = ready.then(() => undefined);
     this.published = published;
     // A failure is reported once, by `written` or `published`; the next cut, `flush` and `reset`
     // read `writes` themselves (or none comes: then it must not count as unhandled).
