@@ -1,3 +1,4 @@
+import { createHook } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -205,6 +206,29 @@ describe("kafka adapter", () => {
     expect(sent.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
     const offsets = await bus.endOffsets(topic);
     expect(offsets.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(3);
+  });
+
+  // kafkajs 2.2.4 re-arms a 1 ms timer per connection for as long as it is open, even with nothing
+  // to send (kafkajs#1556): idle CPU, and an allocation rate that keeps V8 from shrinking its heap
+  // at rest. patches/kafkajs+2.2.4.patch (applied by npm ci) stops it; this fails without it.
+  it("an idle connection re-arms no timer loop: under 50 timers a second once the records are sent", async () => {
+    bus = await connect();
+    const topic = uniqueName("idle");
+    await bus.ensureTopics([topic]);
+    await bus.publishBatch(topic, [{ key: "u", value: { seq: 0 } }]);
+    await bus.endOffsets(topic);
+    let timers = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === "Timeout") timers++;
+      },
+    }).enable();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      hook.disable();
+    }
+    expect(timers).toBeLessThan(50);
   });
 
   it("is what createEventBus builds when kafkaBrokers is set", async () => {
