@@ -2,7 +2,8 @@
  * The api's memory in embedded mode on the demo (PGlite, in-process cache, file-backed log, the
  * demo models and experiment, as `npm start` runs it): RSS at rest, its peak under an uncached
  * `/recommend` load (every request a new cache key, c = 32, `--seconds` 60, the load generator in
- * its own process: bench/serve's), and after it — with where the memory goes: V8's heap (used and
+ * its own process: bench/serve's), and after it — "at rest" and "after" once the api has been quiet
+ * for 15 s (it collects its garbage ~7 s into a quiet spell; 5 s after the warm-up is shown too) — with where the memory goes: V8's heap (used and
  * committed), external and array-buffer bytes (PGlite's WebAssembly memory is one), what loading
  * the models (ONNX sessions, on the inference thread) added, the serving history of the demo
  * (measured in this process on the same snapshots), and the rest (code, native libraries, threads).
@@ -70,6 +71,8 @@ const connections = Number(values.connections);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const probe = path.join(root, "bench", "memory", "probe.mjs");
 const MB = 1024 * 1024;
+/** Quiet time before "at rest" and "after": the api's idle collection runs ~7 s after its last work. */
+const QUIET_MS = 15_000;
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -235,7 +238,11 @@ try {
     if (response.status !== 200) throw new Error(`warm-up answered ${response.status}`);
     await response.arrayBuffer();
   }
+  // At rest: the api collects once it has been quiet for ~7 s after work (collectGarbageWhenIdle);
+  // 5 s after the warm-up is shown too, as this bench measured rest before that collection.
   await sleep(5000);
+  const restEarly = status(pid).rss;
+  await sleep(QUIET_MS - 5000);
   const rest = status(pid).rss;
   const threadsAtRest = readdirSync(`/proc/${pid}/task`).length;
   const restProbe = await ask(api, false);
@@ -256,7 +263,7 @@ try {
   clearInterval(sampler);
   const underLoad = await ask(api, false);
   const peak = Math.max(status(pid).hwm, ...samples);
-  await sleep(10_000);
+  await sleep(QUIET_MS);
   const after = status(pid).rss;
   const afterProbe = await ask(api, false);
   const afterCollected = await ask(api, true);
@@ -277,12 +284,13 @@ try {
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   line("bare `node` (baseline)", floor);
   line("api listening, no model loaded", listening);
-  line("at rest (models loaded)", rest, restProbe);
+  line("5 s after the models loaded", restEarly);
+  line(`at rest (models loaded, ${QUIET_MS / 1000} s quiet)`, rest, restProbe);
   line("at rest, after a full GC", restAfterGc, restCollected);
   line(`peak under load (sampled every 200 ms, and VmHWM)`, peak);
   line("end of load", samples.at(-1) ?? 0, underLoad);
-  line("10 s after", after, afterProbe);
-  line("10 s after, after a full GC", afterGc, afterCollected);
+  line(`${QUIET_MS / 1000} s after`, after, afterProbe);
+  line(`${QUIET_MS / 1000} s after, after a full GC`, afterGc, afterCollected);
   console.log(
     `\nwhere it goes: models loaded on their first requests +${mb(rest - listening)} RSS (the inference thread — its own V8 isolate and modules — and its ONNX sessions); ` +
       `external ${mb(restCollected.usage.external - restCollected.usage.arrayBuffers)} beyond array buffers at rest${real ? "" : " (PGlite's WebAssembly memory, with PostgreSQL's shared_buffers)"}; ` +

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { collectGarbageSoon } from "@reco/contracts";
+import { collectGarbageSoon, collectGarbageWhenIdle } from "@reco/contracts";
 import { openDatabase } from "@reco/db";
 import { pino } from "pino";
 import { storageEnvProblem } from "@reco/storage/env";
@@ -386,8 +386,10 @@ if (embeddedWorker && !closing) {
   retrainer.start();
 }
 // Start-up's garbage (the history's and catalog's loading, module sources) goes now, not at the
-// first busy spell: RSS at rest is what serving holds.
+// first busy spell, and what later work leaves (model loads, bursts of requests) once the process
+// is quiet again: RSS at rest is what serving holds.
 collectGarbageSoon();
+collectGarbageWhenIdle();
 process.off("SIGINT", onStartupSignal.SIGINT);
 process.off("SIGTERM", onStartupSignal.SIGTERM);
 process.once("SIGINT", () => void shutdown("SIGINT"));
