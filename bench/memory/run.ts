@@ -71,8 +71,25 @@ const connections = Number(values.connections);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const probe = path.join(root, "bench", "memory", "probe.mjs");
 const MB = 1024 * 1024;
-/** Quiet time before "at rest" and "after": the api's idle collection runs ~7 s after its last work. */
-const QUIET_MS = 15_000;
+/**
+ * Quiet time before "at rest" and "after": two micro-batch intervals of the embedded stream worker
+ * (30 s: the warm-up's exposure events are cut into a snapshot file by DuckDB meanwhile), the api's
+ * collection ~7 s into a quiet spell and V8's memory reducer after it. RSS is sampled every second;
+ * the figure is the highest of the last 10 s, and the series every 5 s is printed.
+ */
+const QUIET_MS = 60_000;
+
+async function quietSeries(pid: number, ms: number): Promise<{ last: number; every5s: number[] }> {
+  const every5s: number[] = [];
+  const samples: number[] = [];
+  for (let second = 1; second <= ms / 1000; second++) {
+    await sleep(1000);
+    samples.push(status(pid).rss);
+    if (second % 5 === 0) every5s.push(samples.at(-1)!);
+  }
+  return { last: Math.max(...samples.slice(-10)), every5s };
+}
+const series = (values: number[]) => values.map((rss) => (rss / MB).toFixed(0)).join(", ");
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -238,12 +255,11 @@ try {
     if (response.status !== 200) throw new Error(`warm-up answered ${response.status}`);
     await response.arrayBuffer();
   }
-  // At rest: the api collects once it has been quiet for ~7 s after work (collectGarbageWhenIdle);
-  // 5 s after the warm-up is shown too, as this bench measured rest before that collection.
-  await sleep(5000);
-  const restEarly = status(pid).rss;
-  await sleep(QUIET_MS - 5000);
-  const rest = status(pid).rss;
+  // At rest: once quiet for QUIET_MS (5 s after the warm-up is shown too: rest as this bench
+  // measured it before the api collected its garbage when quiet).
+  const restSeries = await quietSeries(pid, QUIET_MS);
+  const restEarly = restSeries.every5s[0]!;
+  const rest = restSeries.last;
   const threadsAtRest = readdirSync(`/proc/${pid}/task`).length;
   const restProbe = await ask(api, false);
   const restCollected = await ask(api, true);
@@ -263,8 +279,8 @@ try {
   clearInterval(sampler);
   const underLoad = await ask(api, false);
   const peak = Math.max(status(pid).hwm, ...samples);
-  await sleep(QUIET_MS);
-  const after = status(pid).rss;
+  const afterSeries = await quietSeries(pid, QUIET_MS);
+  const after = afterSeries.last;
   const afterProbe = await ask(api, false);
   const afterCollected = await ask(api, true);
   const afterGc = status(pid).rss;
@@ -285,11 +301,15 @@ try {
   line("bare `node` (baseline)", floor);
   line("api listening, no model loaded", listening);
   line("5 s after the models loaded", restEarly);
-  line(`at rest (models loaded, ${QUIET_MS / 1000} s quiet)`, rest, restProbe);
+  line(
+    `at rest (models loaded, highest of ${QUIET_MS / 1000 - 10}–${QUIET_MS / 1000} s quiet)`,
+    rest,
+    restProbe,
+  );
   line("at rest, after a full GC", restAfterGc, restCollected);
   line(`peak under load (sampled every 200 ms, and VmHWM)`, peak);
   line("end of load", samples.at(-1) ?? 0, underLoad);
-  line(`${QUIET_MS / 1000} s after`, after, afterProbe);
+  line(`${QUIET_MS / 1000 - 10}–${QUIET_MS / 1000} s after (highest)`, after, afterProbe);
   line(`${QUIET_MS / 1000} s after, after a full GC`, afterGc, afterCollected);
   console.log(
     `\nwhere it goes: models loaded on their first requests +${mb(rest - listening)} RSS (the inference thread — its own V8 isolate and modules — and its ONNX sessions); ` +
@@ -301,7 +321,8 @@ try {
         .join(", ")}; ` +
       `heap used after a full GC: ${mb(restCollected.usage.heapUsed)} at rest, ${mb(afterCollected.usage.heapUsed)} with the cache full; ` +
       `${threadsAtRest} threads at rest; ` +
-      `RSS samples under load: median ${mb(median(samples))}, max ${mb(Math.max(...samples))}`,
+      `RSS samples under load: median ${mb(median(samples))}, max ${mb(Math.max(...samples))}; ` +
+      `RSS every 5 s while quiet (MB), after the warm-up: ${series(restSeries.every5s)}; after the load: ${series(afterSeries.every5s)}`,
   );
   const limit = rest + cacheBytes + 100 * MB;
   const restTarget = (real ? 250 : 400) * MB;
