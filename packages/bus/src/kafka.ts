@@ -167,7 +167,13 @@ export class KafkaBus implements EventBus {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000)
       throw new BadInput(`partitions must be an integer in 1..1000, got ${partitions}`);
     for (const name of names) checkTopicName(name);
-    const missing = names.filter((n) => !this.knownTopics.has(n));
+    let missing = names.filter((n) => !this.knownTopics.has(n));
+    if (missing.length === 0) return;
+    // Asked to create topics that exist, the broker answers TOPIC_ALREADY_EXISTS, which kafkajs
+    // tolerates but logs as an error ("Topic creation errors") at every start: list them first.
+    const existing = new Set(await this.call(this.admin.listTopics(), "listing topics"));
+    for (const name of missing) if (existing.has(name)) this.knownTopics.add(name);
+    missing = missing.filter((n) => !existing.has(n));
     if (missing.length === 0) return;
     await this.call(
       this.admin.createTopics({

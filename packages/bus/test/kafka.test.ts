@@ -208,6 +208,33 @@ describe("kafka adapter", () => {
     expect(offsets.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(3);
   });
 
+  it("ensures topics that already exist without an error in the log, and creates the missing ones", async () => {
+    const lines: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_: object, msg: string) => void lines.push(msg),
+      error: (_: object, msg: string) => void lines.push(msg),
+    };
+    const existing = uniqueName("exists");
+    const first = await connect();
+    try {
+      await first.ensureTopics([existing]);
+    } finally {
+      await first.close();
+    }
+    bus = await connectKafkaBus({
+      brokers,
+      clientId: "bus-test",
+      logger,
+      operationTimeoutMs: 20_000,
+    });
+    const created = uniqueName("created");
+    await bus.ensureTopics([existing, created]);
+    expect(await bus.endOffsets(created)).toHaveLength(3);
+    expect(lines).toEqual([]);
+  });
+
   // kafkajs 2.2.4 re-arms a 1 ms timer per connection for as long as it is open, even with nothing
   // to send (kafkajs#1556): idle CPU, and an allocation rate that keeps V8 from shrinking its heap
   // at rest. patches/kafkajs+2.2.4.patch (applied by npm ci) stops it; this fails without it.
