@@ -11,3 +11,4 @@ export * from "./users.ts";
 export * from "./process.ts";
 export * from "./backoff.ts";
 export * from "./gc.ts";
+export * from "./onnxruntime-telemetry.ts";

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, type TransferListItem, type WorkerOptions } from "node:worker_threads";
+import { disableOnnxRuntimeTelemetry } from "./onnxruntime-telemetry.ts";
 import { freshBundle } from "./thread-bundles.ts";
 
 let tsxApi: string | undefined;
@@ -33,6 +34,7 @@ const bundles = new Map<string, string | undefined>();
  * then imports `entry`.
  */
 export function typeScriptWorker(entry: URL, options: Omit<WorkerOptions, "eval"> = {}): Worker {
+  disableOnnxRuntimeTelemetry(); // the thread may load onnxruntime: only this thread can opt out
   if (!bundles.has(entry.href)) bundles.set(entry.href, freshBundle(fileURLToPath(entry)));
   const bundle = bundles.get(entry.href);
   // Started from evaluated code, as the tsx bootstrap is: such a thread keeps the process's node

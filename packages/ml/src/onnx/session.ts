@@ -5,7 +5,7 @@ import { endianness } from "node:os";
  * indices; everything a user has seen (their training history, the given history, `exclude`) is
  * never returned.
  */
-import { BadInput } from "@reco/contracts";
+import { BadInput, disableOnnxRuntimeTelemetry } from "@reco/contracts";
 import * as ort from "onnxruntime-node";
 import type { Csr } from "../data/csr.ts";
 import type { ModelParams } from "../params.ts";
@@ -254,6 +254,7 @@ function feedsFor(
 const ITEM_ITEM_ROWS_PER_RUN = 4;
 
 export async function createOnnxScorer(source: ScorerSource): Promise<Scorer> {
+  disableOnnxRuntimeTelemetry();
   const session = await ort.InferenceSession.create(source.modelBytes, source.sessionOptions ?? {});
   // The session holds its own copy of the weights: the file's bytes (the model's whole size) are
   // not kept beside it.

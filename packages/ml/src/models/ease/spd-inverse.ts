@@ -11,6 +11,7 @@
  * by default) and blocks of at most `base` rows are inverted by onnxruntime's `Inverse` kernel
  * (com.microsoft domain, Eigen). About 2n³ flops in all, nearly all of it in Gemm.
  */
+import { disableOnnxRuntimeTelemetry } from "@reco/contracts";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 
@@ -55,6 +56,7 @@ function session(
       node: [node],
     },
   });
+  disableOnnxRuntimeTelemetry();
   return ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
