@@ -36,10 +36,30 @@ export async function createScratchDatabase(
     admin,
     async drop() {
       try {
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await dropForced(admin, name);
       } finally {
         await admin.end();
       }
     },
   };
+}
+
+/**
+ * DROP DATABASE … WITH (FORCE) terminates the other sessions on the database, and refuses when one
+ * is not the caller's to terminate: an autovacuum worker that happens to be on it (seen once in a
+ * full run, after a suite's heavy writes: "must be a member of the role whose process is being
+ * terminated or member of pg_signal_backend"). The worker is gone within moments: try again.
+ */
+async function dropForced(admin: pg.Client, name: string, attempts = 20): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // 42501 insufficient_privilege (another role's session), 55006 object_in_use
+      if (attempt >= attempts || (code !== "42501" && code !== "55006")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

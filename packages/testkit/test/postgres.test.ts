@@ -1,6 +1,11 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { startPrivatePostgres, uniqueName, type PrivatePostgres } from "@reco/testkit";
+import {
+  createScratchDatabase,
+  startPrivatePostgres,
+  uniqueName,
+  type PrivatePostgres,
+} from "@reco/testkit";
 import { isAlive } from "./process-state.ts";
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -66,5 +71,38 @@ describe("startPrivatePostgres", () => {
       postgres.resume();
       await open.end().catch(() => {});
     }
+  }, 120_000);
+
+  // A session the dropping role may not terminate (an autovacuum worker, in a full run) makes
+  // DROP DATABASE … WITH (FORCE) fail with 42501 until it ends: drop() waits it out.
+  it("a scratch database's drop outlasts a session of another role on it", async () => {
+    const postgres = await startPrivatePostgres();
+    started.push(postgres);
+    const creator = uniqueName("creator");
+    const other = uniqueName("other");
+    await query(postgres.url, `create role ${creator} login createdb; create role ${other} login`);
+    const asRole = (role: string, database: string) => {
+      const url = new URL(postgres.url);
+      url.username = role;
+      url.pathname = `/${database}`;
+      return url.toString();
+    };
+    const scratch = await createScratchDatabase(asRole(creator, "postgres"), "droptest");
+    const session = new pg.Client({ connectionString: asRole(other, scratch.name) });
+    session.on("error", () => {});
+    await session.connect();
+    const ended = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => session.end());
+    const dropStarted = Date.now();
+    await scratch.drop();
+    await ended;
+    expect(
+      Date.now() - dropStarted,
+      "dropped only once the other session ended",
+    ).toBeGreaterThanOrEqual(900);
+    const left = await query<{ n: string }>(
+      postgres.url,
+      `select count(*) as n from pg_database where datname = '${scratch.name}'`,
+    );
+    expect(left).toEqual([{ n: "0" }]);
   }, 120_000);
 });
