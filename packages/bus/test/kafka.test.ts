@@ -37,6 +37,16 @@ const connect = () =>
     consumerTiming: timing,
   });
 
+/** A bus logger that keeps the messages of its warnings and errors. */
+function warningsAndErrors() {
+  const lines: string[] = [];
+  const keep = (_: object, msg: string) => void lines.push(msg);
+  return {
+    lines,
+    logger: { debug: () => undefined, info: () => undefined, warn: keep, error: keep },
+  };
+}
+
 busContractSuite("kafka", async () => {
   const bus = await connect();
   return { bus, cleanup: () => bus.close() };
@@ -155,13 +165,7 @@ describe("kafka adapter", () => {
   it("fails fast with a clear error when no broker answers, routing kafkajs logs to the given logger", async () => {
     const port = await freePort();
     const started = Date.now();
-    const lines: string[] = [];
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (_: object, msg: string) => void lines.push(msg),
-      error: (_: object, msg: string) => void lines.push(msg),
-    };
+    const { lines, logger } = warningsAndErrors();
     const error = await connectKafkaBus({
       logger,
       brokers: `127.0.0.1:${port}`,
@@ -209,13 +213,7 @@ describe("kafka adapter", () => {
   });
 
   it("ensures topics that already exist without an error in the log, and creates the missing ones", async () => {
-    const lines: string[] = [];
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (_: object, msg: string) => void lines.push(msg),
-      error: (_: object, msg: string) => void lines.push(msg),
-    };
+    const { lines, logger } = warningsAndErrors();
     const existing = uniqueName("exists");
     const first = await connect();
     try {
