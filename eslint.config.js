@@ -67,6 +67,9 @@ export default tseslint.config(
       // Where the apps' and worker threads' built JavaScript lies (THREAD_BUNDLE_DIR): read where an
       // app or a thread starts, in any process (apps, CLIs, tests), set by tests and benchmarks only.
       "packages/contracts/src/bundle-freshness.mjs",
+      // Writes (does not read) ORT_DISABLE_TELEMETRY: onnxruntime's native code reads the process
+      // environment, which no value passed down reaches.
+      "packages/contracts/src/onnxruntime-telemetry.ts",
       // Tool configs, evaluated by their tools (Playwright, Next.js, Prisma), not by our code.
       "apps/web/playwright.config.ts",
       "apps/web/next.config.ts",
