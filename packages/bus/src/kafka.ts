@@ -167,13 +167,11 @@ export class KafkaBus implements EventBus {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000)
       throw new BadInput(`partitions must be an integer in 1..1000, got ${partitions}`);
     for (const name of names) checkTopicName(name);
-    let missing = names.filter((n) => !this.knownTopics.has(n));
-    if (missing.length === 0) return;
+    if (names.every((n) => this.knownTopics.has(n))) return;
     // Asked to create topics that exist, the broker answers TOPIC_ALREADY_EXISTS, which kafkajs
     // tolerates but logs as an error ("Topic creation errors") at every start: list them first.
-    const existing = new Set(await this.call(this.admin.listTopics(), "listing topics"));
-    for (const name of missing) if (existing.has(name)) this.knownTopics.add(name);
-    missing = missing.filter((n) => !existing.has(n));
+    await this.learnTopics();
+    const missing = names.filter((n) => !this.knownTopics.has(n));
     if (missing.length === 0) return;
     await this.call(
       this.admin.createTopics({
@@ -378,9 +376,14 @@ export class KafkaBus implements EventBus {
     if (this.closed)
       throw toBusError(new Error("the bus is closed"), this.brokers, `using ${topic}`);
     if (this.knownTopics.has(topic)) return;
-    const topics = await this.call(this.admin.listTopics(), "listing topics");
-    for (const t of topics) this.knownTopics.add(t);
+    await this.learnTopics();
     if (!this.knownTopics.has(topic)) throw new NotFound("topic", topic);
+  }
+
+  /** Adds every topic the broker lists to the known ones. */
+  private async learnTopics(): Promise<void> {
+    for (const topic of await this.call(this.admin.listTopics(), "listing topics"))
+      this.knownTopics.add(topic);
   }
 
   private call<T>(promise: Promise<T>, what: string): Promise<T> {
