@@ -2,11 +2,12 @@
  * The api's memory in embedded mode on the demo (PGlite, in-process cache, file-backed log, the
  * demo models and experiment, as `npm start` runs it): RSS at rest, its peak under an uncached
  * `/recommend` load (every request a new cache key, c = 32, `--seconds` 60, the load generator in
- * its own process: bench/serve's), and after it — "at rest" and "after" once the api has been quiet
- * for 15 s (it collects its garbage ~7 s into a quiet spell; 5 s after the warm-up is shown too) — with where the memory goes: V8's heap (used and
- * committed), external and array-buffer bytes (PGlite's WebAssembly memory is one), what loading
- * the models (ONNX sessions, on the inference thread) added, the serving history of the demo
- * (measured in this process on the same snapshots), and the rest (code, native libraries, threads).
+ * its own process: bench/serve's), and after it — "at rest" and "after" as the highest RSS of the
+ * last 10 of 60 s quiet (QUIET_MS; 5 s after the warm-up is shown too) — with where the memory
+ * goes: V8's heap (used and committed), external and array-buffer bytes (PGlite's WebAssembly
+ * memory is one), what loading the models (ONNX sessions, on the inference thread) added, the
+ * serving history of the demo (measured in this process on the same snapshots), and the rest (code,
+ * native libraries, threads).
  *
  * Baseline in the same run: the RSS of a bare `node` process that imports nothing, the floor every
  * api pays. Targets (issue 15): peak under load ≤ rest + the cache bound + 100 MB;

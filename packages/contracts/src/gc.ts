@@ -68,13 +68,13 @@ export function collectGarbageWhenIdle(options: IdleCollectionOptions = {}): () 
   const timer = setInterval(() => {
     const { utilization, active } = performance.eventLoopUtilization(last);
     const committed = v8.getHeapStatistics().total_heap_size;
-    const worked = () => busyMs >= workMs || committed > committedAfter + growthBytes;
+    const worked = busyMs >= workMs || committed > committedAfter + growthBytes;
     if (utilization >= quietBelow) {
       busyMs += active;
       quiet = 0;
-    } else if (worked() && ++quiet === 1) {
+    } else if (worked && ++quiet === 1) {
       gc({ type: "minor" });
-    } else if (worked() && quiet >= quietChecksBeforeFull) {
+    } else if (worked && quiet >= quietChecksBeforeFull) {
       gc();
       busyMs = 0;
       quiet = 0;
