@@ -6,6 +6,7 @@ import type { Authenticator } from "@reco/serving";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { errorBody, sendError } from "./http/errors.ts";
+import { lazyRequestLogger } from "./http/request-logger.ts";
 import { experimentRoutes, type ExperimentRoutesDeps } from "./routes/experiments.ts";
 import { servingRoutes, type ServingRoutesDeps } from "./routes/serving.ts";
 
@@ -88,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   ) as FastifyBaseLogger;
   const app = Fastify({
     loggerInstance: logger,
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     // Long ids must reach validation (→ 400) instead of failing route matching; tRPC batches need room too.
     routerOptions: { maxParamLength: 16 * 1024 },
