@@ -11,7 +11,7 @@ import autocannon from "autocannon";
 import { buildServer, servingRoutesDeps } from "@reco/api";
 import { openFileLogBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
-import { topicNames } from "@reco/contracts";
+import { telemetryTopics, topicNames } from "@reco/contracts";
 import { openDatabase, type Database } from "@reco/db";
 import { importMovieLens } from "@reco/importer";
 import {
@@ -160,8 +160,12 @@ export async function serveBench(
   label: string,
   { resolver, options, onClose }: BenchServerOptions = {},
 ) {
-  const bus = await openFileLogBus({ dir: path.join(dir, `events-${label}`) });
   const topics = topicNames("bench");
+  // As the api opens it: exposure telemetry synced on a schedule.
+  const bus = await openFileLogBus({
+    dir: path.join(dir, `events-${label}`),
+    lazySync: { topics: telemetryTopics(topics) },
+  });
   await bus.ensureTopics(Object.values(topics));
   const runtime = await createServingRuntime({
     prisma: db.prisma,

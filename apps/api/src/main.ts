@@ -54,7 +54,7 @@ const [
   db,
   { createEventBus, pipelineMonitor },
   { createCache },
-  { cacheNamespace, consumedTopics, topicNames },
+  { cacheNamespace, consumedTopics, telemetryTopics, topicNames },
   { MetricAggregateRepository, ModelVersionStore },
   { ExperimentAssigner, ExperimentModelResolver, ExperimentService },
   {
@@ -121,6 +121,7 @@ const bus = await createEventBus({
   dataDir,
   clientId: "reco-api",
   logger,
+  lazySyncTopics: telemetryTopics(topics),
 });
 await bus
   .ensureTopics(Object.values(topics))

@@ -41,7 +41,18 @@ export interface FileLogOptions {
   readOnly?: boolean;
   /** Fallback wake-up of idle consumers; read-only handles rely on it (default 1000, read-only 100). */
   pollIntervalMs?: number;
+  /**
+   * Topics of records nobody is promised are kept (the api's exposure telemetry): a publish resolves
+   * once written, without its own fdatasync, and one fdatasync every `everyMs` (default
+   * LAZY_SYNC_MS) makes them durable and visible to consumers (see PartitionLog). A killed process
+   * loses none of them; a machine losing power loses at most the last `everyMs`. Other topics are
+   * made durable before each publish resolves.
+   */
+  lazySync?: { topics: readonly string[]; everyMs?: number };
 }
+
+/** How often lazily synced topics are made durable (FileLogOptions.lazySync). */
+export const LAZY_SYNC_MS = 200;
 
 /** Directories this process holds the writer lock of (a second writer in-process is refused too). */
 const lockedHere = new Set<string>();
@@ -49,6 +60,12 @@ const lockedHere = new Set<string>();
 export async function openFileLogBus(options: FileLogOptions): Promise<FileLogBus> {
   const dir = resolve(options.dir);
   const readOnly = options.readOnly ?? false;
+  // Checked before the writer lock is taken: a refused option leaves nothing held.
+  const lazyTopics = options.lazySync?.topics ?? [];
+  for (const topic of lazyTopics) checkTopicName(topic);
+  const everyMs = options.lazySync?.everyMs ?? LAZY_SYNC_MS;
+  if (!Number.isInteger(everyMs) || everyMs < 1 || everyMs > 60_000)
+    throw new BadInput(`lazySync.everyMs must be an integer in 1..60000, got ${everyMs}`);
   if (!readOnly) {
     await mkdir(join(dir, "topics"), { recursive: true });
     await acquireWriterLock(dir);
@@ -58,6 +75,7 @@ export async function openFileLogBus(options: FileLogOptions): Promise<FileLogBu
     readOnly,
     options.logger ?? silentLogger,
     options.pollIntervalMs ?? (readOnly ? 100 : 1000),
+    new Map(lazyTopics.map((topic) => [topic, everyMs])),
   );
 }
 
@@ -76,6 +94,8 @@ export class FileLogBus implements EventBus, LogAccess {
     readonly readOnly: boolean,
     readonly logger: BusLogger,
     readonly pollIntervalMs: number,
+    /** Lazily synced topics and their sync interval (FileLogOptions.lazySync). */
+    private readonly lazySync: ReadonlyMap<string, number> = new Map(),
   ) {
     this.offsets = new OffsetsStore(join(dir, "groups"));
   }
@@ -185,6 +205,7 @@ export class FileLogBus implements EventBus, LogAccess {
             join(this.topicDir(name), `${p}.log`),
             !this.readOnly,
             this.repairs,
+            this.lazySync.get(name),
           ),
         );
     } catch (error) {

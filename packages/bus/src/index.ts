@@ -4,7 +4,7 @@ import { connectKafkaBus } from "./kafka.ts";
 import type { BusLogger, EventBus } from "./port.ts";
 
 export * from "./port.ts";
-export { openFileLogBus, FileLogBus, type FileLogOptions } from "./file-log.ts";
+export { openFileLogBus, FileLogBus, LAZY_SYNC_MS, type FileLogOptions } from "./file-log.ts";
 export { connectKafkaBus, KafkaBus, type KafkaBusOptions, type ConsumerTiming } from "./kafka.ts";
 
 export interface EventBusConfig {
@@ -13,6 +13,11 @@ export interface EventBusConfig {
   dataDir: string;
   clientId: string;
   logger?: BusLogger;
+  /**
+   * Embedded log only: topics made durable every LAZY_SYNC_MS instead of before each publish
+   * resolves (FileLogOptions.lazySync). Kafka's brokers keep their own flush policy.
+   */
+  lazySyncTopics?: readonly string[];
 }
 
 /** Chooses the adapter from configuration (the composition root's only bus decision). */
@@ -23,7 +28,11 @@ export function createEventBus(config: EventBusConfig): Promise<EventBus> {
       clientId: config.clientId,
       logger: config.logger,
     });
-  return openFileLogBus({ dir: join(config.dataDir, "events"), logger: config.logger });
+  return openFileLogBus({
+    dir: join(config.dataDir, "events"),
+    logger: config.logger,
+    lazySync: { topics: config.lazySyncTopics ?? [] },
+  });
 }
 export {
   pipelineMonitor,

@@ -25,6 +25,15 @@ export function consumedTopics(topics: TopicNames): string[] {
   return [topics.watch, topics.rate, topics.click, topics.requests, topics.responses];
 }
 
+/**
+ * The api's exposure telemetry: offered per served answer and never acknowledged to a client, so
+ * the embedded event log makes it durable on a schedule rather than per publish (see the bus's
+ * `lazySyncTopics`); a killed process still loses none of it.
+ */
+export function telemetryTopics(topics: TopicNames): string[] {
+  return [topics.requests, topics.responses];
+}
+
 export function topicForEvent(topics: TopicNames, event: RecoEvent): string {
   switch (event.type) {
     case "watch":

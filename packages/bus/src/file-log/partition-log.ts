@@ -4,7 +4,13 @@
  * Durability: appends queued while a write is in flight are coalesced (group commit) into ONE
  * write() followed by ONE fdatasync(); publishers resolve, and consumers see the records, only
  * after the fsync. So a consumer never processes (and commits past) a record that a crash could
- * still lose. A failed write is rolled back by truncating to the last durable size.
+ * still lose. A failed write is rolled back by truncating to the last written size.
+ *
+ * A log opened with `syncEveryMs` (records nobody was promised were kept: the api's exposure
+ * telemetry) writes without the fdatasync and resolves its publishers once the bytes are written:
+ * a killed process loses nothing (the kernel holds them), only a machine that loses power can. One
+ * fdatasync every `syncEveryMs` then covers everything written before it, and only then do
+ * consumers see those records, so the rule above still holds for them.
  *
  * Opening scans the whole file: a torn tail (partial last line, or zero-filled blocks) is
  * truncated and reported via `repairs`; any other damage throws CorruptLog naming the file and
@@ -41,8 +47,16 @@ interface Waiter {
 export class PartitionLog {
   /** Byte position of every INDEX_EVERY-th offset, so a read seeks close to its start. */
   private readonly index: number[] = [];
+  /** What consumers see: the records made durable, and the file's size up to them. */
   private nextOffset = 0;
   private size = 0;
+  /** Where the next write goes: ahead of the durable end while writes wait for a lazy sync. */
+  private writtenOffset = 0;
+  private writtenSize = 0;
+  /** Read-index positions of written records not yet durable. */
+  private unsyncedIndex: number[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
   private queue: Waiter[] = [];
   private flushing = false;
   private broken: Error | undefined;
@@ -53,9 +67,16 @@ export class PartitionLog {
     readonly file: string,
     private readonly reader: FileHandle,
     private readonly writer: FileHandle | undefined,
+    /** Lazy durability (see above); undefined: every write is made durable before it resolves. */
+    private readonly syncEveryMs?: number,
   ) {}
 
-  static async open(file: string, writable: boolean, repairs: TailRepair[]): Promise<PartitionLog> {
+  static async open(
+    file: string,
+    writable: boolean,
+    repairs: TailRepair[],
+    syncEveryMs?: number,
+  ): Promise<PartitionLog> {
     if (writable) await (await open(file, "a")).close(); // create if missing
     const reader = await open(file, "r");
     try {
@@ -74,7 +95,7 @@ export class PartitionLog {
       }
       if (!writable) return log;
       const writer = await open(file, "a");
-      const writableLog = new PartitionLog(file, reader, writer);
+      const writableLog = new PartitionLog(file, reader, writer, syncEveryMs);
       writableLog.adopt(log);
       return writableLog;
     } catch (error) {
@@ -163,14 +184,18 @@ export class PartitionLog {
 
   async close(): Promise<void> {
     while (this.flushing) await new Promise((resolve) => setTimeout(resolve, 5));
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    await this.syncing;
+    if (this.writtenOffset > this.nextOffset && !this.broken) await this.syncWritten();
     await this.writer?.close();
     await this.reader.close();
   }
 
   private adopt(from: PartitionLog): void {
     this.index.push(...from.index);
-    this.nextOffset = from.nextOffset;
-    this.size = from.size;
+    this.nextOffset = this.writtenOffset = from.nextOffset;
+    this.size = this.writtenSize = from.size;
   }
 
   private async flush(): Promise<void> {
@@ -207,12 +232,13 @@ export class PartitionLog {
     try {
       reply = await writerThread.append({
         fd: this.writer!.fd,
-        position: this.size,
-        firstOffset: this.nextOffset,
+        position: this.writtenSize,
+        firstOffset: this.writtenOffset,
         indexEvery: INDEX_EVERY,
         keys,
         values,
         timestamps,
+        sync: this.syncEveryMs === undefined,
       });
     } catch (cause) {
       // The thread died mid-write: what it wrote cannot be known, so nothing more is appended
@@ -231,10 +257,45 @@ export class PartitionLog {
       for (const w of batch) w.reject(error);
       return;
     }
-    this.index.push(...reply.indexed);
-    this.nextOffset += keys.length;
-    this.size += reply.bytes;
+    this.writtenOffset += keys.length;
+    this.writtenSize += reply.bytes;
+    if (this.syncEveryMs === undefined) {
+      this.index.push(...reply.indexed);
+      this.showDurable(this.writtenOffset, this.writtenSize);
+    } else {
+      this.unsyncedIndex.push(...reply.indexed);
+      if (!this.syncTimer) {
+        this.syncTimer = setTimeout(() => {
+          this.syncTimer = undefined;
+          this.syncing = this.syncWritten().finally(() => (this.syncing = undefined));
+        }, this.syncEveryMs);
+        // Written bytes survive the process anyway; the sync need not hold it open.
+        this.syncTimer.unref();
+      }
+    }
     for (const w of batch) w.resolve();
+  }
+
+  /** One fdatasync for everything written so far; consumers see those records once it returns. */
+  private async syncWritten(): Promise<void> {
+    // A write still under way is not covered: only what was written when the sync began is shown.
+    const offset = this.writtenOffset;
+    const size = this.writtenSize;
+    const indexed = this.unsyncedIndex;
+    this.unsyncedIndex = [];
+    try {
+      await this.writer!.datasync();
+    } catch (cause) {
+      this.broken ??= this.unusable(cause);
+      return;
+    }
+    this.index.push(...indexed);
+    this.showDurable(offset, size);
+  }
+
+  private showDurable(offset: number, size: number): void {
+    this.nextOffset = offset;
+    this.size = size;
     for (const listener of this.listeners) listener();
   }
 
@@ -263,8 +324,8 @@ export class PartitionLog {
       const indexed: number[] = [];
       const commit = () => {
         this.index.push(...indexed);
-        this.nextOffset = offset;
-        this.size = carryStart + at;
+        this.nextOffset = this.writtenOffset = offset;
+        this.size = this.writtenSize = carryStart + at;
       };
       while (at < chunk.length) {
         const step = parseRecord(chunk, at, offset);

@@ -1,6 +1,7 @@
 /**
  * The event log's writer thread (see writer-thread.ts): encodes a batch of records, writes it with
- * one pwrite loop and makes it durable with one fdatasync, on the descriptor the log opened.
+ * one pwrite loop and makes it durable with one fdatasync (unless the log syncs on its own schedule),
+ * on the descriptor the log opened.
  * Synchronous calls are right here: this thread does nothing else while a batch is on its way.
  */
 import { fdatasyncSync, ftruncateSync, writeSync } from "node:fs";
@@ -15,7 +16,7 @@ parentPort!.on("message", (request: AppendRequest) => {
 });
 
 function append(request: AppendRequest): AppendReply {
-  const { id, fd, position, firstOffset, indexEvery, keys, values, timestamps } = request;
+  const { id, fd, position, firstOffset, indexEvery, keys, values, timestamps, sync } = request;
   const indexed: number[] = [];
   for (let i = 0; i < keys.length; i++) {
     const offset = firstOffset + i;
@@ -37,7 +38,7 @@ function append(request: AppendRequest): AppendReply {
     let written = 0;
     while (written < data.length)
       written += writeSync(fd, data, written, data.length - written, position + written);
-    fdatasyncSync(fd);
+    if (sync) fdatasyncSync(fd);
     return { id, ok: true, bytes: data.length, indexed };
   } catch (error) {
     let truncated = true;

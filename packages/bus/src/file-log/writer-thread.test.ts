@@ -27,6 +27,7 @@ function batch(fd: number, position: number, firstOffset: number, n: number) {
       i % 2 ? `{"n":${firstOffset + i}}` : Buffer.from(`{"n":${firstOffset + i}}`),
     ),
     timestamps: Array.from({ length: n }, (_, i) => 1_000 + i),
+    sync: true,
   } satisfies Omit<AppendRequest, "id">;
 }
 

@@ -14,6 +14,8 @@ export interface AppendRequest {
   keys: string[];
   values: (string | Uint8Array)[];
   timestamps: number[];
+  /** fdatasync after the write (false: the log syncs on its own schedule, see PartitionLog). */
+  sync: boolean;
 }
 
 export type AppendReply =
