@@ -4,7 +4,7 @@ import { connectKafkaBus } from "./kafka.ts";
 import type { BusLogger, EventBus } from "./port.ts";
 
 export * from "./port.ts";
-export { openFileLogBus, FileLogBus, LAZY_SYNC_MS, type FileLogOptions } from "./file-log.ts";
+export { openFileLogBus, FileLogBus, type FileLogOptions } from "./file-log.ts";
 export { connectKafkaBus, KafkaBus, type KafkaBusOptions, type ConsumerTiming } from "./kafka.ts";
 
 export interface EventBusConfig {
@@ -14,7 +14,7 @@ export interface EventBusConfig {
   clientId: string;
   logger?: BusLogger;
   /**
-   * Embedded log only: topics made durable every LAZY_SYNC_MS instead of before each publish
+   * Embedded log only: topics made durable every 200 ms (LAZY_SYNC_MS) instead of before each publish
    * resolves (FileLogOptions.lazySync). Kafka's brokers keep their own flush policy.
    */
   lazySyncTopics?: readonly string[];

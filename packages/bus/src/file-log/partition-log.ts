@@ -260,8 +260,7 @@ export class PartitionLog {
     this.writtenOffset += keys.length;
     this.writtenSize += reply.bytes;
     if (this.syncEveryMs === undefined) {
-      this.index.push(...reply.indexed);
-      this.showDurable(this.writtenOffset, this.writtenSize);
+      this.showDurable(this.writtenOffset, this.writtenSize, reply.indexed);
     } else {
       this.unsyncedIndex.push(...reply.indexed);
       if (!this.syncTimer) {
@@ -289,11 +288,12 @@ export class PartitionLog {
       this.broken ??= this.unusable(cause);
       return;
     }
-    this.index.push(...indexed);
-    this.showDurable(offset, size);
+    this.showDurable(offset, size, indexed);
   }
 
-  private showDurable(offset: number, size: number): void {
+  /** Durable up to `offset` / `size`, with the read-index positions of the records made so. */
+  private showDurable(offset: number, size: number, indexed: readonly number[]): void {
+    this.index.push(...indexed);
     this.nextOffset = offset;
     this.size = size;
     for (const listener of this.listeners) listener();
