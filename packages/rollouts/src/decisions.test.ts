@@ -72,8 +72,20 @@ function users(rows: [exposures: number, clicks: number][]): ArmUsers {
 }
 
 /** `count` users with `exposures` each, `clickers` of whom clicked once. */
+function uniformRows(count: number, exposures: number, clickers: number): [number, number][] {
+  return Array.from({ length: count }, (_, i) => [exposures, i < clickers ? 1 : 0]);
+}
+
 function uniformUsers(count: number, exposures: number, clickers: number): ArmUsers {
-  return users(Array.from({ length: count }, (_, i) => [exposures, i < clickers ? 1 : 0]));
+  return users(uniformRows(count, exposures, clickers));
+}
+
+/** Sample variance of each user's y − ratio·x (the linearised ratio), in two passes. */
+function residualVariance(rows: [exposures: number, clicks: number][]): number {
+  const ratio = rows.reduce((a, [, y]) => a + y, 0) / rows.reduce((a, [x]) => a + x, 0);
+  const residuals = rows.map(([x, y]) => y - ratio * x);
+  const mean = residuals.reduce((a, d) => a + d, 0) / rows.length;
+  return residuals.reduce((a, d) => a + (d - mean) ** 2, 0) / (rows.length - 1);
 }
 
 const serving = (impressions: number, errors: number, latencyP99Ms: number | null = 20) =>
@@ -248,13 +260,22 @@ describe("p99 latency gate", () => {
 });
 
 describe("click-through gate (non-inferiority on an always-valid interval)", () => {
-  it("computes the interval of candidate − stable from both arms' delta-method variances", () => {
-    const candidateUsers = uniformUsers(3000, 4, 1100);
-    const stableUsers = uniformUsers(2500, 5, 1200);
+  it("computes the interval of candidate − stable from both arms' delta-method variances, each at least the pooled per-user spread at its size", () => {
+    const candidateRows = uniformRows(3000, 4, 1100);
+    const stableRows = uniformRows(2500, 5, 1200);
+    const candidateUsers = users(candidateRows);
+    const stableUsers = users(stableRows);
     const c = ratioEstimate(candidateUsers)!;
     const s = ratioEstimate(stableUsers)!;
     const r = gate(evaluateGates(gateInput({ candidateUsers, stableUsers })), "click_through");
-    const half = mixtureHalfWidth(c.variance + s.variance, 5500, 10_000, 0.05);
+    // the per-user spread of y − ratio·x, two-pass over the users themselves, pooled over both arms
+    const pooled =
+      (2999 * residualVariance(candidateRows) + 2499 * residualVariance(stableRows)) / 5498;
+    const candidateVariance = Math.max(c.variance, pooled / (3000 * 4 * 4));
+    const stableVariance = Math.max(s.variance, pooled / (2500 * 5 * 5));
+    // the arms' spreads differ here (clicked users are 37 % and 48 %): the floor binds for one
+    expect(candidateVariance + stableVariance).toBeGreaterThan(c.variance + s.variance);
+    const half = mixtureHalfWidth(candidateVariance + stableVariance, 5500, 10_000, 0.05);
     expect(r.candidate).toBeCloseTo(1100 / 12_000, 15);
     expect(r.stable).toBeCloseTo(1200 / 12_500, 15);
     expect(r.threshold).toBeCloseTo(s.ratio * 0.95, 15);
@@ -331,6 +352,39 @@ describe("click-through gate (non-inferiority on an always-valid interval)", () 
     expect(at(40, 40)).not.toBeNull();
     expect(at(39, 40)).toBeNull();
     expect(at(40, 39)).toBeNull();
+  });
+
+  it("does not judge a thin arm worse on its own small variance: few clicks read as little spread", () => {
+    // 200 stable users with 3 exposures each, clicks spread as Binomial(3, 0.3) would (179 / 600)
+    const stableRows = [69, 88, 38, 5].flatMap((count, clicks) =>
+      Array.from({ length: count }, (): [number, number] => [3, clicks]),
+    );
+    // 10 candidate users, 2 clicks in 30 exposures
+    const thinRows = Array.from({ length: 10 }, (_, i): [number, number] => [3, i < 2 ? 1 : 0]);
+    const stableUsers = users(stableRows);
+    const judge = (candidateUsers: ArmUsers) =>
+      gate(
+        evaluateGates(
+          gateInput({ candidateUsers, stableUsers }, { ctrMinUsers: 10, tuningUsers: 500 }),
+        ),
+        "click_through",
+      );
+    // the thin arm's own variance is a third of the pooled spread's, and alone it put the whole
+    // interval below 0
+    const diff = 2 / 30 - 179 / 600;
+    const stableVariance = ratioEstimate(stableUsers)!.variance;
+    const own = ratioEstimate(users(thinRows))!.variance + stableVariance;
+    expect(diff + mixtureHalfWidth(own, 210, 500, 0.05)).toBeLessThan(0);
+    const thin = judge(users(thinRows));
+    expect(thin.verdict).toBe("inconclusive");
+    // the interval uses the pooled spread at the arm's size
+    const pooled = (9 * residualVariance(thinRows) + 199 * residualVariance(stableRows)) / 208;
+    const variance = pooled / (10 * 9) + Math.max(stableVariance, pooled / (200 * 9));
+    expect(thin.interval![1]).toBeCloseTo(diff + mixtureHalfWidth(variance, 210, 500, 0.05), 12);
+    expect(thin.interval![1]).toBeGreaterThan(0);
+    // 20 candidate users without a single click are worse with confidence
+    const silent = users(Array.from({ length: 20 }, (): [number, number] => [3, 0]));
+    expect(judge(silent).verdict).toBe("fail");
   });
 
   it("needs 2 exposed users per arm; a zero variance is floored, not a certainty", () => {
