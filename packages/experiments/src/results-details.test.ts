@@ -310,9 +310,27 @@ describe("computeResults: missing and partial data", () => {
     expect(verdictOf({ users: 10, click: 3 }, { users: 1, click: 1 })).toMatch(
       /\(fewer than 2 users in a variant\)\.$/,
     );
-    expect(verdictOf({ users: 2, click: 1 }, { users: 2, click: 1 })).toMatch(
+    // a proportion needs 10 users with and 10 without the event in each variant
+    expect(verdictOf({ users: 2, click: 1 }, { users: 2, click: 1 })).toBe(
+      "Not enough data to compare ranker-v2 with control on click-through rate (fewer than 10 users " +
+        "with and without the event in a variant (control 1 / 1, ranker-v2 1 / 1)).",
+    );
+    expect(verdictOf({ users: 20, click: 10 }, { users: 20, click: 10 })).toMatch(
       /^No detectable difference/,
     );
+    for (const [control, treatment, counts] of [
+      [{ users: 20, click: 9 }, { users: 20, click: 10 }, "control 9 / 11, ranker-v2 10 / 10"],
+      [{ users: 19, click: 10 }, { users: 20, click: 10 }, "control 10 / 9, ranker-v2 10 / 10"],
+      [{ users: 20, click: 10 }, { users: 20, click: 9 }, "control 10 / 10, ranker-v2 9 / 11"],
+      [{ users: 20, click: 10 }, { users: 19, click: 10 }, "control 10 / 10, ranker-v2 10 / 9"],
+    ] as const)
+      expect(verdictOf(control, treatment)).toContain(`(${counts})`);
+    // 0 clicks of 40 against 10 of 40: a variance of 0 had read as certainty
+    const silent = computeResults(
+      def({ guardrailMetrics: [] }),
+      input({ control: { users: 40, click: 10 }, "ranker-v2": { users: 40, click: 0 } }),
+    );
+    expect(silent.metrics[0]!.variants[1]!.comparison).toBeNull();
     expect(verdictOf({ users: 10, click: 0 }, { users: 10, click: 3 })).toBe(
       "Not enough data to compare ranker-v2 with control on click-through rate (control mean is 0).",
     );
