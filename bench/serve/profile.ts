@@ -3,9 +3,9 @@
  * by a generator in its own process (cached paths, c = 32) while this process — the server — records
  * a CPU profile. Prints the self time per request (µs) by part and writes the .cpuprofile.
  *
- *   npx tsx bench/serve/profile.ts [--seconds 5] [--route cached|uncached|bare] [--out file]
+ *   npx tsx bench/serve/profile.ts [--seconds 5] [--route cached|uncached|bare] [--out file] [--threads]
  */
-import { writeFile, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -18,8 +18,26 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     route: { type: "string", default: "cached" },
     out: { type: "string", default: "serve-cached.cpuprofile" },
+    /** No profiler: the CPU each thread of the server's process spent per request, from /proc. */
+    threads: { type: "boolean", default: false },
   },
 });
+
+/** CPU time (µs) of each thread of this process, by thread id ("main" for the event loop's). */
+async function threadCpuUs(): Promise<Map<string, number>> {
+  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+  const byName = new Map<string, number>();
+  for (const tid of await readdir("/proc/self/task")) {
+    const stat = await readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "");
+    const close = stat.lastIndexOf(")");
+    if (close < 0) continue;
+    const name = tid === String(process.pid) ? "main" : `thread ${tid}`;
+    const fields = stat.slice(close + 2).split(" ");
+    const us = (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+    byName.set(name, (byName.get(name) ?? 0) + us);
+  }
+  return byName;
+}
 
 interface Node {
   id: number;
@@ -86,6 +104,24 @@ try {
     ...(values.route === "uncached" ? { suffix: "&exclude=p" } : {}),
   };
   await loadSeparate({ ...job, seconds: 1 }); // warm-up (JIT)
+  if (values.threads) {
+    const before = await threadCpuUs();
+    const figures = await loadSeparate(job);
+    const after = await threadCpuUs();
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}; ${values.route}: ${figures.rps.toFixed(0)} req/s, p99 ${figures.p99} ms, ` +
+        `server CPU ${figures.cpuPerRequestUs.toFixed(1)} µs/req (${figures.total} requests)\n`,
+    );
+    console.log("| thread | CPU µs per request |\n|---|---:|");
+    const rows = [...after].map(([name, us]) => [name, us - (before.get(name) ?? 0)] as const);
+    for (const [name, us] of rows.filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]))
+      console.log(`| ${name} | ${(us / figures.total).toFixed(1)} |`);
+    await server.close();
+    await db.close();
+    process.exit(0);
+  }
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
