@@ -325,6 +325,27 @@ describe("computeResults: missing and partial data", () => {
       [{ users: 20, click: 10 }, { users: 19, click: 10 }, "control 10 / 10, ranker-v2 10 / 9"],
     ] as const)
       expect(verdictOf(control, treatment)).toContain(`(${counts})`);
+    // a mean needs 30 users in each variant
+    const ratings = (n: number) => {
+      const s = { n, sum: 0, sumSquares: 0 };
+      for (let i = 0; i < n; i++) {
+        const rating = 1 + (i % 5);
+        s.sum += rating;
+        s.sumSquares += rating * rating;
+      }
+      return s;
+    };
+    const ratingVerdict = (c: number, t: number) =>
+      computeResults(def({ primaryMetric: "mean_rating", guardrailMetrics: [] }), {
+        control: { users: c, metrics: { mean_rating: ratings(c) } },
+        "ranker-v2": { users: t, metrics: { mean_rating: ratings(t) } },
+      }).metrics[0]!.variants[1]!.verdict;
+    expect(ratingVerdict(30, 30)).toMatch(/^No detectable difference/);
+    expect(ratingVerdict(29, 30)).toBe(
+      "Not enough data to compare ranker-v2 with control on mean rating (fewer than 30 users in a " +
+        "variant (control 29, ranker-v2 30)).",
+    );
+    expect(ratingVerdict(30, 29)).toContain("(control 30, ranker-v2 29)");
     // 0 clicks of 40 against 10 of 40: a variance of 0 had read as certainty
     const silent = computeResults(
       def({ guardrailMetrics: [] }),

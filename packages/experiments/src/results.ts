@@ -43,6 +43,26 @@ const BETA_EXACT_MAX_COUNT = 100_000;
  */
 export const MIN_OUTCOMES_PER_VARIANT = 10;
 
+/**
+ * The fewest users each variant needs before a mean metric (rating, latency) is compared: the
+ * interval uses the normal distribution, which at a handful of users is too narrow (A/A at 5 users
+ * per variant rejected 9.3 % of the time at α = 0.05 in fixed mode, at 10 users 6.7 %, at 30 5.5 %).
+ */
+export const MIN_USERS_PER_VARIANT_FOR_MEANS = 30;
+
+/** Why a mean metric's variants are too few to compare yet, or null when they are not. */
+function tooFewUsers(
+  control: SufficientStats,
+  treatment: SufficientStats,
+  names: { control: string; treatment: string },
+): string | null {
+  if (Math.min(control.n, treatment.n) >= MIN_USERS_PER_VARIANT_FOR_MEANS) return null;
+  return (
+    `fewer than ${MIN_USERS_PER_VARIANT_FOR_MEANS} users in a variant ` +
+    `(${names.control} ${control.n}, ${names.treatment} ${treatment.n})`
+  );
+}
+
 /** Why a proportion metric's variants are too few to compare yet, or null when they are not. */
 function tooFewOutcomes(
   control: SufficientStats,
@@ -160,12 +180,11 @@ export function computeResults(
             ? "fewer than 2 users in a variant"
             : mean(controlStats) === 0
               ? "control mean is 0"
-              : info.kind === "proportion"
-                ? tooFewOutcomes(raw[controlIndex]!, raw[variantIndex]!, {
-                    control: control.name,
-                    treatment: v.name,
-                  })
-                : null;
+              : (info.kind === "proportion" ? tooFewOutcomes : tooFewUsers)(
+                  raw[controlIndex]!,
+                  raw[variantIndex]!,
+                  { control: control.name, treatment: v.name },
+                );
       if (problem || !s || !controlStats) {
         row.verdict = comparisonVerdict({
           variant: v.name,
