@@ -2,7 +2,12 @@ export * from "./layout.ts";
 export * from "./rows.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";
-export { duckConnection, snapshotWriterConnection, sqlString } from "./duckdb.ts";
+export {
+  duckConnection,
+  setDuckIdleCloseMs,
+  snapshotWriterConnection,
+  sqlString,
+} from "./duckdb.ts";
 export * from "./compact.ts";
 export { fsyncPath, pathExists, renameDurably } from "./durable.ts";
 export {
