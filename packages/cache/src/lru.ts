@@ -194,15 +194,18 @@ export class MemoryCache implements Cache {
     checkText(text);
     checkTtl(options.ttlMs);
     checkTag(options.tag);
-    if (Buffer.byteLength(text) + Buffer.byteLength(key) > this.maxValueBytes) {
+    // Counted once here and handed to the LRU (its sizeCalculation would count both again).
+    const size = Buffer.byteLength(text) + Buffer.byteLength(key);
+    if (size > this.maxValueBytes) {
       this.lru.delete(key); // an older value must not survive a refused overwrite
       return false;
     }
     const ttl = options.ttlMs ?? this.defaultTtlMs;
-    this.lists.delete(key); // a list or set under the key is replaced, as in Redis
-    this.sets.delete(key);
-    this.lru.set(key, text, ttl === undefined ? {} : { ttl });
-    this.untag(key); // an overwrite with an equal value is not disposed: drop the old tag here
+    // A list or set under the key is replaced, as in Redis (no lookup while there are none).
+    if (this.lists.size > 0) this.lists.delete(key);
+    if (this.sets.size > 0) this.sets.delete(key);
+    this.lru.set(key, text, ttl === undefined ? { size } : { ttl, size });
+    if (this.tagOf.size > 0) this.untag(key); // an overwrite with an equal value is not disposed
     if (options.tag !== undefined && this.lru.has(key)) {
       this.tagOf.set(key, options.tag);
       let keys = this.tagged.get(options.tag);

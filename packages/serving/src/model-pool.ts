@@ -15,7 +15,11 @@ export interface ScoreRequest {
   userIndex?: number;
   historyIndices?: number[];
   context?: Record<string, string | undefined>;
-  exclude?: number[];
+  /**
+   * Item indices never to return. An Int32Array crosses to the inference thread as one copy of its
+   * bytes; a number[] is serialised element by element (16 requests of ~165 indices per batch).
+   */
+  exclude?: Int32Array | readonly number[];
 }
 
 export interface Ranked {

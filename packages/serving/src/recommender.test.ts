@@ -25,7 +25,10 @@ describe("RecommendationService: default routing and fallbacks", () => {
       title: "T i0",
       reason: "personalized",
     });
-    expect(h.model.requests.at(-1)).toMatchObject({ userIndex: 0, exclude: [1, 2, 3, 4, 5, 6] });
+    expect(h.model.requests.at(-1)).toMatchObject({
+      userIndex: 0,
+      exclude: Int32Array.of(1, 2, 3, 4, 5, 6),
+    });
 
     const known = await h.recommend("u1", 3);
     expect(picked(known)).toEqual([
@@ -33,7 +36,10 @@ describe("RecommendationService: default routing and fallbacks", () => {
       "i3:similar_to_recent",
       "i4:similar_to_recent",
     ]);
-    expect(h.model.requests.at(-1)).toMatchObject({ historyIndices: [0, 2], exclude: [0, 2] });
+    expect(h.model.requests.at(-1)).toMatchObject({
+      historyIndices: [0, 2],
+      exclude: Int32Array.of(0, 2),
+    });
     const unknown = await h.recommend("f1", 2);
     expect(picked(unknown)).toEqual(["i0:similar_to_recent", "i1:similar_to_recent"]);
 
@@ -61,7 +67,7 @@ describe("RecommendationService: default routing and fallbacks", () => {
       "i7:personalized",
       "i9:personalized",
     ]);
-    expect(h.model.requests.at(-1)!.exclude).toEqual([1, 2, 3, 4, 5, 6, 0, 8]);
+    expect(h.model.requests.at(-1)!.exclude).toEqual(Int32Array.of(1, 2, 3, 4, 5, 6, 0, 8));
     await h.cache.pushLists(
       [
         {
@@ -74,7 +80,10 @@ describe("RecommendationService: default routing and fallbacks", () => {
     // One event seen elsewhere: no longer cold, folded in from it, and it is not shown again.
     const answer = await h.recommend("nobody", 2);
     expect(picked(answer)).toEqual(["i0:similar_to_recent", "i1:similar_to_recent"]);
-    expect(h.model.requests.at(-1)).toMatchObject({ historyIndices: [9], exclude: [9] });
+    expect(h.model.requests.at(-1)).toMatchObject({
+      historyIndices: [9],
+      exclude: Int32Array.of(9),
+    });
   });
 
   it("a short model answer is topped up from popularity (not a fallback)", async () => {

@@ -212,6 +212,33 @@ describe("ONNX export equals the TypeScript reference", () => {
     expect(r!.itemIndices).toEqual(want.itemIndices);
   });
 
+  it("excludes given as an Int32Array, repeated and overlapping the training history, each request on its own", async () => {
+    const params = randomFactorParams(N_USERS, N_ITEMS, 16);
+    const { scorer } = await scorerFor(params);
+    const trained = (u: number) =>
+      Array.from(history.indices.subarray(history.indptr[u]!, history.indptr[u + 1]!));
+    const expected = (u: number, extra: number[]) => {
+      const scores = referenceScores(params, {
+        kind: "factors",
+        vector: params.userFactors.subarray(16 * u, 16 * (u + 1)),
+      });
+      return topK(scores, 10, [...trained(u), ...extra]).itemIndices;
+    };
+    // User 7 excludes user 8's ten best twice over, plus its own history again; user 8, next in the
+    // same batch, excludes nothing beyond its history: what one request excluded must not leak.
+    const best8 = expected(8, []);
+    const repeated = Int32Array.from([...best8, ...trained(7), ...best8, 0, 0]);
+    const [r7, r8] = await scorer.recommend(
+      [
+        { userIndex: 7, exclude: repeated },
+        { userIndex: 8, exclude: new Int32Array(0) },
+      ],
+      10,
+    );
+    expect(r7!.itemIndices).toEqual(expected(7, [...best8, 0]));
+    expect(r8!.itemIndices).toEqual(best8);
+  });
+
   it("exclusion padding leaves item 0 alone: a row without exclusions still gets the best item 0", async () => {
     const params = randomPopularityParams(N_ITEMS, []);
     params.scores[""]![0] = 1000; // item 0 is the global favourite

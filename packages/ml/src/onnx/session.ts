@@ -26,7 +26,7 @@ export interface RecommendRequest {
    */
   context?: string | Record<string, string | undefined>;
   /** further item indices never to return */
-  exclude?: number[];
+  exclude?: ArrayLike<number>;
 }
 
 export type Recommendation = Ranked;
@@ -83,13 +83,34 @@ function historyOf(csr: Csr | undefined, user: number): { items: number[]; weigh
   };
 }
 
+let marks = new Uint8Array(0);
+
+/**
+ * Keeps each index once, in order of first appearance. Serving's excludes already hold the training
+ * history added to them here, and the exclusion matrix is padded to a batch's widest row: each
+ * duplicate widened every row of the batch (measured below in bench/serve/README.md).
+ */
+function distinctInPlace(indices: number[], nItems: number): void {
+  if (marks.length < nItems) marks = new Uint8Array(nItems);
+  let kept = 0;
+  for (let i = 0; i < indices.length; i += 1) {
+    const j = indices[i]!;
+    if (marks[j] === 0) {
+      marks[j] = 1;
+      indices[kept++] = j;
+    }
+  }
+  indices.length = kept;
+  for (let i = 0; i < kept; i += 1) marks[indices[i]!] = 0;
+}
+
 export function resolveRequest(
   src: ScoringSource,
   req: RecommendRequest,
   at: number,
 ): ResolvedRequest {
   const where = `request ${at}`;
-  const exclude = [...(req.exclude ?? [])];
+  const exclude = req.exclude ? Array.from(req.exclude) : [];
   let history = { items: req.historyIndices ?? [], weights: req.historyWeights ?? [] };
   if (req.historyWeights && req.historyWeights.length !== history.items.length) {
     throw new BadInput(
@@ -115,6 +136,7 @@ export function resolveRequest(
   checkItems(`${where} historyIndices`, history.items, src.nItems);
   checkItems(`${where} exclude`, exclude, src.nItems);
   exclude.push(...history.items);
+  distinctInPlace(exclude, src.nItems);
 
   if (src.kind === "factors") {
     if (req.userVector) {

@@ -145,11 +145,18 @@ async function score(
   return items;
 }
 
-/** Every item the user saw (not only the recent ones), plus the request's excludes, as model indices. */
-function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): number[] {
+/**
+ * Every item the user saw (not only the recent ones), plus the request's excludes, as model indices
+ * in an exactly sized Int32Array (see ScoreRequest.exclude).
+ */
+function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): Int32Array {
   const seenIndices = ctx.seenIndices(loaded);
   const { exclude } = ctx.input;
-  return exclude.length === 0 ? seenIndices : knownIndices(loaded, exclude, [...seenIndices]);
+  const extra = exclude.length === 0 ? [] : knownIndices(loaded, exclude, []);
+  const indices = new Int32Array(seenIndices.length + extra.length);
+  indices.set(seenIndices);
+  indices.set(extra, seenIndices.length);
+  return indices;
 }
 
 function scoringContext(ctx: StrategyContext): ScoreRequest["context"] {
