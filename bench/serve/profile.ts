@@ -3,7 +3,10 @@
  * by a generator in its own process (cached paths, c = 32) while this process — the server — records
  * a CPU profile. Prints the self time per request (µs) by part and writes the .cpuprofile.
  *
- *   npx tsx bench/serve/profile.ts [--seconds 5] [--route cached|uncached|bare] [--out file] [--threads]
+ *   npx tsx bench/serve/profile.ts [--seconds 5] [--route cached|uncached|bare] [--out file] [--threads] [--alloc]
+ *
+ * --alloc: a sampling heap profile instead (objects collected since included): the bytes each
+ * request allocates, by function — what the young-generation collections have to sweep.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
@@ -20,6 +23,8 @@ const { values } = parseArgs({
     out: { type: "string", default: "serve-cached.cpuprofile" },
     /** No profiler: the CPU each thread of the server's process spent per request, from /proc. */
     threads: { type: "boolean", default: false },
+    /** No CPU profile: bytes allocated per request, by allocating function. */
+    alloc: { type: "boolean", default: false },
   },
 });
 
@@ -81,6 +86,46 @@ function part(node: Node): string {
   return url === "" ? "native / V8 builtins" : "other";
 }
 
+interface SamplingNode {
+  callFrame: Node["callFrame"];
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** Bytes allocated per request by function (V8's sampling heap profiler, garbage included). */
+async function allocationProfile(job: Parameters<typeof loadSeparate>[0]): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const figures = await loadSeparate(job);
+  const { profile } = (await session.post("HeapProfiler.stopSampling")) as {
+    profile: { head: SamplingNode };
+  };
+  session.disconnect();
+  const bytes = new Map<string, number>();
+  let total = 0;
+  const visit = (node: SamplingNode) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = `${functionName || "(anonymous)"} ${url.replace(/.*node_modules\//, "").replace(/.*\/(packages|apps)\//, "$1/")}:${lineNumber + 1}`;
+    bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    node.children.forEach(visit);
+  };
+  visit(profile.head);
+  const n = figures.total;
+  console.log(
+    `${values.route}: ${figures.rps.toFixed(0)} req/s (${n} requests); allocated ${(total / n).toFixed(0)} bytes per request (sampled)\n`,
+  );
+  console.log("| allocating function | bytes per request |\n|---|---:|");
+  for (const [where, b] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 40))
+    console.log(`| ${where} | ${(b / n).toFixed(0)} |`);
+}
+
 const work = await mkdtemp(path.join(tmpdir(), "bench-serve-prof-"));
 try {
   const db = await openDemoDatabase(work);
@@ -118,6 +163,12 @@ try {
     const rows = [...after].map(([name, us]) => [name, us - (before.get(name) ?? 0)] as const);
     for (const [name, us] of rows.filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]))
       console.log(`| ${name} | ${(us / figures.total).toFixed(1)} |`);
+    await server.close();
+    await db.close();
+    process.exit(0);
+  }
+  if (values.alloc) {
+    await allocationProfile(job);
     await server.close();
     await db.close();
     process.exit(0);

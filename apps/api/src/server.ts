@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { AppError } from "@reco/contracts";
+import { AppError, randomId } from "@reco/contracts";
 import cors from "@fastify/cors";
 import { appRouter, contextFactory, type AppRouter, type TrpcServices } from "@reco/api-router";
 import type { Authenticator } from "@reco/serving";
@@ -103,7 +102,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // A caller's x-request-id is reused when it is sane, so logs line up across services.
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
-      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomId();
     },
   });
 

@@ -12,3 +12,4 @@ export * from "./process.ts";
 export * from "./backoff.ts";
 export * from "./gc.ts";
 export * from "./onnxruntime-telemetry.ts";
+export * from "./ids.ts";

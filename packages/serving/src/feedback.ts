@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { JsonText } from "@reco/bus";
 import {
   AppError,
@@ -9,6 +8,7 @@ import {
   interactionEventSchema,
   type InteractionEvent,
   type TopicNames,
+  randomId,
 } from "@reco/contracts";
 import { DeliveryTimeout, type EventQueue } from "./event-queue.ts";
 import type { InteractionHistory } from "./history.ts";
@@ -40,7 +40,7 @@ export function parseFeedbackBody(body: unknown): FeedbackEvent[] {
 export function toInteractionEvent(event: FeedbackEvent, now: Date): InteractionEvent {
   const envelope = {
     schemaVersion: SCHEMA_VERSION,
-    eventId: event.eventId ?? randomUUID(),
+    eventId: event.eventId ?? randomId(),
     eventTime: event.ts ?? now.toISOString(),
     userId: event.userId,
     itemId: event.itemId,

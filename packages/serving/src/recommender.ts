@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { CacheUnavailable, type Cache } from "@reco/cache";
 import {
   DEFAULT_FEATURE_KEY_PREFIX,
@@ -6,6 +5,7 @@ import {
   recentItemsKey,
   type RecentItem,
   type TopicNames,
+  randomId,
 } from "@reco/contracts";
 import type { InferenceBatcher } from "./batcher.ts";
 import { hasFilter, NO_FILTER, type Catalog, type ItemFilter } from "./catalog.ts";
@@ -225,7 +225,7 @@ export class RecommendationService {
       if (!computed.fallback && this.deps.catalog().version() === catalogVersion)
         await this.cacheSet(cacheKey, input.userId, answer);
     }
-    const recId = randomUUID();
+    const recId = randomId();
     this.publishExposure(input, recId, answer, cached, performance.now() - started);
     // `body` is a serialised object: recId and cached go in front of its first field.
     return `{"recId":"${recId}","cached":${cached},${answer.body.slice(1)}`;
@@ -362,14 +362,18 @@ export class RecommendationService {
     const shared = this.deps.sharedHistory;
     let lists: RecentItem[][];
     let members: string[];
+    const recentKey = recentItemsKey(this.featureKeyPrefix, userId);
     try {
-      [lists, members] = await Promise.all([
-        Promise.all([
-          this.deps.cache.getList<RecentItem>(recentItemsKey(this.featureKeyPrefix, userId)),
-          shared ? this.deps.cache.getList<RecentItem>(sharedRecentKey(userId)) : [],
-        ]),
-        shared ? this.deps.cache.getSet(sharedSeenKey(userId)) : [],
-      ]);
+      // Without a shared history one list is read: no Promise.all and its arrays on every answer.
+      [lists, members] = shared
+        ? await Promise.all([
+            Promise.all([
+              this.deps.cache.getList<RecentItem>(recentKey),
+              this.deps.cache.getList<RecentItem>(sharedRecentKey(userId)),
+            ]),
+            this.deps.cache.getSet(sharedSeenKey(userId)),
+          ])
+        : [[await this.deps.cache.getList<RecentItem>(recentKey)], []];
     } catch (error) {
       if (!(error instanceof CacheUnavailable)) throw error;
       return { recent: [], seen: [] };
@@ -474,7 +478,7 @@ export class RecommendationService {
         cacheHit,
         latencyMs,
         eventTime: isoNow(),
-        eventIds: [randomUUID(), randomUUID()],
+        eventIds: [randomId(), randomId()],
       }),
     );
   }
