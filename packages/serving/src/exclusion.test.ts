@@ -145,6 +145,6 @@ describe("RecommendationService: the request's exclude on every path", () => {
     ]);
     // the model is told only the indices it knows: the history's and i0's
     await h.recommend("u0", 2, { exclude: ["i0", "zzz"] });
-    expect(h.model.requests.at(-1)!.exclude).toEqual(Int32Array.of(1, 2, 3, 4, 5, 6, 0));
+    expect(h.model.requests.at(-1)!.exclude).toEqual(Int32Array.of(0, 1, 2, 3, 4, 5, 6));
   });
 });

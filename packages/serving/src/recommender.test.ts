@@ -67,7 +67,7 @@ describe("RecommendationService: default routing and fallbacks", () => {
       "i7:personalized",
       "i9:personalized",
     ]);
-    expect(h.model.requests.at(-1)!.exclude).toEqual(Int32Array.of(1, 2, 3, 4, 5, 6, 0, 8));
+    expect(h.model.requests.at(-1)!.exclude).toEqual(Int32Array.of(0, 1, 2, 3, 4, 5, 6, 8));
     await h.cache.pushLists(
       [
         {

@@ -2,12 +2,47 @@ import { afterEach, describe, expect, it } from "vitest";
 import { picked, recommenderHarness, type RecommenderHarness } from "../recommender.fixture.ts";
 import {
   defaultStrategies,
+  Exclusion,
   foldInStrategy,
   popularityStrategy,
   StrategyError,
   warmModelStrategy,
   type RecommendStrategy,
 } from "./index.ts";
+
+describe("Exclusion", () => {
+  const make = () =>
+    new Exclusion(new Set(["seen"]), ["asked-out"], (itemId) => !itemId.startsWith("unavailable"));
+
+  it("excludes the history, the request's excludes and what admit refuses; a second check agrees", () => {
+    const exclude = make();
+    for (let round = 0; round < 2; round += 1) {
+      expect(exclude.has("seen")).toBe(true);
+      expect(exclude.has("asked-out")).toBe(true);
+      expect(exclude.has("unavailable-1")).toBe(true);
+      expect(exclude.has("fine")).toBe(false);
+    }
+  });
+
+  it("an item passed once is excluded after add (the answer holds it now)", () => {
+    const exclude = make();
+    expect(exclude.has("fine")).toBe(false);
+    exclude.add("fine");
+    expect(exclude.has("fine")).toBe(true);
+    expect(exclude.hasScored("fine")).toBe(true);
+    expect(make().has("fine")).toBe(false); // each request its own
+  });
+
+  it("hasScored leaves the history to the model's exclusion but checks the rest", () => {
+    const exclude = make();
+    expect(exclude.hasScored("seen")).toBe(false);
+    expect(exclude.hasScored("asked-out")).toBe(true);
+    expect(exclude.hasScored("unavailable-2")).toBe(true);
+    expect(exclude.hasScored("other")).toBe(false);
+    exclude.add("other");
+    expect(exclude.has("other")).toBe(true);
+  });
+});
 
 describe("strategy chain", () => {
   let harness: RecommenderHarness | undefined;

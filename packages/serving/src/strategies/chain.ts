@@ -13,6 +13,11 @@ import {
  */
 export class Exclusion {
   private readonly extra: Set<string>;
+  /**
+   * Items found not excluded in this request: the chain checks again what a strategy checked
+   * already, and the second check is then one lookup in this small set. `add` takes an item out.
+   */
+  private readonly passed = new Set<string>();
   constructor(
     private readonly seen: Pick<ReadonlySet<string>, "has">,
     extra: Iterable<string>,
@@ -21,14 +26,29 @@ export class Exclusion {
     this.extra = new Set(extra);
   }
   has(itemId: string): boolean {
-    return (
-      this.seen.has(itemId) ||
-      this.extra.has(itemId) ||
-      (this.admit !== undefined && !this.admit(itemId))
-    );
+    if (this.passed.has(itemId)) return false;
+    if (this.seen.has(itemId) || this.refused(itemId)) return true;
+    this.passed.add(itemId);
+    return false;
+  }
+  /**
+   * `has` for an item a model ranked with every seen item excluded by index (a ScoreRequest's
+   * `exclude`, from `seenIndices`): the history is not looked up again — per item a string lookup
+   * and a binary search, the costliest part of an answer's checks (bench/serve/README.md) — only the
+   * request's excludes, the answer so far and `admit`.
+   */
+  hasScored(itemId: string): boolean {
+    if (this.passed.has(itemId)) return false;
+    if (this.refused(itemId)) return true;
+    this.passed.add(itemId);
+    return false;
   }
   add(itemId: string): void {
     this.extra.add(itemId);
+    this.passed.delete(itemId);
+  }
+  private refused(itemId: string): boolean {
+    return this.extra.has(itemId) || (this.admit !== undefined && !this.admit(itemId));
   }
 }
 

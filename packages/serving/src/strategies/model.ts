@@ -2,6 +2,7 @@ import { GrowingLru } from "@reco/cache";
 import type { InferenceBatcher } from "../batcher.ts";
 import { hasFilter, type Catalog, type ItemFilter } from "../catalog.ts";
 import type { LoadedModel, ScoreRequest } from "../model-pool.ts";
+import { Exclusion } from "./chain.ts";
 import {
   StrategyError,
   type Item,
@@ -73,7 +74,10 @@ export function candidatesFor(
 
 /**
  * The model's top `k` as answer items: unknown and excluded items dropped, titles from the catalog.
- * The model is asked for `candidates` (≥ k) so that the excluded ones leave k.
+ * The model is asked for `candidates` (≥ k) so that the excluded ones leave k. A model may return
+ * what it was told to exclude (nothing is trusted): with an ascending Int32Array `request.exclude`
+ * (excludeIndices: every seen item's index), an index is checked there, by binary search, instead of
+ * looking its id up in the user's history (`Exclusion.hasScored`).
  */
 export async function rankedItems(
   batcher: InferenceBatcher,
@@ -91,9 +95,15 @@ export async function rankedItems(
     Math.max(k, Math.min(candidates, loaded.model.nItems)),
   );
   const items: Item[] = [];
+  const told = request.exclude instanceof Int32Array ? request.exclude : undefined;
+  const excluded =
+    told && exclude instanceof Exclusion
+      ? (itemId: string, index: number) =>
+          ascendingIncludes(told, index) || exclude.hasScored(itemId)
+      : (itemId: string) => exclude.has(itemId);
   ranked.itemIndices.forEach((index, i) => {
     const itemId = loaded.model.itemIds[index];
-    if (itemId === undefined || exclude.has(itemId) || items.length >= k) return;
+    if (itemId === undefined || items.length >= k || excluded(itemId, index)) return;
     const title = catalog.get(itemId)?.title;
     items.push({
       itemId,
@@ -146,17 +156,31 @@ async function score(
 }
 
 /**
- * Every item the user saw (not only the recent ones), plus the request's excludes, as model indices
- * in an exactly sized Int32Array (see ScoreRequest.exclude).
+ * Every item the user saw (not only the recent ones), plus the request's excludes, as model indices:
+ * an exactly sized, ascending Int32Array (see ScoreRequest.exclude and rankedItems).
  */
 function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): Int32Array {
-  const seenIndices = ctx.seenIndices(loaded);
+  const seenIndices = ctx.seenIndices(loaded); // ascending
   const { exclude } = ctx.input;
   const extra = exclude.length === 0 ? [] : knownIndices(loaded, exclude, []);
   const indices = new Int32Array(seenIndices.length + extra.length);
   indices.set(seenIndices);
+  if (extra.length === 0) return indices;
   indices.set(extra, seenIndices.length);
-  return indices;
+  return indices.sort();
+}
+
+function ascendingIncludes(values: Int32Array, value: number): boolean {
+  let low = 0;
+  let high = values.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = values[middle]!;
+    if (at === value) return true;
+    if (at < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
 }
 
 function scoringContext(ctx: StrategyContext): ScoreRequest["context"] {
