@@ -51,7 +51,8 @@ interface UserSeen {
   tail: number[];
 }
 
-function contains(sorted: Int32Array, value: number): boolean {
+/** Whether an ascending array holds `value` (binary search). */
+export function contains(sorted: Int32Array, value: number): boolean {
   let low = 0;
   let high = sorted.length - 1;
   while (low <= high) {

@@ -2,6 +2,7 @@ import { GrowingLru } from "@reco/cache";
 import type { InferenceBatcher } from "../batcher.ts";
 import { hasFilter, type Catalog, type ItemFilter } from "../catalog.ts";
 import type { LoadedModel, ScoreRequest } from "../model-pool.ts";
+import { contains } from "../seen.ts";
 import { Exclusion } from "./chain.ts";
 import {
   StrategyError,
@@ -98,8 +99,7 @@ export async function rankedItems(
   const told = request.exclude instanceof Int32Array ? request.exclude : undefined;
   const excluded =
     told && exclude instanceof Exclusion
-      ? (itemId: string, index: number) =>
-          ascendingIncludes(told, index) || exclude.hasScored(itemId)
+      ? (itemId: string, index: number) => contains(told, index) || exclude.hasScored(itemId)
       : (itemId: string) => exclude.has(itemId);
   ranked.itemIndices.forEach((index, i) => {
     const itemId = loaded.model.itemIds[index];
@@ -168,19 +168,6 @@ function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): Int32Array {
   if (extra.length === 0) return indices;
   indices.set(extra, seenIndices.length);
   return indices.sort();
-}
-
-function ascendingIncludes(values: Int32Array, value: number): boolean {
-  let low = 0;
-  let high = values.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const at = values[middle]!;
-    if (at === value) return true;
-    if (at < value) low = middle + 1;
-    else high = middle - 1;
-  }
-  return false;
 }
 
 function scoringContext(ctx: StrategyContext): ScoreRequest["context"] {
