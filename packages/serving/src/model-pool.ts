@@ -17,7 +17,8 @@ export interface ScoreRequest {
   context?: Record<string, string | undefined>;
   /**
    * Item indices never to return. An Int32Array crosses to the inference thread as one copy of its
-   * bytes; a number[] is serialised element by element (16 requests of ~165 indices per batch).
+   * bytes; a number[] is serialised element by element (16 requests of ~165 indices per batch). An
+   * Int32Array is ascending: rankedItems checks a model's answer against it by binary search.
    */
   exclude?: Int32Array | readonly number[];
 }
