@@ -160,15 +160,25 @@ async function score(
  * an exactly sized, ascending Int32Array (see ScoreRequest.exclude and rankedItems).
  */
 function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): Int32Array {
-  const seenIndices = ctx.seenIndices(loaded); // ascending
+  const seenIndices = ctx.seenIndices(loaded); // ascending, the same array until the history changes
   const { exclude } = ctx.input;
-  const extra = exclude.length === 0 ? [] : knownIndices(loaded, exclude, []);
+  if (exclude.length === 0) {
+    let indices = seenAsInt32.get(seenIndices);
+    if (!indices) seenAsInt32.set(seenIndices, (indices = Int32Array.from(seenIndices)));
+    return indices;
+  }
+  const extra = knownIndices(loaded, exclude, []);
   const indices = new Int32Array(seenIndices.length + extra.length);
   indices.set(seenIndices);
-  if (extra.length === 0) return indices;
   indices.set(extra, seenIndices.length);
   return indices.sort();
 }
+
+/**
+ * seenIndices' arrays as Int32Arrays, made once per array (they are kept across requests until the
+ * user's history changes): without the request's own excludes, a request sends one as it is.
+ */
+const seenAsInt32 = new WeakMap<readonly number[], Int32Array>();
 
 function scoringContext(ctx: StrategyContext): ScoreRequest["context"] {
   return { device: ctx.input.context.device, country: ctx.input.context.country };
