@@ -178,6 +178,8 @@ describe("ONNX export equals the TypeScript reference", () => {
         ],
         3,
       );
+      // Alone too: a run of one empty history (no slot at all) once divided by zero in the graph.
+      answers.push(...(await scorer.recommend([{ historyIndices: [] }], 3)));
       for (const answer of answers) {
         expect(answer.scores).toEqual([0, 0, 0]);
         expect(answer.itemIndices).toEqual([0, 1, 2]); // ties: lower index first (TopK)
