@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { duckConnection, setDuckIdleCloseMs, snapshotWriterConnection } from "./duckdb.ts";
+import {
+  DEFAULT_DUCK_IDLE_CLOSE_MS,
+  duckConnection,
+  setDuckIdleCloseMs,
+  snapshotWriterConnection,
+} from "./duckdb.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,7 +30,7 @@ describe.each([
   ["snapshot writer", snapshotWriterConnection],
 ] as const)("the shared DuckDB instance (%s)", (label, connect) => {
   beforeAll(() => setDuckIdleCloseMs(100));
-  afterAll(() => setDuckIdleCloseMs(10_000));
+  afterAll(() => setDuckIdleCloseMs(DEFAULT_DUCK_IDLE_CLOSE_MS));
   const table = (suffix: string) => `t_${label.replace(" ", "_")}_${suffix}`;
 
   it("is kept while used again within the idle time, and closed once idle for it", async () => {
