@@ -3,6 +3,7 @@ export * from "./rows.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";
 export {
+  backgroundConnection,
   duckConnection,
   setDuckIdleCloseMs,
   snapshotWriterConnection,

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import {
-  duckConnection,
+  backgroundConnection,
   listSnapshotFiles,
   readingSnapshots,
   sqlString,
@@ -71,7 +71,7 @@ export class AggregateRunner {
       }
     }
     if (!recent.length) return;
-    const connection = await duckConnection();
+    const connection = await backgroundConnection();
     try {
       const reader = await connection.runAndReadAll(
         `SELECT event_time, user_id FROM read_parquet([${recent.join(", ")}], hive_partitioning = false)

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import {
-  duckConnection,
+  backgroundConnection,
   listSnapshotFiles,
   readingSnapshots,
   snapshotHourStart,
@@ -176,7 +176,7 @@ async function minuteAggregatesOnce(
            p50, p95, p99, coalesce(latency_sum, 0) AS latency_sum
       FROM impressions FULL OUTER JOIN actions USING (minute, version_label, experiment_key, variant)
      ORDER BY minute, version_label, experiment_key, variant`;
-  const connection = await duckConnection();
+  const connection = await backgroundConnection();
   try {
     const reader = await connection.runAndReadAll(sql);
     return reader.getRowObjectsJS().map((row) => ({

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import {
-  duckConnection,
+  backgroundConnection,
   listSnapshotFiles,
   readingSnapshots,
   sqlString,
@@ -100,7 +100,7 @@ async function userStatsOnce(
            coalesce(a.rating_sum, 0) AS rating_sum, coalesce(a.rating_count, 0) AS rating_count
       FROM exposures e LEFT JOIN actions a USING (experiment_key, variant, user_id)
      ORDER BY ALL`;
-  const connection = await duckConnection();
+  const connection = await backgroundConnection();
   try {
     const reader = await connection.runAndReadAll(sql);
     return reader.getRowObjectsJS().map((row) => ({
