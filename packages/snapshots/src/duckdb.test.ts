@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DEFAULT_DUCK_IDLE_CLOSE_MS,
+  backgroundConnection,
   duckConnection,
   setDuckIdleCloseMs,
   snapshotWriterConnection,
@@ -28,9 +28,10 @@ async function createTable(connection: Awaited<ReturnType<typeof duckConnection>
 describe.each([
   ["queries", duckConnection],
   ["snapshot writer", snapshotWriterConnection],
+  ["background", backgroundConnection],
 ] as const)("the shared DuckDB instance (%s)", (label, connect) => {
   beforeAll(() => setDuckIdleCloseMs(100));
-  afterAll(() => setDuckIdleCloseMs(DEFAULT_DUCK_IDLE_CLOSE_MS));
+  afterAll(() => setDuckIdleCloseMs(undefined));
   const table = (suffix: string) => `t_${label.replace(" ", "_")}_${suffix}`;
 
   it("is kept while used again within the idle time, and closed once idle for it", async () => {
