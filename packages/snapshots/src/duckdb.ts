@@ -16,9 +16,9 @@ export function setDuckIdleCloseMs(ms: number | undefined): void {
 /**
  * An in-memory DuckDB instance opened on demand and closed once no connection has been open for
  * its idle close time. A kept instance holds on to what its queries allocated: after three reads of
- * the demo's 100k ratings, closing it returned 38 MB of RSS (181 → 143 MB). The api reads snapshots at
- * start and every few minutes, so between reads it now holds none of that; opening one again
- * costs a few milliseconds. Connections are counted through their `closeSync`, which every caller
+ * the demo's 100k ratings, closing it returned 38 MB of RSS (181 → 143 MB). The api reads
+ * snapshots at start and every few minutes, so between reads it now holds none of that; opening
+ * one again costs a few milliseconds. Connections are counted through their `closeSync`, which every caller
  * calls in a `finally`; a connection never closed keeps the instance, as before.
  *
  * The instances used every 30 s in embedded mode close after one second, not ten: there the api
