@@ -14,12 +14,12 @@ export function setDuckIdleCloseMs(ms: number | undefined): void {
 }
 
 /**
- * An in-memory DuckDB instance opened on demand and closed once no connection has been open for
- * its idle close time. A kept instance holds on to what its queries allocated: after three reads of
- * the demo's 100k ratings, closing it returned 38 MB of RSS (181 → 143 MB). The api reads
- * snapshots at start and every few minutes, so between reads it now holds none of that; opening
- * one again costs a few milliseconds. Connections are counted through their `closeSync`, which every caller
- * calls in a `finally`; a connection never closed keeps the instance, as before.
+ * An in-memory DuckDB instance opened on demand and closed once no connection has been open for its
+ * idle close time. A kept instance holds on to what its queries allocated: after three reads of the
+ * demo's 100k ratings, closing it returned 38 MB of RSS (181 → 143 MB). The api reads snapshots at
+ * start and every few minutes, so between reads it now holds none of that; opening one again costs
+ * a few milliseconds. Connections are counted through their `closeSync`, which every caller calls
+ * in a `finally`; a connection never closed keeps the instance, as before.
  *
  * The instances used every 30 s in embedded mode close after one second, not ten: there the api
  * also writes each micro-batch (six files side by side, +25–56 MB on the writer instance) and, ten
@@ -27,10 +27,10 @@ export function setDuckIdleCloseMs(ms: number | undefined): void {
  * seconds, the two overlapped and the api's RSS under a 60 s uncached load peaked 140 MB above its
  * level between them (bench/memory, sampled every 100 ms). The query instance, used at start and by
  * the refresh every few minutes, keeps ten: closed after one second at start, the api on real
- * services sat 20–30 MB higher at rest (261–293 MB in five runs against 237–246 in three; why
- * was not pinned down). DuckDB's allocator
- * is also flushed after any task above 4 MB (its default waits for a 128 MB peak): six such files
- * written three times on one instance grew RSS by 57 MB instead of 91.
+ * services sat 20–30 MB higher at rest (261–293 MB in five runs against 237–246 in three; why was
+ * not pinned down). DuckDB's allocator is also flushed after any task above 4 MB (its default waits
+ * for a 128 MB peak): six such files written three times on one instance grew RSS by 57 MB instead
+ * of 91.
  */
 class SharedInstance {
   private instance: Promise<DuckDBInstance> | undefined;
