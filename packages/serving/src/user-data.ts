@@ -34,6 +34,7 @@ export interface DeletionRecord {
     snapshotFiles: number;
     snapshotRows: number;
     cacheEntries: number;
+    /** Rows of per-user experiment statistics: the totals and their hours. */
     experimentStatRows: number;
     userRows: number;
   };
@@ -59,6 +60,16 @@ export interface UserExport {
     preMetric: number | null;
     firstExposure: string;
     updatedAt: string;
+    /** The same statistics per hour the responses were served in (UTC). */
+    hours: {
+      hour: string;
+      exposures: number;
+      clicks: number;
+      watches: number;
+      ratingSum: number;
+      ratingCount: number;
+      firstExposure: string;
+    }[];
   }[];
   /** Cached recent items (the stream worker's list, the shared list) and the shared seen set. */
   cached: { recentItems: unknown[]; sharedRecentItems: unknown[]; sharedSeenItems: string[] };
@@ -260,19 +271,28 @@ export class UserDataService {
   /** Everything stored about the user; 404 when there is nothing and no deletion was asked for. */
   async export(userId: string): Promise<UserExport> {
     const { prisma, cache } = this.deps;
-    const [profile, stats, deletion, events, recentItems, sharedRecentItems, sharedSeenItems] =
-      await Promise.all([
-        prisma.user.findUnique({ where: { externalId: userId } }),
-        prisma.experimentUserStat.findMany({
-          where: { userId },
-          orderBy: [{ experimentKey: "asc" }, { variant: "asc" }],
-        }),
-        this.status(userId),
-        userSnapshotEvents(this.deps.snapshotsRoot, userId),
-        cache.getList(recentItemsKey(this.featureKeyPrefix, userId)),
-        cache.getList(sharedRecentKey(userId)),
-        cache.getSet(sharedSeenKey(userId)),
-      ]);
+    const [
+      profile,
+      stats,
+      hours,
+      deletion,
+      events,
+      recentItems,
+      sharedRecentItems,
+      sharedSeenItems,
+    ] = await Promise.all([
+      prisma.user.findUnique({ where: { externalId: userId } }),
+      prisma.experimentUserStat.findMany({
+        where: { userId },
+        orderBy: [{ experimentKey: "asc" }, { variant: "asc" }],
+      }),
+      prisma.experimentUserHourStat.findMany({ where: { userId }, orderBy: { hour: "asc" } }),
+      this.status(userId),
+      userSnapshotEvents(this.deps.snapshotsRoot, userId),
+      cache.getList(recentItemsKey(this.featureKeyPrefix, userId)),
+      cache.getList(sharedRecentKey(userId)),
+      cache.getSet(sharedSeenKey(userId)),
+    ]);
     const nothing =
       !profile &&
       stats.length === 0 &&
@@ -301,6 +321,19 @@ export class UserDataService {
         preMetric: row.preMetric,
         firstExposure: row.firstExposure.toISOString(),
         updatedAt: row.updatedAt.toISOString(),
+        hours: hours
+          .filter(
+            (hour) => hour.experimentKey === row.experimentKey && hour.variant === row.variant,
+          )
+          .map((hour) => ({
+            hour: hour.hour.toISOString(),
+            exposures: hour.exposures,
+            clicks: hour.clicks,
+            watches: hour.watches,
+            ratingSum: hour.ratingSum,
+            ratingCount: hour.ratingCount,
+            firstExposure: hour.firstExposure.toISOString(),
+          })),
       })),
       cached: { recentItems, sharedRecentItems, sharedSeenItems: sharedSeenItems.sort() },
       deletion,
@@ -310,11 +343,12 @@ export class UserDataService {
   private async holdsData(userId: string): Promise<boolean> {
     const { prisma, cache } = this.deps;
     if (this.deps.history.count(userId) > 0) return true;
-    const [profile, stats] = await Promise.all([
+    const [profile, stats, hours] = await Promise.all([
       prisma.user.count({ where: { externalId: userId } }),
       prisma.experimentUserStat.count({ where: { userId } }),
+      prisma.experimentUserHourStat.count({ where: { userId } }),
     ]);
-    if (profile + stats > 0) return true;
+    if (profile + stats + hours > 0) return true;
     const lists = await Promise.all([
       cache.getList(recentItemsKey(this.featureKeyPrefix, userId)),
       cache.getList(sharedRecentKey(userId)),
@@ -369,11 +403,12 @@ export class UserDataService {
     this.forgetLocally(userId);
     await this.deps.bus.publish(this.deps.topics.users, { key: userId, value: message });
     await count({ cacheEntries: await this.deps.recommendations.forgetUser(userId) });
-    const [stats, users] = await prisma.$transaction([
+    const [stats, hours, users] = await prisma.$transaction([
       prisma.experimentUserStat.deleteMany({ where: { userId } }),
+      prisma.experimentUserHourStat.deleteMany({ where: { userId } }),
       prisma.user.deleteMany({ where: { externalId: userId } }),
     ]);
-    await count({ experimentStatRows: stats.count, userRows: users.count });
+    await count({ experimentStatRows: stats.count + hours.count, userRows: users.count });
     // Counted file by file, so a run cut short keeps the tally of what it did.
     await eraseUserFromSnapshots(this.deps.snapshotsRoot, userId, {
       afterFileRewritten: async (filePath, rewritten, rows) => {

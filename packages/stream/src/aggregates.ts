@@ -45,7 +45,7 @@ export interface MinuteAggregate {
 }
 
 const floorMinute = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
-const timestamp = (date: Date) =>
+export const timestamp = (date: Date) =>
   `TIMESTAMP ${sqlString(date.toISOString().replace("T", " ").replace("Z", ""))}`;
 
 /** Minutes whose aggregates the given events can change (responses, and interactions carrying a recId). */

@@ -8,12 +8,18 @@ import {
   type QuarantineOptions,
 } from "@reco/snapshots";
 import type { EventSummary } from "./event-summary.ts";
-import type { AggregateTopics } from "./aggregates.ts";
+import { timestamp, type AggregateTopics } from "./aggregates.ts";
 
-export interface ExperimentUserStatRow {
+const HOUR_MS = 3_600_000;
+const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
+
+/** One user's statistics in one experiment variant for the responses of one hour. */
+export interface ExperimentUserHourRow {
   experimentKey: string;
   variant: string;
   userId: string;
+  /** Start of the hour (UTC) the responses were served in. */
+  hour: Date;
   exposures: number;
   clicks: number;
   watches: number;
@@ -22,83 +28,180 @@ export interface ExperimentUserStatRow {
   firstExposure: Date;
 }
 
-/** Users whose experiment statistics the given events can change. */
-export function touchedUsers(events: readonly EventSummary[], into: Set<string>): void {
-  for (const event of events) {
-    if (event.type === "reco.response" ? event.experimentKey : event.recId) into.add(event.userId);
-  }
-}
+/** Hours (start, ms) whose per-user statistics new events can change, with the users touched in each. */
+export type TouchedHours = Map<number, Set<string>>;
 
-async function files(root: string, topics: string[]): Promise<string[]> {
-  const all = await Promise.all(topics.map((topic) => listSnapshotFiles(root, { topic })));
-  return all.flat().map((file) => sqlString(path.resolve(file.path)));
+/** Adds one (hour, user) pair. */
+export function markUserHour(into: TouchedHours, hour: number, userId: string): void {
+  let users = into.get(hour);
+  if (!users) into.set(hour, (users = new Set()));
+  users.add(userId);
 }
 
 /**
- * Per experiment, variant and user: exposures (responses carrying that experiment), clicks,
- * watches and ratings attributed to those responses within the attribution window, and the first
- * exposure. Recomputed over all snapshot files for the given users (absolute values), so the
- * sufficient statistics the experiment results need stay exact under replay; an event stored
- * twice under its id counts once.
+ * The (hour, user) pairs the events touch: a response served in an experiment, its hour; an
+ * interaction carrying a recId, every hour a response it is attributed to can have been served in
+ * (the attribution window before it).
  */
-export function computeUserStats(
+export function touchedUserHours(
+  events: readonly EventSummary[],
+  attributionWindowMs: number,
+  into: TouchedHours,
+): void {
+  for (const event of events) {
+    const time = Date.parse(event.eventTime);
+    if (Number.isNaN(time)) continue;
+    if (event.type === "reco.response") {
+      if (event.experimentKey) markUserHour(into, floorHour(time), event.userId);
+    } else if (event.recId) {
+      for (let hour = floorHour(time - attributionWindowMs); hour <= time; hour += HOUR_MS)
+        markUserHour(into, hour, event.userId);
+    }
+  }
+}
+
+/** Contiguous hours, as [from, to) in ms: hours at most two apart share a range (and one query). */
+export function hourRanges(hours: Iterable<number>): { from: number; to: number }[] {
+  const sorted = [...hours].sort((a, b) => a - b);
+  const ranges: { from: number; to: number }[] = [];
+  for (const hour of sorted) {
+    const last = ranges.at(-1);
+    if (last && hour <= last.to + HOUR_MS) last.to = hour + HOUR_MS;
+    else ranges.push({ from: hour, to: hour + HOUR_MS });
+  }
+  return ranges;
+}
+
+/**
+ * Each snapshot file's event times (first and last), read once per file from the Parquet footer's
+ * statistics, so a run opens only the files holding events of the hours it recomputes — whatever
+ * directory a file sits in (the hour of its first event: after a worker's outage, a batch of a
+ * quiet topic can span hours).
+ */
+export class FileTimeRanges {
+  private readonly ranges = new Map<string, { first: number; last: number }>();
+
+  /** The files of `topic` holding an event timed within [from, to) (ms), quoted for DuckDB. */
+  async select(root: string, topic: string, from: number, to: number): Promise<string[]> {
+    const files = (await listSnapshotFiles(root, { topic })).map((file) => path.resolve(file.path));
+    // Files of the topic gone since (compacted, expired) are forgotten.
+    const listed = new Set(files);
+    const dir = path.resolve(root, `topic=${topic}`) + path.sep;
+    for (const file of this.ranges.keys())
+      if (file.startsWith(dir) && !listed.has(file)) this.ranges.delete(file);
+    const unknown = files.filter((file) => !this.ranges.has(file));
+    if (unknown.length) await this.read(unknown);
+    return files
+      .filter((file) => {
+        const range = this.ranges.get(file)!;
+        return range.last >= from && range.first < to;
+      })
+      .map(sqlString);
+  }
+
+  private async read(files: string[]): Promise<void> {
+    const connection = await backgroundConnection();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT file_name,
+                epoch_ms(min(stats_min_value::TIMESTAMP)) AS first,
+                epoch_ms(max(stats_max_value::TIMESTAMP)) AS last,
+                bool_or(stats_min_value IS NULL AND num_values > 0) AS unknown
+           FROM parquet_metadata([${files.map(sqlString).join(", ")}])
+          WHERE path_in_schema = 'event_time'
+          GROUP BY file_name`,
+      );
+      // A file without rows has no statistics: it holds nothing to select.
+      for (const file of files) this.ranges.set(file, { first: Infinity, last: -Infinity });
+      for (const row of reader.getRowObjectsJS()) {
+        const file = String(row.file_name);
+        // Rows without statistics (another writer): always read.
+        if (row.unknown === true) this.ranges.set(file, { first: -Infinity, last: Infinity });
+        else if (row.first !== null && row.last !== null)
+          this.ranges.set(file, { first: Number(row.first), last: Number(row.last) });
+      }
+    } finally {
+      connection.closeSync();
+    }
+  }
+}
+
+/**
+ * Per experiment, variant, user and hour of [from, to): exposures (responses carrying that
+ * experiment served in the hour), the clicks, watches and ratings attributed to them within the
+ * attribution window, and the first exposure — complete for each of `users`' hours in the range,
+ * read only from the files holding events of it: responses served in the range, interactions timed
+ * since its start. An event stored twice under its id counts once.
+ */
+export function computeUserHourStats(
+  files: FileTimeRanges,
   root: string,
   topics: AggregateTopics,
-  users: string[],
+  range: { from: number; to: number },
+  users: readonly string[],
   attributionWindowMs: number,
   options: QuarantineOptions = {},
-): Promise<ExperimentUserStatRow[]> {
+): Promise<ExperimentUserHourRow[]> {
   return readingSnapshots(
     root,
-    () => userStatsOnce(root, topics, users, attributionWindowMs),
+    () => userHourStatsOnce(files, root, topics, range, users, attributionWindowMs),
     options,
   );
 }
 
-async function userStatsOnce(
+async function userHourStatsOnce(
+  files: FileTimeRanges,
   root: string,
   topics: AggregateTopics,
-  users: string[],
+  { from, to }: { from: number; to: number },
+  users: readonly string[],
   attributionWindowMs: number,
-): Promise<ExperimentUserStatRow[]> {
+): Promise<ExperimentUserHourRow[]> {
   if (!users.length) return [];
-  const responseFiles = await files(root, [topics.responses]);
+  const responseFiles = await files.select(root, topics.responses, from, to);
   if (!responseFiles.length) return [];
-  const interactionFiles = await files(root, topics.interactions);
+  const interactionFiles: string[] = [];
+  for (const topic of topics.interactions)
+    interactionFiles.push(...(await files.select(root, topic, from, Infinity)));
   const userList = users.map(sqlString).join(", ");
+  const start = timestamp(new Date(from));
   const actions = interactionFiles.length
-    ? `SELECT r.experiment_key, r.variant, r.user_id,
+    ? `SELECT r.experiment_key, r.variant, r.user_id, r.hour,
               count(*) FILTER (WHERE i.type = 'click') AS clicks,
               count(*) FILTER (WHERE i.type = 'watch') AS watches,
               coalesce(sum(i.value) FILTER (WHERE i.type = 'rate'), 0) AS rating_sum,
               count(*) FILTER (WHERE i.type = 'rate') AS rating_count
-         FROM (SELECT DISTINCT ON (event_id) *
-                 FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)) i
+         FROM (SELECT DISTINCT ON (event_id) type, value, rec_id, event_time
+                 FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)
+                WHERE user_id IN (${userList}) AND rec_id IS NOT NULL AND event_time >= ${start}) i
          JOIN resp r ON i.rec_id = r.rec_id
           AND i.event_time >= r.event_time
           AND i.event_time <= r.event_time + to_milliseconds(${Math.round(attributionWindowMs)})
-        WHERE i.user_id IN (${userList})
         GROUP BY ALL`
     : `SELECT NULL::VARCHAR AS experiment_key, NULL::VARCHAR AS variant, NULL::VARCHAR AS user_id,
-              0 AS clicks, 0 AS watches, 0.0 AS rating_sum, 0 AS rating_count WHERE false`;
+              NULL::TIMESTAMP AS hour, 0 AS clicks, 0 AS watches, 0.0 AS rating_sum, 0 AS rating_count
+        WHERE false`;
   const sql = `
     WITH resp AS (
       SELECT DISTINCT ON (event_id) rec_id, user_id, event_time,
+             date_trunc('hour', event_time) AS hour,
              json_extract_string(payload, '$.experimentKey') AS experiment_key,
              coalesce(json_extract_string(payload, '$.variant'), '') AS variant
         FROM read_parquet([${responseFiles.join(", ")}], hive_partitioning = false)
        WHERE type = 'reco.response' AND user_id IN (${userList})
+         AND event_time >= ${start} AND event_time < ${timestamp(new Date(to))}
          AND json_extract_string(payload, '$.experimentKey') IS NOT NULL
     ),
     exposures AS (
-      SELECT experiment_key, variant, user_id, count(*) AS exposures, min(event_time) AS first_exposure
+      SELECT experiment_key, variant, user_id, hour, count(*) AS exposures,
+             min(event_time) AS first_exposure
         FROM resp GROUP BY ALL
     ),
     actions AS (${actions})
-    SELECT e.experiment_key, e.variant, e.user_id, e.exposures, e.first_exposure,
+    SELECT e.experiment_key, e.variant, e.user_id, e.hour, e.exposures, e.first_exposure,
            coalesce(a.clicks, 0) AS clicks, coalesce(a.watches, 0) AS watches,
            coalesce(a.rating_sum, 0) AS rating_sum, coalesce(a.rating_count, 0) AS rating_count
-      FROM exposures e LEFT JOIN actions a USING (experiment_key, variant, user_id)
+      FROM exposures e LEFT JOIN actions a USING (experiment_key, variant, user_id, hour)
      ORDER BY ALL`;
   const connection = await backgroundConnection();
   try {
@@ -107,6 +210,7 @@ async function userStatsOnce(
       experimentKey: String(row.experiment_key),
       variant: String(row.variant),
       userId: String(row.user_id),
+      hour: row.hour as Date,
       exposures: Number(row.exposures),
       clicks: Number(row.clicks),
       watches: Number(row.watches),
@@ -119,33 +223,81 @@ async function userStatsOnce(
   }
 }
 
-/** Upserts absolute per-user values keyed by (experiment, variant, user); `pre_metric` is left alone. */
-export async function upsertUserStats(
+/** Timestamps are stored in UTC without zone, as Prisma reads and writes them. */
+const utc = (date: Date) => date.toISOString().replace("Z", "");
+
+/**
+ * In one transaction: replaces the users' hourly rows of [from, to) with `rows` (absolute values,
+ * so a replay or a rerun is harmless), then sets each of the users' experiment_user_stats rows to
+ * the sum of all their hours (`pre_metric` is left alone). Hours whose snapshot files are gone
+ * (retention) still count.
+ */
+export async function replaceUserHourStats(
   prisma: PrismaClient,
-  rows: ExperimentUserStatRow[],
+  users: readonly string[],
+  range: { from: number; to: number },
+  rows: readonly ExperimentUserHourRow[],
 ): Promise<void> {
+  const inserts = [];
   for (let i = 0; i < rows.length; i += 5_000) {
     const chunk = rows.slice(i, i + 5_000);
-    const column = <T>(pick: (row: ExperimentUserStatRow) => T) => chunk.map(pick);
-    await prisma.$executeRawUnsafe(
+    const column = <T>(pick: (row: ExperimentUserHourRow) => T) => chunk.map(pick);
+    inserts.push(
+      prisma.$executeRawUnsafe(
+        `INSERT INTO experiment_user_hour_stats (experiment_key, variant, user_id, hour, exposures, clicks,
+            watches, rating_sum, rating_count, first_exposure)
+         SELECT k, v, u, h::timestamp(3), e, c, w, rs, rc, f::timestamp(3)
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
+                       $8::float8[], $9::int[], $10::text[]) AS t(k, v, u, h, e, c, w, rs, rc, f)`,
+        column((r) => r.experimentKey),
+        column((r) => r.variant),
+        column((r) => r.userId),
+        column((r) => utc(r.hour)),
+        column((r) => r.exposures),
+        column((r) => r.clicks),
+        column((r) => r.watches),
+        column((r) => r.ratingSum),
+        column((r) => r.ratingCount),
+        column((r) => utc(r.firstExposure)),
+      ),
+    );
+  }
+  const userIds = [...users];
+  await prisma.$transaction([
+    prisma.$executeRawUnsafe(
+      `DELETE FROM experiment_user_hour_stats
+        WHERE user_id = ANY($1::text[]) AND hour >= $2::timestamp(3) AND hour < $3::timestamp(3)`,
+      userIds,
+      utc(new Date(range.from)),
+      utc(new Date(range.to)),
+    ),
+    ...inserts,
+    prisma.$executeRawUnsafe(
       `INSERT INTO experiment_user_stats (experiment_key, variant, user_id, exposures, clicks, watches,
           rating_sum, rating_count, first_exposure, updated_at)
-       SELECT k, v, u, e, c, w, rs, rc, f::timestamp(3), now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::float8[],
-                     $8::int[], $9::text[]) AS t(k, v, u, e, c, w, rs, rc, f)
+       SELECT experiment_key, variant, user_id, sum(exposures), sum(clicks), sum(watches),
+              sum(rating_sum), sum(rating_count), min(first_exposure), now() AT TIME ZONE 'UTC'
+         FROM experiment_user_hour_stats
+        WHERE user_id = ANY($1::text[])
+        GROUP BY experiment_key, variant, user_id
        ON CONFLICT (experiment_key, variant, user_id) DO UPDATE SET
          exposures = EXCLUDED.exposures, clicks = EXCLUDED.clicks, watches = EXCLUDED.watches,
          rating_sum = EXCLUDED.rating_sum, rating_count = EXCLUDED.rating_count,
-         first_exposure = EXCLUDED.first_exposure, updated_at = now()`,
-      column((r) => r.experimentKey),
-      column((r) => r.variant),
-      column((r) => r.userId),
-      column((r) => r.exposures),
-      column((r) => r.clicks),
-      column((r) => r.watches),
-      column((r) => r.ratingSum),
-      column((r) => r.ratingCount),
-      column((r) => r.firstExposure.toISOString().replace("Z", "")),
-    );
-  }
+         first_exposure = EXCLUDED.first_exposure, updated_at = EXCLUDED.updated_at`,
+      userIds,
+    ),
+  ]);
+}
+
+/**
+ * Whether per-user totals exist without any hourly row: a database from before hours were kept,
+ * whose hours are to be rebuilt from every snapshot file once (summing only new hours would drop
+ * the totals' earlier exposures).
+ */
+export async function userHoursMissing(prisma: PrismaClient): Promise<boolean> {
+  const rows = await prisma.$queryRawUnsafe<{ missing: boolean }[]>(
+    `SELECT EXISTS (SELECT 1 FROM experiment_user_stats)
+        AND NOT EXISTS (SELECT 1 FROM experiment_user_hour_stats) AS missing`,
+  );
+  return rows[0]?.missing === true;
 }

@@ -1,0 +1,175 @@
+import { mkdtemp, rm, utimes } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openFileLogBus, type EventBus } from "@reco/bus";
+import { MemoryCache } from "@reco/cache";
+import { topicForEvent, topicNames, type RecoEvent } from "@reco/contracts";
+import { openDatabase, type Database } from "@reco/db";
+import { coveredOffset, listSnapshotFiles } from "@reco/snapshots";
+import { createStreamWorker } from "@reco/stream";
+import { waitFor } from "@reco/testkit";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { quietLogger } from "./helpers.ts";
+
+// Embedded stack, no mocks: PGlite, the LRU cache, the file log.
+let dir: string;
+let bus: EventBus;
+let db: Database;
+const topics = topicNames("hours");
+const snapshots = () => path.join(dir, "snapshots");
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "hours-"));
+  bus = await openFileLogBus({ dir: path.join(dir, "events"), pollIntervalMs: 20 });
+  await bus.ensureTopics(Object.values(topics));
+  db = await openDatabase({ dataDir: dir });
+}, 120_000);
+afterAll(async () => {
+  await bus?.close();
+  await db?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+const response = (userId: string, recId: string, at: string, variant: string): RecoEvent => ({
+  schemaVersion: 1,
+  eventId: `e${n++}`,
+  eventTime: at,
+  userId,
+  type: "reco.response",
+  recId,
+  itemIds: ["i1"],
+  modelVersion: "v1",
+  experimentKey: "exp",
+  variant,
+  latencyMs: 5,
+  cacheHit: false,
+  fallback: false,
+  status: 200,
+});
+const action = (type: "click" | "watch", userId: string, recId: string, at: string): RecoEvent => ({
+  schemaVersion: 1,
+  eventId: `e${n++}`,
+  eventTime: at,
+  userId,
+  type,
+  itemId: "i1",
+  recId,
+});
+
+/** Publishes the events, runs a worker until every one is in a snapshot file, and stops it. */
+async function deliver(events: RecoEvent[]): Promise<void> {
+  const touched = [...new Set(events.map((event) => topicForEvent(topics, event)))];
+  const ends = async (topic: string) =>
+    new Map((await bus.endOffsets(topic)).map((end) => [end.partition, end.offset]));
+  const before = new Map(await Promise.all(touched.map(async (t) => [t, await ends(t)] as const)));
+  for (const event of events)
+    await bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
+  const worker = createStreamWorker({
+    bus,
+    topics,
+    logger: quietLogger,
+    cache: new MemoryCache({}),
+    prisma: db.prisma,
+    config: {
+      groupId: "hours",
+      snapshotRoot: snapshots(),
+      batchIntervalMs: 100,
+      aggregateIntervalMs: 100,
+      attributionWindowMs: 3_600_000,
+    },
+  });
+  await worker.start();
+  // Every partition these events went to is covered by a file (earlier files may be gone).
+  await waitFor(
+    async () => {
+      for (const topic of touched)
+        for (const [partition, offset] of await ends(topic))
+          if (
+            offset !== before.get(topic)?.get(partition) &&
+            (await coveredOffset(snapshots(), topic, partition)) < BigInt(offset) - 1n
+          )
+            return false;
+      return true;
+    },
+    { timeoutMs: 20_000 },
+  );
+  await worker.stop(); // runs the pending statistics
+}
+
+async function totals() {
+  const rows = await db.prisma.experimentUserStat.findMany({
+    where: { experimentKey: "exp" },
+    orderBy: [{ variant: "asc" }, { userId: "asc" }],
+  });
+  return rows.map(
+    (r) =>
+      `${r.variant}/${r.userId}: ${r.exposures} exposures, ${r.clicks} clicks, ${r.watches} watches, first ${r.firstExposure.toISOString().slice(11, 16)}`,
+  );
+}
+
+async function hours() {
+  const rows = await db.prisma.experimentUserHourStat.findMany({
+    where: { experimentKey: "exp" },
+    orderBy: [{ variant: "asc" }, { userId: "asc" }, { hour: "asc" }],
+  });
+  return rows.map(
+    (r) =>
+      `${r.variant}/${r.userId} ${r.hour.toISOString().slice(11, 13)}h: ${r.exposures} ${r.clicks} ${r.watches}`,
+  );
+}
+
+it("keeps per-user statistics per hour: late responses found by their time, hours outliving their files, and a rebuild of a database without hours", async () => {
+  // u1's two responses go in one batch, so the 12:10 one sits in hour=09's directory.
+  await deliver([
+    response("u1", "ra1", "2026-01-05T09:10:00Z", "a"),
+    response("u2", "rb1", "2026-01-05T09:20:00Z", "b"),
+    response("u1", "ra2", "2026-01-05T12:10:00Z", "a"),
+    action("click", "u1", "ra1", "2026-01-05T09:40:00Z"),
+    // 70 minutes after its response: outside the one-hour window.
+    action("click", "u2", "rb1", "2026-01-05T10:30:00Z"),
+    action("watch", "u1", "ra2", "2026-01-05T12:30:00Z"),
+  ]);
+  const responseFiles = await listSnapshotFiles(snapshots(), { topic: topics.responses });
+  expect(responseFiles.every((file) => file.hour === "09")).toBe(true);
+  expect(await hours()).toEqual(["a/u1 09h: 1 1 0", "a/u1 12h: 1 0 1", "b/u2 09h: 1 0 0"]);
+  expect(await totals()).toEqual([
+    "a/u1: 2 exposures, 1 clicks, 1 watches, first 09:10",
+    "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
+  ]);
+
+  // Retention removes every file so far; new events recompute u1's recent hours only, and the
+  // totals still count the hours whose files are gone.
+  for (const topic of Object.values(topics))
+    for (const file of await listSnapshotFiles(snapshots(), { topic })) await rm(file.path);
+  await deliver([
+    response("u1", "ra3", "2026-01-05T15:05:00Z", "a"),
+    action("click", "u1", "ra3", "2026-01-05T15:10:00Z"),
+  ]);
+  expect(await hours()).toEqual([
+    "a/u1 09h: 1 1 0",
+    "a/u1 12h: 1 0 1",
+    "a/u1 15h: 1 1 0",
+    "b/u2 09h: 1 0 0",
+  ]);
+  expect(await totals()).toEqual([
+    "a/u1: 3 exposures, 2 clicks, 1 watches, first 09:10",
+    "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
+  ]);
+
+  // A database from before hours were kept: totals (here wrong), no hours. The files are a day old
+  // (nothing to recover), yet the start rebuilds every hour the files hold: u1's hour 15. u2 has no
+  // file left, so its row is left as it was.
+  await db.prisma.experimentUserHourStat.deleteMany({});
+  await db.prisma.experimentUserStat.updateMany({ data: { exposures: 99 } });
+  const dayAgo = new Date(Date.now() - 86_400_000);
+  for (const topic of Object.values(topics))
+    for (const file of await listSnapshotFiles(snapshots(), { topic }))
+      await utimes(file.path, dayAgo, dayAgo);
+  await deliver([]);
+  expect(await hours()).toEqual(["a/u1 15h: 1 1 0"]);
+  expect(await totals()).toEqual([
+    "a/u1: 1 exposures, 1 clicks, 0 watches, first 15:05",
+    "b/u2: 99 exposures, 0 clicks, 0 watches, first 09:20",
+  ]);
+}, 90_000);
