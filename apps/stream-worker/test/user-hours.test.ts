@@ -120,19 +120,20 @@ async function hours() {
 }
 
 it("keeps per-user statistics per hour: late responses found by their time, hours outliving their files, and a rebuild of a database without hours", async () => {
-  // u1's two responses go in one batch, so the 12:10 one sits in hour=09's directory.
+  // u1's two responses go in one batch, so the 15:10 one sits in hour=09's directory, hours away
+  // from its own.
   await deliver([
     response("u1", "ra1", "2026-01-05T09:10:00Z", "a"),
     response("u2", "rb1", "2026-01-05T09:20:00Z", "b"),
-    response("u1", "ra2", "2026-01-05T12:10:00Z", "a"),
+    response("u1", "ra2", "2026-01-05T15:10:00Z", "a"),
     action("click", "u1", "ra1", "2026-01-05T09:40:00Z"),
     // 70 minutes after its response: outside the one-hour window.
     action("click", "u2", "rb1", "2026-01-05T10:30:00Z"),
-    action("watch", "u1", "ra2", "2026-01-05T12:30:00Z"),
+    action("watch", "u1", "ra2", "2026-01-05T15:30:00Z"),
   ]);
   const responseFiles = await listSnapshotFiles(snapshots(), { topic: topics.responses });
   expect(responseFiles.every((file) => file.hour === "09")).toBe(true);
-  expect(await hours()).toEqual(["a/u1 09h: 1 1 0", "a/u1 12h: 1 0 1", "b/u2 09h: 1 0 0"]);
+  expect(await hours()).toEqual(["a/u1 09h: 1 1 0", "a/u1 15h: 1 0 1", "b/u2 09h: 1 0 0"]);
   expect(await totals()).toEqual([
     "a/u1: 2 exposures, 1 clicks, 1 watches, first 09:10",
     "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
@@ -143,13 +144,13 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   for (const topic of Object.values(topics))
     for (const file of await listSnapshotFiles(snapshots(), { topic })) await rm(file.path);
   await deliver([
-    response("u1", "ra3", "2026-01-05T15:05:00Z", "a"),
-    action("click", "u1", "ra3", "2026-01-05T15:10:00Z"),
+    response("u1", "ra3", "2026-01-05T18:05:00Z", "a"),
+    action("click", "u1", "ra3", "2026-01-05T18:10:00Z"),
   ]);
   expect(await hours()).toEqual([
     "a/u1 09h: 1 1 0",
-    "a/u1 12h: 1 0 1",
-    "a/u1 15h: 1 1 0",
+    "a/u1 15h: 1 0 1",
+    "a/u1 18h: 1 1 0",
     "b/u2 09h: 1 0 0",
   ]);
   expect(await totals()).toEqual([
@@ -158,7 +159,7 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   ]);
 
   // A database from before hours were kept: totals (here wrong), no hours. The files are a day old
-  // (nothing to recover), yet the start rebuilds every hour the files hold: u1's hour 15. u2 has no
+  // (nothing to recover), yet the start rebuilds every hour the files hold: u1's hour 18. u2 has no
   // file left, so its row is left as it was.
   await db.prisma.experimentUserHourStat.deleteMany({});
   await db.prisma.experimentUserStat.updateMany({ data: { exposures: 99 } });
@@ -167,9 +168,9 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
     for (const file of await listSnapshotFiles(snapshots(), { topic }))
       await utimes(file.path, dayAgo, dayAgo);
   await deliver([]);
-  expect(await hours()).toEqual(["a/u1 15h: 1 1 0"]);
+  expect(await hours()).toEqual(["a/u1 18h: 1 1 0"]);
   expect(await totals()).toEqual([
-    "a/u1: 1 exposures, 1 clicks, 0 watches, first 15:05",
+    "a/u1: 1 exposures, 1 clicks, 0 watches, first 18:05",
     "b/u2: 99 exposures, 0 clicks, 0 watches, first 09:20",
   ]);
 }, 90_000);
