@@ -11,6 +11,12 @@ export {
   upsertMinuteAggregates,
   type MinuteAggregate,
 } from "./aggregates.ts";
+export {
+  computeUserHourStats,
+  FileTimeRanges,
+  replaceUserHourStats,
+  type ExperimentUserHourRow,
+} from "./user-stats.ts";
 export type { DeadLetter } from "./dead-letters.ts";
 export { measureIngestStages, type IngestStageCosts } from "./stage-costs.ts";
 export {
