@@ -72,13 +72,32 @@ export async function seedUserSnapshots(snapshotsRoot: string, topics: TopicName
   );
 }
 
-/** Experiment rows: ERASED in one arm, users "1" and "2" beside them; profiles for ERASED and "1". */
+/**
+ * Experiment rows (totals, and ERASED's and "1"'s per hour): ERASED in one arm, users "1" and "2"
+ * beside them; profiles for ERASED and "1".
+ */
 export async function seedUserRows(db: Database): Promise<void> {
   await db.prisma.experimentUserStat.createMany({
     data: [
       { experimentKey: "exp-a", variant: "control", userId: ERASED, exposures: 3, clicks: 1 },
       { experimentKey: "exp-a", variant: "treatment", userId: "1", exposures: 2 },
       { experimentKey: "exp-a", variant: "control", userId: "2", exposures: 5, watches: 1 },
+    ],
+  });
+  const hour = (userId: string, at: string, exposures: number, clicks = 0) => ({
+    experimentKey: "exp-a",
+    variant: userId === "1" ? "treatment" : "control",
+    userId,
+    hour: new Date(at),
+    exposures,
+    clicks,
+    firstExposure: new Date(at),
+  });
+  await db.prisma.experimentUserHourStat.createMany({
+    data: [
+      hour(ERASED, "2026-01-02T09:00:00.000Z", 1),
+      hour(ERASED, "2026-01-02T10:00:00.000Z", 2, 1),
+      hour("1", "2026-01-02T10:00:00.000Z", 2),
     ],
   });
   await db.prisma.user.createMany({

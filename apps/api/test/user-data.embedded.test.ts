@@ -111,7 +111,16 @@ describe("user data deletion and export", () => {
     ]);
     expect(exported.body.events[0].event.userId).toBe(ERASED);
     expect(exported.body.experiments).toMatchObject([
-      { experimentKey: "exp-a", variant: "control", exposures: 3, clicks: 1 },
+      {
+        experimentKey: "exp-a",
+        variant: "control",
+        exposures: 3,
+        clicks: 1,
+        hours: [
+          { hour: "2026-01-02T09:00:00.000Z", exposures: 1, clicks: 0 },
+          { hour: "2026-01-02T10:00:00.000Z", exposures: 2, clicks: 1 },
+        ],
+      },
     ]);
     expect(exported.body.cached.sharedSeenItems).toEqual(["5", "6"]);
     expect(exported.body.profile).not.toBeNull();
@@ -133,7 +142,7 @@ describe("user data deletion and export", () => {
       userId: ERASED,
       status: "done",
       requestedBy: "privacy-officer",
-      removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 1, userRows: 1 },
+      removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 3, userRows: 1 },
     });
     expect(deleted.body.removed.cacheEntries).toBeGreaterThanOrEqual(4);
     expect(deleted.body.completedAt).not.toBeNull();
@@ -165,6 +174,8 @@ describe("user data deletion and export", () => {
     expect(await db.prisma.experimentUserStat.count({ where: { userId: { not: ERASED } } })).toBe(
       statsBefore,
     );
+    expect(await db.prisma.experimentUserHourStat.count({ where: { userId: ERASED } })).toBe(0);
+    expect(await db.prisma.experimentUserHourStat.count({ where: { userId: "1" } })).toBe(1);
     expect(await db.prisma.user.count({ where: { externalId: ERASED } })).toBe(0);
     expect(await db.prisma.user.count({ where: { externalId: { not: ERASED } } })).toBe(
       profilesBefore,

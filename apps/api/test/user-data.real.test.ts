@@ -133,7 +133,7 @@ describe("user deletion with PostgreSQL, Redis and Kafka", () => {
     expect(deleted.status).toBe(200);
     expect(deleted.body).toMatchObject({
       status: "done",
-      removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 1, userRows: 1 },
+      removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 3, userRows: 1 },
     });
     const again = await call(b, `/users/${ERASED}`, { method: "DELETE", key: adminKey });
     expect(again.status).toBe(200);
@@ -149,6 +149,8 @@ describe("user deletion with PostgreSQL, Redis and Kafka", () => {
     expect(
       await seedDb.prisma.experimentUserStat.count({ where: { userId: { not: ERASED } } }),
     ).toBe(statsBefore);
+    expect(await seedDb.prisma.experimentUserHourStat.count({ where: { userId: ERASED } })).toBe(0);
+    expect(await seedDb.prisma.experimentUserHourStat.count({ where: { userId: "1" } })).toBe(1);
     // b held the feedback in memory; the users topic (Kafka) made it drop it.
     await waitFor(() => b.runtime.history.count(ERASED) === 0, { timeoutMs: 15_000 });
     expect(a.runtime.history.count(ERASED)).toBe(0);
