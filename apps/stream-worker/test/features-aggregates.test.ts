@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { openFileLogBus, type EventBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
 import {
   recentItemsKey,
@@ -12,29 +9,14 @@ import {
   type RecoEvent,
   type TrendingScores,
 } from "@reco/contracts";
-import { openDatabase, type Database } from "@reco/db";
 import { waitFor } from "@reco/testkit";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createStreamWorker } from "@reco/stream";
-import { allCovered, consumed, quietLogger } from "./helpers.ts";
+import { allCovered, consumed, embeddedStack, quietLogger } from "./helpers.ts";
 
 // Embedded stack, no mocks: PGlite (the real embedded database), the LRU cache, the file log.
-let dir: string;
-let bus: EventBus;
-let db: Database;
 const topics = topicNames("agg");
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "agg-"));
-  bus = await openFileLogBus({ dir: path.join(dir, "events"), pollIntervalMs: 20 });
-  await bus.ensureTopics(Object.values(topics));
-  db = await openDatabase({ dataDir: dir });
-}, 120_000);
-afterAll(async () => {
-  await bus?.close();
-  await db?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const stack = embeddedStack("agg-", topics);
 
 let n = 0;
 const base = { schemaVersion: 1 as const };
@@ -100,7 +82,7 @@ const events: RecoEvent[] = [
 ];
 
 async function aggregateRows() {
-  return db.prisma.metricAggregate.findMany({
+  return stack.db.prisma.metricAggregate.findMany({
     orderBy: [{ minute: "asc" }, { versionLabel: "asc" }],
     select: {
       minute: true,
@@ -121,7 +103,7 @@ async function aggregateRows() {
 }
 
 async function userStats() {
-  return db.prisma.experimentUserStat.findMany({
+  return stack.db.prisma.experimentUserStat.findMany({
     where: { experimentKey: "exp1" },
     orderBy: [{ variant: "asc" }, { userId: "asc" }],
     select: {
@@ -140,18 +122,18 @@ it("keeps recent items and trending in the cache, and per-minute aggregates and 
   // A response and a click stored twice under their ids (a producer's retry, or a client retrying
   // with the eventIds its 503 named): counted once.
   for (const event of [...events, events[0]!, events[6]!])
-    await bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
+    await stack.bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
   const cache = new MemoryCache({});
   const start = () =>
     createStreamWorker({
-      bus,
+      bus: stack.bus,
       topics,
       logger: quietLogger,
       cache,
-      prisma: db.prisma,
+      prisma: stack.db.prisma,
       config: {
         groupId: "agg",
-        snapshotRoot: path.join(dir, "snapshots"),
+        snapshotRoot: path.join(stack.dir, "snapshots"),
         batchIntervalMs: 100,
         aggregateIntervalMs: 100,
         attributionWindowMs: 3_600_000,
@@ -159,7 +141,7 @@ it("keeps recent items and trending in the cache, and per-minute aggregates and 
     });
   const worker = start();
   await worker.start();
-  await waitFor(() => allCovered(bus, path.join(dir, "snapshots"), consumed(topics)), {
+  await waitFor(() => allCovered(stack.bus, path.join(stack.dir, "snapshots"), consumed(topics)), {
     timeoutMs: 20_000,
   });
   await worker.stop();

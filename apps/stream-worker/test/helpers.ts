@@ -4,8 +4,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { connectKafkaBus, type EventBus, type OutgoingMessage } from "@reco/bus";
+import { connectKafkaBus, openFileLogBus, type EventBus, type OutgoingMessage } from "@reco/bus";
 import { topicForEvent, topicNames, type RecoEvent, type TopicNames } from "@reco/contracts";
+import { openDatabase, type Database } from "@reco/db";
 import { coveredOffset, querySnapshots } from "@reco/snapshots";
 import { createStreamWorker, type StreamWorker } from "@reco/stream";
 import { uniqueName, waitFor } from "@reco/testkit";
@@ -239,4 +240,27 @@ export async function startWorkerUntilCommitted(fixture: KafkaTestFixture): Prom
     description: "the worker to commit every record",
   });
   return worker;
+}
+
+/**
+ * The embedded stack for a test file, no mocks: a file-log bus with `topics` and a PGlite database
+ * in a new temporary directory, opened before its tests and closed (and removed) after them.
+ */
+export function embeddedStack(
+  prefix: string,
+  topics: TopicNames,
+): { dir: string; bus: EventBus; db: Database } {
+  const stack = {} as { dir: string; bus: EventBus; db: Database };
+  beforeAll(async () => {
+    stack.dir = await mkdtemp(path.join(tmpdir(), prefix));
+    stack.bus = await openFileLogBus({ dir: path.join(stack.dir, "events"), pollIntervalMs: 20 });
+    await stack.bus.ensureTopics(Object.values(topics));
+    stack.db = await openDatabase({ dataDir: stack.dir });
+  }, 120_000);
+  afterAll(async () => {
+    await stack.bus?.close();
+    await stack.db?.close();
+    if (stack.dir) await rm(stack.dir, { recursive: true, force: true });
+  });
+  return stack;
 }

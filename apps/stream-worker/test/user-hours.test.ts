@@ -1,34 +1,17 @@
-import { mkdtemp, rm, utimes } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, utimes } from "node:fs/promises";
 import path from "node:path";
-import { openFileLogBus, type EventBus } from "@reco/bus";
 import { MemoryCache } from "@reco/cache";
 import { topicForEvent, topicNames, type RecoEvent } from "@reco/contracts";
-import { openDatabase, type Database } from "@reco/db";
 import { coveredOffset, listSnapshotFiles } from "@reco/snapshots";
 import { createStreamWorker } from "@reco/stream";
 import { waitFor } from "@reco/testkit";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { quietLogger } from "./helpers.ts";
+import { expect, it } from "vitest";
+import { embeddedStack, quietLogger } from "./helpers.ts";
 
-// Embedded stack, no mocks: PGlite, the LRU cache, the file log.
-let dir: string;
-let bus: EventBus;
-let db: Database;
+// Embedded stack, no mocks: PGlite (the real embedded database), the LRU cache, the file log.
 const topics = topicNames("hours");
-const snapshots = () => path.join(dir, "snapshots");
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "hours-"));
-  bus = await openFileLogBus({ dir: path.join(dir, "events"), pollIntervalMs: 20 });
-  await bus.ensureTopics(Object.values(topics));
-  db = await openDatabase({ dataDir: dir });
-}, 120_000);
-afterAll(async () => {
-  await bus?.close();
-  await db?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const stack = embeddedStack("hours-", topics);
+const snapshots = () => path.join(stack.dir, "snapshots");
 
 let n = 0;
 const response = (userId: string, recId: string, at: string, variant: string): RecoEvent => ({
@@ -61,16 +44,16 @@ const action = (type: "click" | "watch", userId: string, recId: string, at: stri
 async function deliver(events: RecoEvent[]): Promise<void> {
   const touched = [...new Set(events.map((event) => topicForEvent(topics, event)))];
   const ends = async (topic: string) =>
-    new Map((await bus.endOffsets(topic)).map((end) => [end.partition, end.offset]));
+    new Map((await stack.bus.endOffsets(topic)).map((end) => [end.partition, end.offset]));
   const before = new Map(await Promise.all(touched.map(async (t) => [t, await ends(t)] as const)));
   for (const event of events)
-    await bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
+    await stack.bus.publish(topicForEvent(topics, event), { key: event.userId, value: event });
   const worker = createStreamWorker({
-    bus,
+    bus: stack.bus,
     topics,
     logger: quietLogger,
     cache: new MemoryCache({}),
-    prisma: db.prisma,
+    prisma: stack.db.prisma,
     config: {
       groupId: "hours",
       snapshotRoot: snapshots(),
@@ -98,7 +81,7 @@ async function deliver(events: RecoEvent[]): Promise<void> {
 }
 
 async function totals() {
-  const rows = await db.prisma.experimentUserStat.findMany({
+  const rows = await stack.db.prisma.experimentUserStat.findMany({
     where: { experimentKey: "exp" },
     orderBy: [{ variant: "asc" }, { userId: "asc" }],
   });
@@ -109,7 +92,7 @@ async function totals() {
 }
 
 async function hours() {
-  const rows = await db.prisma.experimentUserHourStat.findMany({
+  const rows = await stack.db.prisma.experimentUserHourStat.findMany({
     where: { experimentKey: "exp" },
     orderBy: [{ variant: "asc" }, { userId: "asc" }, { hour: "asc" }],
   });
@@ -161,8 +144,8 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   // A database from before hours were kept: totals (here wrong), no hours. The files are a day old
   // (nothing to recover), yet the start rebuilds every hour the files hold: u1's hour 18. u2 has no
   // file left, so its row is left as it was.
-  await db.prisma.experimentUserHourStat.deleteMany({});
-  await db.prisma.experimentUserStat.updateMany({ data: { exposures: 99 } });
+  await stack.db.prisma.experimentUserHourStat.deleteMany({});
+  await stack.db.prisma.experimentUserStat.updateMany({ data: { exposures: 99 } });
   const dayAgo = new Date(Date.now() - 86_400_000);
   for (const topic of Object.values(topics))
     for (const file of await listSnapshotFiles(snapshots(), { topic }))

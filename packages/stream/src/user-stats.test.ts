@@ -41,7 +41,7 @@ describe("touchedUserHours", () => {
 });
 
 describe("hourRanges", () => {
-  it("joins hours at most two apart into one range and keeps the others apart", () => {
+  it("joins hours at most two apart into ranges of at most six hours and keeps the others apart", () => {
     const h = (hour: number) => at("2026-01-05T00:00:00Z") + hour * 3_600_000;
     expect(hourRanges([h(7), h(3), h(1), h(12), h(4)])).toEqual([
       { from: h(1), to: h(5) },
@@ -49,6 +49,11 @@ describe("hourRanges", () => {
       { from: h(12), to: h(13) },
     ]);
     expect(hourRanges([])).toEqual([]);
+    // Ten hours in a row: six, then four.
+    expect(hourRanges(Array.from({ length: 10 }, (_, i) => h(20 + i)))).toEqual([
+      { from: h(20), to: h(26) },
+      { from: h(26), to: h(30) },
+    ]);
   });
 });
 

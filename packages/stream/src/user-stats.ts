@@ -60,13 +60,20 @@ export function touchedUserHours(
   }
 }
 
-/** Contiguous hours, as [from, to) in ms: hours at most two apart share a range (and one query). */
+/** The longest range one query covers (a rebuild of weeks of hours goes in pieces of this). */
+const MAX_RANGE_MS = 6 * HOUR_MS;
+
+/**
+ * Hours as ranges [from, to) in ms: hours at most two apart share a range (and one query), up to
+ * six hours a range.
+ */
 export function hourRanges(hours: Iterable<number>): { from: number; to: number }[] {
   const sorted = [...hours].sort((a, b) => a - b);
   const ranges: { from: number; to: number }[] = [];
   for (const hour of sorted) {
     const last = ranges.at(-1);
-    if (last && hour <= last.to + HOUR_MS) last.to = hour + HOUR_MS;
+    if (last && hour <= last.to + HOUR_MS && hour + HOUR_MS - last.from <= MAX_RANGE_MS)
+      last.to = hour + HOUR_MS;
     else ranges.push({ from: hour, to: hour + HOUR_MS });
   }
   return ranges;
