@@ -122,6 +122,17 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
     "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
   ]);
 
+  // A watch of the 15:10 response comes in a later batch: its run reads the response from the file
+  // in hour=09's directory, for the minute aggregates and for u1's hour 15 alike.
+  await deliver([action("watch", "u1", "ra2", "2026-01-05T15:40:00Z")]);
+  const minute = await stack.db.prisma.metricAggregate.findMany({
+    where: { minute: new Date("2026-01-05T15:40:00Z") },
+  });
+  expect(minute).toMatchObject([
+    { experimentKey: "exp", variant: "a", watches: 1, impressions: 0 },
+  ]);
+  expect(await hours()).toEqual(["a/u1 09h: 1 1 0", "a/u1 15h: 1 0 2", "b/u2 09h: 1 0 0"]);
+
   // Retention removes every file so far; new events recompute u1's recent hours only, and the
   // totals still count the hours whose files are gone.
   for (const topic of Object.values(topics))
@@ -132,12 +143,12 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   ]);
   expect(await hours()).toEqual([
     "a/u1 09h: 1 1 0",
-    "a/u1 15h: 1 0 1",
+    "a/u1 15h: 1 0 2",
     "a/u1 18h: 1 1 0",
     "b/u2 09h: 1 0 0",
   ]);
   expect(await totals()).toEqual([
-    "a/u1: 3 exposures, 2 clicks, 1 watches, first 09:10",
+    "a/u1: 3 exposures, 2 clicks, 2 watches, first 09:10",
     "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
   ]);
 

@@ -18,11 +18,11 @@ import {
   type MinuteSpan,
 } from "./aggregates.ts";
 import type { WorkerConfig } from "./config.ts";
+import { FileTimeRanges } from "./file-times.ts";
 import type { EventSummary } from "./event-summary.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import {
   computeUserHourStats,
-  FileTimeRanges,
   hourRanges,
   markUserHour,
   replaceUserHourStats,
@@ -150,6 +150,7 @@ export class AggregateRunner {
     this.pending = null;
     try {
       const rows = await computeMinuteAggregates(
+        this.fileTimes,
         this.config.snapshotRoot,
         this.topics,
         span,

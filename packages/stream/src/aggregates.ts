@@ -1,17 +1,14 @@
-import path from "node:path";
 import type { PrismaClient } from "@reco/db";
 import {
   backgroundConnection,
-  listSnapshotFiles,
   readingSnapshots,
-  snapshotHourStart,
   sqlString,
   type QuarantineOptions,
 } from "@reco/snapshots";
 import type { EventSummary } from "./event-summary.ts";
+import type { FileTimeRanges } from "./file-times.ts";
 
 const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 
 export interface AggregateTopics {
   responses: string;
@@ -79,17 +76,6 @@ export function mergeSpans(a: MinuteSpan | null, b: MinuteSpan | null): MinuteSp
   return { from: a.from < b.from ? a.from : b.from, to: a.to > b.to ? a.to : b.to };
 }
 
-async function filesNear(root: string, topic: string, from: number, to: number): Promise<string[]> {
-  // Files sit in the hour of their first event; one hour of margin catches batches that cross an hour.
-  const files = await listSnapshotFiles(root, { topic });
-  return files
-    .filter((file) => {
-      const start = snapshotHourStart(file).getTime();
-      return start + 2 * HOUR_MS > from && start - HOUR_MS < to;
-    })
-    .map((file) => sqlString(path.resolve(file.path)));
-}
-
 /**
  * Recomputes, from the snapshot files, the complete aggregates of every minute in `span`:
  * impressions, errors (status ≥ 500), fallbacks, cache hits, unique users and latency
@@ -100,6 +86,7 @@ async function filesNear(root: string, topic: string, from: number, to: number):
  * 503 named) counts once.
  */
 export function computeMinuteAggregates(
+  files: FileTimeRanges,
   root: string,
   topics: AggregateTopics,
   span: MinuteSpan,
@@ -108,12 +95,13 @@ export function computeMinuteAggregates(
 ): Promise<MinuteAggregate[]> {
   return readingSnapshots(
     root,
-    () => minuteAggregatesOnce(root, topics, span, attributionWindowMs),
+    () => minuteAggregatesOnce(files, root, topics, span, attributionWindowMs),
     options,
   );
 }
 
 async function minuteAggregatesOnce(
+  files: FileTimeRanges,
   root: string,
   topics: AggregateTopics,
   span: MinuteSpan,
@@ -121,11 +109,11 @@ async function minuteAggregatesOnce(
 ): Promise<MinuteAggregate[]> {
   const from = span.from.getTime();
   const to = span.to.getTime();
-  const responseFiles = await filesNear(root, topics.responses, from - attributionWindowMs, to);
+  const responseFiles = await files.select(root, topics.responses, from - attributionWindowMs, to);
   if (!responseFiles.length) return [];
-  const interactionFiles = (
-    await Promise.all(topics.interactions.map((topic) => filesNear(root, topic, from, to)))
-  ).flat();
+  const interactionFiles: string[] = [];
+  for (const topic of topics.interactions)
+    interactionFiles.push(...(await files.select(root, topic, from, to)));
   const interactions = interactionFiles.length
     ? `SELECT DISTINCT ON (event_id) event_id, type, rec_id, event_time FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)
         WHERE rec_id IS NOT NULL AND event_time >= ${timestamp(span.from)} AND event_time < ${timestamp(span.to)}`

@@ -11,9 +11,9 @@ export {
   upsertMinuteAggregates,
   type MinuteAggregate,
 } from "./aggregates.ts";
+export { FileTimeRanges } from "./file-times.ts";
 export {
   computeUserHourStats,
-  FileTimeRanges,
   replaceUserHourStats,
   type ExperimentUserHourRow,
 } from "./user-stats.ts";

@@ -5,7 +5,8 @@ import { SCHEMA_VERSION, type RateEvent } from "@reco/contracts";
 import { setDuckIdleCloseMs, toSnapshotRow, writeSnapshot } from "@reco/snapshots";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventSummary } from "./event-summary.ts";
-import { FileTimeRanges, hourRanges, touchedUserHours, type TouchedHours } from "./user-stats.ts";
+import { FileTimeRanges } from "./file-times.ts";
+import { hourRanges, touchedUserHours, type TouchedHours } from "./user-stats.ts";
 
 const at = (iso: string) => Date.parse(iso);
 const pairs = (touched: TouchedHours) =>
