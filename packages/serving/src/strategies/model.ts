@@ -162,12 +162,13 @@ async function score(
 function excludeIndices(ctx: StrategyContext, loaded: LoadedModel): Int32Array {
   const seenIndices = ctx.seenIndices(loaded); // ascending, the same array until the history changes
   const { exclude } = ctx.input;
-  if (exclude.length === 0) {
+  // Excludes the model does not know (new items, ids of elsewhere) add nothing to exclude by index.
+  const extra = exclude.length === 0 ? [] : knownIndices(loaded, exclude, []);
+  if (extra.length === 0) {
     let indices = seenAsInt32.get(seenIndices);
     if (!indices) seenAsInt32.set(seenIndices, (indices = Int32Array.from(seenIndices)));
     return indices;
   }
-  const extra = knownIndices(loaded, exclude, []);
   const indices = new Int32Array(seenIndices.length + extra.length);
   indices.set(seenIndices);
   indices.set(extra, seenIndices.length);
