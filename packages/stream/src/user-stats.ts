@@ -180,9 +180,9 @@ const utc = (date: Date) => date.toISOString().replace("Z", "");
 
 /**
  * In one transaction: replaces the users' hourly rows of [from, to) with `rows` (absolute values,
- * so a replay or a rerun is harmless), then sets each of the users' experiment_user_stats rows to
- * the sum of all their hours (`pre_metric` is left alone). Hours whose snapshot files are gone
- * (retention) still count.
+ * so a replay or a rerun is harmless; upserted, as two workers may replace the same hour at once),
+ * then sets each of the users' experiment_user_stats rows to the sum of all their hours
+ * (`pre_metric` is left alone). Hours whose snapshot files are gone (retention) still count.
  */
 export async function replaceUserHourStats(
   prisma: PrismaClient,
@@ -200,7 +200,11 @@ export async function replaceUserHourStats(
             watches, rating_sum, rating_count, first_exposure)
          SELECT k, v, u, h::timestamp(3), e, c, w, rs, rc, f::timestamp(3)
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
-                       $8::float8[], $9::int[], $10::text[]) AS t(k, v, u, h, e, c, w, rs, rc, f)`,
+                       $8::float8[], $9::int[], $10::text[]) AS t(k, v, u, h, e, c, w, rs, rc, f)
+         ON CONFLICT (experiment_key, variant, user_id, hour) DO UPDATE SET
+           exposures = EXCLUDED.exposures, clicks = EXCLUDED.clicks, watches = EXCLUDED.watches,
+           rating_sum = EXCLUDED.rating_sum, rating_count = EXCLUDED.rating_count,
+           first_exposure = EXCLUDED.first_exposure`,
         column((r) => r.experimentKey),
         column((r) => r.variant),
         column((r) => r.userId),
