@@ -5,6 +5,7 @@ import { topicForEvent, topicNames, type RecoEvent } from "@reco/contracts";
 import { coveredOffset, listSnapshotFiles } from "@reco/snapshots";
 import { createStreamWorker } from "@reco/stream";
 import { waitFor } from "@reco/testkit";
+import { pino, type Logger } from "pino";
 import { expect, it } from "vitest";
 import { embeddedStack, quietLogger } from "./helpers.ts";
 
@@ -41,7 +42,7 @@ const action = (type: "click" | "watch", userId: string, recId: string, at: stri
 });
 
 /** Publishes the events, runs a worker until every one is in a snapshot file, and stops it. */
-async function deliver(events: RecoEvent[]): Promise<void> {
+async function deliver(events: RecoEvent[], logger: Logger = quietLogger): Promise<void> {
   const touched = [...new Set(events.map((event) => topicForEvent(topics, event)))];
   const ends = async (topic: string) =>
     new Map((await stack.bus.endOffsets(topic)).map((end) => [end.partition, end.offset]));
@@ -51,7 +52,7 @@ async function deliver(events: RecoEvent[]): Promise<void> {
   const worker = createStreamWorker({
     bus: stack.bus,
     topics,
-    logger: quietLogger,
+    logger,
     cache: new MemoryCache({}),
     prisma: stack.db.prisma,
     config: {
@@ -161,7 +162,14 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   for (const topic of Object.values(topics))
     for (const file of await listSnapshotFiles(snapshots(), { topic }))
       await utimes(file.path, dayAgo, dayAgo);
-  await deliver([]);
+  const logged: { msg: string; files?: number; userHours?: number }[] = [];
+  await deliver(
+    [],
+    pino({ level: "info" }, { write: (line: string) => logged.push(JSON.parse(line)) }),
+  );
+  expect(
+    logged.filter((line) => line.msg.startsWith("experiment statistics per hour are missing")),
+  ).toMatchObject([{ files: 1, userHours: 1 }]);
   expect(await hours()).toEqual(["a/u1 18h: 1 1 0"]);
   expect(await totals()).toEqual([
     "a/u1: 1 exposures, 1 clicks, 0 watches, first 18:05",

@@ -128,8 +128,13 @@ export class AggregateRunner {
              FROM read_parquet([${older.join(", ")}], hive_partitioning = false)
             WHERE type = 'reco.response' AND json_extract_string(payload, '$.experimentKey') IS NOT NULL`,
         );
-        for (const row of pairs.getRowObjectsJS())
+        const rows = pairs.getRowObjectsJS();
+        for (const row of rows)
           markUserHour(this.pendingHours, Number(row.hour), String(row.user_id));
+        this.logger.info(
+          { files: older.length, userHours: rows.length },
+          "experiment statistics per hour are missing (a database from before them): rebuilding them from the snapshot files",
+        );
       }
     } finally {
       connection.closeSync();
@@ -178,6 +183,18 @@ export class AggregateRunner {
       for (let hour = range.from; hour < range.to; hour += HOUR_MS)
         for (const user of pending.get(hour) ?? []) users.add(user);
       const list = [...users];
+      // Many ranges at once is a rebuild or a catch-up: its progress is shown, range by range.
+      if (ranges.length > 1)
+        this.logger.info(
+          {
+            range: r + 1,
+            of: ranges.length,
+            from: new Date(range.from).toISOString(),
+            to: new Date(range.to).toISOString(),
+            users: list.length,
+          },
+          "recomputing experiment statistics per hour",
+        );
       for (let i = 0; i < list.length; i += USERS_PER_QUERY) {
         const chunk = list.slice(i, i + USERS_PER_QUERY);
         try {
