@@ -9,7 +9,6 @@
  *
  *   npx tsx bench/experiment-stats/run.ts [--hours 1,4,12] [--rate 50] [--users 671] [--rounds 3]
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { link, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +24,7 @@ import {
   writeSnapshot,
 } from "@reco/snapshots";
 import { computeUserHourStats, FileTimeRanges, replaceUserHourStats } from "@reco/stream";
+import { residentMemory, resetHighWaterMark } from "../memory/proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,18 +43,10 @@ const WINDOW_MS = HOUR_MS;
 const topics = { responses: "reco.responses", interactions: ["reco.events.click"] };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function memory(): { rss: number; hwm: number } {
-  const status = readFileSync("/proc/self/status", "utf8");
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)![1]) / 1024;
-  return { rss: field("VmRSS"), hwm: field("VmHWM") };
-}
-const resetPeak = () => {
-  try {
-    writeFileSync("/proc/self/clear_refs", "5");
-    return true;
-  } catch {
-    return false;
-  }
+const MB = 1024 * 1024;
+const memory = () => {
+  const { rss, hwm } = residentMemory();
+  return { rss: rss / MB, hwm: hwm / MB };
 };
 
 /** Synthetic history: `hours` hours ending 20 minutes into the newest; compacted hours, then 30 s files. */
@@ -176,7 +168,7 @@ async function main(): Promise<void> {
       .join(" ")}\n`,
   );
   const db = await openDatabase({ dataDir: path.join(base, "db") });
-  const peakResets = resetPeak();
+  const peakResets = resetHighWaterMark();
   console.log(
     "| history | touched users | scheme | files opened | ms per run (median) | peak RSS above the run's start (MB) | same totals |",
   );
@@ -245,7 +237,7 @@ async function main(): Promise<void> {
           ? (["every", "hourly"] as const)
           : (["hourly", "every"] as const)) {
           const before = memory().rss;
-          resetPeak();
+          resetHighWaterMark();
           const t = performance.now();
           if (scheme === "hourly") {
             const selected =

@@ -34,7 +34,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,7 @@ import { InteractionHistory } from "@reco/serving";
 import { buildThreadBundles } from "@reco/contracts/thread-bundles";
 import { createScratchDatabase, freePort, uniqueName, type ScratchDatabase } from "@reco/testkit";
 import { loadSeparate, median } from "../serve/common.ts";
+import { residentMemory, resetHighWaterMark } from "./proc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -85,7 +86,7 @@ async function quietSeries(pid: number, ms: number): Promise<{ last: number; eve
   const samples: number[] = [];
   for (let second = 1; second <= ms / 1000; second++) {
     await sleep(1000);
-    samples.push(status(pid).rss);
+    samples.push(residentMemory(pid).rss);
     if (second % 5 === 0) every5s.push(samples.at(-1)!);
   }
   return { last: Math.max(...samples.slice(-10)), every5s };
@@ -97,24 +98,6 @@ const gc = (globalThis as { gc?: () => void }).gc;
 interface ProbeAnswer {
   usage: NodeJS.MemoryUsage;
   spaces: Record<string, number>;
-}
-
-/** The kernel's view: resident set and its high-water mark, in bytes. */
-function status(pid: number): { rss: number; hwm: number } {
-  const text = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)![1]) * 1024;
-  return { rss: field("VmRSS"), hwm: field("VmHWM") };
-}
-
-/** Resets the process's VmHWM to its current RSS; false where the kernel does not allow it. */
-function resetHighWaterMark(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -158,7 +141,7 @@ async function bareRss(): Promise<number> {
     stdio: "ignore",
   });
   await sleep(1500);
-  const { rss } = status(child.pid!);
+  const { rss } = residentMemory(child.pid!);
   child.kill("SIGKILL");
   return rss;
 }
@@ -259,7 +242,7 @@ try {
   const headers = { authorization: `Bearer ${key}` };
 
   await sleep(3000);
-  const listening = status(pid).rss;
+  const listening = residentMemory(pid).rss;
   // Models load on their first request: one request per user of a sample reaches every arm.
   for (const user of users.slice(0, 60)) {
     const response = await fetch(`${url}/recommend/${user}?k=10`, { headers });
@@ -274,15 +257,15 @@ try {
   const threadsAtRest = readdirSync(`/proc/${pid}/task`).length;
   const restProbe = await ask(api, false);
   const restCollected = await ask(api, true);
-  const restAfterGc = status(pid).rss;
+  const restAfterGc = residentMemory(pid).rss;
 
   // The kernel's high-water mark so far is the start-up's and the models' loading: reset it, so
   // that the peak is the load's own (clear_refs "5", Linux ≥ 4.0).
-  const hwmBeforeLoad = status(pid).hwm;
+  const hwmBeforeLoad = residentMemory(pid).hwm;
   const hwmReset = resetHighWaterMark(pid);
   // Load: every request a new cache key (an exclude nobody repeats), users in turn.
   const samples: number[] = [];
-  const sampler = setInterval(() => samples.push(status(pid).rss), 200);
+  const sampler = setInterval(() => samples.push(residentMemory(pid).rss), 200);
   const load = await loadSeparate({
     url,
     key,
@@ -293,12 +276,12 @@ try {
   });
   clearInterval(sampler);
   const underLoad = await ask(api, false);
-  const peak = Math.max(hwmReset ? status(pid).hwm : 0, ...samples);
+  const peak = Math.max(hwmReset ? residentMemory(pid).hwm : 0, ...samples);
   const afterSeries = await quietSeries(pid, QUIET_MS);
   const after = afterSeries.last;
   const afterProbe = await ask(api, false);
   const afterCollected = await ask(api, true);
-  const afterGc = status(pid).rss;
+  const afterGc = residentMemory(pid).rss;
   const history = await historyBytes(path.join(dataDir, "snapshots"));
 
   const line = (label: string, rss: number, probe?: ProbeAnswer) =>
