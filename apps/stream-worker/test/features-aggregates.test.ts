@@ -181,7 +181,9 @@ it("keeps recent items and trending in the cache, and per-minute aggregates and 
   expect(stats[0]!.firstExposure.toISOString()).toBe("2026-01-05T10:00:01.000Z");
 
   // A restarted worker recomputes the minutes of recent files (its run may have been lost in a
-  // crash): the absolute values land again, nothing is counted twice.
+  // crash): the absolute values land again, nothing is counted twice. The minutes are removed
+  // first, as a run lost after its batches were written would have left them.
+  await stack.db.prisma.metricAggregate.deleteMany({});
   const again = start();
   await again.start();
   await again.stop();

@@ -33,7 +33,6 @@ import {
 
 /** Files this recent may hold minutes whose aggregates a crash kept from being written. */
 const RECOVERY_WINDOW_MS = 15 * 60_000;
-const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 /** Users per statistics query (their ids go into the SQL as a list). */
 const USERS_PER_QUERY = 2_000;
@@ -113,13 +112,17 @@ export class AggregateRunner {
         if (row.experiment_key !== null) event.experimentKey = String(row.experiment_key);
         return event;
       });
-      for (const event of recentEvents) {
-        const time = Date.parse(event.eventTime);
-        const minute = Math.floor(time / MINUTE_MS) * MINUTE_MS;
-        const reach =
-          Math.floor((time + this.config.attributionWindowMs) / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-        this.pending = mergeSpans(this.pending, { from: new Date(minute), to: new Date(reach) });
-      }
+      // Recovered rows are responses and attributed interactions: one span over all of them, as a
+      // live batch of the responses topic would mark.
+      this.pending = mergeSpans(
+        this.pending,
+        touchedSpan(
+          recentEvents,
+          this.topics,
+          this.topics.responses,
+          this.config.attributionWindowMs,
+        ),
+      );
       touchedUserHours(recentEvents, this.config.attributionWindowMs, this.pendingHours);
       if (older.length) {
         // Distinct pairs only: every exposure ever served would not fit in memory on a large store.
