@@ -16,6 +16,8 @@ import { startRolloutsApi, type RolloutTestApi, type RolloutTestRole } from "./r
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const cliMain = path.join(root, "packages/rollouts/src/cli/main.ts");
 
+const zeros = (n: number) => new Array<number>(n).fill(0);
+
 interface Run {
   code: number | null;
   stdout: string;
@@ -122,8 +124,10 @@ describe("rollout CLI against the api (pglite)", () => {
     // one controller evaluation with fixed figures: the status shows each gate against its threshold
     const controller = new RolloutController(api.db.prisma, api.rollouts, {
       readStats: async () => ({
-        candidate: { impressions: 1_000, errors: 2, latencyP99Ms: 21 },
-        stable: { impressions: 19_000, errors: 30, latencyP99Ms: 20 },
+        // latencies per bucket (bucket i ends at 2^(i/4) ms): the candidate's 1,000 in bucket 20,
+        // (26.9, 32]; stable's 19,000 in bucket 18, (19.0, 22.6]
+        candidate: { impressions: 1_000, errors: 2, latencyCounts: [...zeros(20), 1_000] },
+        stable: { impressions: 19_000, errors: 30, latencyCounts: [...zeros(18), 19_000] },
         candidateUsers: users(200),
         stableUsers: users(3_800),
         minutes: 5,
@@ -143,8 +147,10 @@ describe("rollout CLI against the api (pglite)", () => {
     expect(out).toMatch(
       /error_rate\s+\w+\s+candidate 0\.200 %\s+stable 0\.158 %\s+threshold ≤ 1\.158 %/,
     );
+    // p99s interpolated in their buckets: 2^(19/4)·2^(0.99/4) = 31.9 and 2^(17/4)·2^(0.99/4) = 22.6
+    // ms; the threshold 22.6 × 1.25 + 5 = 33.2 ms, at the nearest bucket bound 2^(20/4) = 32 ms
     expect(out).toMatch(
-      /latency_p99\s+\w+\s+candidate 21\.0 ms\s+stable 20\.0 ms\s+threshold ≤ 30\.0 ms/,
+      /latency_p99\s+\w+\s+candidate 31\.9 ms\s+stable 22\.6 ms\s+threshold ≤ 32\.0 ms\s+slower than the threshold \[-?\d+\.\d\d, \d+\.\d\d\] %/,
     );
     expect(out).toMatch(
       /click_through\s+\w+\s+candidate 15\.00 %\s+stable 15\.00 %\s+threshold ≥ 14\.25 %\s+interval \[/,

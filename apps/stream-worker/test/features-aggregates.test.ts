@@ -98,6 +98,7 @@ async function aggregateRows() {
       uniqueUsers: true,
       latencyP50Ms: true,
       latencySumMs: true,
+      latencyCounts: true,
     },
   });
 }
@@ -170,8 +171,27 @@ it("keeps recent items and trending in the cache, and per-minute aggregates and 
     latencyP50Ms: 25,
     latencySumMs: 100,
   });
-  expect(at("10:01", "v1")).toMatchObject({ impressions: 0, clicks: 1, latencyP50Ms: null });
-  expect(at("10:00", "v2")).toMatchObject({ variant: "b", impressions: 1, watches: 1, clicks: 0 });
+  // Responses per latency bucket (bucket i ends at 2^(i/4) ms): 10 ms in 14 (4·log2 10 = 13.3),
+  // 20 in 18 (17.3), 30 in 20 (19.6), 40 in 22 (21.3), 100 in 27 (26.6); trailing zeros left out.
+  const counts = (buckets: number[]) => {
+    const dense = new Array<number>(Math.max(...buckets) + 1).fill(0);
+    for (const b of buckets) dense[b]! += 1;
+    return dense;
+  };
+  expect(at("10:00", "v1")!.latencyCounts).toEqual(counts([14, 18, 20, 22]));
+  expect(at("10:01", "v1")).toMatchObject({
+    impressions: 0,
+    clicks: 1,
+    latencyP50Ms: null,
+    latencyCounts: [],
+  });
+  expect(at("10:00", "v2")).toMatchObject({
+    variant: "b",
+    impressions: 1,
+    watches: 1,
+    clicks: 0,
+    latencyCounts: counts([27]),
+  });
   expect(rows.some((r) => r.minute.toISOString().startsWith("2026-01-05T11:30"))).toBe(false);
 
   const stats = await userStats();

@@ -13,3 +13,4 @@ export * from "./backoff.ts";
 export * from "./gc.ts";
 export * from "./onnxruntime-telemetry.ts";
 export * from "./ids.ts";
+export * from "./latency-histogram.ts";

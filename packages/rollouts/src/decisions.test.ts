@@ -88,8 +88,19 @@ function residualVariance(rows: [exposures: number, clicks: number][]): number {
   return residuals.reduce((a, d) => a + (d - mean) ** 2, 0) / (rows.length - 1);
 }
 
-const serving = (impressions: number, errors: number, latencyP99Ms: number | null = 20) =>
-  ({ impressions, errors, latencyP99Ms }) satisfies ArmServing;
+/** Responses per latency bucket from {bucket: count}; bucket i holds (2^((i−1)/4), 2^(i/4)] ms. */
+function latencies(byBucket: Record<number, number>): number[] {
+  const counts = new Array<number>(65).fill(0);
+  for (const [bucket, n] of Object.entries(byBucket)) counts[Number(bucket)] = n;
+  return counts;
+}
+
+// every response in bucket 18, (19.0, 22.6] ms
+const serving = (
+  impressions: number,
+  errors: number,
+  latencyCounts = latencies({ 18: impressions }),
+) => ({ impressions, errors, latencyCounts }) satisfies ArmServing;
 
 function gateInput(
   overrides: Partial<GateInput> = {},
@@ -218,44 +229,100 @@ describe("error-rate gate", () => {
   });
 });
 
-describe("p99 latency gate", () => {
-  const at = (candidateP99: number | null, impressions = 500, stableP99: number | null = 40) =>
+describe("p99 latency gate (the candidate's share slower than the threshold, on an always-valid interval)", () => {
+  const latencyTotal = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+  const judge = (candidate: number[], stable: number[], config: Partial<GateConfig> = {}) =>
     gate(
       evaluateGates(
-        gateInput({
-          candidate: serving(impressions, 0, candidateP99),
-          stable: serving(5_000, 0, stableP99),
-        }),
+        gateInput(
+          {
+            candidate: serving(latencyTotal(candidate), 0, candidate),
+            stable: serving(latencyTotal(stable), 0, stable),
+          },
+          config,
+        ),
       ),
       "latency_p99",
     );
-  // threshold: 40 ms × 1.25 + 5 ms = 55 ms
-  it("passes at the threshold and fails above it", () => {
-    expect(at(55)).toMatchObject({
-      verdict: "pass",
-      candidate: 55,
-      stable: 40,
-      threshold: 55,
-      interval: null,
-      note: "p99 within the margin of stable's",
-    });
-    expect(at(55.000001)).toMatchObject({
-      verdict: "fail",
-      note: "p99 above stable's by more than 25 % + 5 ms",
-    });
+  /** The interval's half-width for `slow` of `n` candidate responses (smoothed as (slow+1)/(n+2)). */
+  const halfFor = (slow: number, n: number) => {
+    const p = (slow + 1) / (n + 2);
+    return mixtureHalfWidth((p * (1 - p)) / n, n, DEFAULT_GATES.tuningUsers, DEFAULT_GATES.alpha);
+  };
+  // Stable: 5,000 responses in bucket 20, (26.9, 32] ms: its p99 is the 4,950th, interpolated on
+  // the log scale within the bucket, 2^(19/4) · 2^((4950/5000)/4) = 31.9 ms. The candidate is held
+  // to 31.9 × 1.25 + 5 = 44.9 ms, whose nearest bucket bound is 2^(22/4) = 45.3 ms (4·log2 44.9 =
+  // 21.97): the gate counts the candidate's responses in buckets 23 and up.
+  const stable = latencies({ 20: 5_000 });
+  const stableP99 = 2 ** (19 / 4) * 2 ** (4_950 / 5_000 / 4);
+
+  it("fails a candidate with 3 % of its responses above the threshold", () => {
+    // 4,850 in bucket 20, 150 in bucket 24 (53.8, 64] ms: p99 is the 4,950th, 100 of 150 into 24
+    const r = judge(latencies({ 20: 4_850, 24: 150 }), stable);
+    const half = halfFor(150, 5_000);
+    expect(r.stable).toBeCloseTo(stableP99, 10);
+    expect(r.candidate).toBeCloseTo(2 ** (23 / 4) * 2 ** (100 / 150 / 4), 10);
+    expect(r.threshold).toBeCloseTo(2 ** (22 / 4), 12);
+    expect(r.interval![0]).toBeCloseTo(0.03 - half, 12);
+    expect(r.interval![1]).toBeCloseTo(0.03 + half, 12);
+    expect(0.03 - half).toBeGreaterThan(0.01);
+    expect(r.samples).toEqual({ candidate: 5_000, stable: 5_000 });
+    expect(r.verdict).toBe("fail");
+    expect(r.note).toBe(
+      "p99 above stable's by more than 25 % + 5 ms with confidence (3.00 % of the candidate's responses slower than 45.3 ms, stable's 0.00 %)",
+    );
+    // bucket 22 ends at the threshold: its responses are not slower than it
+    expect(judge(latencies({ 20: 4_850, 22: 150 }), stable).verdict).toBe("pass");
   });
 
-  it("waits for the candidate's minimum impressions and for both figures", () => {
-    const note = "needs 500 candidate impressions and stable figures";
-    expect(at(100, 499)).toMatchObject({ verdict: "inconclusive", threshold: 55, note });
-    expect(at(100, 500).verdict).toBe("fail");
-    expect(at(null)).toMatchObject({ verdict: "inconclusive", candidate: null, threshold: 55 });
-    expect(at(30, 500, null)).toMatchObject({
-      verdict: "inconclusive",
-      stable: null,
-      threshold: null,
+  it("passes a candidate as fast as stable, and one with a few responses above the threshold", () => {
+    expect(judge(latencies({ 20: 5_000 }), stable)).toMatchObject({
+      verdict: "pass",
+      interval: [-halfFor(0, 5_000), halfFor(0, 5_000)],
+      note: "p99 within 25 % + 5 ms of stable's with confidence (0.00 % of the candidate's responses slower than 45.3 ms, stable's 0.00 %)",
     });
-    expect(at(30).samples).toEqual({ candidate: 500, stable: 5_000 });
+    // 0.2 % above the threshold: the upper end stays at or below 1 %
+    expect(0.002 + halfFor(10, 5_000)).toBeLessThanOrEqual(0.01);
+    expect(judge(latencies({ 20: 4_990, 30: 10 }), stable).verdict).toBe("pass");
+  });
+
+  it("is inconclusive while the interval spans 1 % (too few responses to tell)", () => {
+    // 600 responses, 2 % slow: above 1 %, but not with confidence yet
+    expect(0.02 - halfFor(12, 600)).toBeLessThan(0.01);
+    const r = judge(latencies({ 20: 588, 24: 12 }), stable);
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.note).toMatch(/^interval still spans the 1 % a p99 allows \(2\.00 % of/);
+  });
+
+  it("takes the threshold from stable's p99, margin and slack", () => {
+    // No margin and no slack: the threshold is the bucket bound nearest stable's p99 (2^(20/4) =
+    // 32 ms), and the candidate's 1.5 % in bucket 21 are above it.
+    const candidate = latencies({ 20: 4_925, 21: 75 });
+    const strict = judge(candidate, stable, { latencyP99MarginPct: 0, latencySlackMs: 0 });
+    expect(strict.threshold).toBeCloseTo(32, 12);
+    expect(strict.interval![0]).toBeCloseTo(0.015 - halfFor(75, 5_000), 12);
+    // with the default 25 % + 5 ms those responses are within the threshold
+    expect(judge(candidate, stable).verdict).toBe("pass");
+  });
+
+  it("waits for the minimum of timed responses in each arm", () => {
+    const note = "needs 500 timed responses in each arm";
+    expect(judge(latencies({ 24: 499 }), stable)).toMatchObject({
+      verdict: "inconclusive",
+      threshold: null,
+      interval: null,
+      note,
+      samples: { candidate: 499, stable: 5_000 },
+    });
+    expect(judge(latencies({ 24: 500 }), stable).verdict).toBe("fail");
+    expect(judge(latencies({ 20: 500 }), latencies({ 20: 499 }))).toMatchObject({
+      verdict: "inconclusive",
+      note,
+    });
+    expect(judge(latencies({}), stable)).toMatchObject({
+      candidate: null,
+      verdict: "inconclusive",
+    });
   });
 });
 

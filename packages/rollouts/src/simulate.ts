@@ -1,3 +1,4 @@
+import { latencyBucket } from "@reco/contracts";
 import { evaluateGates, type ArmServing, type ArmUsers } from "./gates.ts";
 import { decide, type Decision } from "./machine.ts";
 import type { GateConfig, StagePlan } from "./plan.ts";
@@ -25,6 +26,19 @@ export interface SimulatedTraffic {
   meanExposures: number;
   /** Failed responses per exposure, per arm. */
   errorRate: { stable: number; candidate: number };
+  /** Each arm's response latencies (default: 20 ms, every response). */
+  latency?: { stable: LatencyModel; candidate: LatencyModel };
+}
+
+/**
+ * Log-normal latencies with a heavy tail: `medianMs · e^(sigma·Z)`, and with probability
+ * `outlierRate` a stall of `outlierMs` × U(0.5, 1.5) on top (a GC pause, a slow disk, a cold cache).
+ */
+export interface LatencyModel {
+  medianMs: number;
+  sigma: number;
+  outlierRate: number;
+  outlierMs: number;
 }
 
 export interface SimulationOutcome {
@@ -60,6 +74,19 @@ export function simulateRollout(
   const stableHistory = fresh().stable;
   let last: Decision | null = null;
   const geometricP = 1 / traffic.meanExposures;
+  const latency = (arm: "candidate" | "stable"): number => {
+    const model = traffic.latency?.[arm];
+    if (!model) return 20;
+    // Box–Muller: one standard normal from two uniforms.
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    let ms = model.medianMs * Math.exp(model.sigma * z);
+    if (random() < model.outlierRate) ms += model.outlierMs * (0.5 + random());
+    return ms;
+  };
+  const count = (serving: ArmServing, ms: number) => {
+    const bucket = latencyBucket(ms);
+    serving.latencyCounts[bucket] = (serving.latencyCounts[bucket] ?? 0) + 1;
+  };
   for (let minute = 1; minute <= maxMinutes; minute++) {
     const stage = stages[step]!;
     for (let u = 0; u < traffic.usersPerMinute; u++) {
@@ -73,6 +100,9 @@ export function simulateRollout(
       for (let e = 0; e < exposures; e++) {
         if (random() < ctr) clicks++;
         if (random() < traffic.errorRate[arm]) errors++;
+        const ms = latency(arm);
+        count(serving[arm], ms);
+        if (arm === "stable") count(stableHistory, ms);
       }
       const sums = users[arm];
       sums.n++;
@@ -133,8 +163,8 @@ export function simulateRollout(
 
   function fresh(): { candidate: ArmServing; stable: ArmServing } {
     return {
-      candidate: { impressions: 0, errors: 0, latencyP99Ms: 20 },
-      stable: { impressions: 0, errors: 0, latencyP99Ms: 20 },
+      candidate: { impressions: 0, errors: 0, latencyCounts: [] },
+      stable: { impressions: 0, errors: 0, latencyCounts: [] },
     };
   }
 }

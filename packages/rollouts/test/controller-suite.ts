@@ -18,6 +18,7 @@ import {
   registerVersion,
   writeArmData,
   healthyTraffic,
+  responsesIn,
   type ArmTraffic,
   type DatabaseKind,
   type TestDatabase,
@@ -201,6 +202,42 @@ export function runControllerSuite(kind: DatabaseKind): void {
         if (labels.model === name) exported[String(labels.to)] = value;
       expect(exported).toEqual(audited);
       expect(exported.rolled_back).toBe(1);
+    });
+
+    it("rolls back a candidate whose p99 latency is above stable's, counting every minute of the stage", async () => {
+      const { id } = await startRollout();
+      const c = controller();
+      await c.tick();
+      // Each minute: stable's 1,000 responses at ~20 ms (bucket 18: p99 22.6 ms, so the candidate
+      // is held to 22.6 × 1.25 + 5 = 33.2 ms, the bucket bound 2^(20/4) = 32 ms); 2.5 % of the
+      // candidate's at ~128 ms (bucket 28). One minute of that is not yet conclusive; two are.
+      const slow = responsesIn(28, 25);
+      slow[18] = 975;
+      await feed(id, { latencyCounts: slow });
+      clock += 5_000;
+      await c.tick();
+      let detail = await service.detail(id);
+      expect(detail.status).toBe("progressing");
+      expect(detail.evaluations.at(-1)!.gates.find((g) => g.gate === "latency_p99")).toMatchObject({
+        verdict: "inconclusive",
+        samples: { candidate: 1_000, stable: 1_000 },
+      });
+      clock += 60_000;
+      await feed(id, { latencyCounts: slow });
+      await c.tick();
+      detail = await service.detail(id);
+      expect(detail).toMatchObject({ status: "rolled_back", step: 0 });
+      const last = detail.events.at(-1)!;
+      expect(last.reason).toMatch(/latency_p99/);
+      expect(last.details).toMatchObject({
+        gates: {
+          latency_p99: {
+            verdict: "fail",
+            samples: { candidate: 2_000, stable: 2_000 },
+            threshold: 32,
+          },
+        },
+      });
     });
 
     it("rolls back a candidate with clearly lower click-through", async () => {

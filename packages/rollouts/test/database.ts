@@ -73,8 +73,16 @@ export interface ArmTraffic {
   clicksPerUser: (user: number) => number;
   impressionsPerMinute: number;
   failuresPerMinute: number;
-  p99: number;
+  /** Responses per latency bucket in each minute (bucket i: up to 2^(i/4) ms). */
+  latencyCounts: number[];
 }
+
+/** `n` responses in latency bucket `bucket` (0-based), none elsewhere. */
+export const responsesIn = (bucket: number, n: number): number[] => {
+  const counts = new Array<number>(bucket + 1).fill(0);
+  counts[bucket] = n;
+  return counts;
+};
 
 /** Equal click-through on both arms: 0.15 per exposure, users with 1 or 2 clicks of 10. */
 export const healthyTraffic: ArmTraffic = {
@@ -83,7 +91,8 @@ export const healthyTraffic: ArmTraffic = {
   clicksPerUser: (user) => (user % 2) + 1,
   impressionsPerMinute: 1_000,
   failuresPerMinute: 1,
-  p99: 20,
+  // bucket 18: (2^(17/4), 2^(18/4)] = (19.0, 22.6] ms, i.e. about 20 ms
+  latencyCounts: responsesIn(18, 1_000),
 };
 
 /**
@@ -128,12 +137,12 @@ export async function writeArmMinutes(
         variant,
         impressions: traffic.impressionsPerMinute,
         errors: traffic.failuresPerMinute,
-        latencyP99Ms: traffic.p99,
+        latencyCounts: traffic.latencyCounts,
       },
       update: {
         impressions: traffic.impressionsPerMinute,
         errors: traffic.failuresPerMinute,
-        latencyP99Ms: traffic.p99,
+        latencyCounts: traffic.latencyCounts,
       },
     });
   }

@@ -1,3 +1,4 @@
+import { LATENCY_BUCKETS, latencyBucketSql, trimLatencyCounts } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import {
   backgroundConnection,
@@ -39,6 +40,8 @@ export interface MinuteAggregate {
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
   latencySumMs: number;
+  /** Responses per latency bucket (@reco/contracts' ladder), trailing empty buckets left out. */
+  latencyCounts: number[];
 }
 
 const floorMinute = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
@@ -121,6 +124,7 @@ async function minuteAggregatesOnce(
   const sql = `
     WITH resp AS (
       SELECT DISTINCT ON (event_id) rec_id, user_id, event_time, value AS latency_ms,
+             ${latencyBucketSql("value")} AS latency_bucket,
              coalesce(json_extract_string(payload, '$.modelVersion'), '') AS version_label,
              coalesce(json_extract_string(payload, '$.experimentKey'), '') AS experiment_key,
              coalesce(json_extract_string(payload, '$.variant'), '') AS variant,
@@ -140,7 +144,8 @@ async function minuteAggregatesOnce(
              quantile_cont(latency_ms, 0.5) AS p50,
              quantile_cont(latency_ms, 0.95) AS p95,
              quantile_cont(latency_ms, 0.99) AS p99,
-             sum(latency_ms) AS latency_sum
+             sum(latency_ms) AS latency_sum,
+             histogram(latency_bucket) AS latency_counts
         FROM resp
        WHERE event_time >= ${timestamp(span.from)} AND event_time < ${timestamp(span.to)}
        GROUP BY ALL
@@ -161,7 +166,7 @@ async function minuteAggregatesOnce(
            coalesce(watches, 0) AS watches, coalesce(ratings, 0) AS ratings,
            coalesce(errors, 0) AS errors, coalesce(fallbacks, 0) AS fallbacks,
            coalesce(cache_hits, 0) AS cache_hits, coalesce(unique_users, 0) AS unique_users,
-           p50, p95, p99, coalesce(latency_sum, 0) AS latency_sum
+           p50, p95, p99, coalesce(latency_sum, 0) AS latency_sum, latency_counts
       FROM impressions FULL OUTER JOIN actions USING (minute, version_label, experiment_key, variant)
      ORDER BY minute, version_label, experiment_key, variant`;
   const connection = await backgroundConnection();
@@ -184,10 +189,18 @@ async function minuteAggregatesOnce(
       latencyP95Ms: row.p95 === null ? null : Number(row.p95),
       latencyP99Ms: row.p99 === null ? null : Number(row.p99),
       latencySumMs: Number(row.latency_sum),
+      latencyCounts: denseCounts(row.latency_counts as { key: number; value: bigint }[] | null),
     }));
   } finally {
     connection.closeSync();
   }
+}
+
+/** DuckDB's histogram (a map of bucket → count, as entries) as a dense array. */
+function denseCounts(entries: { key: number; value: bigint }[] | null): number[] {
+  const counts = new Array<number>(LATENCY_BUCKETS).fill(0);
+  for (const { key, value } of entries ?? []) counts[Number(key)] = Number(value);
+  return trimLatencyCounts(counts);
 }
 
 /** Upserts absolute per-minute values keyed by (minute, version, experiment, variant). */
@@ -200,17 +213,18 @@ export async function upsertMinuteAggregates(
   await prisma.$executeRawUnsafe(
     `INSERT INTO metric_aggregates (minute, model_version_label, experiment_key, variant, impressions, clicks,
         watches, ratings, errors, fallbacks, cache_hits, unique_users, latency_p50_ms, latency_p95_ms,
-        latency_p99_ms, latency_sum_ms)
-     SELECT m::timestamp(3), v, e, va, i, c, w, r, er, f, ch, u, p50, p95, p99, ls
+        latency_p99_ms, latency_sum_ms, latency_counts)
+     SELECT m::timestamp(3), v, e, va, i, c, w, r, er, f, ch, u, p50, p95, p99, ls, lc::int[]
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[],
                    $9::int[], $10::int[], $11::int[], $12::int[], $13::float8[], $14::float8[], $15::float8[],
-                   $16::float8[]) AS t(m, v, e, va, i, c, w, r, er, f, ch, u, p50, p95, p99, ls)
+                   $16::float8[], $17::text[]) AS t(m, v, e, va, i, c, w, r, er, f, ch, u, p50, p95, p99, ls, lc)
      ON CONFLICT (minute, model_version_label, experiment_key, variant) DO UPDATE SET
        impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, watches = EXCLUDED.watches,
        ratings = EXCLUDED.ratings, errors = EXCLUDED.errors, fallbacks = EXCLUDED.fallbacks,
        cache_hits = EXCLUDED.cache_hits, unique_users = EXCLUDED.unique_users,
        latency_p50_ms = EXCLUDED.latency_p50_ms, latency_p95_ms = EXCLUDED.latency_p95_ms,
-       latency_p99_ms = EXCLUDED.latency_p99_ms, latency_sum_ms = EXCLUDED.latency_sum_ms`,
+       latency_p99_ms = EXCLUDED.latency_p99_ms, latency_sum_ms = EXCLUDED.latency_sum_ms,
+       latency_counts = EXCLUDED.latency_counts`,
     column((r) => r.minute.toISOString().replace("Z", "")),
     column((r) => r.versionLabel),
     column((r) => r.experimentKey),
@@ -227,5 +241,7 @@ export async function upsertMinuteAggregates(
     column((r) => r.latencyP95Ms),
     column((r) => r.latencyP99Ms),
     column((r) => r.latencySumMs),
+    // As array literals: unnest of an int[][] would flatten it.
+    column((r) => `{${r.latencyCounts.join(",")}}`),
   );
 }

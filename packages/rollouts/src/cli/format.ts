@@ -38,6 +38,11 @@ function gateValue(gate: GateResult["gate"], value: number | null): string {
 
 function gateInterval(gate: GateResult): string {
   if (!gate.interval) return "";
+  if (gate.gate === "latency_p99") {
+    // the candidate's share of responses slower than the threshold (held to 1 %)
+    const pct = (x: number) => (x * 100).toFixed(2);
+    return `  slower than the threshold [${pct(gate.interval[0])}, ${pct(gate.interval[1])}] %`;
+  }
   const pp = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(2)}`;
   return `  interval [${pp(gate.interval[0])}, ${pp(gate.interval[1])}] pp`;
 }

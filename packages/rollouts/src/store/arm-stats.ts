@@ -1,3 +1,4 @@
+import { addLatencyCounts } from "@reco/contracts";
 import type { PrismaClient } from "@reco/db";
 import type { ArmServing, ArmUsers } from "../gates.ts";
 import { rolloutKey, rolloutVariant } from "../routing.ts";
@@ -16,31 +17,26 @@ interface MinuteRow {
   variant: string;
   impressions: number;
   failures: number;
-  p99: number | null;
+  /** null on rows written before the counts were kept */
+  latency_counts: number[] | null;
 }
 
-const emptyServing = (): ArmServing => ({ impressions: 0, errors: 0, latencyP99Ms: null });
+const emptyServing = (): ArmServing => ({ impressions: 0, errors: 0, latencyCounts: [] });
 
 function sumServing(rows: MinuteRow[]): ArmServing {
-  let impressions = 0;
-  let errors = 0;
-  let weighted = 0;
-  let weight = 0;
+  const sum = emptyServing();
   for (const row of rows) {
-    impressions += row.impressions;
-    errors += row.failures;
-    if (row.p99 !== null && row.impressions > 0) {
-      weighted += row.p99 * row.impressions;
-      weight += row.impressions;
-    }
+    sum.impressions += row.impressions;
+    sum.errors += row.failures;
+    addLatencyCounts(sum.latencyCounts, row.latency_counts ?? []);
   }
-  return { impressions, errors, latencyP99Ms: weight ? weighted / weight : null };
+  return sum;
 }
 
 /**
  * What the gates judge, read from what the stream worker writes:
  * - serving figures (impressions, failures = status ≥ 500 plus model failures answered by the
- *   fallback, p99 latency) from the per-minute aggregates of this stage, over the minutes in which
+ *   fallback, responses per latency bucket) from the per-minute aggregates of this stage, over the minutes in which
  *   BOTH arms served, so both sides see the same traffic mix and time of day; at 100 % stable no
  *   longer serves, and its figures come from every minute of the rollout instead;
  * - click-through per user (exposures, clicks) from the per-user statistics, over the whole
@@ -58,7 +54,7 @@ export async function readArmStats(
   const stageMinute = new Date(Math.floor(stageStartedAt.getTime() / 60_000) * 60_000);
   const minutes = await prisma.$queryRawUnsafe<MinuteRow[]>(
     `SELECT minute, variant, impressions::int AS impressions, (errors + fallbacks)::int AS failures,
-            latency_p99_ms AS p99
+            latency_counts
        FROM metric_aggregates
       WHERE experiment_key = $1 AND variant IN ($2, $3) AND minute >= $4::timestamp(3)
       ORDER BY minute`,
@@ -76,7 +72,7 @@ export async function readArmStats(
   if (fullTraffic) {
     const history = await prisma.$queryRawUnsafe<MinuteRow[]>(
       `SELECT minute, variant, impressions::int AS impressions, (errors + fallbacks)::int AS failures,
-              latency_p99_ms AS p99
+              latency_counts
          FROM metric_aggregates WHERE experiment_key = $1 AND variant = $2`,
       key,
       stableVariant,

@@ -1,5 +1,4 @@
-import { formatSignedPct } from "../../format.ts";
-import { formatTime, GATE_LABELS, gateBound, gateValue } from "./format.ts";
+import { formatTime, GATE_LABELS, gateBound, gateInterval, gateValue } from "./format.ts";
 import styles from "./rollouts.module.css";
 import type { RolloutEvaluation } from "./types.ts";
 
@@ -23,7 +22,9 @@ export function GateTable({ evaluation }: { evaluation: RolloutEvaluation | unde
             <th>Candidate</th>
             <th>Stable</th>
             <th>Threshold</th>
-            <th>Interval (cand. − stable)</th>
+            <th title="Click-through and error rate: of candidate − stable. p99 latency: of the candidate's share of responses slower than the threshold, held to 1 %.">
+              Interval
+            </th>
             <th>Verdict</th>
             <th>Note</th>
           </tr>
@@ -37,11 +38,7 @@ export function GateTable({ evaluation }: { evaluation: RolloutEvaluation | unde
               <td>
                 {gateBound(gate.gate)} {gateValue(gate.gate, gate.threshold)}
               </td>
-              <td>
-                {gate.interval
-                  ? `[${formatSignedPct(gate.interval[0], 2)}, ${formatSignedPct(gate.interval[1], 2)}]`
-                  : "–"}
-              </td>
+              <td>{gateInterval(gate)}</td>
               <td className={styles[gate.verdict]} data-testid="gate-verdict">
                 {gate.verdict}
               </td>

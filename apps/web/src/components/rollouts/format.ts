@@ -1,4 +1,5 @@
 /** Display helpers for rollouts: stage labels, durations, gate values. */
+import { formatPct, formatSignedPct } from "../../format.ts";
 import type { GateResult, RolloutEvaluation, RolloutSummary } from "./types.ts";
 
 export const versionLabel = (v: { name: string; version: string } | null) =>
@@ -42,6 +43,18 @@ export function gateValue(gate: GateResult["gate"], value: number | null): strin
   if (value === null || !Number.isFinite(value)) return "–";
   if (gate === "latency_p99") return `${value.toFixed(1)} ms`;
   return `${(value * 100).toFixed(gate === "error_rate" ? 3 : 2)} %`;
+}
+
+/**
+ * The gate's always-valid interval: of candidate − stable (click-through, error rate), or of the
+ * candidate's share of responses slower than the threshold (p99 latency, held to 1 %).
+ */
+export function gateInterval(gate: Pick<GateResult, "gate" | "interval">): string {
+  if (!gate.interval) return "–";
+  const [lo, hi] = gate.interval;
+  if (gate.gate === "latency_p99")
+    return `${formatPct(Math.max(0, lo), 2)} to ${formatPct(hi, 2)} slower than the threshold`;
+  return `[${formatSignedPct(lo, 2)}, ${formatSignedPct(hi, 2)}]`;
 }
 
 /** Which side of the threshold passes: error rate and latency stay below, click-through above. */

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "metric_aggregates" ADD COLUMN     "latency_counts" INTEGER[] DEFAULT ARRAY[]::INTEGER[];
