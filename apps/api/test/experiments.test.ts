@@ -11,6 +11,7 @@ import {
   variantStats,
 } from "@reco/experiments/store";
 import { ApiKeyStore, createCatalogStats, FixedModelResolver } from "@reco/serving";
+import { replaceUserHourStats } from "@reco/stream";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -347,6 +348,56 @@ describe("experiments API: assignment, exposures, outcomes and results", () => {
     expect(JSON.stringify(lateClick.body)).toMatch(/is stopped/);
     const frozen = await trpc(keys.viewer).experiments.results.query({ key: "flow" });
     expect(frozen.metrics).toEqual(results.metrics);
+  });
+
+  it("keeps what the API recorded when the stream worker sets a user's totals to the sum of their hours", async () => {
+    const pm = trpc(keys.pm).experiments;
+    await pm.create.mutate(twoVariants("mixed", { namespace: "mixed" }));
+    await pm.start.mutate({ key: "mixed" });
+    const userId = "mixed-user";
+    const exposed = await rest("POST", "/experiments/mixed/exposures", { userId });
+    expect(exposed.body).toMatchObject({ inExperiment: true, exposures: 1 });
+    const variant = (exposed.body as { variant: string }).variant;
+    const click = await rest("POST", "/experiments/mixed/outcomes", { userId, kind: "click" });
+    expect(click.body).toMatchObject({ recorded: true });
+    // The stream worker's run for the same user over the previous and the current hour (the
+    // API's rows are in the current one): 3 exposures and a watch served through /recommend in
+    // the previous hour, written as the worker writes them (absolute, then summed).
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const streamRun = () =>
+      replaceUserHourStats(db.prisma, [userId], { from: hour, to: hour + 7_200_000 }, [
+        {
+          experimentKey: "mixed",
+          variant,
+          userId,
+          hour: new Date(hour),
+          exposures: 3,
+          clicks: 0,
+          watches: 1,
+          ratingSum: 0,
+          ratingCount: 0,
+          firstExposure: new Date(hour + 60_000),
+        },
+      ]);
+    const totals = () =>
+      db.prisma.experimentUserStat.findUniqueOrThrow({
+        where: { experimentKey_variant_userId: { experimentKey: "mixed", variant, userId } },
+      });
+    await streamRun();
+    // 1 + 3 exposures, the API's click and the stream's watch; the stream's earlier first exposure
+    expect(await totals()).toMatchObject({
+      exposures: 4,
+      clicks: 1,
+      watches: 1,
+      firstExposure: new Date(hour + 60_000),
+    });
+    await streamRun(); // a rerun of the same hour replaces its own rows only
+    expect(await totals()).toMatchObject({ exposures: 4, clicks: 1, watches: 1 });
+    const later = await rest("POST", "/experiments/mixed/exposures", { userId });
+    expect(later.body).toMatchObject({ exposures: 5 });
+    await streamRun();
+    expect(await totals()).toMatchObject({ exposures: 5, clicks: 1, watches: 1 });
+    await pm.stop.mutate({ key: "mixed" });
   });
 
   it("hands the recommend path the variant's model version, popularity, or the stable default", async () => {

@@ -84,7 +84,7 @@ export async function seedUserRows(db: Database): Promise<void> {
       { experimentKey: "exp-a", variant: "control", userId: "2", exposures: 5, watches: 1 },
     ],
   });
-  const hour = (userId: string, at: string, exposures: number, clicks = 0) => ({
+  const hour = (userId: string, at: string, exposures: number, clicks = 0, source = "stream") => ({
     experimentKey: "exp-a",
     variant: userId === "1" ? "treatment" : "control",
     userId,
@@ -92,11 +92,14 @@ export async function seedUserRows(db: Database): Promise<void> {
     exposures,
     clicks,
     firstExposure: new Date(at),
+    source,
   });
   await db.prisma.experimentUserHourStat.createMany({
     data: [
       hour(ERASED, "2026-01-02T09:00:00.000Z", 1),
-      hour(ERASED, "2026-01-02T10:00:00.000Z", 2, 1),
+      hour(ERASED, "2026-01-02T10:00:00.000Z", 2),
+      // a click recorded through the experiments API
+      hour(ERASED, "2026-01-02T10:00:00.000Z", 0, 1, "api"),
       hour("1", "2026-01-02T10:00:00.000Z", 2),
     ],
   });

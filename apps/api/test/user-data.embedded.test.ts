@@ -117,8 +117,9 @@ describe("user data deletion and export", () => {
         exposures: 3,
         clicks: 1,
         hours: [
-          { hour: "2026-01-02T09:00:00.000Z", exposures: 1, clicks: 0 },
-          { hour: "2026-01-02T10:00:00.000Z", exposures: 2, clicks: 1 },
+          { hour: "2026-01-02T09:00:00.000Z", source: "stream", exposures: 1, clicks: 0 },
+          { hour: "2026-01-02T10:00:00.000Z", source: "api", exposures: 0, clicks: 1 },
+          { hour: "2026-01-02T10:00:00.000Z", source: "stream", exposures: 2, clicks: 0 },
         ],
       },
     ]);
@@ -142,7 +143,7 @@ describe("user data deletion and export", () => {
       userId: ERASED,
       status: "done",
       requestedBy: "privacy-officer",
-      removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 3, userRows: 1 },
+      removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 4, userRows: 1 },
     });
     expect(deleted.body.removed.cacheEntries).toBeGreaterThanOrEqual(4);
     expect(deleted.body.completedAt).not.toBeNull();

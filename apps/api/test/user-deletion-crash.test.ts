@@ -103,7 +103,7 @@ describe("user deletion killed midway", () => {
         status: "done",
         requestedBy: "dpo",
         // counted file by file across both runs: 2 rows before the kill, 4 after
-        removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 3, userRows: 1 },
+        removed: { snapshotFiles: 3, snapshotRows: 6, experimentStatRows: 4, userRows: 1 },
       });
       const after = await scanParquet(snapshotsRoot, ERASED);
       expect(after.mentioning).toBe(0);

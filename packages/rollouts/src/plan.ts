@@ -18,7 +18,7 @@ export interface GateConfig {
   /** p99 latency may exceed stable's by at most this percent plus `latencySlackMs`. */
   latencyP99MarginPct: number;
   latencySlackMs: number;
-  /** Impressions the candidate needs in the window before its p99 is judged. */
+  /** Timed responses each arm needs in the window before the candidate's p99 is judged. */
   latencyMinImpressions: number;
   /** Non-inferiority margin of click-through, relative to stable's (percent). */
   ctrMarginPct: number;

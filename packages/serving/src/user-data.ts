@@ -63,6 +63,8 @@ export interface UserExport {
     /** The same statistics per hour the responses were served in (UTC). */
     hours: {
       hour: string;
+      /** "stream" (recomputed from the event files) or "api" (recorded through the experiments API) */
+      source: string;
       exposures: number;
       clicks: number;
       watches: number;
@@ -286,7 +288,10 @@ export class UserDataService {
         where: { userId },
         orderBy: [{ experimentKey: "asc" }, { variant: "asc" }],
       }),
-      prisma.experimentUserHourStat.findMany({ where: { userId }, orderBy: { hour: "asc" } }),
+      prisma.experimentUserHourStat.findMany({
+        where: { userId },
+        orderBy: [{ hour: "asc" }, { source: "asc" }],
+      }),
       this.status(userId),
       userSnapshotEvents(this.deps.snapshotsRoot, userId),
       cache.getList(recentItemsKey(this.featureKeyPrefix, userId)),
@@ -327,6 +332,7 @@ export class UserDataService {
           )
           .map((hour) => ({
             hour: hour.hour.toISOString(),
+            source: hour.source,
             exposures: hour.exposures,
             clicks: hour.clicks,
             watches: hour.watches,

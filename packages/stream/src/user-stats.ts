@@ -182,7 +182,9 @@ const utc = (date: Date) => date.toISOString().replace("Z", "");
  * In one transaction: replaces the users' hourly rows of [from, to) with `rows` (absolute values,
  * so a replay or a rerun is harmless; upserted, as two workers may replace the same hour at once),
  * then sets each of the users' experiment_user_stats rows to the sum of all their hours
- * (`pre_metric` is left alone). Hours whose snapshot files are gone (retention) still count.
+ * (`pre_metric` is left alone). Hours whose snapshot files are gone (retention) still count. Only
+ * the stream's own rows are replaced: what the experiments API recorded for the same users (its
+ * rows have source "api") is summed in, not overwritten.
  */
 export async function replaceUserHourStats(
   prisma: PrismaClient,
@@ -201,7 +203,7 @@ export async function replaceUserHourStats(
          SELECT k, v, u, h::timestamp(3), e, c, w, rs, rc, f::timestamp(3)
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
                        $8::float8[], $9::int[], $10::text[]) AS t(k, v, u, h, e, c, w, rs, rc, f)
-         ON CONFLICT (experiment_key, variant, user_id, hour) DO UPDATE SET
+         ON CONFLICT (experiment_key, variant, user_id, hour, source) DO UPDATE SET
            exposures = EXCLUDED.exposures, clicks = EXCLUDED.clicks, watches = EXCLUDED.watches,
            rating_sum = EXCLUDED.rating_sum, rating_count = EXCLUDED.rating_count,
            first_exposure = EXCLUDED.first_exposure`,
@@ -222,7 +224,8 @@ export async function replaceUserHourStats(
   await prisma.$transaction([
     prisma.$executeRawUnsafe(
       `DELETE FROM experiment_user_hour_stats
-        WHERE user_id = ANY($1::text[]) AND hour >= $2::timestamp(3) AND hour < $3::timestamp(3)`,
+        WHERE user_id = ANY($1::text[]) AND hour >= $2::timestamp(3) AND hour < $3::timestamp(3)
+          AND source = 'stream'`,
       userIds,
       utc(new Date(range.from)),
       utc(new Date(range.to)),

@@ -56,14 +56,28 @@ export async function recordExposure(
       : `user "${userId}" is not in the experiment (${assigned.reason})`;
     throw new BadInput(`variant: ${message}`, { issues: [{ field: "variant", message }] });
   }
-  // Timestamps in UTC without zone, as Prisma reads and writes them.
+  // Timestamps in UTC without zone, as Prisma reads and writes them. The hour row (source "api")
+  // is what keeps the exposure when the stream worker sets the user's totals to the sum of their
+  // hours; both writes are one statement.
   const rows = await prisma.$queryRaw<{ exposures: number }[]>`
-    INSERT INTO experiment_user_stats (experiment_key, variant, user_id, exposures, first_exposure, updated_at)
-    SELECT ${def.key}, ${variant}, ${userId}, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-     WHERE EXISTS (SELECT 1 FROM experiments WHERE key = ${def.key} AND status = 'running')
-    ON CONFLICT (experiment_key, variant, user_id) DO UPDATE
-      SET exposures = experiment_user_stats.exposures + 1, updated_at = now() AT TIME ZONE 'UTC'
-    RETURNING exposures`;
+    WITH running AS (
+      SELECT 1 FROM experiments WHERE key = ${def.key} AND status = 'running'
+    ), totals AS (
+      INSERT INTO experiment_user_stats (experiment_key, variant, user_id, exposures, first_exposure, updated_at)
+      SELECT ${def.key}, ${variant}, ${userId}, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+       WHERE EXISTS (SELECT 1 FROM running)
+      ON CONFLICT (experiment_key, variant, user_id) DO UPDATE
+        SET exposures = experiment_user_stats.exposures + 1, updated_at = now() AT TIME ZONE 'UTC'
+      RETURNING exposures
+    ), hour AS (
+      INSERT INTO experiment_user_hour_stats (experiment_key, variant, user_id, hour, source, exposures, first_exposure)
+      SELECT ${def.key}, ${variant}, ${userId}, date_trunc('hour', now() AT TIME ZONE 'UTC'), 'api', 1,
+             now() AT TIME ZONE 'UTC'
+       WHERE EXISTS (SELECT 1 FROM running)
+      ON CONFLICT (experiment_key, variant, user_id, hour, source) DO UPDATE
+        SET exposures = experiment_user_hour_stats.exposures + 1
+    )
+    SELECT exposures FROM totals`;
   const row = rows[0];
   return row ? { experimentKey: def.key, variant, userId, exposures: row.exposures } : null;
 }
@@ -86,7 +100,7 @@ export async function recordOutcome(
     WITH running AS (
       SELECT 1 FROM experiments WHERE key = ${def.key} AND status = 'running'
     ), target AS (
-      SELECT id, variant,
+      SELECT id, variant, first_exposure,
              first_exposure >= (now() AT TIME ZONE 'UTC') - make_interval(secs => ${def.attributionWindowS}::int) AS in_window
         FROM experiment_user_stats
        WHERE experiment_key = ${def.key} AND user_id = ${userId} AND exposures > 0
@@ -101,6 +115,20 @@ export async function recordOutcome(
              updated_at = now() AT TIME ZONE 'UTC'
         FROM target t
        WHERE s.id = t.id AND t.in_window
+    ), hour AS (
+      INSERT INTO experiment_user_hour_stats (experiment_key, variant, user_id, hour, source, clicks,
+          watches, rating_sum, rating_count, first_exposure)
+      SELECT ${def.key}, t.variant, ${userId}, date_trunc('hour', now() AT TIME ZONE 'UTC'), 'api',
+             ${outcome.kind === "click" ? 1 : 0}::int, ${outcome.kind === "watch" ? 1 : 0}::int,
+             ${rating}::float8, ${outcome.kind === "rating" ? 1 : 0}::int, t.first_exposure
+        FROM target t
+       WHERE t.in_window
+      ON CONFLICT (experiment_key, variant, user_id, hour, source) DO UPDATE SET
+        clicks = experiment_user_hour_stats.clicks + EXCLUDED.clicks,
+        watches = experiment_user_hour_stats.watches + EXCLUDED.watches,
+        rating_sum = experiment_user_hour_stats.rating_sum + EXCLUDED.rating_sum,
+        rating_count = experiment_user_hour_stats.rating_count + EXCLUDED.rating_count,
+        first_exposure = least(experiment_user_hour_stats.first_exposure, EXCLUDED.first_exposure)
     )
     SELECT variant, in_window FROM target
     UNION ALL SELECT NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM running)`;
