@@ -222,6 +222,14 @@ export async function replaceUserHourStats(
   }
   const userIds = [...users];
   await prisma.$transaction([
+    // The users' totals rows first, in one order: an experiments-API write of the same user (which
+    // adds to its totals and to its own hourly row) waits, or has committed and is summed in below.
+    // Without it, a write committing while the sum ran was overwritten until the user's next run;
+    // two workers rolling up overlapping users wait for each other the same way.
+    prisma.$queryRawUnsafe(
+      `SELECT id FROM experiment_user_stats WHERE user_id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      userIds,
+    ),
     prisma.$executeRawUnsafe(
       `DELETE FROM experiment_user_hour_stats
         WHERE user_id = ANY($1::text[]) AND hour >= $2::timestamp(3) AND hour < $3::timestamp(3)
