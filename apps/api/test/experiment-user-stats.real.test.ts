@@ -54,6 +54,9 @@ it("totals stay the sum of a user's hours while API exposures and the stream's r
       watches: 0,
       ratingSum: 0,
       ratingCount: 0,
+      responses: 1 + (round % 3),
+      failures: 0,
+      latencySumMs: 20 * (1 + (round % 3)),
       firstExposure: new Date(previousHour + 1_000),
     }));
   const range = { from: previousHour, to: previousHour + 3_600_000 };

@@ -376,6 +376,9 @@ describe("experiments API: assignment, exposures, outcomes and results", () => {
           watches: 1,
           ratingSum: 0,
           ratingCount: 0,
+          responses: 3,
+          failures: 1,
+          latencySumMs: 90,
           firstExposure: new Date(hour + 60_000),
         },
       ]);
@@ -389,6 +392,10 @@ describe("experiments API: assignment, exposures, outcomes and results", () => {
       exposures: 4,
       clicks: 1,
       watches: 1,
+      // serving figures come from served responses only: the API's exposure carries none
+      responses: 3,
+      failures: 1,
+      latencySumMs: 90,
       firstExposure: new Date(hour + 60_000),
     });
     await streamRun(); // a rerun of the same hour replaces its own rows only
@@ -441,7 +448,10 @@ describe("per-user statistics from experiment_user_stats", () => {
   it("aggregates 0/1 metrics over exposed users, ratings over raters, and CUPED sums when every user has a pre-period value", async () => {
     const service = new ExperimentService(db.prisma);
     await service.create(
-      twoVariants("sums", { primaryMetric: "mean_rating", guardrailMetrics: ["click_through"] }),
+      twoVariants("sums", {
+        primaryMetric: "mean_rating",
+        guardrailMetrics: ["click_through", "error_rate", "latency_ms"],
+      }),
     );
     await service.start("sums");
     const users = Array.from({ length: 30 }, (_, i) => ({
@@ -454,6 +464,10 @@ describe("per-user statistics from experiment_user_stats", () => {
       ratingSum: i % 3 === 0 ? 0 : 3 + (i % 2) + (i % 7) / 2,
       ratingCount: i % 3 === 0 ? 0 : 1 + (i % 2),
       preMetric: (i % 6) / 2,
+      // served through /recommend: every fourth user only through the API (no serving figures)
+      responses: i % 4 === 3 ? 0 : 1 + (i % 3),
+      failures: i % 4 === 3 ? 0 : i % 7 === 0 ? 1 : 0,
+      latencySumMs: i % 4 === 3 ? 0 : (1 + (i % 3)) * (10 + i),
     }));
     // a row without exposures (an outcome logged before any exposure) is not a user of the experiment
     await db.prisma.experimentUserStat.createMany({
@@ -475,6 +489,24 @@ describe("per-user statistics from experiment_user_stats", () => {
         preSum: mine.reduce((a, u) => a + u.preMetric, 0),
         crossSum: mine.reduce((a, u, i) => a + u.preMetric * clicked[i]!, 0),
       });
+      // guardrails over the users with served responses: met a failure (0/1), mean latency
+      const served = mine.filter((u) => u.responses > 0);
+      const failed = served.map((u): number => (u.failures > 0 ? 1 : 0));
+      const latency = served.map((u) => u.latencySumMs / u.responses);
+      expect(s.metrics.error_rate).toMatchObject({
+        n: served.length,
+        sum: failed.reduce((a, b) => a + b, 0),
+        sumSquares: failed.reduce((a, b) => a + b, 0),
+      });
+      expect(s.metrics.latency_ms!.n).toBe(served.length);
+      expect(s.metrics.latency_ms!.sum).toBeCloseTo(
+        latency.reduce((a, b) => a + b, 0),
+        9,
+      );
+      expect(s.metrics.latency_ms!.sumSquares).toBeCloseTo(
+        latency.reduce((a, b) => a + b * b, 0),
+        6,
+      );
       expect(s.metrics.mean_rating!.n).toBe(raters.length);
       expect(s.metrics.mean_rating!.sum).toBeCloseTo(
         rating.reduce((a, b) => a + b, 0),
@@ -489,7 +521,18 @@ describe("per-user statistics from experiment_user_stats", () => {
     expect(results.metrics.map((m) => [m.metric, m.cuped.applied])).toEqual([
       ["mean_rating", true],
       ["click_through", true],
+      ["error_rate", true],
+      ["latency_ms", true],
     ]);
+    // the guardrails have figures: the treatment's mean latency, not "no data yet"
+    const latency = results.metrics.find((m) => m.metric === "latency_ms")!;
+    const servedTreatment = users.filter((u) => u.variant === "treatment" && u.responses > 0);
+    expect(latency.variants[1]!.mean).toBeCloseTo(
+      servedTreatment.reduce((a, u) => a + u.latencySumMs / u.responses, 0) /
+        servedTreatment.length,
+      9,
+    );
+    expect(latency.variants[1]!.verdict).not.toMatch(/no data yet/);
   });
 
   it("does not attribute outcomes that come after the attribution window", async () => {

@@ -15,7 +15,13 @@ const stack = embeddedStack("hours-", topics);
 const snapshots = () => path.join(stack.dir, "snapshots");
 
 let n = 0;
-const response = (userId: string, recId: string, at: string, variant: string): RecoEvent => ({
+const response = (
+  userId: string,
+  recId: string,
+  at: string,
+  variant: string,
+  served: { latencyMs?: number; status?: number; fallback?: boolean } = {},
+): RecoEvent => ({
   schemaVersion: 1,
   eventId: `e${n++}`,
   eventTime: at,
@@ -26,10 +32,10 @@ const response = (userId: string, recId: string, at: string, variant: string): R
   modelVersion: "v1",
   experimentKey: "exp",
   variant,
-  latencyMs: 5,
+  latencyMs: served.latencyMs ?? 5,
   cacheHit: false,
-  fallback: false,
-  status: 200,
+  fallback: served.fallback ?? false,
+  status: served.status ?? 200,
 });
 const action = (type: "click" | "watch", userId: string, recId: string, at: string): RecoEvent => ({
   schemaVersion: 1,
@@ -88,7 +94,8 @@ async function totals() {
   });
   return rows.map(
     (r) =>
-      `${r.variant}/${r.userId}: ${r.exposures} exposures, ${r.clicks} clicks, ${r.watches} watches, first ${r.firstExposure.toISOString().slice(11, 16)}`,
+      `${r.variant}/${r.userId}: ${r.exposures} exposures, ${r.clicks} clicks, ${r.watches} watches, ` +
+      `${r.responses} served, ${r.failures} failed, ${r.latencySumMs} ms, first ${r.firstExposure.toISOString().slice(11, 16)}`,
   );
 }
 
@@ -99,7 +106,8 @@ async function hours() {
   });
   return rows.map(
     (r) =>
-      `${r.variant}/${r.userId} ${r.hour.toISOString().slice(11, 13)}h: ${r.exposures} ${r.clicks} ${r.watches}`,
+      `${r.variant}/${r.userId} ${r.hour.toISOString().slice(11, 13)}h: ${r.exposures} ${r.clicks} ${r.watches}, ` +
+      `served ${r.responses} failed ${r.failures} in ${r.latencySumMs} ms`,
   );
 }
 
@@ -107,9 +115,10 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   // u1's two responses go in one batch, so the 15:10 one sits in hour=09's directory, hours away
   // from its own.
   await deliver([
+    // failed responses: a 500, and an answer of the fallback
     response("u1", "ra1", "2026-01-05T09:10:00Z", "a"),
-    response("u2", "rb1", "2026-01-05T09:20:00Z", "b"),
-    response("u1", "ra2", "2026-01-05T15:10:00Z", "a"),
+    response("u2", "rb1", "2026-01-05T09:20:00Z", "b", { latencyMs: 40, status: 500 }),
+    response("u1", "ra2", "2026-01-05T15:10:00Z", "a", { latencyMs: 7, fallback: true }),
     action("click", "u1", "ra1", "2026-01-05T09:40:00Z"),
     // 70 minutes after its response: outside the one-hour window.
     action("click", "u2", "rb1", "2026-01-05T10:30:00Z"),
@@ -117,10 +126,14 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   ]);
   const responseFiles = await listSnapshotFiles(snapshots(), { topic: topics.responses });
   expect(responseFiles.every((file) => file.hour === "09")).toBe(true);
-  expect(await hours()).toEqual(["a/u1 09h: 1 1 0", "a/u1 15h: 1 0 1", "b/u2 09h: 1 0 0"]);
+  expect(await hours()).toEqual([
+    "a/u1 09h: 1 1 0, served 1 failed 0 in 5 ms",
+    "a/u1 15h: 1 0 1, served 1 failed 1 in 7 ms",
+    "b/u2 09h: 1 0 0, served 1 failed 1 in 40 ms",
+  ]);
   expect(await totals()).toEqual([
-    "a/u1: 2 exposures, 1 clicks, 1 watches, first 09:10",
-    "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
+    "a/u1: 2 exposures, 1 clicks, 1 watches, 2 served, 1 failed, 12 ms, first 09:10",
+    "b/u2: 1 exposures, 0 clicks, 0 watches, 1 served, 1 failed, 40 ms, first 09:20",
   ]);
 
   // A watch of the 15:10 response comes in a later batch: its run reads the response from the file
@@ -132,7 +145,11 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   expect(minute).toMatchObject([
     { experimentKey: "exp", variant: "a", watches: 1, impressions: 0 },
   ]);
-  expect(await hours()).toEqual(["a/u1 09h: 1 1 0", "a/u1 15h: 1 0 2", "b/u2 09h: 1 0 0"]);
+  expect(await hours()).toEqual([
+    "a/u1 09h: 1 1 0, served 1 failed 0 in 5 ms",
+    "a/u1 15h: 1 0 2, served 1 failed 1 in 7 ms",
+    "b/u2 09h: 1 0 0, served 1 failed 1 in 40 ms",
+  ]);
 
   // Retention removes every file so far; new events recompute u1's recent hours only, and the
   // totals still count the hours whose files are gone.
@@ -143,14 +160,14 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
     action("click", "u1", "ra3", "2026-01-05T18:10:00Z"),
   ]);
   expect(await hours()).toEqual([
-    "a/u1 09h: 1 1 0",
-    "a/u1 15h: 1 0 2",
-    "a/u1 18h: 1 1 0",
-    "b/u2 09h: 1 0 0",
+    "a/u1 09h: 1 1 0, served 1 failed 0 in 5 ms",
+    "a/u1 15h: 1 0 2, served 1 failed 1 in 7 ms",
+    "a/u1 18h: 1 1 0, served 1 failed 0 in 5 ms",
+    "b/u2 09h: 1 0 0, served 1 failed 1 in 40 ms",
   ]);
   expect(await totals()).toEqual([
-    "a/u1: 3 exposures, 2 clicks, 2 watches, first 09:10",
-    "b/u2: 1 exposures, 0 clicks, 0 watches, first 09:20",
+    "a/u1: 3 exposures, 2 clicks, 2 watches, 3 served, 1 failed, 17 ms, first 09:10",
+    "b/u2: 1 exposures, 0 clicks, 0 watches, 1 served, 1 failed, 40 ms, first 09:20",
   ]);
 
   // A database from before hours were kept: totals (here wrong), no hours. The files are a day old
@@ -170,9 +187,9 @@ it("keeps per-user statistics per hour: late responses found by their time, hour
   expect(
     logged.filter((line) => line.msg.startsWith("experiment statistics per hour are missing")),
   ).toMatchObject([{ files: 1, userHours: 1 }]);
-  expect(await hours()).toEqual(["a/u1 18h: 1 1 0"]);
+  expect(await hours()).toEqual(["a/u1 18h: 1 1 0, served 1 failed 0 in 5 ms"]);
   expect(await totals()).toEqual([
-    "a/u1: 1 exposures, 1 clicks, 0 watches, first 18:05",
-    "b/u2: 99 exposures, 0 clicks, 0 watches, first 09:20",
+    "a/u1: 1 exposures, 1 clicks, 0 watches, 1 served, 0 failed, 5 ms, first 18:05",
+    "b/u2: 99 exposures, 0 clicks, 0 watches, 1 served, 1 failed, 40 ms, first 09:20",
   ]);
 }, 90_000);

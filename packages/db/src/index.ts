@@ -9,3 +9,8 @@ export {
 export * from "./generated/prisma/client.ts";
 export * from "./repositories/model-versions.ts";
 export * from "./repositories/metric-aggregates.ts";
+export {
+  EXPERIMENT_STAT_COUNTS,
+  experimentStatCounts,
+  type ExperimentStatCounts,
+} from "./experiment-stats.ts";

@@ -11,8 +11,8 @@ export interface MetricDefinition {
 
 /**
  * Metrics computable from per-user sufficient statistics (experiment_user_stats). Percentile
- * latency (p99) is not a per-user mean, so the latency guardrail here is the mean; p99 is gated by
- * the rollout monitor instead.
+ * latency (p99) is not a per-user mean, so the latency guardrail here is the user's mean latency;
+ * p99 is gated by the rollout monitor instead. Error rate is per user too: met a failed response.
  */
 export const METRICS = {
   click_through: { kind: "proportion", higherIsBetter: true, label: "click-through rate" },

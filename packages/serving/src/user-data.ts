@@ -8,7 +8,7 @@ import {
   type TopicNames,
   type UserDeleted,
 } from "@reco/contracts";
-import type { PrismaClient } from "@reco/db";
+import { experimentStatCounts, type ExperimentStatCounts, type PrismaClient } from "@reco/db";
 import {
   eraseUserFromSnapshots,
   filesWithUser,
@@ -49,30 +49,20 @@ export interface UserExport {
   /** Every event in the snapshots: interactions, recommendation requests and responses. */
   events: UserSnapshotEvent[];
   /** Experiment arms the user was exposed to, with the per-user statistics kept for results. */
-  experiments: {
+  experiments: (ExperimentStatCounts & {
     experimentKey: string;
     variant: string;
-    exposures: number;
-    clicks: number;
-    watches: number;
-    ratingSum: number;
-    ratingCount: number;
     preMetric: number | null;
     firstExposure: string;
     updatedAt: string;
     /** The same statistics per hour the responses were served in (UTC). */
-    hours: {
+    hours: (ExperimentStatCounts & {
       hour: string;
       /** "stream" (recomputed from the event files) or "api" (recorded through the experiments API) */
       source: string;
-      exposures: number;
-      clicks: number;
-      watches: number;
-      ratingSum: number;
-      ratingCount: number;
       firstExposure: string;
-    }[];
-  }[];
+    })[];
+  })[];
   /** Cached recent items (the stream worker's list, the shared list) and the shared seen set. */
   cached: { recentItems: unknown[]; sharedRecentItems: unknown[]; sharedSeenItems: string[] };
   deletion: DeletionRecord | null;
@@ -318,11 +308,7 @@ export class UserDataService {
       experiments: stats.map((row) => ({
         experimentKey: row.experimentKey,
         variant: row.variant,
-        exposures: row.exposures,
-        clicks: row.clicks,
-        watches: row.watches,
-        ratingSum: row.ratingSum,
-        ratingCount: row.ratingCount,
+        ...experimentStatCounts(row),
         preMetric: row.preMetric,
         firstExposure: row.firstExposure.toISOString(),
         updatedAt: row.updatedAt.toISOString(),
@@ -333,11 +319,7 @@ export class UserDataService {
           .map((hour) => ({
             hour: hour.hour.toISOString(),
             source: hour.source,
-            exposures: hour.exposures,
-            clicks: hour.clicks,
-            watches: hour.watches,
-            ratingSum: hour.ratingSum,
-            ratingCount: hour.ratingCount,
+            ...experimentStatCounts(hour),
             firstExposure: hour.firstExposure.toISOString(),
           })),
       })),

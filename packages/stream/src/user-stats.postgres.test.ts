@@ -37,6 +37,9 @@ const rows = (exposures: number): ExperimentUserHourRow[] =>
     watches: 0,
     ratingSum: 0,
     ratingCount: 0,
+    responses: exposures,
+    failures: 0,
+    latencySumMs: 10 * exposures,
     firstExposure: new Date(HOUR + 60_000),
   }));
 

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@reco/db";
+import type { ExperimentStatCounts, PrismaClient } from "@reco/db";
 import {
   backgroundConnection,
   readingSnapshots,
@@ -13,17 +13,12 @@ const HOUR_MS = 3_600_000;
 const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
 /** One user's statistics in one experiment variant for the responses of one hour. */
-export interface ExperimentUserHourRow {
+export interface ExperimentUserHourRow extends ExperimentStatCounts {
   experimentKey: string;
   variant: string;
   userId: string;
   /** Start of the hour (UTC) the responses were served in. */
   hour: Date;
-  exposures: number;
-  clicks: number;
-  watches: number;
-  ratingSum: number;
-  ratingCount: number;
   firstExposure: Date;
 }
 
@@ -135,7 +130,9 @@ async function userHourStatsOnce(
         WHERE false`;
   const sql = `
     WITH resp AS (
-      SELECT DISTINCT ON (event_id) rec_id, user_id, event_time,
+      SELECT DISTINCT ON (event_id) rec_id, user_id, event_time, value AS latency_ms,
+             CAST(json_extract(payload, '$.status') AS INTEGER) >= 500
+               OR coalesce(CAST(json_extract(payload, '$.fallback') AS BOOLEAN), false) AS failed,
              date_trunc('hour', event_time) AS hour,
              json_extract_string(payload, '$.experimentKey') AS experiment_key,
              coalesce(json_extract_string(payload, '$.variant'), '') AS variant
@@ -146,11 +143,14 @@ async function userHourStatsOnce(
     ),
     exposures AS (
       SELECT experiment_key, variant, user_id, hour, count(*) AS exposures,
+             count(*) FILTER (WHERE failed) AS failures,
+             coalesce(sum(latency_ms), 0) AS latency_sum_ms,
              min(event_time) AS first_exposure
         FROM resp GROUP BY ALL
     ),
     actions AS (${actions})
     SELECT e.experiment_key, e.variant, e.user_id, e.hour, e.exposures, e.first_exposure,
+           e.failures, e.latency_sum_ms,
            coalesce(a.clicks, 0) AS clicks, coalesce(a.watches, 0) AS watches,
            coalesce(a.rating_sum, 0) AS rating_sum, coalesce(a.rating_count, 0) AS rating_count
       FROM exposures e LEFT JOIN actions a USING (experiment_key, variant, user_id, hour)
@@ -168,6 +168,10 @@ async function userHourStatsOnce(
       watches: Number(row.watches),
       ratingSum: Number(row.rating_sum),
       ratingCount: Number(row.rating_count),
+      // every exposure the stream counts is a served response
+      responses: Number(row.exposures),
+      failures: Number(row.failures),
+      latencySumMs: Number(row.latency_sum_ms),
       firstExposure: row.first_exposure as Date,
     }));
   } finally {
@@ -199,14 +203,16 @@ export async function replaceUserHourStats(
     inserts.push(
       prisma.$executeRawUnsafe(
         `INSERT INTO experiment_user_hour_stats (experiment_key, variant, user_id, hour, exposures, clicks,
-            watches, rating_sum, rating_count, first_exposure)
-         SELECT k, v, u, h::timestamp(3), e, c, w, rs, rc, f::timestamp(3)
+            watches, rating_sum, rating_count, first_exposure, responses, failures, latency_sum_ms)
+         SELECT k, v, u, h::timestamp(3), e, c, w, rs, rc, f::timestamp(3), n, nf, ls
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
-                       $8::float8[], $9::int[], $10::text[]) AS t(k, v, u, h, e, c, w, rs, rc, f)
+                       $8::float8[], $9::int[], $10::text[], $11::int[], $12::int[], $13::float8[])
+                AS t(k, v, u, h, e, c, w, rs, rc, f, n, nf, ls)
          ON CONFLICT (experiment_key, variant, user_id, hour, source) DO UPDATE SET
            exposures = EXCLUDED.exposures, clicks = EXCLUDED.clicks, watches = EXCLUDED.watches,
            rating_sum = EXCLUDED.rating_sum, rating_count = EXCLUDED.rating_count,
-           first_exposure = EXCLUDED.first_exposure`,
+           first_exposure = EXCLUDED.first_exposure, responses = EXCLUDED.responses,
+           failures = EXCLUDED.failures, latency_sum_ms = EXCLUDED.latency_sum_ms`,
         column((r) => r.experimentKey),
         column((r) => r.variant),
         column((r) => r.userId),
@@ -217,6 +223,9 @@ export async function replaceUserHourStats(
         column((r) => r.ratingSum),
         column((r) => r.ratingCount),
         column((r) => utc(r.firstExposure)),
+        column((r) => r.responses),
+        column((r) => r.failures),
+        column((r) => r.latencySumMs),
       ),
     );
   }
@@ -241,15 +250,18 @@ export async function replaceUserHourStats(
     ...inserts,
     prisma.$executeRawUnsafe(
       `INSERT INTO experiment_user_stats (experiment_key, variant, user_id, exposures, clicks, watches,
-          rating_sum, rating_count, first_exposure, updated_at)
+          rating_sum, rating_count, responses, failures, latency_sum_ms, first_exposure, updated_at)
        SELECT experiment_key, variant, user_id, sum(exposures), sum(clicks), sum(watches),
-              sum(rating_sum), sum(rating_count), min(first_exposure), now() AT TIME ZONE 'UTC'
+              sum(rating_sum), sum(rating_count), sum(responses), sum(failures), sum(latency_sum_ms),
+              min(first_exposure), now() AT TIME ZONE 'UTC'
          FROM experiment_user_hour_stats
         WHERE user_id = ANY($1::text[])
         GROUP BY experiment_key, variant, user_id
        ON CONFLICT (experiment_key, variant, user_id) DO UPDATE SET
          exposures = EXCLUDED.exposures, clicks = EXCLUDED.clicks, watches = EXCLUDED.watches,
          rating_sum = EXCLUDED.rating_sum, rating_count = EXCLUDED.rating_count,
+         responses = EXCLUDED.responses, failures = EXCLUDED.failures,
+         latency_sum_ms = EXCLUDED.latency_sum_ms,
          first_exposure = EXCLUDED.first_exposure, updated_at = EXCLUDED.updated_at`,
       userIds,
     ),

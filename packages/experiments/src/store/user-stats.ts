@@ -145,13 +145,18 @@ export async function recordOutcome(
 }
 
 /** Per-user value of each metric and which users it is averaged over. */
-const METRIC_SQL: Partial<Record<MetricKey, { value: string; over: string }>> = {
+const METRIC_SQL: Record<MetricKey, { value: string; over: string }> = {
   click_through: { value: "(clicks > 0)::int::float8", over: "TRUE" },
   watch_rate: { value: "(watches > 0)::int::float8", over: "TRUE" },
   mean_rating: { value: "(rating_sum / rating_count)::float8", over: "rating_count > 0" },
+  // Guardrails, over the users served through /recommend (the stream worker counts their
+  // responses; exposures recorded through the API carry no serving figures): whether a user met
+  // a failed response (status ≥ 500, or the fallback answered), and the user's mean latency.
+  error_rate: { value: "(failures > 0)::int::float8", over: "responses > 0" },
+  latency_ms: { value: "(latency_sum_ms / responses)::float8", over: "responses > 0" },
 };
 
-/** Metrics the per-user rows can answer; error rate and latency come from the serving aggregates. */
+/** Metrics the per-user rows answer: every metric. */
 export const USER_STAT_METRICS = Object.keys(METRIC_SQL) as MetricKey[];
 
 const statsQuery = `SELECT variant, count(*)::float8 AS users, ${USER_STAT_METRICS.flatMap((m) => {
