@@ -135,8 +135,10 @@ export default function MonitoringPage() {
           />
           <h2>Latency per model version</h2>
           <p className="muted">
-            Percentiles of several rows in one minute (e.g. experiment variants) are merged as an
-            impression-weighted mean.
+            Percentiles of several rows (experiment variants of one minute, the minutes of a point
+            or of the window) come from their latency histograms added up, to within a bucket&apos;s
+            19 %; minutes from before histograms were kept are merged as an impression-weighted
+            mean.
           </p>
           {data.byModelVersion.map((s) => (
             <div key={s.versionLabel}>

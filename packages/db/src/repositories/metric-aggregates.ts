@@ -2,6 +2,7 @@
  * Monitoring read of the per-minute aggregates the stream worker writes: a dense per-minute
  * series per model version, per experiment variant and overall, plus window totals.
  */
+import { addLatencyCounts, latencyQuantileMs, latencyTotal } from "@reco/contracts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 const MINUTE_MS = 60_000;
@@ -20,6 +21,8 @@ export interface AggregateRow {
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
   latencySumMs: number;
+  /** responses per latency bucket (@reco/contracts' ladder); empty on rows from before they were kept */
+  latencyCounts?: number[];
 }
 
 export interface MinutePoint {
@@ -35,6 +38,11 @@ export interface MinutePoint {
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
+  /**
+   * Responses per latency bucket, when every merged row has them: what a coarser merge
+   * (downsampling) needs to compute its percentiles from, and drops once done.
+   */
+  latencyCounts?: number[];
 }
 
 export interface WindowTotals extends Omit<MinutePoint, "minute"> {
@@ -71,6 +79,12 @@ interface Sums {
   p: [number, number, number];
   pWeight: [number, number, number];
   worstP99: number | null;
+  /** responses per latency bucket over the rows, the responses they count, and the rows merged */
+  counts: number[];
+  counted: number;
+  rows: number;
+  /** the row, while only one is merged (its percentiles are exact) */
+  only: AggregateRow | null;
 }
 
 const emptySums = (): Sums => ({
@@ -82,6 +96,10 @@ const emptySums = (): Sums => ({
   p: [0, 0, 0],
   pWeight: [0, 0, 0],
   worstP99: null,
+  counts: [],
+  counted: 0,
+  rows: 0,
+  only: null,
 });
 
 function add(sums: Sums, row: AggregateRow): void {
@@ -98,16 +116,46 @@ function add(sums: Sums, row: AggregateRow): void {
   });
   if (row.latencyP99Ms !== null && row.impressions > 0)
     sums.worstP99 = Math.max(sums.worstP99 ?? -Infinity, row.latencyP99Ms);
+  addLatencyCounts(sums.counts, row.latencyCounts ?? []);
+  sums.counted += latencyTotal(row.latencyCounts ?? []);
+  sums.rows += 1;
+  sums.only = sums.rows === 1 ? row : null;
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
+const QUANTILES = [0.5, 0.95, 0.99] as const;
+
 /**
  * Percentiles of several rows (variants of one version, versions of one minute, minutes of the
- * window) are their impression-weighted mean: exact when one row is merged, an approximation
- * otherwise — the exact figure needs the raw latencies, which live in the Parquet snapshots.
+ * window) come from their latency counts added up, interpolated within a bucket (the counts add,
+ * where a mean of percentiles is no percentile: it smooths a slow minute's tail away). One row's
+ * are its own, exact. Rows from before the counts were kept fall back to the impression-weighted
+ * mean of their percentiles.
  */
+export function mergedPercentiles(merged: {
+  rows: number;
+  only: Pick<AggregateRow, "latencyP50Ms" | "latencyP95Ms" | "latencyP99Ms"> | null;
+  impressions: number;
+  counts: number[];
+  counted: number;
+  weightedMean: (i: number) => number | null;
+}): [number | null, number | null, number | null] {
+  const { only } = merged;
+  // nothing served: a row's percentiles without impressions are not figures
+  if (merged.impressions <= 0) return [null, null, null];
+  if (merged.rows === 1 && only) return [only.latencyP50Ms, only.latencyP95Ms, only.latencyP99Ms];
+  const counted = merged.counted === merged.impressions;
+  return QUANTILES.map((q, i) =>
+    counted ? latencyQuantileMs(merged.counts, q) : merged.weightedMean(i),
+  ) as [number | null, number | null, number | null];
+}
+
 function point(sums: Sums): Omit<MinutePoint, "minute"> {
+  const [p50, p95, p99] = mergedPercentiles({
+    ...sums,
+    weightedMean: (i) => ratio(sums.p[i]!, sums.pWeight[i]!),
+  });
   return {
     impressions: sums.impressions,
     clicks: sums.clicks,
@@ -115,9 +163,10 @@ function point(sums: Sums): Omit<MinutePoint, "minute"> {
     fallbacks: sums.fallbacks,
     errors: sums.errors,
     latencyMeanMs: ratio(sums.latencySumMs, sums.impressions),
-    latencyP50Ms: ratio(sums.p[0], sums.pWeight[0]),
-    latencyP95Ms: ratio(sums.p[1], sums.pWeight[1]),
-    latencyP99Ms: ratio(sums.p[2], sums.pWeight[2]),
+    latencyP50Ms: p50,
+    latencyP95Ms: p95,
+    latencyP99Ms: p99,
+    ...(sums.counted === sums.impressions ? { latencyCounts: sums.counts } : {}),
   };
 }
 
@@ -236,6 +285,7 @@ export class MetricAggregateRepository {
         latencyP95Ms: true,
         latencyP99Ms: true,
         latencySumMs: true,
+        latencyCounts: true,
       },
     });
     return rollUpAggregates(rows, { minutes: options.minutes, until });
