@@ -5,7 +5,8 @@
  * (b) over every snapshot file, as before (the baseline, its query kept here), alternating in the
  * same run, on synthetic snapshots of 1, 4 and 12 hours of responses (with clicks). Prints the
  * median time per run, the files each opened, the peak RSS above the RSS before the run, and
- * whether both left the same totals in the database (PGlite).
+ * whether both left the same totals in the database (PGlite); then the same batch's minute
+ * aggregates (its minutes and the attribution window after them), timed alone.
  *
  *   npx tsx bench/experiment-stats/run.ts [--hours 1,4,12] [--rate 50] [--users 671] [--rounds 3]
  */
@@ -23,7 +24,12 @@ import {
   toSnapshotRow,
   writeSnapshot,
 } from "@reco/snapshots";
-import { computeUserHourStats, FileTimeRanges, replaceUserHourStats } from "@reco/stream";
+import {
+  computeMinuteAggregates,
+  computeUserHourStats,
+  FileTimeRanges,
+  replaceUserHourStats,
+} from "@reco/stream";
 import { residentMemory, resetHighWaterMark } from "../memory/proc.ts";
 
 const { values } = parseArgs({
@@ -280,6 +286,30 @@ async function main(): Promise<void> {
         );
       console.log(
         `| ${hours} h | | ratio new / before | | ${(median(samples.hourly) / median(samples.every)).toFixed(2)}× | | |`,
+      );
+      // The same batch's minute aggregates: its minutes and the attribution window after them,
+      // from the responses of the window before (what the worker's other run computes).
+      const minute = 60_000;
+      const span = {
+        from: new Date(Math.floor((now - 30_000) / minute) * minute),
+        to: new Date(Math.floor((now + WINDOW_MS) / minute) * minute + minute),
+      };
+      const aggregateMs: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const t = performance.now();
+        await computeMinuteAggregates(fileTimes, root, topics, span, WINDOW_MS);
+        aggregateMs.push(performance.now() - t);
+      }
+      const aggregateFiles = (
+        await fileTimes.select(
+          root,
+          topics.responses,
+          span.from.getTime() - WINDOW_MS,
+          span.to.getTime(),
+        )
+      ).length;
+      console.log(
+        `| ${hours} h | | minute aggregates of the batch | ${aggregateFiles} response files | ${median(aggregateMs).toFixed(0)} | | |`,
       );
     }
   } finally {
