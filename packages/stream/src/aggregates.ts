@@ -48,6 +48,21 @@ const floorMinute = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 export const timestamp = (date: Date) =>
   `TIMESTAMP ${sqlString(date.toISOString().replace("T", " ").replace("Z", ""))}`;
 
+/**
+ * Fields of an event's JSON payload, read in one parse (a list of paths; a path at a time parses
+ * the payload once per field): `select` goes in the scan's columns, `field(name)` reads one of
+ * them in a later step.
+ */
+export function payloadFields<const Name extends string>(
+  names: readonly Name[],
+): { select: string; field: (name: Name) => string } {
+  const paths = names.map((name) => sqlString(`$.${name}`)).join(", ");
+  return {
+    select: `json_extract_string(payload, [${paths}]) AS payload_fields`,
+    field: (name) => `payload_fields[${names.indexOf(name) + 1}]`,
+  };
+}
+
 /** Minutes whose aggregates the given events can change (responses, and interactions carrying a recId). */
 export function touchedSpan(
   events: readonly EventSummary[],
@@ -121,24 +136,29 @@ async function minuteAggregatesOnce(
     ? `SELECT DISTINCT ON (event_id) event_id, type, rec_id, event_time FROM read_parquet([${interactionFiles.join(", ")}], hive_partitioning = false)
         WHERE rec_id IS NOT NULL AND event_time >= ${timestamp(span.from)} AND event_time < ${timestamp(span.to)}`
     : `SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS type, NULL::VARCHAR AS rec_id, NULL::TIMESTAMP AS event_time WHERE false`;
+  const payload = payloadFields([
+    "modelVersion",
+    "experimentKey",
+    "variant",
+    "status",
+    "fallback",
+    "cacheHit",
+  ] as const);
   const sql = `
     WITH raw AS (
-      -- The payload's fields in one parse (a path at a time parsed it six times a row).
-      SELECT event_id, rec_id, user_id, event_time, value,
-             json_extract_string(payload, ['$.modelVersion', '$.experimentKey', '$.variant',
-                                           '$.status', '$.fallback', '$.cacheHit']) AS f
+      SELECT event_id, rec_id, user_id, event_time, value, ${payload.select}
         FROM read_parquet([${responseFiles.join(", ")}], hive_partitioning = false)
        WHERE type = 'reco.response'
     ),
     resp AS (
       SELECT DISTINCT ON (event_id) rec_id, user_id, event_time, value AS latency_ms,
              ${latencyBucketSql("value")} AS latency_bucket,
-             coalesce(f[1], '') AS version_label,
-             coalesce(f[2], '') AS experiment_key,
-             coalesce(f[3], '') AS variant,
-             CAST(f[4] AS INTEGER) AS status,
-             CAST(f[5] AS BOOLEAN) AS fallback,
-             CAST(f[6] AS BOOLEAN) AS cache_hit
+             coalesce(${payload.field("modelVersion")}, '') AS version_label,
+             coalesce(${payload.field("experimentKey")}, '') AS experiment_key,
+             coalesce(${payload.field("variant")}, '') AS variant,
+             CAST(${payload.field("status")} AS INTEGER) AS status,
+             CAST(${payload.field("fallback")} AS BOOLEAN) AS fallback,
+             CAST(${payload.field("cacheHit")} AS BOOLEAN) AS cache_hit
         FROM raw
     ),
     impressions AS (

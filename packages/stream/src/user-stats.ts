@@ -6,7 +6,7 @@ import {
   type QuarantineOptions,
 } from "@reco/snapshots";
 import type { EventSummary } from "./event-summary.ts";
-import { timestamp, type AggregateTopics } from "./aggregates.ts";
+import { payloadFields, timestamp, type AggregateTopics } from "./aggregates.ts";
 import type { FileTimeRanges } from "./file-times.ts";
 
 const HOUR_MS = 3_600_000;
@@ -128,24 +128,23 @@ async function userHourStatsOnce(
     : `SELECT NULL::VARCHAR AS experiment_key, NULL::VARCHAR AS variant, NULL::VARCHAR AS user_id,
               NULL::TIMESTAMP AS hour, 0 AS clicks, 0 AS watches, 0.0 AS rating_sum, 0 AS rating_count
         WHERE false`;
+  const payload = payloadFields(["experimentKey", "variant", "status", "fallback"] as const);
   const sql = `
     WITH raw AS (
-      -- The payload's fields in one parse (a path at a time parsed it four times a row).
-      SELECT event_id, rec_id, user_id, event_time, value AS latency_ms,
-             json_extract_string(payload, ['$.experimentKey', '$.variant', '$.status', '$.fallback']) AS f
+      SELECT event_id, rec_id, user_id, event_time, value AS latency_ms, ${payload.select}
         FROM read_parquet([${responseFiles.join(", ")}], hive_partitioning = false)
        WHERE type = 'reco.response' AND user_id IN (${userList})
          AND event_time >= ${start} AND event_time < ${timestamp(new Date(to))}
     ),
     resp AS (
       SELECT DISTINCT ON (event_id) rec_id, user_id, event_time, latency_ms,
-             coalesce(CAST(f[3] AS INTEGER) >= 500, false)
-               OR coalesce(CAST(f[4] AS BOOLEAN), false) AS failed,
+             coalesce(CAST(${payload.field("status")} AS INTEGER) >= 500, false)
+               OR coalesce(CAST(${payload.field("fallback")} AS BOOLEAN), false) AS failed,
              date_trunc('hour', event_time) AS hour,
-             f[1] AS experiment_key,
-             coalesce(f[2], '') AS variant
+             ${payload.field("experimentKey")} AS experiment_key,
+             coalesce(${payload.field("variant")}, '') AS variant
         FROM raw
-       WHERE f[1] IS NOT NULL
+       WHERE ${payload.field("experimentKey")} IS NOT NULL
     ),
     exposures AS (
       SELECT experiment_key, variant, user_id, hour, count(*) AS exposures,
